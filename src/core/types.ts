@@ -1,0 +1,113 @@
+// The shapes that cross module boundaries. Core modules, adapters, the CLI, the service and the
+// Action all speak in these types; CONTRACT.md is the user-facing description of the same data.
+
+/** A GitHub event reduced to what planning needs. Built by `events.ts` from a webhook payload. */
+export interface SourceEvent {
+  /** GitHub event name as sent in `X-GitHub-Event` (`push`, `pull_request`, `ping`, ...). */
+  name: string;
+  /** What planning does with it. `other` covers every event autobuild does not build. */
+  kind: 'push' | 'pull_request' | 'ping' | 'other';
+  action?: string;
+  /** `owner/name`, as in `repository.full_name`. */
+  repository?: string;
+  cloneUrl?: string;
+  htmlUrl?: string;
+  defaultBranch?: string;
+  /** Full ref: `refs/heads/main`, `refs/tags/v1.2.3`, `refs/pull/7/merge`. */
+  ref?: string;
+  refType?: 'branch' | 'tag' | 'pr';
+  /** Branch or tag name without the `refs/...` prefix; for a PR, the head branch. */
+  refName?: string;
+  /** The commit to build (for an annotated tag: the commit it points at, `head_commit.id`). */
+  sha?: string;
+  deleted?: boolean;
+  prNumber?: number;
+  /** PR base branch (the branch the PR targets). */
+  baseRef?: string;
+  commitMessage?: string;
+  /** Files the push touched; `undefined` when unknown or GitHub truncated the lists. */
+  changedFiles?: string[];
+  pusher?: string;
+}
+
+/** How a tag behaves over time, which decides its push order and whether it may move. */
+export type TagKind = 'immutable' | 'moving' | 'latest';
+
+/**
+ * One tag of a planned build with what is needed to decide it again at push time.
+ * `version` + `scope` say which versions a moving tag covers: `minor` = same major.minor,
+ * `major` = same major, `all` = every version. `prefix`/`suffix` are stripped from registry tags
+ * before comparing (metadata-action `prefix=`/`suffix=`). No version: the tag always moves.
+ */
+export interface TagInfo {
+  tag: string;
+  kind: TagKind;
+  version?: string;
+  scope?: 'minor' | 'major' | 'all';
+  prefix?: string;
+  suffix?: string;
+}
+
+/** One build of a plan. `tags` and `refs` are in push order: immutable, moving, `latest` last. */
+export interface PlannedBuild {
+  repository: string;
+  ref: string;
+  sha: string;
+  images: string[];
+  context: string;
+  dockerfile: string;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  tags: string[];
+  refs: string[];
+  push: boolean;
+  /** Extra, not in CONTRACT.md's example: per-tag kind/version for the push-time decision. */
+  tagInfo: TagInfo[];
+  /** The semver version this build stands for, when there is one (`1.2.3`). */
+  version?: string;
+  cloneUrl?: string;
+  commitMessage?: string;
+}
+
+export interface Skip {
+  reason: string;
+  repository?: string;
+  ref?: string;
+  rule?: string;
+}
+
+export interface Plan {
+  builds: PlannedBuild[];
+  skipped: Skip[];
+}
+
+/** A Docker Hub build rule as configured (CONTRACT.md section 2). */
+export interface BuildRule {
+  sourceType: 'branch' | 'tag';
+  source: string;
+  tag: string;
+  dockerfile?: string;
+  context?: string;
+  buildArgs?: Record<string, string>;
+  autobuild?: boolean;
+}
+
+export type Preset = 'semver' | 'dockerhub' | 'none';
+
+/** Everything planning needs to know about one configured GitHub repository. */
+export interface RepositoryConfig {
+  images: string[];
+  cloneUrl?: string;
+  preset: Preset;
+  rules: BuildRule[];
+  /** docker/metadata-action `tags` lines; when non-empty they replace preset and rules. */
+  tags: string;
+  flavor: string;
+  paths: string[];
+  dockerfile: string;
+  context: string;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  webhooks: string[];
+  triggerToken?: string;
+}
