@@ -1,0 +1,223 @@
+import { UserError } from './errors.js';
+import type { SourceEvent } from './types.js';
+
+// A GitHub webhook payload (or a workflow's GITHUB_REF/GITHUB_SHA) reduced to a SourceEvent.
+// Only what planning needs is read; everything else in the payload is ignored.
+
+/** GitHub lists at most 20 commits in a push payload and silently drops the rest. */
+const GITHUB_PUSH_COMMIT_LIMIT = 20;
+
+/** pull_request actions that mean "the code to build changed" (as docker/metadata-action builds). */
+const PR_BUILD_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function field(obj: unknown, ...path: string[]): unknown {
+  let cur: unknown = obj;
+  for (const key of path) {
+    if (!isObject(cur)) return undefined;
+    cur = cur[key];
+  }
+  return cur;
+}
+
+function missing(event: string, path: string): UserError {
+  return new UserError(
+    `${event} payload has no "${path}"`,
+    'send the webhook body exactly as GitHub delivered it (Content-Type: application/json)',
+  );
+}
+
+function requireString(event: string, payload: Json, ...path: string[]): string {
+  const value = str(field(payload, ...path));
+  if (value === undefined) throw missing(event, path.join('.'));
+  return value;
+}
+
+/** Repository facts every event carries; `master_branch` is what older payloads call it. */
+function repositoryFacts(payload: unknown): Partial<SourceEvent> {
+  const facts: Partial<SourceEvent> = {};
+  const repo = field(payload, 'repository');
+  const repository = str(field(repo, 'full_name'));
+  const defaultBranch = str(field(repo, 'default_branch')) ?? str(field(repo, 'master_branch'));
+  const cloneUrl = str(field(repo, 'clone_url'));
+  const htmlUrl = str(field(repo, 'html_url'));
+  if (repository !== undefined) facts.repository = repository;
+  if (defaultBranch !== undefined) facts.defaultBranch = defaultBranch;
+  if (cloneUrl !== undefined) facts.cloneUrl = cloneUrl;
+  if (htmlUrl !== undefined) facts.htmlUrl = htmlUrl;
+  return facts;
+}
+
+/** Branch, tag or pull request, from a full ref; undefined for anything else (notes, etc.). */
+function splitRef(ref: string): Pick<SourceEvent, 'refType' | 'refName' | 'prNumber'> | undefined {
+  if (ref.startsWith('refs/heads/') && ref.length > 'refs/heads/'.length) {
+    return { refType: 'branch', refName: ref.slice('refs/heads/'.length) };
+  }
+  if (ref.startsWith('refs/tags/') && ref.length > 'refs/tags/'.length) {
+    return { refType: 'tag', refName: ref.slice('refs/tags/'.length) };
+  }
+  const pr = /^refs\/pull\/([0-9]+)\/(?:merge|head)$/.exec(ref);
+  if (pr) return { refType: 'pr', prNumber: Number(pr[1]) };
+  return undefined;
+}
+
+/**
+ * Files the push touched, or undefined when that cannot be known: no commit list, an empty one
+ * (a new ref pointing at existing commits lists none), a list GitHub may have cut at 20, or a
+ * commit without its file lists. Unknown must never read as "touched nothing".
+ */
+function changedFiles(payload: Json): string[] | undefined {
+  const commits = payload['commits'];
+  if (!Array.isArray(commits) || commits.length === 0 || commits.length >= GITHUB_PUSH_COMMIT_LIMIT) return undefined;
+  const files = new Set<string>();
+  for (const commit of commits) {
+    for (const key of ['added', 'modified', 'removed']) {
+      const list = field(commit, key);
+      if (!Array.isArray(list)) return undefined;
+      for (const file of list) if (typeof file === 'string') files.add(file);
+    }
+  }
+  return [...files];
+}
+
+function pushEvent(payload: Json): SourceEvent {
+  const ref = requireString('push', payload, 'ref');
+  const split = splitRef(ref);
+  const facts = repositoryFacts(payload);
+  if (facts.repository === undefined) throw missing('push', 'repository.full_name');
+  if (split === undefined || split.refType === 'pr') {
+    // refs/notes/*, refs/pull/* pushed by hand...: not a branch or tag, so nothing to build.
+    return { name: 'push', kind: 'other', ...facts, ref };
+  }
+  const deleted = payload['deleted'] === true;
+  // For an annotated tag `after` is the tag object; head_commit.id is the commit it points at.
+  const sha = str(field(payload, 'head_commit', 'id')) ?? str(payload['after']);
+  if (sha === undefined && !deleted) throw missing('push', 'after');
+  const event: SourceEvent = { name: 'push', kind: 'push', ...facts, ref, ...split, deleted };
+  if (sha !== undefined) event.sha = sha;
+  const message = str(field(payload, 'head_commit', 'message'));
+  if (message !== undefined) event.commitMessage = message;
+  const pusher = str(field(payload, 'pusher', 'name'));
+  if (pusher !== undefined) event.pusher = pusher;
+  const files = changedFiles(payload);
+  if (files !== undefined) event.changedFiles = files;
+  return event;
+}
+
+function pullRequestEvent(payload: Json): SourceEvent {
+  const action = requireString('pull_request', payload, 'action');
+  const facts = repositoryFacts(payload);
+  if (!PR_BUILD_ACTIONS.has(action)) return { name: 'pull_request', kind: 'other', action, ...facts };
+  if (facts.repository === undefined) throw missing('pull_request', 'repository.full_name');
+  const number = payload['number'] ?? field(payload, 'pull_request', 'number');
+  if (typeof number !== 'number' || !Number.isInteger(number) || number <= 0) throw missing('pull_request', 'number');
+  const sha = requireString('pull_request', payload, 'pull_request', 'head', 'sha');
+  const event: SourceEvent = {
+    name: 'pull_request',
+    kind: 'pull_request',
+    action,
+    ...facts,
+    ref: `refs/pull/${number}/merge`,
+    refType: 'pr',
+    refName: requireString('pull_request', payload, 'pull_request', 'head', 'ref'),
+    baseRef: requireString('pull_request', payload, 'pull_request', 'base', 'ref'),
+    sha,
+    prNumber: number,
+  };
+  const title = str(field(payload, 'pull_request', 'title'));
+  if (title !== undefined) event.commitMessage = title;
+  const pusher = str(field(payload, 'sender', 'login'));
+  if (pusher !== undefined) event.pusher = pusher;
+  return event;
+}
+
+/** A webhook delivery (`X-GitHub-Event` name + parsed JSON body) as a SourceEvent. */
+export function eventFromPayload(name: string, payload: unknown): SourceEvent {
+  if (!isObject(payload)) {
+    throw new UserError(`${name} payload is not a JSON object`, 'send the webhook body exactly as GitHub delivered it');
+  }
+  switch (name) {
+    case 'push':
+      return pushEvent(payload);
+    case 'pull_request':
+      return pullRequestEvent(payload);
+    case 'ping':
+      return { name, kind: 'ping', ...repositoryFacts(payload) };
+    default: {
+      const event: SourceEvent = { name, kind: 'other', ...repositoryFacts(payload) };
+      const action = str(payload['action']);
+      if (action !== undefined) event.action = action;
+      return event;
+    }
+  }
+}
+
+const SHA_PATTERN = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * A workflow run's view of an event: GITHUB_REF + GITHUB_SHA. Whatever the event name, it plans
+ * like a push of that ref (refs/pull/N/merge plans as pull request N). A payload, when given,
+ * adds the repository facts and the commit message.
+ */
+export function eventFromRef(input: {
+  name?: string;
+  ref: string;
+  sha: string;
+  repository?: string;
+  defaultBranch?: string;
+  payload?: unknown;
+}): SourceEvent {
+  const split = splitRef(input.ref);
+  if (split === undefined) {
+    throw new UserError(
+      `unsupported ref ${JSON.stringify(input.ref)}`,
+      'give a full ref: refs/heads/<branch>, refs/tags/<tag> or refs/pull/<number>/merge',
+    );
+  }
+  const sha = input.sha.trim().toLowerCase();
+  if (!SHA_PATTERN.test(sha)) {
+    throw new UserError(`invalid commit sha ${JSON.stringify(input.sha)}`, 'give the full 40-character hex commit id, as GITHUB_SHA does');
+  }
+  const payload = isObject(input.payload) ? input.payload : undefined;
+  const isPr = split.refType === 'pr';
+  const event: SourceEvent = {
+    name: input.name ?? 'push',
+    kind: isPr ? 'pull_request' : 'push',
+    ...repositoryFacts(payload),
+    ref: input.ref,
+    ...split,
+    sha,
+    deleted: false,
+  };
+  if (input.repository !== undefined) event.repository = input.repository;
+  if (input.defaultBranch !== undefined) event.defaultBranch = input.defaultBranch;
+  if (payload !== undefined) {
+    const message = str(field(payload, 'head_commit', 'message')) ?? str(field(payload, 'pull_request', 'title'));
+    if (message !== undefined) event.commitMessage = message;
+    const pusher = str(field(payload, 'pusher', 'name')) ?? str(field(payload, 'sender', 'login'));
+    if (pusher !== undefined) event.pusher = pusher;
+    const action = str(payload['action']);
+    if (action !== undefined) event.action = action;
+    if (isPr) {
+      const head = str(field(payload, 'pull_request', 'head', 'ref'));
+      const base = str(field(payload, 'pull_request', 'base', 'ref'));
+      if (head !== undefined) event.refName = head;
+      if (base !== undefined) event.baseRef = base;
+    }
+    // The commit lists describe this ref only when the payload is the push of this very ref.
+    if (payload['ref'] === input.ref) {
+      const files = changedFiles(payload);
+      if (files !== undefined) event.changedFiles = files;
+    }
+  }
+  return event;
+}
