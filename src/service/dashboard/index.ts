@@ -1,0 +1,92 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Secret } from '../../core/secret.js';
+import { loadAssets } from './assets.js';
+import { appPage, signInPage } from './pages.js';
+import { clearSessionCookie, isSameOrigin, isSignedIn, setSessionCookie, tokenMatches } from './session.js';
+
+// The dashboard: a sign-in form, one HTML shell and the static files of a small single-page app
+// that reads the service's JSON API (/api/*) with the session cookie. No data is rendered here.
+
+export interface DashboardOptions {
+  apiToken: Secret;
+}
+
+// Every page only loads its own files and talks to its own origin; nothing may frame it.
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    + "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+
+function formField(body: unknown, name: string): string | undefined {
+  if (typeof body === 'string') return new URLSearchParams(body).get(name) ?? undefined;
+  if (body && typeof body === 'object') {
+    const value = (body as Record<string, unknown>)[name];
+    if (typeof value === 'string') return value;
+  }
+  return undefined;
+}
+
+function refuseCrossSite(request: FastifyRequest, reply: FastifyReply): boolean {
+  if (isSameOrigin(request)) return false;
+  void reply.code(403).type('text/plain; charset=utf-8')
+    .send('cross-site request refused: submit the form from the dashboard itself\n');
+  return true;
+}
+
+export async function registerDashboard(app: FastifyInstance, opts: DashboardOptions): Promise<void> {
+  const assets = loadAssets();
+  const apiToken = opts.apiToken;
+
+  // Its own encapsulated scope, so the form parser below does not change how the API parses bodies.
+  await app.register(async (scope) => {
+    if (!scope.hasContentTypeParser(FORM_TYPE)) {
+      scope.addContentTypeParser(FORM_TYPE, { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(String(body))));
+      });
+    }
+
+    scope.get('/', async (request, reply) => {
+      const html = isSignedIn(request, apiToken) ? appPage(assets) : signInPage(assets);
+      return reply.headers(PAGE_HEADERS).send(html);
+    });
+
+    scope.post('/login', async (request, reply) => {
+      if (refuseCrossSite(request, reply)) return reply;
+      const token = formField(request.body, 'token')?.trim();
+      if (!tokenMatches(token, apiToken)) {
+        return reply.code(401).headers(PAGE_HEADERS).send(signInPage(assets, 'wrong token'));
+      }
+      setSessionCookie(request, reply, token!);
+      // 303: the browser follows with a GET, so reloading the page does not re-send the token.
+      return reply.code(303).header('location', '/').send();
+    });
+
+    scope.post('/logout', async (request, reply) => {
+      if (refuseCrossSite(request, reply)) return reply;
+      clearSessionCookie(request, reply);
+      return reply.code(303).header('location', '/').send();
+    });
+
+    scope.get<{ Params: { '*': string }; Querystring: { v?: string } }>('/assets/*', async (request, reply) => {
+      const asset = assets.get(request.params['*']);
+      if (!asset) return reply.code(404).type('text/plain; charset=utf-8').send('no such asset\n');
+      const etag = `"${asset.hash}"`;
+      // A URL carrying the current hash never changes: cache it for good. Anything else revalidates.
+      reply.headers({
+        'content-type': asset.type,
+        etag,
+        'x-content-type-options': 'nosniff',
+        'cache-control': request.query.v === asset.hash ? 'public, max-age=31536000, immutable' : 'no-cache',
+      });
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+      return reply.send(asset.body);
+    });
+  });
+}
