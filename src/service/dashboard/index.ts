@@ -18,7 +18,9 @@ const PAGE_HEADERS = {
   'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     + "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // Not no-referrer: with it browsers send `Origin: null` on the form POSTs, which the
+  // same-origin check must refuse. same-origin still tells other sites nothing.
+  'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
 };
 

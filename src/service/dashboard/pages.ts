@@ -14,7 +14,6 @@ function head(assets: Map<string, Asset>, title: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
 <title>${escapeHtml(title)}</title>
 <link rel="icon" href="${assetUrl(assets, 'icon.svg')}" type="image/svg+xml">
 <link rel="stylesheet" href="${assetUrl(assets, 'app.css')}">
@@ -31,6 +30,7 @@ export function signInPage(assets: Map<string, Asset>, error?: string): string {
 <h1>autobuild</h1>
 <form method="post" action="/login" class="signin-form"${error ? ' aria-describedby="signin-error"' : ''}>
 ${message}
+<input type="text" name="username" value="autobuild" autocomplete="username" hidden>
 <label for="token">API token</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
 <p class="hint">The <code>apiToken</code> from <code>autobuild.yml</code>, or the one <code>autobuild start</code> printed.</p>
