@@ -154,9 +154,9 @@ function timeAgo(value) {
   return html`<time datetime="${iso}" title="${iso.replace('T', ' ').slice(0, 19)} UTC">${text}</time>`;
 }
 
-function badge(status) {
+function badge(status, label = status) {
   const known = STATUSES.includes(status) ? status : 'unknown';
-  return html`<span class="badge badge-${known}"><span aria-hidden="true">${STATUS_GLYPH[known] ?? '?'}</span> ${status ?? 'unknown'}</span>`;
+  return html`<span class="badge badge-${known}"><span aria-hidden="true">${STATUS_GLYPH[known] ?? '?'}</span> ${label ?? 'unknown'}</span>`;
 }
 
 function buildLink(build, content) {
@@ -384,6 +384,35 @@ function latestStory(build) {
   return lines;
 }
 
+/**
+ * One step. The service records `{step, status: running|done, startedAt, ms}`; `{name, status,
+ * startedAt, finishedAt}` is read too. A step still "running" in a finished build is where it
+ * stopped, so it shows the build's end state.
+ */
+function stepItem(step, build) {
+  const name = step.name ?? step.step ?? '';
+  let status = step.status;
+  let label = status;
+  if (status === 'done') { status = 'succeeded'; label = 'done'; }
+  if (status === 'running' && FINAL.has(build.status)) {
+    status = build.status === 'succeeded' ? 'succeeded' : build.status;
+    label = build.status === 'succeeded' ? 'done' : build.status;
+  }
+  const started = toTime(step.startedAt);
+  let ms = typeof step.ms === 'number' ? step.ms : toTime(step.finishedAt) - started;
+  if (!Number.isFinite(ms) && step.status === 'running' && !FINAL.has(build.status)) ms = Date.now() - started;
+  return html`<li>${badge(status, label)} <span class="step-name">${name}</span> <span class="muted num">${formatDuration(ms)}</span></li>`;
+}
+
+/** Where a build came from: a GitHub delivery, a remote trigger, or a retry of another build. */
+function originText(origin) {
+  if (typeof origin !== 'string' || !origin) return '';
+  const retry = /^retry:(.+)$/.exec(origin);
+  if (retry) return html`retry of ${buildLink({ id: retry[1] }, html`<code>${retry[1]}</code>`)}`;
+  if (origin === 'trigger') return 'remote trigger';
+  return html`GitHub delivery <code>${origin}</code>`;
+}
+
 function buildDetails(build) {
   const pushed = asArray(build.pushed);
   const held = asArray(build.held);
@@ -404,6 +433,8 @@ ${build.error ? html`<p class="notice notice-error"><strong>Error:</strong> ${bu
 <dl class="facts">
 <div><dt>Build</dt><dd><code>${build.id}</code></dd></div>
 <div><dt>Commit</dt><dd><code>${build.sha ?? ''}</code></dd></div>
+${build.build && build.build.commitMessage ? html`<div class="wide"><dt>Message</dt><dd class="message">${String(build.build.commitMessage).split('\n')[0]}</dd></div>` : ''}
+${originText(build.origin) ? html`<div><dt>Started by</dt><dd>${originText(build.origin)}</dd></div>` : ''}
 <div><dt>Images</dt><dd>${images.map((i) => html`<code>${i}</code> `)}</dd></div>
 <div><dt>Tags</dt><dd>${tags.length ? tags.map((t) => html`<code class="tag">${t}</code> `) : html`<span class="muted">none</span>`}</dd></div>
 <div><dt>Created</dt><dd>${timeAgo(build.createdAt)}</dd></div>
@@ -426,7 +457,7 @@ ${held.length ? html`<h3>Held back</h3><ul class="held">${held.map((h) => html`<
 </section>
 <section aria-labelledby="h-steps">
 <h2 id="h-steps">Steps</h2>
-${steps.length ? html`<ol class="steps">${steps.map((s) => html`<li class="step-${s.status}">${badge(s.status)} <span class="step-name">${s.name}</span> <span class="muted num">${buildDuration(s)}</span></li>`)}</ol>` : html`<p class="muted">No steps yet.</p>`}
+${steps.length ? html`<ol class="steps">${steps.map((s) => stepItem(s, build))}</ol>` : html`<p class="muted">No steps yet.</p>`}
 </section>`;
 }
 
@@ -542,8 +573,10 @@ function buildView(id) {
     button.disabled = true;
     try {
       const answer = await api(`/api/builds/${encodeURIComponent(id)}/${action}`, { method: 'POST', signal });
-      if (action === 'retry' && answer && answer.id !== undefined) {
-        window.location.hash = `#/builds/${encodeURIComponent(answer.id)}`;
+      // The service answers a retry with `{builds: [id]}`; `{id}` is read too.
+      const next = action === 'retry' && answer ? (answer.id ?? asArray(answer.builds)[0]) : undefined;
+      if (next !== undefined) {
+        window.location.hash = `#/builds/${encodeURIComponent(next)}`;
         return;
       }
       await refresh();
