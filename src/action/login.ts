@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { loginRegistry } from '../adapters/credentials.js';
+import { BuildError, UserError } from '../core/errors.js';
 import { parseImageName } from '../core/references.js';
 import type { Secret } from '../core/secret.js';
 import { saveLoginState } from './state.js';
@@ -29,7 +30,14 @@ export async function login(req: LoginRequest): Promise<{ dir: string; host: str
   const dir = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'autobuild-credentials-'));
   // Saved before logging in, so `post` removes the directory even when the login fails halfway.
   saveLoginState({ credentialsDir: dir, registry: host, builder: req.builder });
-  await loginRegistry(dir, host, req.username, req.password, req.builder);
+  try {
+    await loginRegistry(dir, host, req.username, req.password, req.builder, { onLine: (line) => core.info(line) });
+  } catch (err) {
+    // The adapter's hint speaks of autobuild.yml; here the fix is in the step's inputs.
+    if (!(err instanceof BuildError) || err.transient) throw err;
+    const why = err.tail.filter((l) => l.trim() !== '').at(-1) ?? err.message;
+    throw new UserError(`registry login to ${host} as ${req.username} failed: ${why}`, 'check the `username` and `password` inputs (and `registry`)');
+  }
   core.info(`logged in to ${host} as ${req.username}`);
   return { dir, host };
 }

@@ -46,7 +46,7 @@ export function latestDecision({ build, result }: BuildOutcome, existingTags: st
   const version = build.version ? parseVersion(build.version) : undefined;
   if (version && !version.prerelease) {
     const { held } = decideTags([{ tag: 'latest', kind: 'latest', version: version.version, scope: 'all' }], existingTags);
-    if (held[0]) return `latest held: ${held[0].reason}, so it stays where it is.`;
+    if (held[0]) return `latest held: ${held[0].reason}.`;
   }
   if (version?.prerelease) return `latest not moved: ${version.version} is a prerelease.`;
   return `latest not moved: the ${build.ref} build does not ask for it (preset, rules or tags).`;

@@ -1,0 +1,324 @@
+// The GitHub Action as the runner runs it: action.yml and dist/ alone in an empty directory (no
+// node_modules), `node dist/main.js` then `node dist/post.js`, with the runner's environment
+// (INPUT_*, GITHUB_*, RUNNER_TEMP, the output/state/summary files) against a private dockerd and
+// real registries. Events are real @octokit/webhooks-examples payloads, changed only per row.
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import examples from '@octokit/webhooks-examples/api.github.com/index.json' with { type: 'json' };
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import {
+  busyboxDockerfile,
+  makeFixtureRepo,
+  startDockerd,
+  startRegistry,
+  tempDir,
+  type Dockerd,
+  type Fixture,
+  type Registry,
+} from '../support/engines.js';
+
+const run = promisify(execFile);
+const repoRoot = join(import.meta.dirname, '..', '..');
+const USER = 'ci-bot';
+const PASSWORD = 'S3cret-Registry-Pa55word';
+
+interface ExampleGroup {
+  name: string;
+  examples: Record<string, unknown>[];
+}
+
+/** A real payload of `event` (first example whose `action`/`ref` fits), deep-copied so rows can edit it. */
+function examplePayload(event: string, pick: (p: Record<string, unknown>) => boolean): Record<string, any> {
+  const group = (examples as unknown as ExampleGroup[]).find((g) => g.name === event);
+  const found = group?.examples.find(pick);
+  if (!found) throw new Error(`no ${event} example fits`);
+  return structuredClone(found) as Record<string, any>;
+}
+
+function tagPush(tag: string, sha: string): Record<string, any> {
+  const p = examplePayload('push', (e) => e['created'] === true && String(e['ref']).startsWith('refs/tags/'));
+  p.ref = `refs/tags/${tag}`;
+  p.after = sha;
+  p.head_commit.id = sha;
+  return p;
+}
+
+function pullRequest(number: number, sha: string): Record<string, any> {
+  const p = examplePayload('pull_request', (e) => e['action'] === 'opened');
+  p.number = number;
+  p.pull_request.number = number;
+  p.pull_request.head.sha = sha;
+  return p;
+}
+
+interface ActionRun {
+  /** Exit codes of main and post. */
+  mainCode: number;
+  postCode: number;
+  /** stdout + stderr of main, with the runner's `::add-mask::` commands removed as the runner does. */
+  log: string;
+  postLog: string;
+  outputs: Record<string, string>;
+  state: Record<string, string>;
+  summary: string;
+}
+
+/** The runner's `name<<DELIMITER\nvalue\nDELIMITER` file format (GITHUB_OUTPUT, GITHUB_STATE). */
+function readCommandFile(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!existsSync(file)) return out;
+  const lines = readFileSync(file, 'utf8').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<=]+)<<(.+)$/.exec(lines[i]!);
+    if (m) {
+      const end = lines.indexOf(m[2]!, i + 1);
+      out[m[1]!] = lines.slice(i + 1, end).join('\n');
+      i = end;
+    } else if (lines[i]!.includes('=')) {
+      const eq = lines[i]!.indexOf('=');
+      out[lines[i]!.slice(0, eq)] = lines[i]!.slice(eq + 1);
+    }
+  }
+  return out;
+}
+
+let dockerd: Dockerd;
+let open: Registry;
+let secured: Registry;
+let actionDir: string;
+let runnerRoot: string;
+const fixtures: Fixture[] = [];
+let runCount = 0;
+
+/** Every input with its action.yml default, as the runner sets them, then the row's values. */
+function inputEnv(inputs: Record<string, string>): Record<string, string> {
+  const spec = parseYaml(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
+  const env: Record<string, string> = {};
+  for (const [name, def] of Object.entries(spec.inputs)) env[`INPUT_${name.toUpperCase()}`] = def.default ?? '';
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  return env;
+}
+
+async function node(script: string, env: Record<string, string>): Promise<{ code: number; log: string }> {
+  try {
+    const r = await run('node', [join(actionDir, 'dist', script)], { env, cwd: env['GITHUB_WORKSPACE'], maxBuffer: 64 << 20 });
+    return { code: 0, log: r.stdout + r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, log: (e.stdout ?? '') + (e.stderr ?? '') };
+  }
+}
+
+async function runAction(opts: {
+  fixture: Fixture;
+  event: string;
+  payload: Record<string, any>;
+  ref: string;
+  inputs: Record<string, string>;
+}): Promise<ActionRun> {
+  const dir = join(runnerRoot, `run-${++runCount}`);
+  mkdirSync(join(dir, 'temp'), { recursive: true });
+  writeFileSync(join(dir, 'event.json'), JSON.stringify(opts.payload));
+  for (const f of ['output', 'state', 'summary']) writeFileSync(join(dir, f), '');
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: process.env['HOME'] ?? '/root',
+    DOCKER_HOST: dockerd.host,
+    GITHUB_ACTIONS: 'true',
+    GITHUB_EVENT_NAME: opts.event,
+    GITHUB_EVENT_PATH: join(dir, 'event.json'),
+    GITHUB_REF: opts.ref,
+    GITHUB_SHA: opts.fixture.sha,
+    GITHUB_REPOSITORY: 'Codertocat/Hello-World',
+    GITHUB_WORKSPACE: opts.fixture.dir,
+    GITHUB_OUTPUT: join(dir, 'output'),
+    GITHUB_STATE: join(dir, 'state'),
+    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+    RUNNER_TEMP: join(dir, 'temp'),
+    ...inputEnv(opts.inputs),
+  };
+  const main = await node('main.js', env);
+  const state = readCommandFile(join(dir, 'state'));
+  // The runner hands main's saved state to post as STATE_<name>.
+  const postEnv = { ...env, ...Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v])) };
+  const post = await node('post.js', postEnv);
+  const unmask = (log: string) => log.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+  return {
+    mainCode: main.code,
+    postCode: post.code,
+    log: unmask(main.log),
+    postLog: unmask(post.log),
+    outputs: readCommandFile(join(dir, 'output')),
+    state,
+    summary: readFileSync(join(dir, 'summary'), 'utf8'),
+  };
+}
+
+function fixture(content: string, dockerfile?: string): Fixture {
+  const f = makeFixtureRepo({ content, ...(dockerfile ? { dockerfile } : {}) });
+  fixtures.push(f);
+  return f;
+}
+
+/** Registry HTTP API v2, as a user would check it with curl. */
+async function registryGet(reg: Registry, path: string, method = 'GET', auth = false): Promise<Response> {
+  const headers: Record<string, string> = {
+    accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json',
+  };
+  if (auth) headers['authorization'] = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+  return fetch(`http://${reg.host}/v2/${path}`, { method, headers });
+}
+
+async function registryTags(reg: Registry, repo: string, auth = false): Promise<string[]> {
+  const res = await registryGet(reg, `${repo}/tags/list`, 'GET', auth);
+  if (res.status === 404) return [];
+  const body = (await res.json()) as { tags?: string[] | null };
+  return (body.tags ?? []).sort();
+}
+
+async function registryDigest(reg: Registry, repo: string, tag: string, auth = false): Promise<string | null> {
+  const res = await registryGet(reg, `${repo}/manifests/${tag}`, 'HEAD', auth);
+  return res.status === 200 ? res.headers.get('docker-content-digest') : null;
+}
+
+/** The summary table's rows as [ref, digest, result] (cells' text, tags stripped). */
+function summaryRows(summary: string): string[][] {
+  return [...summary.matchAll(/<tr>(.*?)<\/tr>/gs)]
+    .map((m) => [...m[1]!.matchAll(/<td>(.*?)<\/td>/gs)].map((c) => c[1]!.replace(/<[^>]+>/g, '')))
+    .filter((cells) => cells.length > 0);
+}
+
+beforeAll(async () => {
+  [dockerd, open, secured] = await Promise.all([startDockerd(), startRegistry(), startRegistry({ username: USER, password: PASSWORD })]);
+  // What the runner downloads: action.yml and dist/, nothing else (no node_modules, no sources).
+  actionDir = tempDir('action');
+  cpSync(join(repoRoot, 'action.yml'), join(actionDir, 'action.yml'));
+  cpSync(join(repoRoot, 'dist'), join(actionDir, 'dist'), { recursive: true });
+  runnerRoot = tempDir('runner');
+});
+
+afterAll(async () => {
+  await Promise.all([dockerd?.stop(), open?.stop(), secured?.stop()]);
+  for (const f of fixtures) f.cleanup();
+  for (const d of [actionDir, runnerRoot]) if (d) rmSync(d, { recursive: true, force: true });
+});
+
+describe('the bundle', () => {
+  it('is what the sources build, byte for byte (CI rebuilds dist/ and compares)', async () => {
+    const out = tempDir('bundle');
+    try {
+      await run('node', ['scripts/bundle-action.mjs', out], { cwd: repoRoot });
+      const files = readdirSync(join(repoRoot, 'dist')).sort();
+      expect(readdirSync(out).sort()).toEqual(files);
+      for (const f of files) expect(readFileSync(join(out, f)).equals(readFileSync(join(repoRoot, 'dist', f))), f).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the Action in a workflow step', () => {
+  it('a tag push v1.2.3 pushes 1.2.3, 1.2, 1 and latest, and reports refs and digests', async () => {
+    const f = fixture('release 1.2.3');
+    const image = `${open.host}/octo/tag-push`;
+    const r = await runAction({ fixture: f, event: 'push', payload: tagPush('v1.2.3', f.sha), ref: 'refs/tags/v1.2.3', inputs: { images: image } });
+    expect(r.mainCode, r.log).toBe(0);
+
+    const refs = ['1.2.3', '1.2', '1', 'latest'].map((t) => `${image}:${t}`);
+    expect(r.outputs['tags']!.split('\n')).toEqual(refs);
+    expect(r.outputs['version']).toBe('1.2.3');
+    expect(r.outputs['digest']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(r.outputs['imageid']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(JSON.parse(r.outputs['json']!)).toEqual({
+      images: [image], tags: ['1.2.3', '1.2', '1', 'latest'], refs, digest: r.outputs['digest'], imageId: r.outputs['imageid'], pushed: refs,
+    });
+
+    expect(await registryTags(open, 'octo/tag-push')).toEqual(['1', '1.2', '1.2.3', 'latest']);
+    for (const t of ['1.2.3', '1.2', '1', 'latest']) expect(await registryDigest(open, 'octo/tag-push', t)).toBe(r.outputs['digest']);
+
+    expect(summaryRows(r.summary)).toEqual(refs.map((ref) => [ref, r.outputs['digest'], 'pushed']));
+    expect(r.summary).toContain('latest pushed last');
+    expect(r.postCode).toBe(0);
+  });
+
+  it('a backport v1.2.9 after 2.0.0 moves 1.2 and 1 but latest stays on 2.0.0, and the summary says why', async () => {
+    const image = `${open.host}/octo/backport`;
+    const newer = fixture('release 2.0.0');
+    const first = await runAction({ fixture: newer, event: 'push', payload: tagPush('v2.0.0', newer.sha), ref: 'refs/tags/v2.0.0', inputs: { images: image } });
+    expect(first.mainCode, first.log).toBe(0);
+
+    const older = fixture('release 1.2.9');
+    const r = await runAction({ fixture: older, event: 'push', payload: tagPush('v1.2.9', older.sha), ref: 'refs/tags/v1.2.9', inputs: { images: image } });
+    expect(r.mainCode, r.log).toBe(0);
+    expect(r.outputs['tags']!.split('\n')).toEqual(['1.2.9', '1.2', '1'].map((t) => `${image}:${t}`));
+    expect(r.outputs['digest']).not.toBe(first.outputs['digest']);
+
+    expect(await registryDigest(open, 'octo/backport', 'latest')).toBe(first.outputs['digest']);
+    expect(await registryDigest(open, 'octo/backport', '2')).toBe(first.outputs['digest']);
+    for (const t of ['1.2.9', '1.2', '1']) expect(await registryDigest(open, 'octo/backport', t)).toBe(r.outputs['digest']);
+    expect(r.summary).toMatch(/latest<\/strong>: latest held: .*2\.0\.0.*1\.2\.9 is lower/);
+  });
+
+  it('a pull request builds the image but pushes nothing', async () => {
+    const f = fixture('pull request');
+    const image = `${open.host}/octo/pull-request`;
+    const r = await runAction({ fixture: f, event: 'pull_request', payload: pullRequest(7, f.sha), ref: 'refs/pull/7/merge', inputs: { images: image } });
+    expect(r.mainCode, r.log).toBe(0);
+    expect(await registryTags(open, 'octo/pull-request')).toEqual([]);
+    expect(JSON.parse(r.outputs['json']!)).toMatchObject({ tags: ['pr-7'], pushed: [] });
+    expect(r.outputs['imageid']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(summaryRows(r.summary)).toEqual([[`${image}:pr-7`, '—', 'built, not pushed']]);
+  });
+
+  it('an authenticated registry gets the push, and the password appears in no log, output or summary', async () => {
+    const f = fixture('authenticated');
+    const image = `${secured.host}/octo/private`;
+    const r = await runAction({
+      fixture: f, event: 'push', payload: tagPush('v3.1.0', f.sha), ref: 'refs/tags/v3.1.0',
+      inputs: { images: image, username: USER, password: PASSWORD },
+    });
+    expect(r.mainCode, r.log).toBe(0);
+    expect(await registryTags(secured, 'octo/private', true)).toEqual(['3', '3.1', '3.1.0', 'latest']);
+    expect(await registryDigest(secured, 'octo/private', 'latest', true)).toBe(r.outputs['digest']);
+    for (const text of [r.log, r.postLog, r.summary, JSON.stringify(r.outputs), JSON.stringify(r.state)]) {
+      expect(text).not.toContain(PASSWORD);
+    }
+    // The login lived in a private DOCKER_CONFIG that post removed.
+    expect(r.state['credentials-dir']).toBeTruthy();
+    expect(existsSync(r.state['credentials-dir']!)).toBe(false);
+    expect(r.postCode).toBe(0);
+  });
+
+  it('a failing build fails the step with one line, and post still deletes the credentials', async () => {
+    const broken = busyboxDockerfile('broken').replace('RUN echo', 'RUN /bin/busybox false && echo');
+    const f = fixture('broken', broken);
+    const image = `${secured.host}/octo/broken`;
+    const r = await runAction({
+      fixture: f, event: 'push', payload: tagPush('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
+      inputs: { images: image, username: USER, password: PASSWORD },
+    });
+    expect(r.mainCode).toBe(1);
+    const errors = r.log.split('\n').filter((l) => l.startsWith('::error::'));
+    expect(errors).toHaveLength(1);
+    expect(r.log).not.toContain(PASSWORD);
+    expect(await registryTags(secured, 'octo/broken', true)).toEqual([]);
+    expect(r.state['credentials-dir']).toBeTruthy();
+    expect(existsSync(r.state['credentials-dir']!)).toBe(false);
+    expect(r.postCode).toBe(0);
+  });
+
+  it('a bad input fails the step with one line naming the input and how to fix it', async () => {
+    const f = fixture('bad input');
+    const r = await runAction({
+      fixture: f, event: 'push', payload: tagPush('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
+      inputs: { images: `${open.host}/octo/bad-input`, push: 'maybe' },
+    });
+    expect(r.mainCode).toBe(1);
+    expect(r.log.split('\n').filter((l) => l.startsWith('::error::'))).toEqual(['::error::input `push` is "maybe", not a boolean — set `push:` to true or false, or leave it empty']);
+    expect(r.state).toEqual({});
+    expect(r.postCode).toBe(0);
+  });
+});
