@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+// The one definition of autobuild.yml (CONTRACT.md section 2). config.ts validates with it and
+// turns the result into a typed Config; the editor JSON Schema is generated from it, so the two
+// cannot drift. Checks that need other core modules (image names, regexes, tags lines) live in
+// config.ts; this file says only which keys exist, their types and their defaults.
+
+/** Build args and labels: YAML writes `VERSION: 1` as a number, which users mean as text. */
+const stringMap = z
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+  .describe('KEY: value pairs');
+
+/** metadata-action inputs are newline-separated text; a YAML list of lines is accepted too. */
+const lines = z.union([z.string(), z.array(z.string()).transform((l) => l.join('\n'))]);
+
+export const buildRuleSchema = z
+  .strictObject({
+    sourceType: z.enum(['branch', 'tag']).describe('whether the rule matches pushed branches or tags'),
+    source: z.string().min(1).describe('a branch/tag name, or /REGEX/ matching the whole name'),
+    tag: z.string().describe('tag template: {sourceref} and {\\1}.. regex groups; several separated by commas'),
+    dockerfile: z.string().min(1).optional(),
+    context: z.string().min(1).optional(),
+    buildArgs: stringMap.optional(),
+    autobuild: z.boolean().optional().describe('false: only built by a remote trigger'),
+  })
+  .describe('a Docker Hub build rule');
+
+export const repositorySchema = z
+  .strictObject({
+    image: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .describe('image name, or a list of them: every tag goes to each'),
+    cloneUrl: z.string().min(1).optional().describe("default: the payload's clone_url"),
+    preset: z.enum(['semver', 'dockerhub', 'none']).default('semver'),
+    rules: z.array(buildRuleSchema).default([]).describe("Docker Hub build rules, added to the preset's"),
+    tags: lines.default('').describe('docker/metadata-action `tags` lines, used instead of preset and rules'),
+    flavor: lines.default('').describe('docker/metadata-action `flavor` lines'),
+    paths: z.array(z.string().min(1)).default([]).describe('globs; a push touching none of them is skipped'),
+    dockerfile: z.string().min(1).default('Dockerfile'),
+    context: z.string().min(1).default('.'),
+    buildArgs: stringMap.default({}),
+    labels: stringMap.default({}).describe('image labels, as docker/build-push-action `labels`'),
+    webhooks: z.array(z.url()).default([]).describe('URLs told of each push, Docker Hub payload format'),
+    triggerToken: z.string().min(1).optional().describe('enables POST /api/trigger/<token>'),
+  })
+  .describe('one GitHub repository to build');
+
+export const registrySchema = z.strictObject({
+  username: z.string().min(1).optional(),
+  password: z.string().optional(),
+  insecure: z.boolean().default(false).describe('plain HTTP; loopback hosts always are'),
+});
+
+export const configSchema = z
+  .strictObject({
+    server: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080).describe('env PORT overrides it'),
+        publicUrl: z.url().optional().describe('where users reach the dashboard; default http://<host>:<port>'),
+      })
+      .default({ host: '127.0.0.1', port: 8080 }),
+    redis: z.string().min(1).optional().describe('redis:// URL; env REDIS_URL; omitted: an embedded redis-server'),
+    dataDir: z.string().min(1).default('./.autobuild').describe('build logs, embedded Redis data, generated api token'),
+    webhookSecret: z.string().optional().describe('GitHub webhook secret'),
+    apiToken: z.string().optional().describe('omitted: generated once, kept in dataDir'),
+    builder: z.enum(['docker', 'buildah']).default('docker'),
+    concurrency: z.number().int().min(1).default(1).describe('builds at once per worker'),
+    timeoutMinutes: z.number().positive().default(60),
+    github: z
+      .strictObject({
+        token: z.string().optional(),
+        apiUrl: z.url().default('https://api.github.com'),
+        statuses: z.boolean().default(true).describe('set commit statuses'),
+      })
+      .default({ apiUrl: 'https://api.github.com', statuses: true }),
+    registries: z.record(z.string(), registrySchema).default({}).describe('credentials per registry host'),
+    repositories: z.record(z.string(), repositorySchema).default({}).describe("keyed 'owner/name'; only these are built"),
+  })
+  .describe('autobuild.yml');
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ConfigOutput = z.output<typeof configSchema>;
+
+/** The secret-bearing keys: a whole-value `${VAR}` with VAR unset leaves them unset. */
+export function isOptionalSecretKey(path: readonly (string | number)[]): boolean {
+  const key = path.join('.');
+  if (key === 'webhookSecret' || key === 'apiToken' || key === 'github.token') return true;
+  return path.length === 3 && ((path[0] === 'registries' && path[2] === 'password') || (path[0] === 'repositories' && path[2] === 'triggerToken'));
+}
+
+/** JSON Schema of autobuild.yml for editors (as written, so keys with defaults are optional). */
+export function configJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }),
+    title: 'autobuild.yml',
+  };
+}

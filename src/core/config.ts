@@ -1,0 +1,424 @@
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, isOptionalSecretKey, type ConfigOutput } from './config-schema.js';
+import { UserError } from './errors.js';
+import { parseFlavor } from './metadata-flavor.js';
+import { parseTags } from './metadata-tags.js';
+import { familiarName, normalizeImageInput, parseReference } from './references.js';
+import { Secret } from './secret.js';
+import type { BuildRule, RepositoryConfig } from './types.js';
+
+// autobuild.yml text -> a typed Config: YAML, then `${VAR}` from the given env, then the zod
+// schema (config-schema.ts), then the checks that need the rest of the core (image names,
+// regexes, tags lines). Every problem becomes one line: `<file>: <key.path>: <problem> — <fix>`.
+
+export interface RegistryConfig {
+  username?: string;
+  password?: Secret;
+  /** Plain HTTP. Loopback hosts are plain HTTP whatever this says. */
+  insecure: boolean;
+}
+
+export interface Config {
+  /** The file this came from; undefined for defaultConfig(). */
+  file?: string;
+  server: { host: string; port: number; publicUrl?: string };
+  /** redis:// URL; undefined: `start` runs an embedded redis-server. */
+  redis?: string;
+  dataDir: string;
+  webhookSecret?: Secret;
+  apiToken?: Secret;
+  builder: 'docker' | 'buildah';
+  concurrency: number;
+  timeoutMinutes: number;
+  github: { token?: Secret; apiUrl: string; statuses: boolean };
+  /** Keyed by registry host as written: `registry.example.com`, `127.0.0.1:5000`, `docker.io`. */
+  registries: Record<string, RegistryConfig>;
+  /** Keyed `owner/name`. `triggerToken` is never set here: see `triggerTokens`. */
+  repositories: Record<string, RepositoryConfig>;
+  /**
+   * Each repository's `triggerToken`, as a Secret, keyed like `repositories`. Kept apart so that
+   * RepositoryConfig, which travels into plans, never carries a secret.
+   */
+  triggerTokens: Record<string, Secret>;
+}
+
+type Env = Record<string, string | undefined>;
+type Path = readonly (string | number)[];
+
+interface Problem {
+  path: Path;
+  problem: string;
+  hint?: string;
+}
+
+function keyPath(path: Path): string {
+  let out = '';
+  for (const part of path) out += typeof part === 'number' ? `[${part}]` : out === '' ? part : `.${part}`;
+  return out === '' ? '(top level)' : out;
+}
+
+function fail(file: string, problems: Problem[]): never {
+  const [first] = problems;
+  if (!first) throw new Error('fail() needs a problem');
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+  throw new UserError(`${file}: ${keyPath(first.path)}: ${first.problem}`, first.hint ? first.hint + more : undefined);
+}
+
+// --- YAML ------------------------------------------------------------------------------------
+
+/**
+ * `${VAR}` is not valid inside a YAML flow mapping (`github: {token: ${GITHUB_TOKEN}}`, as the
+ * contract's example writes it), so each reference is swapped for a placeholder YAML accepts
+ * anywhere, and put back in the parsed values before substitution.
+ */
+const REFERENCE_TEXT = /\$\{[^}\n]*\}/g;
+const PLACEHOLDER = /\uE000([0-9]+)\uE001/g;
+
+function restore(value: unknown, originals: string[]): unknown {
+  const back = (text: string) => text.replace(PLACEHOLDER, (_m, i: string) => originals[Number(i)] ?? '');
+  if (typeof value === 'string') return back(value);
+  if (Array.isArray(value)) return value.map((v) => restore(v, originals));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [back(k), restore(v, originals)]));
+  }
+  return value;
+}
+
+function readYaml(text: string, file: string): unknown {
+  const originals: string[] = [];
+  const protectedText = text.replace(REFERENCE_TEXT, (match) => `\uE000${originals.push(match) - 1}\uE001`);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(protectedText, { lineCounter, uniqueKeys: true });
+  const error = doc.errors[0];
+  if (error) {
+    const pos = error.linePos?.[0];
+    const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+    const what = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error';
+    throw new UserError(`${where}: YAML syntax error: ${what}`, 'fix the YAML at that line (indentation, quotes, a missing ":")');
+  }
+  return restore(doc.toJS({ maxAliasCount: 100 }), originals) ?? {};
+}
+
+// --- ${VAR} ----------------------------------------------------------------------------------
+
+const VARIABLE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const WHOLE_VARIABLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
+/**
+ * Replaces `${VAR}` (and `${VAR:-default}`) in every string value; `$$` is a literal `$`.
+ * Returns undefined for an optional secret whose whole value is an unset variable.
+ */
+function substitute(value: unknown, env: Env, path: Path, file: string): unknown {
+  if (typeof value === 'string') {
+    const whole = WHOLE_VARIABLE.exec(value);
+    if (whole && isOptionalSecretKey(path) && !env[whole[1]!]) return undefined;
+    return value.replace(VARIABLE, (match, name: string | undefined, fallback: string | undefined) => {
+      if (match === '$$') return '$';
+      const set = env[name!];
+      if (set !== undefined && set !== '') return set;
+      if (fallback !== undefined) return fallback;
+      fail(file, [{ path, problem: `environment variable ${name} is not set`, hint: `set ${name}, or write the value directly (use $$ for a literal $)` }]);
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, i) => substitute(item, env, [...path, i], file));
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const replaced = substitute(item, env, [...path, key], file);
+      if (replaced !== undefined) out[key] = replaced;
+    }
+    return out;
+  }
+  return value;
+}
+
+// --- zod issues -> one line each ------------------------------------------------------------
+
+const typeWords: Record<string, string> = {
+  string: 'text', number: 'a number', int: 'a whole number', boolean: 'true or false',
+  object: 'a mapping (key: value)', array: 'a list', record: 'a mapping (key: value)',
+};
+
+function typeOf(input: unknown): string {
+  if (input === null || input === undefined) return 'nothing';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'a mapping';
+  if (typeof input === 'string') return `text ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}...` : input)}`;
+  return `${typeof input} ${JSON.stringify(input)}`;
+}
+
+/** The keys a strict object at `path` allows, found by walking the schema. */
+function allowedKeys(path: Path): string[] {
+  let node: z.core.$ZodType | undefined = configSchema;
+  const unwrap = () => {
+    for (let def: z.core.$ZodTypeDef | undefined = node?._zod.def; def; def = node?._zod.def) {
+      if (def.type === 'default' || def.type === 'optional') node = (def as z.core.$ZodDefaultDef).innerType;
+      else if (def.type === 'pipe') node = (def as z.core.$ZodPipeDef).in;
+      else return;
+    }
+  };
+  for (const part of path) {
+    unwrap();
+    const def: z.core.$ZodTypeDef | undefined = node?._zod.def;
+    if (def?.type === 'object') node = (def as z.core.$ZodObjectDef).shape[String(part)];
+    else if (def?.type === 'record') node = (def as z.core.$ZodRecordDef).valueType;
+    else if (def?.type === 'array') node = (def as z.core.$ZodArrayDef).element;
+    else return [];
+  }
+  unwrap();
+  const def: z.core.$ZodTypeDef | undefined = node?._zod.def;
+  return def?.type === 'object' ? Object.keys((def as z.core.$ZodObjectDef).shape) : [];
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+function unknownKey(path: Path, key: string): Problem {
+  const allowed = allowedKeys(path);
+  const lower = key.toLowerCase();
+  const close = allowed.find((k) => editDistance(k, key) <= 2 || (lower.length >= 3 && k.toLowerCase().startsWith(lower)));
+  const list = allowed.length > 0 ? `allowed here: ${allowed.join(', ')}` : 'remove it';
+  return {
+    path: [...path, key],
+    problem: 'unknown key',
+    hint: close ? `did you mean "${close}"? (${list})` : `remove it or fix its spelling; ${list}`,
+  };
+}
+
+function describeIssue(issue: z.core.$ZodIssue, data: unknown): Problem[] {
+  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  const input = path.reduce<unknown>((obj, key) => (obj as Record<string | number, unknown> | undefined)?.[key], data);
+  // Never echo a secret's value back.
+  const shown = isOptionalSecretKey(path) ? '' : ` (got ${typeOf(input)})`;
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => unknownKey(path, key));
+    case 'invalid_type': {
+      const expected = typeWords[issue.expected] ?? issue.expected;
+      if (input === undefined) return [{ path, problem: 'is required', hint: `add it: ${expected}` }];
+      return [{ path, problem: `must be ${expected}${shown}`, hint: `write ${expected} here` }];
+    }
+    case 'invalid_value':
+      return [{ path, problem: `must be one of ${issue.values.map(String).join(', ')}${shown}`, hint: `write one of ${issue.values.map(String).join(' | ')}` }];
+    case 'invalid_union': {
+      if (input === undefined) return [{ path, problem: 'is required', hint: 'add it' }];
+      // A branch whose type matched (its issues are not "wrong type" at the top) says what is
+      // really wrong, e.g. an empty image list; otherwise list the types that would do.
+      const wrongType = (b: z.core.$ZodIssue[]) => b.every((i) => i.code === 'invalid_type' && i.path.length === 0);
+      const matched = issue.errors.filter((b) => b.length > 0 && !wrongType(b));
+      if (matched.length === 1) {
+        return matched[0]!.flatMap((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue, data));
+      }
+      const expected = [...new Set(issue.errors.flat().map((i) => (i.code === 'invalid_type' ? (typeWords[i.expected] ?? i.expected) : undefined)))].filter(Boolean);
+      const what = expected.length > 0 ? expected.join(' or ') : 'a different value';
+      return [{ path, problem: `must be ${what}${shown}`, hint: `write ${what} here` }];
+    }
+    case 'too_small': {
+      const n = Number(issue.minimum);
+      const problem =
+        issue.origin === 'array' ? `must list at least ${n} item${n === 1 ? '' : 's'}`
+        : issue.origin === 'string' ? 'must not be empty'
+        : `must be at least ${n}${shown}`;
+      const hint = issue.origin === 'array' ? 'add an item' : issue.origin === 'string' ? 'write a value' : 'give a larger value';
+      return [{ path, problem, hint }];
+    }
+    case 'too_big':
+      return [{ path, problem: `must be at most ${Number(issue.maximum)}${shown}`, hint: 'give a smaller value' }];
+    case 'invalid_format':
+      return [{ path, problem: `must be a valid ${issue.format === 'url' ? 'URL' : issue.format}${shown}`, hint: issue.format === 'url' ? 'write a full URL, e.g. https://example.com/hook' : `write a valid ${issue.format}` }];
+    default:
+      return [{ path, problem: issue.message }];
+  }
+}
+
+// --- checks that need the rest of the core ---------------------------------------------------
+
+const REPOSITORY_KEY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
+function checkRegistryHost(host: string): Problem | undefined {
+  const path = ['registries', host];
+  if (/^[a-z]+:\/\//i.test(host)) return { path, problem: 'must be a registry host, not a URL', hint: `write ${JSON.stringify(host.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, ''))}` };
+  try {
+    const domain = parseReference(`${host}/x`).domain;
+    if (domain === host || (domain === 'docker.io' && host === 'index.docker.io')) return undefined;
+  } catch {
+    // reported below
+  }
+  return { path, problem: 'is not a registry host', hint: 'write host[:port], e.g. registry.example.com, 127.0.0.1:5000 or docker.io' };
+}
+
+/** Image names, lowercased as metadata-action does, in the short form docker prints. */
+function images(value: string | string[], path: Path, problems: Problem[]): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  const out: string[] = [];
+  list.forEach((text, i) => {
+    const at = typeof value === 'string' ? path : [...path, i];
+    try {
+      const ref = normalizeImageInput(text);
+      if (ref.tag !== undefined || ref.digest !== undefined) {
+        problems.push({ path: at, problem: `image ${JSON.stringify(text)} must not include a tag or digest`, hint: 'tags come from preset, rules or tags; write just the name' });
+        return;
+      }
+      const name = familiarName(ref);
+      if (!out.includes(name)) out.push(name);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      problems.push({ path: at, problem: err.message });
+    }
+  });
+  return out;
+}
+
+function checkRules(rules: BuildRule[], path: Path, problems: Problem[]): void {
+  rules.forEach((rule, i) => {
+    const source = rule.source;
+    if (source.length >= 2 && source.startsWith('/') && source.endsWith('/')) {
+      try {
+        new RegExp(source.slice(1, -1));
+      } catch (err) {
+        problems.push({ path: [...path, i, 'source'], problem: `invalid regular expression ${source}: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`, hint: 'fix the pattern between the slashes' });
+      }
+    }
+  });
+}
+
+/** Runs a core parser only to report its UserError under the key path. */
+function checkLines(text: string, path: Path, parse: (text: string) => unknown, problems: Problem[]): void {
+  try {
+    parse(text);
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    problems.push({ path, problem: err.message });
+  }
+}
+
+function secret(value: string | undefined): Secret | undefined {
+  return value === undefined || value === '' ? undefined : new Secret(value);
+}
+
+function toConfig(data: ConfigOutput, file: string | undefined): Config {
+  const problems: Problem[] = [];
+  const registries: Record<string, RegistryConfig> = {};
+  for (const [host, reg] of Object.entries(data.registries)) {
+    const bad = checkRegistryHost(host);
+    if (bad) problems.push(bad);
+    const entry: RegistryConfig = { insecure: reg.insecure };
+    if (reg.username !== undefined) entry.username = reg.username;
+    const password = secret(reg.password);
+    if (password) entry.password = password;
+    registries[host] = entry;
+  }
+  const repositories: Record<string, RepositoryConfig> = {};
+  const triggerTokens: Record<string, Secret> = {};
+  const seen = new Map<string, string>();
+  for (const [key, repo] of Object.entries(data.repositories)) {
+    const path = ['repositories', key];
+    if (!REPOSITORY_KEY.test(key)) {
+      problems.push({ path, problem: 'is not a GitHub repository', hint: 'write the key as owner/name, e.g. octo-org/app' });
+    }
+    const twin = seen.get(key.toLowerCase());
+    if (twin !== undefined) problems.push({ path, problem: `names the same repository as ${twin}`, hint: 'GitHub names ignore case; keep one of them' });
+    seen.set(key.toLowerCase(), key);
+    checkRules(repo.rules, [...path, 'rules'], problems);
+    checkLines(repo.tags, [...path, 'tags'], parseTags, problems);
+    checkLines(repo.flavor, [...path, 'flavor'], parseFlavor, problems);
+    const config: RepositoryConfig = {
+      images: images(repo.image, [...path, 'image'], problems),
+      preset: repo.preset,
+      rules: repo.rules,
+      tags: repo.tags,
+      flavor: repo.flavor,
+      paths: repo.paths,
+      dockerfile: repo.dockerfile,
+      context: repo.context,
+      buildArgs: repo.buildArgs,
+      labels: repo.labels,
+      webhooks: repo.webhooks,
+    };
+    if (repo.cloneUrl !== undefined) config.cloneUrl = repo.cloneUrl;
+    repositories[key] = config;
+    const token = secret(repo.triggerToken);
+    if (token) triggerTokens[key] = token;
+  }
+  if (problems.length > 0) fail(file ?? 'configuration', problems);
+
+  const config: Config = {
+    server: { host: data.server.host, port: data.server.port },
+    dataDir: data.dataDir,
+    builder: data.builder,
+    concurrency: data.concurrency,
+    timeoutMinutes: data.timeoutMinutes,
+    github: { apiUrl: data.github.apiUrl, statuses: data.github.statuses },
+    registries,
+    repositories,
+    triggerTokens,
+  };
+  if (file !== undefined) config.file = file;
+  if (data.server.publicUrl !== undefined) config.server.publicUrl = data.server.publicUrl;
+  if (data.redis !== undefined) config.redis = data.redis;
+  const webhookSecret = secret(data.webhookSecret);
+  if (webhookSecret) config.webhookSecret = webhookSecret;
+  const apiToken = secret(data.apiToken);
+  if (apiToken) config.apiToken = apiToken;
+  const githubToken = secret(data.github.token);
+  if (githubToken) config.github.token = githubToken;
+  return config;
+}
+
+/** PORT and REDIS_URL win over the file, as the contract says. */
+function applyEnvOverrides(data: Record<string, unknown>, env: Env): Record<string, unknown> {
+  const out = { ...data };
+  const port = env['PORT'];
+  if (port !== undefined && port !== '') {
+    if (!/^[0-9]{1,5}$/.test(port) || Number(port) > 65535) {
+      throw new UserError(`PORT: ${JSON.stringify(port)} is not a port number`, 'set PORT to a number from 0 to 65535, or unset it');
+    }
+    const server = typeof out['server'] === 'object' && out['server'] !== null ? out['server'] : {};
+    out['server'] = { ...server, port: Number(port) };
+  }
+  const redis = env['REDIS_URL'];
+  if (redis !== undefined && redis !== '') out['redis'] = redis;
+  return out;
+}
+
+function validate(data: unknown, env: Env, file: string | undefined): Config {
+  const where = file ?? 'configuration';
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new UserError(`${where}: the top level must be a mapping of keys`, 'start with keys such as repositories:, registries:, server:');
+  }
+  const substituted = applyEnvOverrides(substitute(data, env, [], where) as Record<string, unknown>, env);
+  const result = configSchema.safeParse(substituted);
+  if (!result.success) {
+    // An unknown key is usually the cause of a "required" one next to it (a typo), so it goes first.
+    const issues = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
+    fail(where, issues.flatMap((issue) => describeIssue(issue, substituted)));
+  }
+  return toConfig(result.data, file);
+}
+
+/** Parses autobuild.yml text. `env` gives `${VAR}`, PORT and REDIS_URL; `file` names it in errors. */
+export function parseConfig(text: string, env: Env, file: string): Config {
+  return validate(readYaml(text, file), env, file);
+}
+
+/**
+ * The configuration of a run without a file: every default, the secrets from the variables the
+ * contract's example file uses, and the PORT / REDIS_URL overrides.
+ */
+export function defaultConfig(env: Env): Config {
+  return validate(
+    { webhookSecret: '${GITHUB_WEBHOOK_SECRET}', apiToken: '${AUTOBUILD_API_TOKEN}', github: { token: '${GITHUB_TOKEN}' } },
+    env,
+    undefined,
+  );
+}
