@@ -150,7 +150,7 @@ function timeAgo(value) {
   if (s < 45) text = 'just now';
   else if (s < 3600) text = `${Math.round(s / 60)} min ago`;
   else if (s < 86400) text = `${Math.round(s / 3600)} h ago`;
-  else text = iso.slice(0, 10);
+  else text = `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
   return html`<time datetime="${iso}" title="${iso.replace('T', ' ').slice(0, 19)} UTC">${text}</time>`;
 }
 
@@ -441,7 +441,7 @@ ${originText(build.origin) ? html`<div><dt>Started by</dt><dd>${originText(build
 <div><dt>Started</dt><dd>${timeAgo(build.startedAt)}</dd></div>
 <div><dt>Finished</dt><dd>${timeAgo(build.finishedAt)}</dd></div>
 <div><dt>Duration</dt><dd>${buildDuration(build) || html`<span class="muted">—</span>`}</dd></div>
-<div><dt>Digest</dt><dd>${build.digest ? html`<code class="digest">${build.digest}</code>` : html`<span class="muted">—</span>`}</dd></div>
+<div class="wide"><dt>Digest</dt><dd>${build.digest ? html`<code class="digest">${build.digest}</code>` : html`<span class="muted">—</span>`}</dd></div>
 </dl>
 <section aria-labelledby="h-latest">
 <h2 id="h-latest">Latest</h2>
