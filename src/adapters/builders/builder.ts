@@ -1,0 +1,51 @@
+import type { Secret } from '../../core/secret.js';
+
+// One interface over the engines that build and push images, so the pipeline reads the same
+// for docker and buildah: build once, then push the one image under each reference.
+
+export interface BuildSpec {
+  contextDir: string;
+  /** Absolute path of the Dockerfile. */
+  dockerfile: string;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  /** Local name given to the built image (Docker Hub's IMAGE_NAME). */
+  localName: string;
+  /** Private temp space of this build (iid and digest files). */
+  workDir: string;
+}
+
+export interface PushTarget {
+  /** Local image (id or name) to push. */
+  image: string;
+  /** Full destination reference `domain/path:tag`. */
+  ref: string;
+  /** Plain HTTP / no TLS verification (loopback or `insecure: true`). */
+  insecure: boolean;
+  workDir: string;
+}
+
+export interface RunContext {
+  secrets: Iterable<Secret | string | undefined>;
+  signal?: AbortSignal;
+  onLine?: (line: string) => void;
+}
+
+export interface Builder {
+  readonly name: 'docker' | 'buildah';
+  /** Environment for hooks so `docker build`/`docker push` in them use the same engine and logins. */
+  readonly hookEnv: Record<string, string | undefined>;
+  /** Builds the image once; returns its id (`sha256:...`). */
+  build(spec: BuildSpec, ctx: RunContext): Promise<{ imageId: string }>;
+  /** The id of a local image, e.g. the one a `hooks/build` produced. */
+  imageId(name: string, ctx: RunContext): Promise<string>;
+  /** Pushes one reference; returns the manifest digest the registry stored. */
+  push(target: PushTarget, ctx: RunContext): Promise<{ digest: string }>;
+}
+
+/** Whether a failed push's output looks like something that may pass when tried again. */
+export function isTransientPushFailure(tail: string[]): boolean {
+  const text = tail.join('\n');
+  if (/unauthorized|denied|authentication required|forbidden|\b40[13]\b/i.test(text)) return false;
+  return /\b50[0-9]\b|service unavailable|bad gateway|gateway timeout|timeout|timed out|connection (refused|reset)|EOF|no such host|TLS handshake/i.test(text);
+}

@@ -1,0 +1,318 @@
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { BuildError } from '../core/errors.js';
+import { parseImageName, withTag } from '../core/references.js';
+import type { Secret } from '../core/secret.js';
+import { decideTags } from '../core/semver-tags.js';
+import type { PlannedBuild, TagInfo } from '../core/types.js';
+import { BuildahBuilder } from '../adapters/builders/buildah.js';
+import type { Builder, RunContext } from '../adapters/builders/builder.js';
+import { DockerBuilder } from '../adapters/builders/docker.js';
+import { prepareCredentials } from '../adapters/credentials.js';
+import { checkout, commitMessageOf } from '../adapters/git.js';
+import { runHook, type HookName, type HookVariables } from '../adapters/hooks.js';
+import { maskingSink, type LogSink, type StepName } from '../adapters/log-sink.js';
+import { RegistryClient, isInsecureRegistry, type Manifest, type RegistryAuth } from '../adapters/registry-client.js';
+
+// One build from source to registry: check out, run Docker Hub hooks at their steps, build once,
+// push immutable tags, then (under the image lock) decide the moving tags again against the
+// registry and push them, `latest` last, and finally check every pushed ref's digest.
+
+export type { RegistryAuth } from '../adapters/registry-client.js';
+
+export interface BuildOptions {
+  build: PlannedBuild;
+  source: { dir: string } | { cloneUrl: string; sha: string; token?: Secret };
+  /** Private temp space; the pipeline works in a fresh subdirectory and removes it. */
+  workRoot: string;
+  builder: 'docker' | 'buildah';
+  /** Keyed by registry host as in autobuild.yml. */
+  registries: Record<string, RegistryAuth>;
+  log: LogSink;
+  signal?: AbortSignal;
+  /** Serialises moving-tag decisions per image across builds; default: no lock. */
+  withImageLock?: <T>(image: string, fn: () => Promise<T>) => Promise<T>;
+  now?: Date;
+  /** A DOCKER_CONFIG the caller already logged in (GitHub Action); used as is, never deleted. */
+  dockerConfig?: string;
+}
+
+export interface BuildResult {
+  images: string[];
+  tags: string[];
+  refs: string[];
+  digest: string;
+  imageId: string;
+  pushed: string[];
+  held: { ref: string; reason: string }[];
+}
+
+const PUSH_ATTEMPTS = 3;
+const RETRY_BASE_MS = 1_000;
+
+export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
+  const { build, signal } = opts;
+  const secrets = secretsOf(opts);
+  const log = maskingSink(opts.log, secrets);
+  await mkdir(opts.workRoot, { recursive: true });
+  const work = await mkdtemp(join(opts.workRoot, 'build-'));
+  const step = stepper(log, signal);
+  const ctx: RunContext = { secrets, signal, onLine: (l) => log.line(l) };
+  const credentials = await prepareCredentials({
+    workRoot: work, images: build.images, registries: opts.registries, builder: opts.builder,
+    existing: opts.dockerConfig, signal, onLine: ctx.onLine,
+  });
+  try {
+    // Where the tree comes from: a fresh checkout of exactly the planned commit, or a directory.
+    let root: string;
+    let commitMessage = build.commitMessage ?? '';
+    if ('dir' in opts.source) {
+      root = resolve(opts.source.dir);
+      if (!commitMessage) commitMessage = await commitMessageOf(root);
+    } else {
+      const source = opts.source;
+      root = join(work, 'src');
+      const out = await step('checkout', () => checkout({ cloneUrl: source.cloneUrl, sha: source.sha, dir: root, token: source.token, signal, onLine: ctx.onLine }));
+      commitMessage = out.commitMessage;
+    }
+    const contextDir = resolve(root, build.context);
+    const dockerfile = await locateDockerfile(root, contextDir, build.dockerfile);
+
+    if (opts.builder === 'buildah') await ensureFile(credentials.authFile);
+    const builder: Builder = opts.builder === 'buildah'
+      ? new BuildahBuilder({ authFile: credentials.authFile, dockerConfig: credentials.dockerConfig })
+      : new DockerBuilder({ dockerConfig: credentials.dockerConfig });
+    const variables = hookVariables(build, commitMessage, relative(contextDir, dockerfile));
+    const hook = (name: HookName) => step(`hook:${name}`, () => runHook(name, {
+      dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, secrets, signal, onLine: ctx.onLine,
+    }), true);
+
+    await hook('post_checkout');
+    await hook('pre_build');
+    const imageId = await step('build', async () => {
+      if (await runHook('build', { dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, secrets, signal, onLine: ctx.onLine })) {
+        return builder.imageId(variables.IMAGE_NAME, ctx);
+      }
+      const labels = { ...ociLabels(build, opts.now ?? new Date()), ...build.labels };
+      return (await builder.build({ contextDir, dockerfile, buildArgs: build.buildArgs, labels, localName: variables.IMAGE_NAME, workDir: work }, ctx)).imageId;
+    });
+    await hook('post_build');
+
+    const result: BuildResult = { images: build.images, tags: build.tags, refs: build.refs, digest: '', imageId, pushed: [], held: [] };
+    if (!build.push) return result;
+
+    await hook('pre_push');
+    const registry = new RegistryClient(opts.registries, { signal });
+    const pusher = new Pusher(builder, registry, opts, imageId, work, ctx, log);
+    await step('push', async () => {
+      if (await runHook('push', { dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, secrets, signal, onLine: ctx.onLine })) {
+        await pusher.adoptHookPush(build.refs);
+      } else {
+        await pushInOrder(build, pusher, registry, opts, result);
+      }
+    });
+    await hook('post_push');
+    await step('verify', () => pusher.verify());
+    result.pushed = pusher.pushed;
+    result.digest = pusher.digest;
+    return result;
+  } finally {
+    await credentials.dispose();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Immutable refs first; then, holding every image's lock, moving refs and `latest` last. */
+async function pushInOrder(build: PlannedBuild, pusher: Pusher, registry: RegistryClient, opts: BuildOptions, result: BuildResult): Promise<void> {
+  const infos = tagInfos(build);
+  const immutable = infos.filter((t) => t.kind === 'immutable');
+  for (const info of immutable) for (const image of build.images) await pusher.push(image, info.tag);
+
+  const moving = infos.filter((t) => t.kind !== 'immutable');
+  if (moving.length === 0) return;
+  const lock = opts.withImageLock ?? ((_image, fn) => fn());
+  const images = [...build.images].sort();
+  // Locks are taken in sorted order so two builds sharing images cannot deadlock.
+  const underLocks = (i: number, fn: () => Promise<void>): Promise<void> =>
+    i === images.length ? fn() : lock(images[i]!, () => underLocks(i + 1, fn));
+  await underLocks(0, async () => {
+    // Decided again right before pushing: a build that finishes late never moves a tag back.
+    const keep = new Map<string, TagInfo[]>();
+    for (const image of build.images) {
+      const decision = decideTags(moving, await registry.listTags(image));
+      keep.set(image, decision.keep);
+      for (const h of decision.held) {
+        const ref = withTag(image, h.tag);
+        result.held.push({ ref, reason: h.reason });
+        opts.log.event({ type: 'held', ref, reason: h.reason });
+      }
+    }
+    for (const kind of ['moving', 'latest'] as const) {
+      for (const info of moving.filter((t) => t.kind === kind)) {
+        for (const image of build.images) if (keep.get(image)!.includes(info)) await pusher.push(image, info.tag);
+      }
+    }
+  });
+}
+
+/** The planned tags with their kinds; builds without tagInfo (`--tag`) push `latest` last. */
+function tagInfos(build: PlannedBuild): TagInfo[] {
+  const known = new Map((build.tagInfo ?? []).map((t) => [t.tag, t]));
+  return build.tags.map((tag): TagInfo => known.get(tag) ?? { tag, kind: tag === 'latest' ? 'latest' : 'immutable' });
+}
+
+/**
+ * Pushes one image under many refs. The first ref of each image goes through the builder
+ * (uploads layers); later tags of the same image re-put the stored manifest through the
+ * registry API, which uploads nothing and is much faster than another `docker push`.
+ */
+class Pusher {
+  readonly pushed: string[] = [];
+  digest = '';
+  readonly #digests = new Map<string, string>();
+  readonly #manifests = new Map<string, Manifest>();
+
+  constructor(
+    private readonly builder: Builder,
+    private readonly registry: RegistryClient,
+    private readonly opts: BuildOptions,
+    private readonly imageId: string,
+    private readonly work: string,
+    private readonly ctx: RunContext,
+    private readonly log: LogSink,
+  ) {}
+
+  async push(image: string, tag: string): Promise<void> {
+    const ref = withTag(image, tag);
+    const digest = await this.#retry(ref, async () => {
+      const manifest = this.#manifests.get(image);
+      if (manifest) return this.registry.putManifest(ref, manifest.bytes, manifest.mediaType);
+      const domain = parseImageName(image).domain;
+      const { digest } = await this.builder.push({ image: this.imageId, ref, insecure: isInsecureRegistry(this.opts.registries, domain), workDir: this.work }, this.ctx);
+      const stored = await this.registry.getManifest(`${image}@${digest}`);
+      if (stored) this.#manifests.set(image, stored);
+      return digest;
+    });
+    this.#record(image, ref, digest);
+  }
+
+  /** A `hooks/push` pushed on its own: take what the registry now holds under our refs. */
+  async adoptHookPush(refs: string[]): Promise<void> {
+    for (const ref of refs) {
+      const info = await this.registry.headManifest(ref);
+      if (info) this.#record(parseImageNameOf(ref), ref, info.digest);
+    }
+  }
+
+  /** Every pushed ref must resolve, in the registry, to the digest this build pushed. */
+  async verify(): Promise<void> {
+    const wrong: string[] = [];
+    for (const ref of this.pushed) {
+      const expected = this.#digests.get(parseImageNameOf(ref));
+      const actual = (await this.registry.headManifest(ref))?.digest;
+      if (actual !== expected) wrong.push(`${ref}: registry has ${actual ?? 'nothing'}, pushed ${expected}`);
+    }
+    if (wrong.length) throw new BuildError(`the registry does not hold what was pushed (${wrong.length} refs)`, { tail: wrong });
+  }
+
+  #record(image: string, ref: string, digest: string): void {
+    const previous = this.#digests.get(image);
+    if (previous && previous !== digest) throw new BuildError(`${ref} got digest ${digest} but this build pushed ${previous} before`);
+    this.#digests.set(image, digest);
+    if (!this.digest) this.digest = digest;
+    this.pushed.push(ref);
+    this.log.event({ type: 'pushed', ref, digest });
+  }
+
+  /** Transient failures (network, 5xx) are retried with backoff; auth failures fail at once. */
+  async #retry(ref: string, fn: () => Promise<string>): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!(err instanceof BuildError) || !err.transient || attempt >= PUSH_ATTEMPTS || this.opts.signal?.aborted) throw err;
+        this.log.event({ type: 'retry', ref, attempt: attempt + 1, reason: err.message });
+        await sleep(RETRY_BASE_MS * 2 ** (attempt - 1), this.opts.signal);
+      }
+    }
+  }
+}
+
+function parseImageNameOf(ref: string): string {
+  const at = ref.lastIndexOf('@');
+  const noDigest = at === -1 ? ref : ref.slice(0, at);
+  const colon = noDigest.lastIndexOf(':');
+  return colon > noDigest.lastIndexOf('/') ? noDigest.slice(0, colon) : noDigest;
+}
+
+/** Runs one step with started/finished events; a hook step that found no hook emits nothing. */
+function stepper(log: LogSink, signal?: AbortSignal) {
+  return async <T>(name: StepName, fn: () => Promise<T>, quietWhenFalse = false): Promise<T> => {
+    if (signal?.aborted) throw new BuildError(`build canceled before ${name}`);
+    const started = Date.now();
+    let announced = false;
+    if (!quietWhenFalse) {
+      log.event({ type: 'step-started', step: name });
+      announced = true;
+    }
+    const value = await fn();
+    if (quietWhenFalse && value === false) return value;
+    if (!announced) log.event({ type: 'step-started', step: name });
+    log.event({ type: 'step-finished', step: name, ms: Date.now() - started });
+    return value;
+  };
+}
+
+/** Docker Hub's hook variables for this build: the first image and tag name the local image. */
+function hookVariables(build: PlannedBuild, commitMessage: string, dockerfilePath: string): HookVariables {
+  const repo = build.images[0] ?? 'autobuild/local';
+  const tag = build.tags[0] ?? (build.sha ? `sha-${build.sha.slice(0, 7)}` : 'autobuild');
+  return {
+    SOURCE_BRANCH: build.ref.replace(/^refs\/(heads|tags)\//, ''),
+    SOURCE_COMMIT: build.sha,
+    COMMIT_MSG: commitMessage,
+    DOCKER_REPO: repo,
+    DOCKERFILE_PATH: dockerfilePath,
+    DOCKER_TAG: tag,
+    IMAGE_NAME: withTag(repo, tag),
+  };
+}
+
+/** OCI annotations as docker/metadata-action sets them. */
+function ociLabels(build: PlannedBuild, now: Date): Record<string, string> {
+  const labels: Record<string, string> = {
+    'org.opencontainers.image.created': now.toISOString(),
+    'org.opencontainers.image.revision': build.sha,
+  };
+  const source = build.cloneUrl?.replace(/\.git$/, '') ?? (build.repository ? `https://github.com/${build.repository}` : undefined);
+  if (source && /^https?:\/\//.test(source)) labels['org.opencontainers.image.source'] = source;
+  const version = build.version ?? build.tags[0];
+  if (version) labels['org.opencontainers.image.version'] = version;
+  return labels;
+}
+
+/** Docker Hub reads the Dockerfile path relative to the context; build-push-action, to the repository. */
+async function locateDockerfile(root: string, contextDir: string, dockerfile: string): Promise<string> {
+  for (const candidate of [resolve(contextDir, dockerfile), resolve(root, dockerfile)]) {
+    if (await stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
+  }
+  throw new BuildError(`no Dockerfile at ${dockerfile} (looked in the context ${relative(root, contextDir) || '.'} and the repository root) — set dockerfile/context in the repository's config`);
+}
+
+async function ensureFile(file: string): Promise<void> {
+  if (!(await stat(file).then(() => true, () => false))) await writeFile(file, '{"auths":{}}\n', { mode: 0o600 });
+}
+
+function secretsOf(opts: BuildOptions): Secret[] {
+  const out: Secret[] = [];
+  for (const auth of Object.values(opts.registries)) if (auth.password) out.push(auth.password);
+  if ('token' in opts.source && opts.source.token) out.push(opts.source.token);
+  return out;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
+}

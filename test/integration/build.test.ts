@@ -1,0 +1,269 @@
+// The whole pipeline on real engines: a private dockerd (vfs), CNCF registries, buildah, git.
+// What a user would check afterwards: which tags the registry has, at which digest, in what
+// order they appeared, and what the log and errors say.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectingSink, type CollectingSink } from '../../src/adapters/log-sink.js';
+import { RegistryClient } from '../../src/adapters/registry-client.js';
+import { runBuild, type BuildOptions, type BuildResult } from '../../src/build/pipeline.js';
+import { BuildError } from '../../src/core/errors.js';
+import { eventFromRef } from '../../src/core/events.js';
+import { plan } from '../../src/core/plan.js';
+import { Secret } from '../../src/core/secret.js';
+import type { PlannedBuild, RepositoryConfig } from '../../src/core/types.js';
+import {
+  makeFixtureRepo, startDockerd, startFlakyProxy, startRegistry, tempDir,
+  type Dockerd, type Fixture, type Registry,
+} from '../support/engines.js';
+import { rmSync } from 'node:fs';
+
+let dockerd: Dockerd;
+let open: Registry;
+let locked: Registry;
+let workRoot: string;
+let buildahDir: string;
+const fixtures: Fixture[] = [];
+const password = `s3cret-${Math.random().toString(36).slice(2)}`;
+const savedEnv = { DOCKER_HOST: process.env.DOCKER_HOST, CONTAINERS_STORAGE_CONF: process.env.CONTAINERS_STORAGE_CONF };
+
+beforeAll(async () => {
+  [dockerd, open, locked] = await Promise.all([startDockerd(), startRegistry(), startRegistry({ username: 'bot', password })]);
+  process.env.DOCKER_HOST = dockerd.host;
+  workRoot = tempDir('work');
+  // buildah keeps its images in a private store, not the machine's /var/lib/containers.
+  buildahDir = tempDir('buildah');
+  writeFileSync(join(buildahDir, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${buildahDir}/root"\nrunroot = "${buildahDir}/run"\n`);
+  process.env.CONTAINERS_STORAGE_CONF = join(buildahDir, 'storage.conf');
+});
+
+afterAll(async () => {
+  for (const f of fixtures) f.cleanup();
+  for (const [k, v] of Object.entries(savedEnv)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  await Promise.all([dockerd?.stop(), open?.stop(), locked?.stop()]);
+  if (workRoot) rmSync(workRoot, { recursive: true, force: true });
+  if (buildahDir) rmSync(buildahDir, { recursive: true, force: true });
+});
+
+function fixture(opts: Parameters<typeof makeFixtureRepo>[0]): Fixture {
+  const f = makeFixtureRepo(opts);
+  fixtures.push(f);
+  return f;
+}
+
+function repoConfig(images: string[]): RepositoryConfig {
+  return { images, preset: 'semver', rules: [], tags: '', flavor: '', paths: [], dockerfile: 'Dockerfile', context: '.', buildArgs: {}, labels: {}, webhooks: [] };
+}
+
+/** The build `autobuild plan` would give for pushing `ref` at `sha`, before anything is in the registry. */
+function planned(ref: string, sha: string, images: string[]): PlannedBuild {
+  const p = plan({ event: eventFromRef({ ref, sha, repository: 'octo/app' }), repositories: { 'octo/app': repoConfig(images) }, existingTags: [] });
+  expect(p.builds).toHaveLength(1);
+  return p.builds[0]!;
+}
+
+/** A build with exactly these tags, as `autobuild build --tag` gives. */
+function explicit(images: string[], tags: string[], ref = 'refs/heads/main', sha = '0'.repeat(40)): PlannedBuild {
+  return {
+    repository: 'octo/app', ref, sha, images, context: '.', dockerfile: 'Dockerfile', buildArgs: {}, labels: {},
+    tags, refs: tags.flatMap((t) => images.map((i) => `${i}:${t}`)), push: true, tagInfo: [],
+  };
+}
+
+async function build(f: Fixture, b: PlannedBuild, extra: Partial<BuildOptions> = {}): Promise<{ result: BuildResult; log: CollectingSink }> {
+  const log = collectingSink();
+  const result = await runBuild({
+    build: b, source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log, ...extra,
+  });
+  return { result, log };
+}
+
+const pushedOrder = (log: CollectingSink) => log.events.flatMap((e) => (e.type === 'pushed' ? [e.ref] : []));
+
+async function registryTags(image: string, registries = {}): Promise<Record<string, string>> {
+  return Object.fromEntries((await new RegistryClient(registries).tagDigests(image)).map((t) => [t.tag, t.digest]));
+}
+
+async function failure(p: Promise<unknown>): Promise<BuildError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(BuildError);
+  return err as BuildError;
+}
+
+describe('semver releases', () => {
+  let v2digest = '';
+
+  it('a release pushes 2.0.0, 2.0, 2, then latest, all at the built digest', async () => {
+    const f = fixture({ content: 'v2.0.0' });
+    const image = `${open.host}/octo/app`;
+    const { result, log } = await build(f, planned('refs/tags/v2.0.0', f.sha, [image]));
+    expect(pushedOrder(log)).toEqual([`${image}:2.0.0`, `${image}:2.0`, `${image}:2`, `${image}:latest`]);
+    expect(result.pushed).toEqual(pushedOrder(log));
+    expect(result.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(result.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(await registryTags(image)).toEqual({ '2.0.0': result.digest, '2.0': result.digest, '2': result.digest, latest: result.digest });
+    v2digest = result.digest;
+  });
+
+  it('a backport pushed later gets 1.2.9, 1.2 and 1 while latest stays on 2.0.0', async () => {
+    const f = fixture({ content: 'v1.2.9' });
+    const image = `${open.host}/octo/app`;
+    // Planned while the registry was still empty, so the plan itself still asks for latest.
+    const b = planned('refs/tags/v1.2.9', f.sha, [image]);
+    expect(b.tags).toContain('latest');
+    const { result, log } = await build(f, b);
+    expect(pushedOrder(log)).toEqual([`${image}:1.2.9`, `${image}:1.2`, `${image}:1`]);
+    expect(result.held.map((h) => h.ref)).toEqual([`${image}:latest`]);
+    expect(log.events).toContainEqual(expect.objectContaining({ type: 'held', ref: `${image}:latest` }));
+    const tags = await registryTags(image);
+    expect(result.digest).not.toBe(v2digest);
+    expect(tags).toMatchObject({ '1.2.9': result.digest, '1.2': result.digest, '1': result.digest, latest: v2digest, '2': v2digest });
+  });
+
+  it('a prerelease pushes only its own tag', async () => {
+    const f = fixture({ content: 'rc' });
+    const image = `${open.host}/octo/app`;
+    const { result, log } = await build(f, planned('refs/tags/v2.1.0-rc.1', f.sha, [image]));
+    expect(pushedOrder(log)).toEqual([`${image}:2.1.0-rc.1`]);
+    expect((await registryTags(image))).toMatchObject({ '2.1.0-rc.1': result.digest, latest: v2digest });
+  });
+});
+
+describe('builders and registries', () => {
+  it('buildah builds once and pushes every tag at one digest', async () => {
+    const f = fixture({ content: 'buildah' });
+    const image = `${open.host}/octo/buildah`;
+    const { result, log } = await build(f, explicit([image], ['1.0.0', 'stable', 'latest']), { builder: 'buildah' });
+    expect(pushedOrder(log)).toEqual([`${image}:1.0.0`, `${image}:stable`, `${image}:latest`]);
+    expect(await registryTags(image)).toEqual({ '1.0.0': result.digest, stable: result.digest, latest: result.digest });
+  });
+
+  it('a registry with a password: pushed, and the password is in no argv and no output', async () => {
+    const f = fixture({ content: 'auth' });
+    const image = `${locked.host}/octo/private`;
+    const registries = { [locked.host]: { username: 'bot', password: new Secret(password) } };
+    const seen = new Set<string>();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+          try {
+            const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+            if (cmd) seen.add(cmd);
+          } catch {
+            // The process ended between listing and reading.
+          }
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    let out: Awaited<ReturnType<typeof build>>;
+    try {
+      out = await build(f, explicit([image], ['1.0.0', 'latest']), { registries });
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+    expect(await registryTags(image, registries)).toEqual({ '1.0.0': out.result.digest, latest: out.result.digest });
+    expect([...seen].some((c) => c.includes('docker\0login') || c.includes('docker\0push'))).toBe(true);
+    expect([...seen].filter((c) => c.includes(password))).toEqual([]);
+    expect(JSON.stringify([out.log.lines, out.log.events, out.result])).not.toContain(password);
+    // Nothing of the private login is left behind in the work directory.
+    expect(readdirSync(workRoot)).toEqual([]);
+  });
+
+  it('wrong credentials fail at once with the config key to fix and no password', async () => {
+    const f = fixture({ content: 'auth-wrong' });
+    const wrong = new Secret('not-the-password');
+    const err = await failure(build(f, explicit([`${locked.host}/octo/private`], ['2.0.0']), { registries: { [locked.host]: { username: 'bot', password: wrong } } }));
+    expect(err.transient).toBe(false);
+    expect(err.message).toContain(`registries.${locked.host}.password`);
+    expect(JSON.stringify([err.message, err.tail])).not.toContain('not-the-password');
+  });
+
+  it('a registry failing the first manifest uploads ends with every tag at the right digest', async () => {
+    const proxy = await startFlakyProxy(open.host, 2);
+    try {
+      const f = fixture({ content: 'flaky' });
+      const image = `${proxy.host}/octo/flaky`;
+      const { result, log } = await build(f, explicit([image], ['1.0.0', '1.0', 'latest']));
+      expect(proxy.answered()).toBe(2);
+      expect(log.events.filter((e) => e.type === 'retry').length).toBeGreaterThan(0);
+      expect(pushedOrder(log)).toEqual([`${image}:1.0.0`, `${image}:1.0`, `${image}:latest`]);
+      expect(await registryTags(`${open.host}/octo/flaky`)).toEqual({ '1.0.0': result.digest, '1.0': result.digest, latest: result.digest });
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
+describe('failures and hooks', () => {
+  it('a failing Dockerfile gives a BuildError with its last output lines', async () => {
+    const f = fixture({ dockerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo about-to-fail; exit 3"]\n' });
+    const err = await failure(build(f, explicit([`${open.host}/octo/broken`], ['1'])));
+    expect(err.message).toContain('docker build');
+    expect(err.tail.join('\n')).toContain('about-to-fail');
+    expect(await registryTags(`${open.host}/octo/broken`)).toEqual({});
+  });
+
+  it('a commit that is not in the repository is a clear error', async () => {
+    const f = fixture({ content: 'missing' });
+    const err = await failure(runBuild({
+      build: explicit([`${open.host}/octo/x`], ['1']), source: { cloneUrl: f.url, sha: 'f'.repeat(40) },
+      workRoot, builder: 'docker', registries: {}, log: collectingSink(),
+    }));
+    expect(err.message).toContain(`commit ${'f'.repeat(40)} is not in ${f.url}`);
+  });
+
+  it('hooks run at their steps with Docker Hub\'s variables, and shell syntax in them stays text', async () => {
+    const marker = `/tmp/pwned-${Math.random().toString(36).slice(2)}`;
+    const evil = `$(touch ${marker}) \`touch ${marker}\`; rm -rf ${marker}-dir`;
+    const branch = `feat/$(touch${'${IFS}'}${marker})\`touch${'${IFS}'}${marker}\`;rm`;
+    const echo = (name: string) => `#!/bin/sh\necho "${name}: SOURCE_BRANCH=$SOURCE_BRANCH|SOURCE_COMMIT=$SOURCE_COMMIT|COMMIT_MSG=$COMMIT_MSG|DOCKER_REPO=$DOCKER_REPO|DOCKERFILE_PATH=$DOCKERFILE_PATH|DOCKER_TAG=$DOCKER_TAG|IMAGE_NAME=$IMAGE_NAME"\n`;
+    const f = fixture({
+      content: 'hooks',
+      commitMessage: evil,
+      branch: 'main',
+      hooks: {
+        post_checkout: echo('post_checkout'),
+        pre_build: echo('pre_build'),
+        // A build hook replaces the build; it must produce $IMAGE_NAME.
+        build: '#!/bin/sh\nset -e\necho "custom build of $IMAGE_NAME"\ndocker build -q -f "$DOCKERFILE_PATH" -t "$IMAGE_NAME" .\n',
+        post_build: echo('post_build'),
+        pre_push: echo('pre_push'),
+        post_push: echo('post_push'),
+      },
+    });
+    const image = `${open.host}/octo/hooks`;
+    const b = explicit([image], ['feat-x', 'latest'], `refs/heads/${branch}`, f.sha);
+    const { result, log } = await build(f, b);
+    expect(existsSync(marker)).toBe(false);
+    expect(existsSync(`${marker}-dir`)).toBe(false);
+    const expected = `SOURCE_BRANCH=${branch}|SOURCE_COMMIT=${f.sha}|COMMIT_MSG=${evil}|DOCKER_REPO=${image}|DOCKERFILE_PATH=Dockerfile|DOCKER_TAG=feat-x|IMAGE_NAME=${image}:feat-x`;
+    for (const hook of ['post_checkout', 'pre_build', 'post_build', 'pre_push', 'post_push']) {
+      expect(log.lines).toContain(`${hook}: ${expected}`);
+    }
+    expect(log.lines).toContain(`custom build of ${image}:feat-x`);
+    // Steps in Docker Hub's order, each hook inside its own step.
+    const steps = log.events.flatMap((e) => (e.type === 'step-started' ? [e.step] : []));
+    expect(steps).toEqual(['checkout', 'hook:post_checkout', 'hook:pre_build', 'build', 'hook:post_build', 'hook:pre_push', 'push', 'hook:post_push', 'verify']);
+    expect(await registryTags(image)).toEqual({ 'feat-x': result.digest, latest: result.digest });
+  });
+
+  it('a hook without the executable bit runs through /bin/sh, and a failing one stops the build', async () => {
+    const f = fixture({ content: 'hook-fail', hooksNotExecutable: true, hooks: { pre_build: 'echo "checking $DOCKER_TAG"\necho "lint failed" >&2\nexit 4\n' } });
+    const err = await failure(build(f, explicit([`${open.host}/octo/hookfail`], ['1.0'])));
+    expect(err.message).toContain('hooks/pre_build');
+    expect(err.message).toContain('exit code 4');
+    expect(err.tail).toEqual(['checking 1.0', 'lint failed']);
+  });
+
+  it('--no-push builds without touching the registry', async () => {
+    const f = fixture({ content: 'nopush' });
+    const image = `${open.host}/octo/nopush`;
+    const { result } = await build(f, { ...explicit([image], ['1']), push: false });
+    expect(result.pushed).toEqual([]);
+    expect(result.imageId).toMatch(/^sha256:/);
+    expect(await registryTags(image)).toEqual({});
+  });
+});
