@@ -1,0 +1,111 @@
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { loadConfig } from '../adapters/config-file.js';
+import { UserError } from '../core/errors.js';
+import { eventFromPayload, eventFromRef } from '../core/events.js';
+import { plan } from '../core/plan.js';
+import type { Plan, SourceEvent } from '../core/types.js';
+
+// `autobuild plan`: which builds one GitHub event asks for, without building anything.
+// Reads the payload (file or stdin), turns it into an event, calls the same plan() the service
+// and the Action call, and prints the plan as JSON (stdout) or as a summary (stderr).
+
+interface PlanOptions {
+  payload?: string;
+  event: string;
+  ref?: string;
+  sha?: string;
+  repository?: string;
+  defaultBranch?: string;
+  config?: string;
+  existingTags?: string;
+  json?: boolean;
+}
+
+async function readText(file: string, flag: string): Promise<string> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new UserError(`${flag} ${file}: cannot read it: ${why}`, `give a readable file${flag === '--payload' ? ', or - for stdin' : ''}`);
+  }
+}
+
+async function readPayload(file: string): Promise<unknown> {
+  const text = await readText(file, '--payload');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const where = file === '-' ? 'stdin' : file;
+    throw new UserError(`--payload ${where}: not valid JSON (${(err as Error).message.split('\n')[0]})`, 'give the webhook body exactly as GitHub sent it');
+  }
+}
+
+/** One tag per line; blank lines ignored. */
+async function readExistingTags(file: string): Promise<string[]> {
+  const text = await readText(file, '--existing-tags');
+  return text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+}
+
+async function toEvent(opts: PlanOptions): Promise<SourceEvent> {
+  if ((opts.ref === undefined) !== (opts.sha === undefined)) {
+    throw new UserError(`${opts.ref === undefined ? '--sha' : '--ref'} was given alone`, 'give --ref and --sha together, as GITHUB_REF and GITHUB_SHA');
+  }
+  if (opts.payload === undefined && opts.ref === undefined) {
+    throw new UserError('no event given', 'give --payload FILE (or - for stdin), or --ref REF --sha SHA');
+  }
+  const payload = opts.payload === undefined ? undefined : await readPayload(opts.payload);
+  if (opts.ref !== undefined && opts.sha !== undefined) {
+    return eventFromRef({
+      name: opts.event,
+      ref: opts.ref,
+      sha: opts.sha,
+      ...(opts.repository !== undefined ? { repository: opts.repository } : {}),
+      ...(opts.defaultBranch !== undefined ? { defaultBranch: opts.defaultBranch } : {}),
+      ...(payload !== undefined ? { payload } : {}),
+    });
+  }
+  const event = eventFromPayload(opts.event, payload);
+  if (opts.repository !== undefined) event.repository = opts.repository;
+  if (opts.defaultBranch !== undefined) event.defaultBranch = opts.defaultBranch;
+  return event;
+}
+
+function summary(result: Plan): string {
+  const lines: string[] = [];
+  for (const build of result.builds) {
+    lines.push(`build ${build.repository} ${build.ref} at ${build.sha.slice(0, 12)} (context ${build.context}, ${build.dockerfile})${build.push ? '' : ', not pushed'}`);
+    for (const ref of build.refs) lines.push(`  ${ref}`);
+  }
+  for (const skip of result.skipped) lines.push(`skipped: ${skip.reason}`);
+  if (result.builds.length === 0 && result.skipped.length === 0) lines.push('nothing to build');
+  return `${lines.join('\n')}\n`;
+}
+
+export function planCommand(): Command {
+  return new Command('plan')
+    .description('show which builds one GitHub event asks for (builds nothing)')
+    .option('--payload <file>', 'webhook payload JSON file, or - for stdin')
+    .option('--event <name>', 'GitHub event name (X-GitHub-Event)', 'push')
+    .option('--ref <ref>', 'full git ref, as GITHUB_REF: refs/heads/main, refs/tags/v1.2.3, refs/pull/7/merge')
+    .option('--sha <sha>', 'commit to build, as GITHUB_SHA')
+    .option('--repository <owner/name>', "repository, when the payload has none or you want another")
+    .option('--default-branch <name>', "the repository's default branch, when the payload has none")
+    .option('--config <file>', 'autobuild.yml (default ./autobuild.yml if present, else $AUTOBUILD_CONFIG)')
+    .option('--existing-tags <file>', 'tags already in the registry, one per line')
+    .option('--json', 'print the plan as one JSON document on stdout')
+    .action(async (opts: PlanOptions) => {
+      const config = await loadConfig(opts.config);
+      const event = await toEvent(opts);
+      const existingTags = opts.existingTags === undefined ? [] : await readExistingTags(opts.existingTags);
+      const result = plan({ event, repositories: config.repositories, existingTags });
+      if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else process.stderr.write(summary(result));
+    });
+}
