@@ -39477,7 +39477,7 @@ function signalGroup(pid, signal) {
 // src/adapters/builders/builder.ts
 function isTransientPushFailure(tail) {
   const text = tail.join("\n");
-  if (/unauthorized|denied|authentication required|forbidden|401|403/i.test(text)) return false;
+  if (/unauthorized|denied|authentication required|forbidden|\b40[13]\b/i.test(text)) return false;
   return /\b50[0-9]\b|service unavailable|bad gateway|gateway timeout|timeout|timed out|connection (refused|reset)|EOF|no such host|TLS handshake/i.test(text);
 }
 
@@ -39828,7 +39828,7 @@ async function loginRegistry(dir, host2, username, password, builder, options = 
   await mkdir2(dir, { recursive: true, mode: 448 });
   const what = `log in to ${host2} as ${username}`;
   const hint = `check registries.${host2}.username and registries.${host2}.password`;
-  const transient = (tail) => /timeout|connection refused|no such host|5\d\d|EOF/i.test(tail.join("\n"));
+  const transient = (tail) => /timeout|connection refused|no such host|\b5\d\d\b|EOF/i.test(tail.join("\n"));
   if (builder === "docker") {
     await run("docker", ["login", loginHost(host2), "--username", username, "--password-stdin"], {
       env: { ...inheritedEnv(), DOCKER_CONFIG: dir },
@@ -40225,10 +40225,8 @@ function hookVariables(build, commitMessage, dockerfilePath) {
   };
 }
 function ociLabels(build, now) {
-  const labels = {
-    "org.opencontainers.image.created": now.toISOString(),
-    "org.opencontainers.image.revision": build.sha
-  };
+  const labels = { "org.opencontainers.image.created": now.toISOString() };
+  if (build.sha) labels["org.opencontainers.image.revision"] = build.sha;
   const source = build.cloneUrl?.replace(/\.git$/, "") ?? (build.repository ? `https://github.com/${build.repository}` : void 0);
   if (source && /^https?:\/\//.test(source)) labels["org.opencontainers.image.source"] = source;
   const version = build.version ?? build.tags[0];
@@ -40597,7 +40595,7 @@ function filterPaths(paths, changedFiles2) {
   };
 }
 function describeFiles(files) {
-  const shown = files.slice(0, 5).join(", ");
+  const shown = files.slice(0, 5).map((f) => JSON.stringify(f).slice(1, -1)).join(", ");
   return files.length > 5 ? `${shown} and ${files.length - 5} more` : shown;
 }
 
@@ -45336,7 +45334,8 @@ async function readExistingTags(images, registries) {
     try {
       for (const tag of await client.listTags(image)) all.add(tag);
     } catch (err) {
-      warning(`could not list the tags of ${image}, planning as if it had none: ${err instanceof Error ? err.message : String(err)}`);
+      const why = (err instanceof Error ? err.message : String(err)).split(" — ")[0];
+      warning(`could not list the tags of ${image}, planning as if it had none: ${why}`);
     }
   }
   return [...all].sort();
@@ -45391,7 +45390,10 @@ async function writeSummary(plan2, outcomes, existingTags) {
     s.addRaw(`<p><strong>latest</strong>: ${escapeHtml(latestDecision(outcome, existingTags))}</p>`, true);
   }
   if (plan2.builds.length === 0) s.addRaw("<p>Nothing to build for this event.</p>", true);
-  if (plan2.skipped.length > 0) s.addList(plan2.skipped.map((k) => escapeHtml(k.reason)));
+  if (plan2.skipped.length > 0) {
+    s.addRaw("<p>Not built or not tagged:</p>", true);
+    s.addList(plan2.skipped.map((k) => escapeHtml(k.reason)));
+  }
   await s.write();
 }
 function code(text) {
@@ -45407,6 +45409,11 @@ async function main() {
   const event = readEvent();
   const repository = event.repository ?? process.env.GITHUB_REPOSITORY ?? "workflow/repository";
   const registries = registryAuth(inputs);
+  let dockerConfig;
+  if (inputs.username && inputs.password) {
+    const { username, password } = inputs;
+    dockerConfig = await group("Registry login", async () => (await login({ ...inputs, username, password })).dir);
+  }
   const existingTags = await group("Tags already in the registry", async () => {
     const tags = await readExistingTags(inputs.images, registries);
     info(tags.length > 0 ? tags.join(" ") : "(none)");
@@ -45418,11 +45425,6 @@ async function main() {
     return p;
   });
   const builds = thePlan.builds.map((b) => ({ ...b, push: inputs.push ?? b.push }));
-  let dockerConfig;
-  if (inputs.username && inputs.password) {
-    const { username, password } = inputs;
-    dockerConfig = await group("Registry login", async () => (await login({ ...inputs, username, password })).dir);
-  }
   const outcomes = builds.map((build) => ({ build }));
   const workRoot = await mkdtemp3(join7(process.env.RUNNER_TEMP || tmpdir2(), "autobuild-work-"));
   try {

@@ -24,6 +24,13 @@ async function main(): Promise<void> {
   const repository = event.repository ?? process.env.GITHUB_REPOSITORY ?? 'workflow/repository';
   const registries = registryAuth(inputs);
 
+  // Logging in first turns a wrong password into an early, clear failure rather than a plan
+  // made without the registry's tags.
+  let dockerConfig: string | undefined;
+  if (inputs.username && inputs.password) {
+    const { username, password } = inputs;
+    dockerConfig = await core.group('Registry login', async () => (await login({ ...inputs, username, password })).dir);
+  }
   const existingTags = await core.group('Tags already in the registry', async () => {
     const tags = await readExistingTags(inputs.images, registries);
     core.info(tags.length > 0 ? tags.join(' ') : '(none)');
@@ -36,12 +43,6 @@ async function main(): Promise<void> {
   });
   // An explicit `push` input wins; otherwise the plan's choice (no push on pull_request).
   const builds: PlannedBuild[] = thePlan.builds.map((b) => ({ ...b, push: inputs.push ?? b.push }));
-
-  let dockerConfig: string | undefined;
-  if (inputs.username && inputs.password) {
-    const { username, password } = inputs;
-    dockerConfig = await core.group('Registry login', async () => (await login({ ...inputs, username, password })).dir);
-  }
 
   const outcomes: BuildOutcome[] = builds.map((build) => ({ build }));
   const workRoot = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'autobuild-work-'));

@@ -12,7 +12,9 @@ export async function readExistingTags(images: string[], registries: Record<stri
     try {
       for (const tag of await client.listTags(image)) all.add(tag);
     } catch (err) {
-      core.warning(`could not list the tags of ${image}, planning as if it had none: ${err instanceof Error ? err.message : String(err)}`);
+      // The client's hint speaks of autobuild.yml; keep only what went wrong.
+      const why = (err instanceof Error ? err.message : String(err)).split(' — ')[0];
+      core.warning(`could not list the tags of ${image}, planning as if it had none: ${why}`);
     }
   }
   return [...all].sort();

@@ -72,7 +72,10 @@ export async function writeSummary(plan: Plan, outcomes: BuildOutcome[], existin
     s.addRaw(`<p><strong>latest</strong>: ${escapeHtml(latestDecision(outcome, existingTags))}</p>`, true);
   }
   if (plan.builds.length === 0) s.addRaw('<p>Nothing to build for this event.</p>', true);
-  if (plan.skipped.length > 0) s.addList(plan.skipped.map((k) => escapeHtml(k.reason)));
+  if (plan.skipped.length > 0) {
+    s.addRaw('<p>Not built or not tagged:</p>', true);
+    s.addList(plan.skipped.map((k) => escapeHtml(k.reason)));
+  }
   await s.write();
 }
 

@@ -64,6 +64,8 @@ interface ActionRun {
   outputs: Record<string, string>;
   state: Record<string, string>;
   summary: string;
+  /** Whether the saved credentials directory existed between main and post. */
+  credentialsAfterMain: boolean;
 }
 
 /** The runner's `name<<DELIMITER\nvalue\nDELIMITER` file format (GITHUB_OUTPUT, GITHUB_STATE). */
@@ -142,6 +144,7 @@ async function runAction(opts: {
   };
   const main = await node('main.js', env);
   const state = readCommandFile(join(dir, 'state'));
+  const credentialsAfterMain = state['credentials-dir'] !== undefined && existsSync(state['credentials-dir']);
   // The runner hands main's saved state to post as STATE_<name>.
   const postEnv = { ...env, ...Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v])) };
   const post = await node('post.js', postEnv);
@@ -154,6 +157,7 @@ async function runAction(opts: {
     outputs: readCommandFile(join(dir, 'output')),
     state,
     summary: readFileSync(join(dir, 'summary'), 'utf8'),
+    credentialsAfterMain,
   };
 }
 
@@ -286,10 +290,27 @@ describe('the Action in a workflow step', () => {
     for (const text of [r.log, r.postLog, r.summary, JSON.stringify(r.outputs), JSON.stringify(r.state)]) {
       expect(text).not.toContain(PASSWORD);
     }
-    // The login lived in a private DOCKER_CONFIG that post removed.
-    expect(r.state['credentials-dir']).toBeTruthy();
+    // The login lived in a private DOCKER_CONFIG under RUNNER_TEMP that post removed.
+    expect(r.credentialsAfterMain).toBe(true);
     expect(existsSync(r.state['credentials-dir']!)).toBe(false);
     expect(r.postCode).toBe(0);
+  });
+
+  it('a wrong password fails the step at login with one line naming the inputs, before any build', async () => {
+    const f = fixture('wrong password');
+    const wrong = 'Not-The-Right-Pa55word';
+    const r = await runAction({
+      fixture: f, event: 'push', payload: tagPush('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
+      inputs: { images: `${secured.host}/octo/wrong-password`, username: USER, password: wrong },
+    });
+    expect(r.mainCode).toBe(1);
+    const errors = r.log.split('\n').filter((l) => l.startsWith('::error::'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^::error::registry login to 127\.0\.0\.1:\d+ as ci-bot failed: .*401.* — check the `username` and `password` inputs/);
+    expect(r.log).not.toContain(wrong);
+    expect(r.log).not.toMatch(/Step 1\/\d+ : FROM/);
+    expect(r.credentialsAfterMain).toBe(true);
+    expect(existsSync(r.state['credentials-dir']!)).toBe(false);
   });
 
   it('a failing build fails the step with one line, and post still deletes the credentials', async () => {
@@ -305,7 +326,9 @@ describe('the Action in a workflow step', () => {
     expect(errors).toHaveLength(1);
     expect(r.log).not.toContain(PASSWORD);
     expect(await registryTags(secured, 'octo/broken', true)).toEqual([]);
-    expect(r.state['credentials-dir']).toBeTruthy();
+    expect(summaryRows(r.summary).map((row) => row[2])).toEqual(['failed', 'failed', 'failed', 'failed']);
+    expect(r.summary).toContain('the build failed first');
+    expect(r.credentialsAfterMain).toBe(true);
     expect(existsSync(r.state['credentials-dir']!)).toBe(false);
     expect(r.postCode).toBe(0);
   });
