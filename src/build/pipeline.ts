@@ -280,10 +280,8 @@ function hookVariables(build: PlannedBuild, commitMessage: string, dockerfilePat
 
 /** OCI annotations as docker/metadata-action sets them. */
 function ociLabels(build: PlannedBuild, now: Date): Record<string, string> {
-  const labels: Record<string, string> = {
-    'org.opencontainers.image.created': now.toISOString(),
-    'org.opencontainers.image.revision': build.sha,
-  };
+  const labels: Record<string, string> = { 'org.opencontainers.image.created': now.toISOString() };
+  if (build.sha) labels['org.opencontainers.image.revision'] = build.sha;
   const source = build.cloneUrl?.replace(/\.git$/, '') ?? (build.repository ? `https://github.com/${build.repository}` : undefined);
   if (source && /^https?:\/\//.test(source)) labels['org.opencontainers.image.source'] = source;
   const version = build.version ?? build.tags[0];

@@ -1,7 +1,8 @@
 // The whole pipeline on real engines: a private dockerd (vfs), CNCF registries, buildah, git.
 // What a user would check afterwards: which tags the registry has, at which digest, in what
 // order they appeared, and what the log and errors say.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectingSink, type CollectingSink } from '../../src/adapters/log-sink.js';
@@ -16,7 +17,6 @@ import {
   makeFixtureRepo, startDockerd, startFlakyProxy, startRegistry, tempDir,
   type Dockerd, type Fixture, type Registry,
 } from '../support/engines.js';
-import { rmSync } from 'node:fs';
 
 let dockerd: Dockerd;
 let open: Registry;
@@ -265,5 +265,57 @@ describe('failures and hooks', () => {
     expect(result.pushed).toEqual([]);
     expect(result.imageId).toMatch(/^sha256:/);
     expect(await registryTags(image)).toEqual({});
+  });
+});
+
+describe('the autobuild binary', () => {
+  const cli = (args: string[], env: Record<string, string> = {}) => {
+    const res = spawnSync(process.execPath, ['bin/autobuild.js', ...args], {
+      cwd: process.cwd(), encoding: 'utf8', env: { ...process.env, DOCKER_HOST: dockerd.host, ...env }, timeout: 120_000,
+    });
+    return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+  };
+  let configFile = '';
+
+  beforeAll(() => {
+    // The binary runs the compiled code; other files may be mid-edit, so type errors elsewhere
+    // do not stop tsc from writing build/.
+    spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: process.cwd(), stdio: 'ignore' });
+    configFile = join(workRoot, '..', `autobuild-cli-${Math.random().toString(36).slice(2)}.yml`);
+    writeFileSync(configFile, `registries:\n  "${locked.host}": {username: bot, password: "\${TEST_REGISTRY_PASSWORD}"}\n`);
+  });
+  afterAll(() => rmSync(configFile, { force: true }));
+
+  it('build --json pushes the release tags and prints the result document; tags --json agrees', async () => {
+    const f = fixture({ content: 'cli' });
+    const image = `${locked.host}/octo/cli`;
+    const env = { TEST_REGISTRY_PASSWORD: password };
+    const built = cli(['build', f.dir, '--image', image, '--ref', 'refs/tags/v3.1.0', '--sha', f.sha, '--config', configFile, '--json'], env);
+    expect(built.stderr).not.toContain(password);
+    expect(built.code, built.stderr).toBe(0);
+    const doc = JSON.parse(built.stdout) as BuildResult;
+    const refs = ['3.1.0', '3.1', '3', 'latest'].map((t) => `${image}:${t}`);
+    expect(doc).toMatchObject({ images: [image], tags: ['3.1.0', '3.1', '3', 'latest'], refs, pushed: refs });
+    expect(doc.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(doc.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(built.stderr).toContain(`pushed ${image}:latest@${doc.digest}`);
+
+    const listed = cli(['tags', image, '--config', configFile, '--json'], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual({ image, tags: ['3', '3.1', '3.1.0', 'latest'].map((tag) => ({ tag, digest: doc.digest })) });
+  });
+
+  it('without credentials the tags command fails naming the config key', () => {
+    const res = cli(['tags', `${locked.host}/octo/cli`, '--json', '--config', configFile], { TEST_REGISTRY_PASSWORD: '' });
+    expect(res.code).toBe(1);
+    expect(res.stdout).toBe('');
+    expect(res.stderr).toContain(`registries.${locked.host}.password`);
+  });
+
+  it('a malformed flag is one line on stderr and exit 2', () => {
+    const res = cli(['build', '.', '--image', 'Not A Name', '--tag', 'x']);
+    expect(res.code).toBe(2);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toContain('Not A Name');
   });
 });

@@ -1,0 +1,194 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../adapters/config-file.js';
+import { stderrSink } from '../adapters/log-sink.js';
+import { inheritedEnv, run } from '../adapters/process.js';
+import { RegistryClient, type RegistryAuth } from '../adapters/registry-client.js';
+import { runBuild, type BuildResult } from '../build/pipeline.js';
+import type { Config } from '../core/config.js';
+import { UserError } from '../core/errors.js';
+import { eventFromRef } from '../core/events.js';
+import { plan } from '../core/plan.js';
+import { isValidTag, parseImageName } from '../core/references.js';
+import { Secret } from '../core/secret.js';
+import type { PlannedBuild, RepositoryConfig, Skip } from '../core/types.js';
+
+// `autobuild build [DIR]`: build a directory once and push every tag separately, the same
+// pipeline the service and the Action run. Tags come from --tag, or else from the rules applied
+// to --ref exactly as `autobuild plan` would, against the tags already in the registry.
+
+interface BuildFlags {
+  image: string[];
+  ref?: string;
+  sha?: string;
+  tag: string[];
+  config?: string;
+  buildArg: string[];
+  file?: string;
+  builder?: 'docker' | 'buildah';
+  push: boolean;
+  json?: boolean;
+  defaultBranch: string;
+  quiet?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function buildCommand(): Command {
+  return new Command('build')
+    .description('build DIR once, tag it and push every tag separately (latest last)')
+    .argument('[dir]', 'build context (the repository checkout)', '.')
+    .option('--image <name>', 'image to push to; repeat (or separate with commas) for several', collect, [])
+    .option('--ref <ref>', 'git ref the tags are decided from: refs/tags/v1.2.3, refs/heads/main (default: DIR\'s checked-out branch)')
+    .option('--sha <sha>', 'commit being built (default: DIR\'s HEAD)')
+    .option('--tag <tag>', 'push exactly this tag instead of the rules; repeat for several', collect, [])
+    .option('--config <file>', 'autobuild.yml (default ./autobuild.yml if present, else $AUTOBUILD_CONFIG)')
+    .option('--build-arg <key=value>', 'build argument; repeat for several', collect, [])
+    .option('--file <path>', 'Dockerfile, relative to DIR (default: the config\'s, else Dockerfile)')
+    .addOption(new Option('--builder <name>', 'docker or buildah (default: the config\'s builder)').choices(['docker', 'buildah']))
+    .option('--no-push', 'build and tag only')
+    .option('--default-branch <name>', 'the branch that gets `edge` (semver preset)', 'main')
+    .option('--quiet', 'show steps and pushes only, not the tools\' output')
+    .option('--json', 'print {"images","tags","refs","digest","imageId","pushed"} on stdout')
+    .addHelpText('after', '\nCredentials come from registries.<host> in autobuild.yml, or from AUTOBUILD_REGISTRY_USERNAME and\nAUTOBUILD_REGISTRY_PASSWORD for registries the config does not list.')
+    .action(async (dir: string, flags: BuildFlags) => {
+      const config = await loadConfig(flags.config);
+      const images = flags.image.flatMap((i) => i.split(',')).map((i) => i.trim()).filter(Boolean);
+      if (images.length === 0) throw new UserError('no image given', 'add --image NAME, e.g. --image ghcr.io/octo/app');
+      for (const image of images) parseImageName(image);
+      const contextDir = resolve(dir);
+      if (!(await stat(contextDir).then((s) => s.isDirectory(), () => false))) {
+        throw new UserError(`build directory ${dir} does not exist`, 'give the directory holding the Dockerfile (default .)');
+      }
+      const buildArgs = parseBuildArgs(flags.buildArg);
+      const registries = registriesFrom(config, images);
+      const git = await gitFacts(contextDir);
+      const sha = (flags.sha ?? git.sha ?? '').toLowerCase();
+      const ref = flags.ref ?? git.ref;
+
+      const { builds, skipped } = flags.tag.length > 0
+        ? { builds: [explicitBuild(flags, images, ref ?? 'refs/heads/local', sha, buildArgs)], skipped: [] as Skip[] }
+        : await plannedBuilds(flags, config, images, ref, sha, buildArgs, registries);
+      const log = stderrSink(!flags.quiet);
+      if (builds.length === 0) {
+        for (const s of skipped) process.stderr.write(`skipped: ${s.reason}\n`);
+        process.stderr.write('nothing to build\n');
+        if (flags.json) process.stdout.write(`${JSON.stringify({ images, tags: [], refs: [], digest: '', imageId: '', pushed: [], held: [], skipped })}\n`);
+        return;
+      }
+
+      const controller = new AbortController();
+      const stop = (signal: NodeJS.Signals) => {
+        process.stderr.write(`\n${signal}: stopping the build\n`);
+        controller.abort();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const workRoot = await mkdtemp(join(tmpdir(), 'autobuild-cli-'));
+      const results: BuildResult[] = [];
+      try {
+        for (const build of builds) {
+          results.push(await runBuild({
+            build: { ...build, push: build.push && flags.push }, source: { dir: contextDir }, workRoot,
+            builder: flags.builder ?? config.builder, registries, log, signal: controller.signal, now: new Date(),
+          }));
+        }
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        await rm(workRoot, { recursive: true, force: true });
+      }
+      for (const r of results) {
+        process.stderr.write(r.pushed.length ? `pushed ${r.pushed.length} refs at ${r.digest}\n` : `built ${r.imageId} (not pushed)\n`);
+      }
+      if (flags.json) {
+        const [first, ...rest] = results;
+        process.stdout.write(`${JSON.stringify(rest.length ? { ...first, builds: results } : first)}\n`);
+      }
+    });
+}
+
+/** `--tag` given: exactly those tags, in the order given except that `latest` goes last. */
+function explicitBuild(flags: BuildFlags, images: string[], ref: string, sha: string, buildArgs: Record<string, string>): PlannedBuild {
+  for (const tag of flags.tag) {
+    if (!isValidTag(tag)) throw new UserError(`--tag ${JSON.stringify(tag)} is not a valid tag`, 'use letters, digits, _ . - (at most 128, not starting with . or -)');
+  }
+  const unique = [...new Set(flags.tag)];
+  const tags = [...unique.filter((t) => t !== 'latest'), ...unique.filter((t) => t === 'latest')];
+  return {
+    repository: '', ref, sha, images, context: '.', dockerfile: flags.file ?? 'Dockerfile', buildArgs, labels: {},
+    tags, refs: tags.flatMap((t) => images.map((i) => `${i}:${t}`)), push: true,
+    tagInfo: tags.map((tag) => ({ tag, kind: tag === 'latest' ? 'latest' : 'immutable' })),
+  };
+}
+
+/** No `--tag`: the same plan() as `autobuild plan`, for the configured repository listing the image. */
+async function plannedBuilds(
+  flags: BuildFlags, config: Config, images: string[], ref: string | undefined, sha: string,
+  buildArgs: Record<string, string>, registries: Record<string, RegistryAuth>,
+): Promise<{ builds: PlannedBuild[]; skipped: Skip[] }> {
+  if (!ref) throw new UserError('no tags to push: neither --tag nor --ref given, and DIR is not on a git branch', 'add --tag T, or --ref refs/tags/v1.2.3');
+  if (!sha) throw new UserError('no commit: --sha not given and DIR is not a git checkout', 'add --sha <40-hex commit>');
+  const wanted = new Set(images.map((i) => parseImageName(i).name));
+  const configured = Object.entries(config.repositories).find(([, repo]) => repo.images.some((i) => wanted.has(parseImageName(i).name)));
+  const [repository, base] = configured ?? ['local/build', defaultRepository()];
+  const repoConfig: RepositoryConfig = {
+    ...base,
+    images,
+    dockerfile: flags.file ?? base.dockerfile,
+    // The CLI builds DIR itself, which is the context.
+    context: '.',
+    buildArgs: { ...base.buildArgs, ...buildArgs },
+  };
+  const event = eventFromRef({ ref, sha, repository, defaultBranch: flags.defaultBranch });
+  const client = new RegistryClient(registries);
+  const existing = new Set<string>();
+  for (const image of images) for (const tag of await client.listTags(image)) existing.add(tag);
+  const result = plan({ event, repositories: { [repository]: repoConfig }, existingTags: [...existing] });
+  return { builds: result.builds, skipped: result.skipped };
+}
+
+function defaultRepository(): RepositoryConfig {
+  return { images: [], preset: 'semver', rules: [], tags: '', flavor: '', paths: [], dockerfile: 'Dockerfile', context: '.', buildArgs: {}, labels: {}, webhooks: [] };
+}
+
+function parseBuildArgs(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new UserError(`--build-arg ${JSON.stringify(v)} has no KEY=VALUE form`, 'write --build-arg NAME=value');
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+/**
+ * The config's registries, plus AUTOBUILD_REGISTRY_USERNAME/PASSWORD for image registries the
+ * config does not list: handy in CI, where a secret arrives as an environment variable.
+ */
+export function registriesFrom(config: Config, images: string[]): Record<string, RegistryAuth> {
+  const registries: Record<string, RegistryAuth> = { ...config.registries };
+  const username = process.env.AUTOBUILD_REGISTRY_USERNAME;
+  const password = process.env.AUTOBUILD_REGISTRY_PASSWORD;
+  if (username && password) {
+    for (const image of images) {
+      const host = parseImageName(image).domain;
+      if (!registries[host]?.username) registries[host] = { ...registries[host], username, password: new Secret(password) };
+    }
+  }
+  return registries;
+}
+
+/** DIR's checked-out branch and commit, when it is a git checkout. */
+async function gitFacts(dir: string): Promise<{ ref?: string; sha?: string }> {
+  const git = async (args: string[]) => {
+    try {
+      return (await run('git', args, { env: inheritedEnv(), cwd: dir })).stdout.trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return { ref: await git(['symbolic-ref', '-q', 'HEAD']), sha: await git(['rev-parse', '--verify', '-q', 'HEAD']) };
+}
