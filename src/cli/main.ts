@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { BuildError, isUserError } from '../core/errors.js';
+import { buildCommand } from './build-command.js';
 import { planCommand } from './plan-command.js';
+import { tagsCommand } from './tags-command.js';
 
 // The CLI is thin: each command module parses its flags, calls the same functions the service
 // and the Action call, and formats the result. This file only wires them and reports errors:
@@ -12,6 +14,8 @@ export function program(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError(false);
   cli.addCommand(planCommand());
+  cli.addCommand(buildCommand());
+  cli.addCommand(tagsCommand());
   return cli;
 }
 
