@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { BuildError, isUserError } from '../core/errors.js';
 import { buildCommand } from './build-command.js';
 import { planCommand } from './plan-command.js';
+import { serviceCommands } from './service-command.js';
 import { tagsCommand } from './tags-command.js';
 
 // The CLI is thin: each command module parses its flags, calls the same functions the service
@@ -16,6 +17,7 @@ export function program(): Command {
   cli.addCommand(planCommand());
   cli.addCommand(buildCommand());
   cli.addCommand(tagsCommand());
+  for (const command of serviceCommands()) cli.addCommand(command);
   return cli;
 }
 

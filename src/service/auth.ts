@@ -1,0 +1,74 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Secret } from '../core/secret.js';
+
+// Who may use /api/* and the dashboard: whoever shows the API token, as `Authorization: Bearer`
+// or as the `autobuild_token` cookie the dashboard's login form sets. A cookie rides along on
+// cross-site requests too, so a state-changing request carried by the cookie must come from a
+// page of this very host.
+
+export const TOKEN_COOKIE = 'autobuild_token';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    autobuildApiToken: Secret;
+  }
+}
+
+/** Makes the token known to `checkApiToken` for this server and every plugin inside it. */
+export function installApiToken(app: FastifyInstance, token: Secret): void {
+  app.decorate('autobuildApiToken', token);
+}
+
+/** Constant-time comparison; hashing first makes the lengths equal. */
+export function sameSecret(given: string, expected: Secret | string): boolean {
+  const want = typeof expected === 'string' ? expected : expected.reveal();
+  if (want.length === 0) return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(want).digest();
+  return timingSafeEqual(a, b);
+}
+
+function cookie(request: FastifyRequest, name: string): string | undefined {
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Whether a browser says this request comes from a page served by this same host. */
+function sameOrigin(request: FastifyRequest): boolean {
+  if (request.headers['sec-fetch-site'] === 'same-origin') return true;
+  const origin = request.headers.origin;
+  const host = request.headers.host;
+  if (!origin || !host) return false;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function checkApiToken(request: FastifyRequest): boolean {
+  const token = request.server.autobuildApiToken;
+  if (!token || token.empty) return false;
+  const auth = request.headers.authorization;
+  if (auth !== undefined) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    return m !== null && sameSecret(m[1]!, token);
+  }
+  const fromCookie = cookie(request, TOKEN_COOKIE);
+  if (fromCookie === undefined || !sameSecret(fromCookie, token)) return false;
+  return SAFE_METHODS.has(request.method) || sameOrigin(request);
+}

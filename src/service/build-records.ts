@@ -1,0 +1,196 @@
+import type { Redis } from 'ioredis';
+import type { PlannedBuild } from '../core/types.js';
+
+// One record per build in Redis: what was asked (the planned build), where it is (status) and
+// what came out (digest, pushed refs, held tags, steps). Records are hashes so a status change is
+// one atomic script, and two sorted sets (all builds, builds of one repository) keyed by a global
+// sequence give the newest-first listing without scanning.
+
+export const BUILD_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'superseded'] as const;
+export type BuildStatus = (typeof BUILD_STATUSES)[number];
+export const FINISHED: readonly BuildStatus[] = ['succeeded', 'failed', 'canceled', 'superseded'];
+
+export interface BuildStep {
+  step: string;
+  status: 'running' | 'done';
+  startedAt: string;
+  ms?: number;
+}
+
+export interface BuildRecord {
+  id: string;
+  repository: string;
+  ref: string;
+  sha: string;
+  images: string[];
+  tags: string[];
+  refs: string[];
+  status: BuildStatus;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  digest: string | null;
+  error: string | null;
+  pushed: { ref: string; digest: string }[];
+  held: { ref: string; reason: string }[];
+  steps: BuildStep[];
+  /** What started it: a GitHub delivery id, `trigger`, or `retry:<id>`. */
+  origin: string;
+  /** The planned build exactly as queued; a retry queues it again. */
+  build: PlannedBuild;
+}
+
+export interface ListQuery {
+  repository?: string;
+  status?: BuildStatus;
+  limit?: number;
+  /** A build id: list only builds queued before it (paging). */
+  before?: string;
+}
+
+const PREFIX = 'autobuild:';
+const recordKey = (id: string) => `${PREFIX}build:${id}`;
+const INDEX = `${PREFIX}builds`;
+const repoIndex = (repository: string) => `${PREFIX}builds:repo:${repository.toLowerCase()}`;
+const SEQ = `${PREFIX}build-seq`;
+
+// Creates a record only if its id is new, so a redelivered webhook cannot reset a running build.
+const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local seq = redis.call('INCR', KEYS[4])
+redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 2))
+redis.call('ZADD', KEYS[2], seq, ARGV[1])
+redis.call('ZADD', KEYS[3], seq, ARGV[1])
+return seq`;
+
+// Moves a build to a new status only from the allowed ones; returns the old status or nil.
+const TRANSITION = `
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return false end
+for s in string.gmatch(ARGV[1], '[^,]+') do
+  if s == cur then
+    redis.call('HSET', KEYS[1], 'status', ARGV[2], unpack(ARGV, 3))
+    return cur
+  end
+end
+return false`;
+
+type Fields = Partial<Omit<BuildRecord, 'id' | 'build' | 'repository' | 'ref' | 'sha' | 'images' | 'tags' | 'refs' | 'origin' | 'createdAt' | 'status'>>;
+
+function encode(fields: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    out.push(key, typeof value === 'string' ? value : JSON.stringify(value));
+  }
+  return out;
+}
+
+function decode(hash: Record<string, string>): BuildRecord | undefined {
+  if (!hash.id) return undefined;
+  const json = <T>(key: string, fallback: T): T => (hash[key] === undefined ? fallback : (JSON.parse(hash[key]!) as T));
+  const text = (key: string): string | null => {
+    const v = hash[key];
+    return v === undefined || v === 'null' ? null : v;
+  };
+  return {
+    id: hash.id,
+    repository: hash.repository ?? '',
+    ref: hash.ref ?? '',
+    sha: hash.sha ?? '',
+    images: json('images', []),
+    tags: json('tags', []),
+    refs: json('refs', []),
+    status: (hash.status ?? 'queued') as BuildStatus,
+    createdAt: hash.createdAt ?? '',
+    startedAt: text('startedAt'),
+    finishedAt: text('finishedAt'),
+    digest: text('digest'),
+    error: text('error'),
+    pushed: json('pushed', []),
+    held: json('held', []),
+    steps: json('steps', []),
+    origin: hash.origin ?? '',
+    build: json('build', {} as PlannedBuild),
+  };
+}
+
+export class BuildRecords {
+  readonly #redis: Redis;
+
+  constructor(redis: Redis) {
+    this.#redis = redis;
+  }
+
+  /** Writes a `queued` record unless one with this id exists; true when it was new. */
+  async create(id: string, build: PlannedBuild, origin: string, now: Date): Promise<boolean> {
+    const fields = encode({
+      id, repository: build.repository, ref: build.ref, sha: build.sha, images: build.images,
+      tags: build.tags, refs: build.refs, status: 'queued', createdAt: now.toISOString(),
+      origin, build, pushed: [], held: [], steps: [],
+    });
+    const seq = await this.#redis.eval(CREATE, 4, recordKey(id), INDEX, repoIndex(build.repository), SEQ, id, ...fields);
+    return Number(seq) > 0;
+  }
+
+  async get(id: string): Promise<BuildRecord | undefined> {
+    return decode(await this.#redis.hgetall(recordKey(id)));
+  }
+
+  async status(id: string): Promise<BuildStatus | undefined> {
+    return ((await this.#redis.hget(recordKey(id), 'status')) ?? undefined) as BuildStatus | undefined;
+  }
+
+  /** The order in which builds were queued; higher is newer. */
+  async sequence(id: string): Promise<number> {
+    return Number((await this.#redis.hget(recordKey(id), 'seq')) ?? 0);
+  }
+
+  /** Atomically moves `id` from one of `from` to `to`; returns the previous status or undefined. */
+  async transition(id: string, from: readonly BuildStatus[], to: BuildStatus, fields: Fields = {}): Promise<BuildStatus | undefined> {
+    const prev = await this.#redis.eval(TRANSITION, 1, recordKey(id), from.join(','), to, ...encode(fields));
+    return (prev ?? undefined) as BuildStatus | undefined;
+  }
+
+  async update(id: string, fields: Fields): Promise<void> {
+    const args = encode(fields);
+    if (args.length > 0) await this.#redis.hset(recordKey(id), ...args);
+  }
+
+  /** Newest first; filters are applied while paging through the index, at most 5,000 entries deep. */
+  async list(query: ListQuery): Promise<BuildRecord[]> {
+    const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+    const index = query.repository ? repoIndex(query.repository) : INDEX;
+    let max = '+inf';
+    if (query.before) {
+      const seq = await this.sequence(query.before);
+      if (seq > 0) max = `(${seq}`;
+    }
+    const out: BuildRecord[] = [];
+    const batch = Math.max(limit, 100);
+    for (let offset = 0; offset < 5_000 && out.length < limit; offset += batch) {
+      const ids = await this.#redis.zrevrangebyscore(index, max, '-inf', 'LIMIT', offset, batch);
+      if (ids.length === 0) break;
+      const pipe = this.#redis.pipeline();
+      for (const id of ids) pipe.hgetall(recordKey(id));
+      const rows = (await pipe.exec()) ?? [];
+      for (const [err, hash] of rows) {
+        if (err) throw err;
+        const record = decode(hash as Record<string, string>);
+        if (record && (!query.status || record.status === query.status)) out.push(record);
+        if (out.length >= limit) break;
+      }
+      if (ids.length < batch) break;
+    }
+    return out;
+  }
+}
+
+/** The record as the API lists it (CONTRACT.md section 5), without the planned build. */
+export function summary(r: BuildRecord) {
+  return {
+    id: r.id, repository: r.repository, ref: r.ref, sha: r.sha, images: r.images, tags: r.tags,
+    status: r.status, createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt,
+    digest: r.digest, error: r.error,
+  };
+}

@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import { RegistryClient, type RegistryAuth } from '../adapters/registry-client.js';
+import { plan, type PlanInput } from '../core/plan.js';
+import type { Plan, RepositoryConfig, SourceEvent } from '../core/types.js';
+import type { BuildQueue } from './build-queue.js';
+import type { CommitStatuses } from './commit-status.js';
+
+// The one path from an event to queued builds, shared by the webhook receiver, the remote
+// trigger and retries: look up the tags already in the registry, plan with the core, record and
+// queue the builds, then tell GitHub they are pending.
+
+const TAGS_CACHE_MS = 5_000;
+const TAGS_TIMEOUT_MS = 5_000;
+
+export interface IntakeOptions {
+  repositories: Record<string, RepositoryConfig>;
+  registries: Record<string, RegistryAuth>;
+  queue: BuildQueue;
+  statuses: CommitStatuses;
+  log: Logger;
+}
+
+export class Intake {
+  readonly #opts: IntakeOptions;
+  /** A burst of pushes asks the registry once, not once per delivery. */
+  readonly #tags = new Map<string, { at: number; tags: Promise<string[]> }>();
+
+  constructor(opts: IntakeOptions) {
+    this.#opts = opts;
+  }
+
+  get repositories(): Record<string, RepositoryConfig> {
+    return this.#opts.repositories;
+  }
+
+  /** The configured repository for `owner/name`, matched case-insensitively as GitHub does. */
+  repository(name: string | undefined): RepositoryConfig | undefined {
+    if (!name) return undefined;
+    const want = name.toLowerCase();
+    for (const [key, repo] of Object.entries(this.#opts.repositories)) if (key.toLowerCase() === want) return repo;
+    return undefined;
+  }
+
+  /** Tags in the registry, union over the images; none when the registry cannot be read. */
+  async existingTags(images: string[]): Promise<string[]> {
+    const all = await Promise.all(images.map((image) => this.#tagsOf(image)));
+    return [...new Set(all.flat())];
+  }
+
+  #tagsOf(image: string): Promise<string[]> {
+    const cached = this.#tags.get(image);
+    if (cached && Date.now() - cached.at < TAGS_CACHE_MS) return cached.tags;
+    const client = new RegistryClient(this.#opts.registries, { signal: AbortSignal.timeout(TAGS_TIMEOUT_MS) });
+    // The push-time decision re-checks moving tags, so planning without the list is safe.
+    const tags = client.listTags(image).catch((err: Error) => {
+      this.#opts.log.warn({ image, error: err.message }, 'could not list registry tags; planning as if there were none');
+      return [] as string[];
+    });
+    this.#tags.set(image, { at: Date.now(), tags });
+    return tags;
+  }
+
+  async plan(event: SourceEvent, manual = false): Promise<Plan> {
+    const repo = this.repository(event.repository);
+    const existingTags = repo && event.kind === 'push' ? await this.existingTags(repo.images) : [];
+    const input: PlanInput & { manual?: boolean } = { event, repositories: this.#opts.repositories, existingTags, manual };
+    return plan(input);
+  }
+
+  /** Records and queues the planned builds; resolves once Redis holds them. */
+  async accept(planned: Plan, ids: string[], origin: string): Promise<string[]> {
+    if (planned.builds.length === 0) return [];
+    await this.#opts.queue.enqueue(planned.builds, ids, origin, new Date());
+    // Statuses are best effort and slow (GitHub round trips): never make the sender wait on them.
+    for (const [i, build] of planned.builds.entries()) {
+      void this.#opts.statuses.set(build, ids[i]!, 'pending', 'queued').catch(() => undefined);
+    }
+    return ids;
+  }
+}

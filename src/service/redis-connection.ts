@@ -1,0 +1,57 @@
+import { Redis } from 'ioredis';
+
+// Two kinds of Redis connection with opposite failure modes. The HTTP side must fail fast, so a
+// webhook gets a 503 (GitHub redelivers) instead of hanging while Redis is away; the worker side
+// must wait out an outage, which is what BullMQ requires of its blocking connections.
+
+const PRODUCER_COMMAND_TIMEOUT_MS = 2_000;
+
+/** Reconnects forever, backing off to 2 s, so a Redis restart heals without restarting autobuild. */
+function reconnect(times: number): number {
+  return Math.min(100 * times, 2_000);
+}
+
+/** For the receiver and the API: commands fail at once while disconnected. */
+export function producerConnection(url: string): Redis {
+  return new Redis(url, {
+    enableOfflineQueue: false,
+    commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS,
+    maxRetriesPerRequest: 1,
+    retryStrategy: reconnect,
+    connectionName: 'autobuild-http',
+  });
+}
+
+/** For BullMQ workers and blocking log reads: commands wait for the connection to come back. */
+export function workerConnection(url: string): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: null,
+    retryStrategy: reconnect,
+    connectionName: 'autobuild-worker',
+  });
+}
+
+/** Resolves once the connection is ready, or rejects with a one-line reason after `ms`. */
+export async function whenReady(redis: Redis, url: string, ms = 10_000): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis at ${redactUrl(url)} did not answer within ${ms / 1000} s`));
+    }, ms);
+    const onReady = () => { cleanup(); resolve(); };
+    const cleanup = () => { clearTimeout(timer); redis.off('ready', onReady); };
+    redis.on('ready', onReady);
+  });
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the configured Redis URL';
+  }
+}

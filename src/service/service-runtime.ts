@@ -1,0 +1,152 @@
+import { resolve as resolvePath, join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import type { Config } from '../core/config.js';
+import { UserError } from '../core/errors.js';
+import type { Secret } from '../core/secret.js';
+import { BuildWorker } from '../../worker/build-worker.js';
+import { resolveApiToken } from './api-token.js';
+import { BuildQueue } from './build-queue.js';
+import { BuildRecords } from './build-records.js';
+import { CommitStatuses } from './commit-status.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.js';
+import { createHttpServer } from './http-server.js';
+import { Intake } from './intake.js';
+import { ServiceMetrics } from './metrics.js';
+import { producerConnection, redactUrl, whenReady, workerConnection } from './redis-connection.js';
+
+// `autobuild start | serve | worker`: wires Redis, the HTTP server and the worker for one mode,
+// runs until SIGTERM/SIGINT, then shuts down in order: stop accepting HTTP, stop taking jobs and
+// let running builds finish (up to the grace period), close Redis, stop the embedded Redis.
+
+export type ServiceMode = 'start' | 'serve' | 'worker';
+
+export interface RuntimeOptions {
+  mode: ServiceMode;
+  config: Config;
+  env: Record<string, string | undefined>;
+  /** Human output (the URL, a generated token). */
+  print?: (line: string) => void;
+}
+
+/** A build may take minutes; 120 s covers most pushes while staying under typical stop timeouts. */
+export const DEFAULT_GRACE_SECONDS = 120;
+export const DEFAULT_LOCK_SECONDS = 30;
+
+function seconds(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new UserError(`${name}=${raw} is not a positive number of seconds`, `set ${name} to e.g. ${fallback}`);
+  return n;
+}
+
+function configSecrets(config: Config): Secret[] {
+  const all = [config.webhookSecret, config.apiToken, config.github.token,
+    ...Object.values(config.registries).map((r) => r.password), ...Object.values(config.triggerTokens)];
+  return all.filter((s): s is Secret => s !== undefined && !s.empty);
+}
+
+export async function runService(opts: RuntimeOptions): Promise<number> {
+  const { mode, config, env } = opts;
+  const print = opts.print ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const graceMs = seconds(env, 'AUTOBUILD_GRACE_SECONDS', DEFAULT_GRACE_SECONDS) * 1000;
+  const lockMs = seconds(env, 'AUTOBUILD_LOCK_SECONDS', DEFAULT_LOCK_SECONDS) * 1000;
+  const dataDir = resolvePath(config.dataDir);
+  const log = pino({ level: env.AUTOBUILD_LOG_LEVEL ?? 'info', base: { mode } }, pino.destination({ dest: 2, sync: true }));
+
+  let embedded: EmbeddedRedis | undefined;
+  let url = config.redis;
+  if (!url) {
+    if (mode !== 'start') {
+      throw new UserError(`autobuild ${mode} needs the Redis shared with the other processes`, 'set redis in autobuild.yml or REDIS_URL (only `autobuild start` runs a Redis of its own)');
+    }
+    embedded = await startEmbeddedRedis(dataDir);
+    url = embedded.url;
+    log.info({ redis: url, pid: embedded.pid }, 'embedded redis-server started');
+  }
+  const connections: Redis[] = [];
+  const stopAll = async () => {
+    for (const c of connections) c.disconnect();
+    await embedded?.stop();
+  };
+
+  const producer = producerConnection(url);
+  connections.push(producer);
+  producer.on('error', (err: Error) => log.debug({ error: err.message }, 'redis connection error'));
+  try {
+    await whenReady(producer, url);
+  } catch {
+    await stopAll();
+    throw new UserError(`cannot reach Redis at ${redactUrl(url)}`, 'start it, or fix redis in autobuild.yml / REDIS_URL');
+  }
+
+  const host = config.server.host;
+  const port = config.server.port;
+  const publicUrl = config.server.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const secrets = configSecrets(config);
+  const statuses = new CommitStatuses({
+    apiUrl: config.github.apiUrl, enabled: config.github.statuses, publicUrl, log,
+    ...(config.github.token ? { token: config.github.token } : {}),
+  });
+  const records = new BuildRecords(producer);
+  const queue = new BuildQueue(producer, records);
+  const metrics = new ServiceMetrics(() => queue.counts());
+  const closing = new AbortController();
+
+  let app: FastifyInstance | undefined;
+  if (mode !== 'worker') {
+    const token = resolveApiToken(config.apiToken, dataDir);
+    const intake = new Intake({ repositories: config.repositories, registries: config.registries, queue, statuses, log });
+    app = await createHttpServer({
+      log, redis: producer, records, queue, intake, metrics, secrets, closing: closing.signal,
+      blockingConnection: () => {
+        const c = workerConnection(url);
+        c.on('error', () => undefined);
+        return c;
+      },
+      apiToken: token.token, triggerTokens: config.triggerTokens, registries: config.registries,
+      ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
+      ...(config.github.token ? { githubToken: config.github.token } : {}),
+    });
+    if (!config.webhookSecret || config.webhookSecret.empty) log.warn('webhookSecret is not set: every webhook will be refused with 401');
+    const address = await app.listen({ host, port });
+    print(`autobuild: listening on ${address} (dashboard ${publicUrl}/)`);
+    if (token.generated) print(`autobuild: generated API token (kept in ${token.file}): ${token.token.reveal()}`);
+    else if (token.file) print(`autobuild: API token in ${token.file}`);
+  }
+
+  let worker: BuildWorker | undefined;
+  if (mode !== 'serve') {
+    const connection = workerConnection(url);
+    connections.push(connection);
+    connection.on('error', (err: Error) => log.debug({ error: err.message }, 'redis connection error'));
+    const workerRecords = new BuildRecords(connection);
+    worker = new BuildWorker({
+      connection, concurrency: config.concurrency, lockMs, config, redis: connection, records: workerRecords,
+      queue: new BuildQueue(connection, workerRecords), statuses, metrics, log,
+      workDir: join(dataDir, 'work'), publicUrl, secrets,
+    });
+    log.info({ concurrency: config.concurrency }, 'worker taking builds');
+  }
+
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      log.info({ signal, graceSeconds: graceMs / 1000 }, 'shutting down: finishing running builds');
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+
+  closing.abort();
+  await app?.close();
+  await worker?.close(graceMs);
+  await queue.close().catch(() => undefined);
+  await stopAll();
+  log.info('stopped');
+  return 0;
+}

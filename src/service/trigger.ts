@@ -1,0 +1,115 @@
+import type { FastifyInstance } from 'fastify';
+import { resolveRemoteRef, type RemoteTarget } from '../adapters/git-remote.js';
+import { BuildError, isUserError, UserError } from '../core/errors.js';
+import { eventFromRef } from '../core/events.js';
+import type { Secret } from '../core/secret.js';
+import type { RepositoryConfig } from '../core/types.js';
+import { sameSecret } from './auth.js';
+import { buildIds } from './build-queue.js';
+import type { Intake } from './intake.js';
+
+// POST /api/trigger/<token>: Docker Hub's remote build trigger. The token in the path is the
+// credential (compared in constant time with each repository's triggerToken); the body names
+// what to build, which is resolved to a commit with `git ls-remote` and planned as a manual push.
+
+export interface TriggerOptions {
+  intake: Intake;
+  /** Each repository's triggerToken, keyed like `repositories`. */
+  triggerTokens: Record<string, Secret>;
+  githubToken?: Secret;
+}
+
+interface TriggerBody {
+  source_type?: unknown;
+  source_name?: unknown;
+  docker_tag?: unknown;
+  build?: unknown;
+}
+
+function regexSource(source: string): RegExp | undefined {
+  if (source.length < 2 || !source.startsWith('/') || !source.endsWith('/')) return undefined;
+  try {
+    return new RegExp(`^(?:${source.slice(1, -1)})$`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which branch or tag produces `dockerTag`, as Docker Hub answers `{"docker_tag": ...}`. */
+export function targetForDockerTag(repo: RepositoryConfig, dockerTag: string): RemoteTarget[] {
+  for (const rule of repo.rules) {
+    const re = regexSource(rule.source);
+    if (!re && rule.tag.replaceAll('{sourceref}', rule.source) === dockerTag) return [{ kind: rule.sourceType, name: rule.source }];
+    if (re && rule.tag === '{sourceref}' && re.test(dockerTag)) return [{ kind: rule.sourceType, name: dockerTag }];
+  }
+  if (dockerTag === 'latest' || dockerTag === 'edge') return [{ kind: 'default' }];
+  // A version tag comes from the git tag of that version, written with or without the `v`.
+  if (/^\d+\.\d+\.\d+/.test(dockerTag)) return [{ kind: 'tag', name: `v${dockerTag}` }, { kind: 'tag', name: dockerTag }];
+  return [];
+}
+
+function targetsOf(body: TriggerBody, repo: RepositoryConfig): RemoteTarget[] {
+  if (typeof body.source_type === 'string' || body.source_name !== undefined) {
+    const type = typeof body.source_type === 'string' ? body.source_type.toLowerCase() : '';
+    if (type !== 'branch' && type !== 'tag') throw new UserError(`source_type must be "Branch" or "Tag", not ${JSON.stringify(body.source_type)}`, 'send {"source_type":"Branch","source_name":"main"}');
+    if (typeof body.source_name !== 'string' || body.source_name === '') throw new UserError('source_name is missing', 'send the branch or tag name as source_name');
+    return [{ kind: type, name: body.source_name }];
+  }
+  if (body.docker_tag !== undefined) {
+    if (typeof body.docker_tag !== 'string' || body.docker_tag === '') throw new UserError('docker_tag must be a tag name', 'send {"docker_tag":"latest"}');
+    const targets = targetForDockerTag(repo, body.docker_tag);
+    if (targets.length === 0) throw new UserError(`no rule of this repository produces the tag ${JSON.stringify(body.docker_tag)}`, 'send source_type and source_name instead');
+    return targets;
+  }
+  if (body.build === true) return [{ kind: 'default' }];
+  throw new UserError('the body names nothing to build', 'send {"build":true}, {"docker_tag":"..."} or {"source_type":"Branch"|"Tag","source_name":"..."}');
+}
+
+export async function registerTrigger(app: FastifyInstance, opts: TriggerOptions): Promise<void> {
+  app.post<{ Params: { token: string } }>('/api/trigger/:token', async (request, reply) => {
+    // Compare with every token, not stopping at a match, so timing says nothing about which matched.
+    let repository: string | undefined;
+    for (const [name, token] of Object.entries(opts.triggerTokens)) {
+      if (!token.empty && sameSecret(request.params.token, token)) repository ??= name;
+    }
+    const repo = repository === undefined ? undefined : opts.intake.repositories[repository];
+    if (repository === undefined || !repo) return reply.code(404).send({ error: 'unknown trigger token' });
+    const body = (request.body && typeof request.body === 'object' ? request.body : {}) as TriggerBody;
+    const cloneUrl = repo.cloneUrl ?? `https://github.com/${repository}.git`;
+    const token = cloneUrl.startsWith('https://github.com/') ? opts.githubToken : undefined;
+
+    let resolved;
+    try {
+      const targets = targetsOf(body, repo);
+      let lastError: unknown;
+      for (const target of targets) {
+        try {
+          resolved = await resolveRemoteRef(cloneUrl, target, token ? { token } : {});
+          break;
+        } catch (err) {
+          lastError = err;
+        }
+      }
+      if (!resolved) throw lastError;
+    } catch (err) {
+      if (isUserError(err)) return reply.code(400).send({ error: err.message });
+      if (err instanceof BuildError) return reply.code(502).send({ error: err.message });
+      throw err;
+    }
+
+    const event = eventFromRef({
+      name: 'push', ref: resolved.ref, sha: resolved.sha, repository,
+      ...(resolved.defaultBranch ? { defaultBranch: resolved.defaultBranch } : {}),
+      payload: { repository: { full_name: repository, clone_url: cloneUrl, default_branch: resolved.defaultBranch } },
+    });
+    const planned = await opts.intake.plan(event, true);
+    const ids = buildIds(planned.builds.length);
+    try {
+      await opts.intake.accept(planned, ids, 'trigger');
+    } catch (err) {
+      request.log.warn({ error: (err as Error).message }, 'could not queue the triggered build');
+      return reply.code(503).send({ error: 'the build queue (Redis) is unavailable; try again later' });
+    }
+    return reply.code(202).send({ builds: ids, skipped: planned.skipped });
+  });
+}

@@ -1,0 +1,248 @@
+// The webhook receiver, trigger and API of `autobuild serve` as GitHub and users see them:
+// every status code, redelivery, Redis going away and coming back, forged and malformed input.
+// Only `serve` runs (no worker), so every accepted build stays queued where the test can count it.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry, type Registry } from '../support/engines.js';
+import { freePort, startRedis, type TestRedis } from '../support/redis.js';
+import { buildBinary, startService, type ServiceProcess } from '../support/service-process.js';
+import { deliver, example, pushPayload, sign } from '../support/webhooks.js';
+
+const SECRET = 'webhook-secret-for-tests';
+const API_TOKEN = 'api-token-for-tests-0123456789';
+const TRIGGER = 'trigger-token-for-tests-abcdef';
+const REPO = 'octo-org/app';
+const SHA = 'a'.repeat(40);
+
+let redis: TestRedis;
+let registry: Registry;
+let service: ServiceProcess;
+let base: string;
+let work: string;
+
+const api = async (path: string, init: RequestInit = {}) => {
+  const res = await fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${API_TOKEN}`, ...init.headers } });
+  const text = await res.text();
+  return { status: res.status, text, json: text.startsWith('{') ? JSON.parse(text) : undefined };
+};
+const waiting = async () => (await api('/api/queue')).json.waiting as number;
+const push = (ref: string, sha = SHA, repository = REPO) => pushPayload({ repository, ref, sha, defaultBranch: 'main', cloneUrl: 'file:///nonexistent' });
+
+beforeAll(async () => {
+  buildBinary();
+  [redis, registry] = await Promise.all([startRedis(), startRegistry()]);
+  work = mkdtempSync(join(tmpdir(), 'autobuild-receiver-'));
+  writeFileSync(join(work, 'autobuild.yml'), [
+    `webhookSecret: ${SECRET}`,
+    `apiToken: ${API_TOKEN}`,
+    `dataDir: ${join(work, 'data')}`,
+    'repositories:',
+    `  ${REPO}:`,
+    `    image: ${registry.host}/octo/app`,
+    `    triggerToken: ${TRIGGER}`,
+    '',
+  ].join('\n'));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  service = await startService('serve', { cwd: work, env: { PORT: String(port), REDIS_URL: redis.url }, args: ['--config', join(work, 'autobuild.yml')] });
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await Promise.all([redis?.dispose(), registry?.stop()]);
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('webhook status codes', () => {
+  const body = JSON.stringify(push('refs/heads/main'));
+  const rows: { name: string; send: Parameters<typeof deliver>[1]; status: number; error?: RegExp }[] = [
+    { name: 'no signature is refused', send: { body }, status: 401, error: /missing X-Hub-Signature-256/ },
+    { name: 'a signature made with another secret is refused', send: { body, secret: 'not-the-secret' }, status: 401, error: /does not match/ },
+    { name: 'a body changed after signing is refused', send: { body, headers: { 'x-hub-signature-256': sign(body.replace('main', 'evil'), SECRET) } }, status: 401 },
+    { name: 'a malformed signature header is refused', send: { body, headers: { 'x-hub-signature-256': 'sha256=zz' } }, status: 401 },
+    { name: 'a signed body that is not JSON is a bad request', send: { body: '{"ref": ', secret: SECRET }, status: 400, error: /not valid JSON/ },
+    { name: 'a missing X-GitHub-Event is a bad request', send: { body, secret: SECRET, headers: { 'x-github-event': undefined } }, status: 400, error: /X-GitHub-Event/ },
+    { name: 'a missing X-GitHub-Delivery is a bad request', send: { body, secret: SECRET, headers: { 'x-github-delivery': undefined } }, status: 400, error: /X-GitHub-Delivery/ },
+    { name: 'a signed push payload that is not an object is a bad request', send: { body: '[1,2]', secret: SECRET }, status: 400 },
+    { name: 'ping is answered 200', send: { event: 'ping', payload: example('ping'), secret: SECRET }, status: 200 },
+  ];
+  for (const row of rows) {
+    it(row.name, async () => {
+      const before = await waiting();
+      const res = await deliver(base, row.send);
+      expect(res.status).toBe(row.status);
+      if (row.error) expect(res.json.error).toMatch(row.error);
+      expect(await waiting()).toBe(before);
+    });
+  }
+
+  it('a body over 25 MB is refused with 413 and queues nothing', async () => {
+    const before = await waiting();
+    const big = Buffer.alloc(26 * 1024 * 1024, 0x20);
+    // The server answers as soon as it sees the length and closes; node:http reports that answer
+    // even though the upload is cut short (fetch only reports the broken pipe).
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${base}/webhooks/github`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': big.length, 'x-github-event': 'push', 'x-github-delivery': 'big-1', 'x-hub-signature-256': sign(big, SECRET) },
+      }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      req.on('error', (err) => setTimeout(() => reject(err), 1_000));
+      req.end(big);
+    });
+    expect(status).toBe(413);
+    expect(await waiting()).toBe(before);
+  });
+
+  it('a push of a configured repository is accepted with 202 and its build is queued', async () => {
+    const before = await waiting();
+    const res = await deliver(base, { payload: push('refs/heads/main', 'b'.repeat(40)), secret: SECRET });
+    expect(res.status).toBe(202);
+    expect(res.json.delivery).toBe(res.delivery);
+    expect(res.json.builds).toHaveLength(1);
+    expect(await waiting()).toBe(before + 1);
+    const build = await api(`/api/builds/${res.json.builds[0]}`);
+    expect(build.json).toMatchObject({ repository: REPO, ref: 'refs/heads/main', sha: 'b'.repeat(40), status: 'queued', tags: ['edge'] });
+    expect(build.json.images).toEqual([`${registry.host}/octo/app`]);
+  });
+
+  it('a push of a repository that is not configured is accepted but builds nothing, saying why', async () => {
+    const before = await waiting();
+    const res = await deliver(base, { payload: push('refs/heads/main', SHA, 'someone/else'), secret: SECRET });
+    expect(res.status).toBe(202);
+    expect(res.json.builds).toEqual([]);
+    expect(JSON.stringify(res.json.skipped)).toMatch(/not configured/);
+    expect(await waiting()).toBe(before);
+  });
+
+  it('a branch deletion builds nothing', async () => {
+    const before = await waiting();
+    const res = await deliver(base, { payload: pushPayload({ repository: REPO, ref: 'refs/heads/gone', sha: SHA, deleted: true }), secret: SECRET });
+    expect(res.status).toBe(202);
+    expect(res.json.builds).toEqual([]);
+    expect(await waiting()).toBe(before);
+  });
+});
+
+describe('redelivery', () => {
+  it('the same X-GitHub-Delivery again answers 200 with the first build ids and queues nothing', async () => {
+    const payload = push('refs/tags/v1.0.0', 'c'.repeat(40));
+    const first = await deliver(base, { payload, secret: SECRET });
+    expect(first.status).toBe(202);
+    const after = await waiting();
+    const again = await deliver(base, { payload, secret: SECRET, delivery: first.delivery });
+    expect(again.status).toBe(200);
+    expect(again.json.builds).toEqual(first.json.builds);
+    expect(await waiting()).toBe(after);
+  });
+
+  it('ten copies of one delivery arriving at once queue its build once', async () => {
+    const before = await waiting();
+    const payload = push('refs/tags/v1.1.0', 'd'.repeat(40));
+    const delivery = `concurrent-${Date.now()}`;
+    const answers = await Promise.all(Array.from({ length: 10 }, () => deliver(base, { payload, secret: SECRET, delivery })));
+    for (const a of answers) expect([200, 202]).toContain(a.status);
+    expect(new Set(answers.map((a) => JSON.stringify(a.json.builds))).size).toBe(1);
+    expect(await waiting()).toBe(before + 1);
+  });
+});
+
+describe('forged and malformed requests', () => {
+  const valid = JSON.stringify(push('refs/heads/main', 'e'.repeat(40)));
+  const forged: { name: string; send: Parameters<typeof deliver>[1] }[] = [
+    { name: 'signature of the secret as sha1', send: { body: valid, headers: { 'x-hub-signature-256': sign(valid, SECRET).replace('sha256=', 'sha1=') } } },
+    { name: 'empty signature', send: { body: valid, headers: { 'x-hub-signature-256': '' } } },
+    { name: 'signature over an empty secret', send: { body: valid, secret: '' } },
+    { name: 'unsigned empty body', send: { body: '' } },
+    { name: 'signed empty body', send: { body: '', secret: SECRET } },
+    { name: 'signed null', send: { body: 'null', secret: SECRET } },
+    { name: 'signed push with ref as a number', send: { payload: { ...push('refs/heads/main'), ref: 42 }, secret: SECRET } },
+    { name: 'signed push with no repository', send: { payload: { ...push('refs/heads/main'), repository: undefined }, secret: SECRET } },
+    { name: 'signed push with a sha that is not hex', send: { payload: { ...push('refs/heads/main'), after: 'zz; rm -rf /' }, secret: SECRET } },
+    { name: 'signed push with a ref outside refs/', send: { payload: push('main; reboot'), secret: SECRET } },
+    { name: 'signed form body without payload', send: { body: 'x=1', secret: SECRET, headers: { 'content-type': 'application/x-www-form-urlencoded' } } },
+    { name: 'signed unknown event', send: { event: 'nonsense', payload: { zen: 1 }, secret: SECRET } },
+    { name: 'signed binary garbage', send: { body: Buffer.from([0xff, 0xfe, 0x00, 0x01]), secret: SECRET } },
+  ];
+  for (const row of forged) {
+    it(`${row.name}: no job, no 5xx`, async () => {
+      const before = await waiting();
+      const res = await deliver(base, row.send);
+      expect(res.status).toBeLessThan(500);
+      expect(await waiting()).toBe(before);
+    });
+  }
+});
+
+describe('remote trigger and API', () => {
+  it('an unknown trigger token is 404', async () => {
+    const res = await fetch(`${base}/api/trigger/not-a-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"build":true}' });
+    expect(res.status).toBe(404);
+  });
+
+  it('the API refuses requests without the token', async () => {
+    expect((await fetch(`${base}/api/builds`)).status).toBe(401);
+    expect((await fetch(`${base}/api/builds`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+  });
+
+  it('a cancel carried by the dashboard cookie from another site is refused', async () => {
+    const list = await api('/api/builds?status=queued&limit=1');
+    const id = list.json.builds[0].id;
+    const res = await fetch(`${base}/api/builds/${id}/cancel`, { method: 'POST', headers: { cookie: `autobuild_token=${API_TOKEN}`, origin: 'https://evil.example' } });
+    expect(res.status).toBe(401);
+    expect((await api(`/api/builds/${id}`)).json.status).toBe('queued');
+  });
+
+  it('lists builds newest first, filtered by status and repository, and cancels a queued one', async () => {
+    const res = await deliver(base, { payload: push('refs/heads/feature', 'f'.repeat(40)), secret: SECRET });
+    const list = await api(`/api/builds?repository=${REPO}&limit=100`);
+    const ids = list.json.builds.map((b: { id: string }) => b.id);
+    const created = list.json.builds.map((b: { createdAt: string }) => b.createdAt);
+    expect([...created].sort().reverse()).toEqual(created);
+    const newest = (await deliver(base, { payload: push('refs/heads/main', '1'.repeat(40)), secret: SECRET })).json.builds[0];
+    expect((await api('/api/builds?limit=1')).json.builds[0].id).toBe(newest);
+    expect(ids.length).toBeGreaterThan(0);
+    void res;
+    const cancel = await api(`/api/builds/${newest}/cancel`, { method: 'POST' });
+    expect(cancel.status).toBe(200);
+    expect((await api(`/api/builds/${newest}`)).json.status).toBe('canceled');
+    expect((await api('/api/builds?status=canceled')).json.builds.map((b: { id: string }) => b.id)).toContain(newest);
+    expect((await api('/api/builds?status=bogus')).status).toBe(400);
+  });
+
+  it('the dashboard is served at /', async () => {
+    expect((await fetch(`${base}/`)).status).toBe(200);
+  });
+
+  it('metrics count deliveries by result', async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/autobuild_webhook_deliveries_total\{result="unauthorized"\} [1-9]/);
+    expect(text).toMatch(/autobuild_webhook_deliveries_total\{result="accepted"\} [1-9]/);
+    expect(text).toMatch(/autobuild_queue_jobs\{state="waiting"\} \d+/);
+  });
+});
+
+describe('Redis unavailable', () => {
+  it('answers 503 while Redis is down, and accepts again once it is back, losing nothing', async () => {
+    const accepted = await deliver(base, { payload: push('refs/tags/v2.0.0', '2'.repeat(40)), secret: SECRET });
+    expect(accepted.status).toBe(202);
+    await redis.stop();
+    const t0 = Date.now();
+    const res = await deliver(base, { payload: push('refs/tags/v2.1.0', '3'.repeat(40)), secret: SECRET });
+    expect(res.status).toBe(503);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect((await fetch(`${base}/healthz`)).status).toBe(503);
+    await redis.start();
+    let health = 0;
+    for (let i = 0; i < 100 && health !== 200; i++) {
+      health = (await fetch(`${base}/healthz`)).status;
+      if (health !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(health).toBe(200);
+    expect((await api(`/api/builds/${accepted.json.builds[0]}`)).json.status).toBe('queued');
+    const again = await deliver(base, { payload: push('refs/tags/v2.1.0', '3'.repeat(40)), secret: SECRET, delivery: res.delivery });
+    expect(again.status).toBe(202);
+  });
+});

@@ -1,0 +1,176 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { describeEvent, maskingSink, type PipelineEvent } from '../src/adapters/log-sink.js';
+import { runBuild } from '../src/build/pipeline.js';
+import type { Config } from '../src/core/config.js';
+import { BuildError } from '../src/core/errors.js';
+import type { Secret } from '../src/core/secret.js';
+import { BuildLogWriter } from '../src/service/build-log.js';
+import type { BuildJobData, BuildQueue } from '../src/service/build-queue.js';
+import { FINISHED, type BuildRecords, type BuildStep } from '../src/service/build-records.js';
+import type { CommitStatuses } from '../src/service/commit-status.js';
+import { notifyWebhooks } from '../src/service/dockerhub-webhooks.js';
+import { imageLock } from '../src/service/image-lock.js';
+import type { ServiceMetrics } from '../src/service/metrics.js';
+
+// One queued build, start to end: skip it if it was canceled or superseded while queued, run the
+// pipeline with a signal that cancel, timeout and shutdown can pull, keep the record and the log
+// current, then tell GitHub and the configured webhooks. Transient failures go back to BullMQ to
+// be retried with backoff; build failures end the job for good (UnrecoverableError).
+
+export interface BuildJobContext {
+  config: Config;
+  redis: Redis;
+  records: BuildRecords;
+  queue: BuildQueue;
+  statuses: CommitStatuses;
+  metrics: ServiceMetrics;
+  log: Logger;
+  workDir: string;
+  publicUrl: string;
+  secrets: Secret[];
+  /** Aborted when the worker's shutdown grace period is over. */
+  shutdown: AbortSignal;
+}
+
+const CANCEL_POLL_MS = 1_000;
+
+type StopReason = 'canceled' | 'timeout' | 'shutdown';
+
+function repositoryConfig(config: Config, name: string) {
+  const want = name.toLowerCase();
+  return Object.entries(config.repositories).find(([key]) => key.toLowerCase() === want)?.[1];
+}
+
+export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext): Promise<string> {
+  const { buildId: id, build } = job.data;
+  const log = ctx.log.child({ buildId: id, repository: build.repository, ref: build.ref });
+  const now = () => new Date().toISOString();
+
+  if (!(await ctx.records.get(id))) await ctx.records.create(id, build, 'recovered', new Date());
+  const current = await ctx.records.status(id);
+  if (current && FINISHED.includes(current)) return current;
+  const newer = await ctx.queue.isSuperseded(build, id);
+  if (newer) {
+    if (await ctx.records.transition(id, ['queued', 'running'], 'superseded', { finishedAt: now(), error: `superseded by ${newer}` })) {
+      ctx.metrics.buildEnded('superseded');
+      log.info({ newer }, 'superseded by a newer push of the same branch');
+    }
+    return 'superseded';
+  }
+  const startedAt = new Date();
+  // `running` -> `running` is a build taken over after its worker died (stalled job).
+  if (!(await ctx.records.transition(id, ['queued', 'running'], 'running', { startedAt: startedAt.toISOString(), error: null }))) {
+    return (await ctx.records.status(id)) ?? 'canceled';
+  }
+
+  const writer = new BuildLogWriter(ctx.redis, id);
+  const steps: BuildStep[] = [];
+  const digests = new Map<string, string>();
+  const sink = maskingSink({
+    line: (text) => writer.line(text),
+    event: (e: PipelineEvent) => {
+      writer.line(describeEvent(e));
+      if (e.type === 'step-started') steps.push({ step: e.step, status: 'running', startedAt: now() });
+      if (e.type === 'step-finished') {
+        const step = [...steps].reverse().find((s) => s.step === e.step && s.status === 'running');
+        if (step) Object.assign(step, { status: 'done', ms: e.ms });
+      }
+      if (e.type === 'pushed') digests.set(e.ref, e.digest);
+      if (e.type.startsWith('step-')) void ctx.records.update(id, { steps }).catch(() => undefined);
+    },
+  }, ctx.secrets);
+  const attempt = job.attemptsStarted > 0 ? job.attemptsStarted : job.attemptsMade + 1;
+  sink.line(`autobuild: building ${build.repository} ${build.ref} at ${build.sha} (attempt ${attempt}) -> ${build.refs.join(' ')}`);
+  log.info({ attempt }, 'build started');
+
+  let stopped: StopReason | undefined;
+  const controller = new AbortController();
+  const stop = (reason: StopReason) => {
+    stopped ??= reason;
+    controller.abort(new Error(reason));
+  };
+  const timeoutMs = ctx.config.timeoutMinutes * 60_000;
+  const timer = setTimeout(() => stop('timeout'), timeoutMs);
+  const poll = setInterval(() => {
+    ctx.records.status(id).then((s) => { if (s === 'canceled') stop('canceled'); }, () => undefined);
+  }, CANCEL_POLL_MS);
+  const onShutdown = () => stop('shutdown');
+  ctx.shutdown.addEventListener('abort', onShutdown, { once: true });
+
+  const repo = repositoryConfig(ctx.config, build.repository);
+  const cloneUrl = repo?.cloneUrl ?? build.cloneUrl;
+  const token = ctx.config.github.token;
+  await mkdir(ctx.workDir, { recursive: true });
+  const workRoot = await mkdtemp(join(ctx.workDir, `${id}-`));
+  const seconds = () => (Date.now() - startedAt.getTime()) / 1000;
+
+  try {
+    if (!cloneUrl) throw new BuildError(`no clone URL for ${build.repository}: set repositories.${build.repository}.cloneUrl in autobuild.yml`);
+    const result = await runBuild({
+      build,
+      source: { cloneUrl, sha: build.sha, ...(token && cloneUrl.startsWith('https://github.com/') ? { token } : {}) },
+      workRoot,
+      builder: ctx.config.builder,
+      registries: ctx.config.registries,
+      log: sink,
+      signal: controller.signal,
+      withImageLock: imageLock(ctx.redis, controller.signal),
+      now: new Date(),
+    });
+    const pushed = result.pushed.map((ref) => ({ ref, digest: digests.get(ref) ?? result.digest }));
+    sink.line(`autobuild: succeeded, digest ${result.digest}`);
+    await writer.flush();
+    await ctx.records.transition(id, ['running'], 'succeeded', {
+      finishedAt: now(), digest: result.digest, pushed, held: result.held, steps, error: null,
+    });
+    ctx.metrics.buildEnded('succeeded', seconds());
+    log.info({ digest: result.digest, pushed: pushed.length }, 'build succeeded');
+    const pushedAt = new Date();
+    await Promise.all([
+      ctx.statuses.set(build, id, 'success', `pushed ${pushed.length} tag${pushed.length === 1 ? '' : 's'}`),
+      notifyWebhooks(repo?.webhooks ?? [], pushed.map(({ ref }) => ({
+        ref, pushedAt, pusher: 'autobuild', dockerfile: build.dockerfile,
+        callbackUrl: `${ctx.publicUrl.replace(/\/+$/, '')}/#/builds/${id}`,
+      })), log),
+    ]);
+    return 'succeeded';
+  } catch (err) {
+    const message = stopped === 'timeout'
+      ? `timed out after ${ctx.config.timeoutMinutes} minutes (timeoutMinutes)`
+      : (err as Error).message;
+    if (err instanceof BuildError) for (const line of err.tail) sink.line(`  | ${line}`);
+    sink.line(`autobuild: ${stopped === 'canceled' ? 'canceled' : `failed: ${message}`}`);
+    await writer.flush();
+
+    if (stopped === 'canceled') {
+      ctx.metrics.buildEnded('canceled', seconds());
+      await ctx.statuses.set(build, id, 'error', 'canceled');
+      return 'canceled';
+    }
+    if (stopped === 'shutdown') {
+      // Another worker (or this one after a restart) picks it up again.
+      await ctx.records.transition(id, ['running'], 'queued', { error: 'the worker stopped during the build; queued again' });
+      throw new Error('worker shut down during the build');
+    }
+    const transient = err instanceof BuildError && err.transient && stopped === undefined;
+    if (transient && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
+      await ctx.records.transition(id, ['running'], 'queued', { error: `${message} (will retry)` });
+      log.warn({ error: message }, 'transient failure; retrying with backoff');
+      throw err;
+    }
+    await ctx.records.transition(id, ['running'], 'failed', { finishedAt: now(), error: message, steps });
+    ctx.metrics.buildEnded('failed', seconds());
+    log.warn({ error: message }, 'build failed');
+    await ctx.statuses.set(build, id, 'failure', message);
+    throw new UnrecoverableError(message);
+  } finally {
+    clearTimeout(timer);
+    clearInterval(poll);
+    ctx.shutdown.removeEventListener('abort', onShutdown);
+    await rm(workRoot, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
