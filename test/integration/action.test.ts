@@ -277,6 +277,67 @@ describe('the Action in a workflow step', () => {
     expect(summaryRows(r.summary)).toEqual([[`${image}:pr-7`, '—', 'built, not pushed']]);
   });
 
+  it('a manual run (workflow_dispatch) on a tag plans from GITHUB_REF and GITHUB_SHA like a push of it', async () => {
+    const f = fixture('dispatched');
+    const image = `${open.host}/octo/dispatch`;
+    const payload = examplePayload('workflow_dispatch', () => true);
+    payload['ref'] = 'refs/tags/v4.0.0';
+    const r = await runAction({ fixture: f, event: 'workflow_dispatch', payload, ref: 'refs/tags/v4.0.0', inputs: { images: image } });
+    expect(r.mainCode, r.log).toBe(0);
+    expect(r.outputs['tags']!.split('\n')).toEqual(['4.0.0', '4.0', '4', 'latest'].map((t) => `${image}:${t}`));
+    expect(await registryTags(open, 'octo/dispatch')).toEqual(['4', '4.0', '4.0.0', 'latest']);
+  });
+
+  it('metadata-action tags lines, labels and build-args reach the image built', async () => {
+    const dockerfile = [
+      'FROM scratch',
+      'COPY busybox /bin/busybox',
+      'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
+      'ARG GREETING=unset',
+      'RUN echo "$GREETING" > /hello.txt',
+      'CMD ["/bin/sh", "-c", "cat /hello.txt"]',
+      '',
+    ].join('\n');
+    const f = fixture('metadata', dockerfile);
+    const image = `${open.host}/octo/metadata`;
+    const r = await runAction({
+      fixture: f, event: 'push', payload: tagPush('v2.5.1', f.sha), ref: 'refs/tags/v2.5.1',
+      inputs: {
+        images: image,
+        tags: 'type=semver,pattern={{major}}.{{minor}}\ntype=sha',
+        'build-args': 'GREETING=hello from build-args',
+        labels: 'org.example.team=images\norg.example.note=a=b',
+        push: 'false',
+      },
+    });
+    expect(r.mainCode, r.log).toBe(0);
+    const sha7 = f.sha.slice(0, 7);
+    expect(JSON.parse(r.outputs['json']!)).toMatchObject({ tags: [`sha-${sha7}`, '2.5', 'latest'], pushed: [] });
+    expect(await registryTags(open, 'octo/metadata')).toEqual([]);
+
+    const env = { ...process.env, DOCKER_HOST: dockerd.host };
+    // Not pushed: the image stays in the runner's engine, found by the `imageid` output.
+    const inspect = await run('docker', ['image', 'inspect', '--format', '{{json .Config.Labels}}', r.outputs['imageid']!], { env });
+    expect(JSON.parse(inspect.stdout)).toMatchObject({ 'org.example.team': 'images', 'org.example.note': 'a=b' });
+    const out = await run('docker', ['run', '--rm', '--network', 'none', r.outputs['imageid']!], { env });
+    expect(out.stdout.trim()).toBe('hello from build-args');
+  });
+
+  it('a push to a feature branch builds nothing, and the summary says why', async () => {
+    const f = fixture('feature branch');
+    const payload = examplePayload('push', (e) => String(e['ref']).startsWith('refs/heads/'));
+    payload['ref'] = 'refs/heads/feature/login';
+    payload['after'] = f.sha;
+    payload['head_commit'].id = f.sha;
+    const r = await runAction({ fixture: f, event: 'push', payload, ref: 'refs/heads/feature/login', inputs: { images: `${open.host}/octo/feature` } });
+    expect(r.mainCode, r.log).toBe(0);
+    expect(r.outputs['tags']).toBe('');
+    expect(r.log).toMatch(/::notice::nothing to build: .*feature\/login/);
+    expect(r.summary).toContain('Nothing to build for this event.');
+    expect(r.summary).toMatch(/<li>.*feature\/login.*<\/li>/);
+    expect(await registryTags(open, 'octo/feature')).toEqual([]);
+  });
+
   it('an authenticated registry gets the push, and the password appears in no log, output or summary', async () => {
     const f = fixture('authenticated');
     const image = `${secured.host}/octo/private`;
