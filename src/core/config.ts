@@ -103,7 +103,7 @@ function readYaml(text: string, file: string): unknown {
 // --- ${VAR} ----------------------------------------------------------------------------------
 
 const VARIABLE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-const WHOLE_VARIABLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+const WHOLE_VARIABLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}$/;
 
 /**
  * Replaces `${VAR}` (and `${VAR:-default}`) in every string value; `$$` is a literal `$`.
@@ -112,14 +112,17 @@ const WHOLE_VARIABLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 function substitute(value: unknown, env: Env, path: Path, file: string): unknown {
   if (typeof value === 'string') {
     const whole = WHOLE_VARIABLE.exec(value);
-    if (whole && isOptionalSecretKey(path) && !env[whole[1]!]) return undefined;
-    return value.replace(VARIABLE, (match, name: string | undefined, fallback: string | undefined) => {
+    if (whole && isOptionalSecretKey(path) && !env[whole[1]!] && !value.includes(':-')) return undefined;
+    const text = value.replace(VARIABLE, (match, name: string | undefined, fallback: string | undefined) => {
       if (match === '$$') return '$';
       const set = env[name!];
       if (set !== undefined && set !== '') return set;
       if (fallback !== undefined) return fallback;
       fail(file, [{ path, problem: `environment variable ${name} is not set`, hint: `set ${name}, or write the value directly (use $$ for a literal $)` }]);
     });
+    // `port: ${APP_PORT}` means a number: YAML saw text, so convert where the schema wants one.
+    if (whole) return scalarFor(path, text);
+    return text;
   }
   if (Array.isArray(value)) return value.map((item, i) => substitute(item, env, [...path, i], file));
   if (typeof value === 'object' && value !== null) {
@@ -131,6 +134,13 @@ function substitute(value: unknown, env: Env, path: Path, file: string): unknown
     return out;
   }
   return value;
+}
+
+function scalarFor(path: Path, text: string): unknown {
+  const type = schemaAt(path)?.type;
+  if (type === 'number' && /^-?[0-9]+(?:\.[0-9]+)?$/.test(text)) return Number(text);
+  if (type === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
+  return text;
 }
 
 // --- zod issues -> one line each ------------------------------------------------------------
@@ -148,26 +158,30 @@ function typeOf(input: unknown): string {
   return `${typeof input} ${JSON.stringify(input)}`;
 }
 
-/** The keys a strict object at `path` allows, found by walking the schema. */
-function allowedKeys(path: Path): string[] {
+/** The schema node (defaults, optionals and transforms unwrapped) that validates `path`. */
+function schemaAt(path: Path): z.core.$ZodTypeDef | undefined {
   let node: z.core.$ZodType | undefined = configSchema;
-  const unwrap = () => {
+  const unwrap = (): z.core.$ZodTypeDef | undefined => {
     for (let def: z.core.$ZodTypeDef | undefined = node?._zod.def; def; def = node?._zod.def) {
       if (def.type === 'default' || def.type === 'optional') node = (def as z.core.$ZodDefaultDef).innerType;
       else if (def.type === 'pipe') node = (def as z.core.$ZodPipeDef).in;
-      else return;
+      else return def;
     }
+    return undefined;
   };
   for (const part of path) {
-    unwrap();
-    const def: z.core.$ZodTypeDef | undefined = node?._zod.def;
+    const def = unwrap();
     if (def?.type === 'object') node = (def as z.core.$ZodObjectDef).shape[String(part)];
     else if (def?.type === 'record') node = (def as z.core.$ZodRecordDef).valueType;
     else if (def?.type === 'array') node = (def as z.core.$ZodArrayDef).element;
-    else return [];
+    else return undefined;
   }
-  unwrap();
-  const def: z.core.$ZodTypeDef | undefined = node?._zod.def;
+  return unwrap();
+}
+
+/** The keys a strict object at `path` allows. */
+function allowedKeys(path: Path): string[] {
+  const def = schemaAt(path);
   return def?.type === 'object' ? Object.keys((def as z.core.$ZodObjectDef).shape) : [];
 }
 

@@ -127,6 +127,21 @@ const good: { name: string; text: string; env?: Record<string, string>; check: (
     },
   },
   {
+    name: 'a whole ${VAR} becomes a number or boolean where one is expected, text elsewhere',
+    text: 'server: {port: ${APP_PORT}}\ngithub: {statuses: ${STATUSES}}\n' + minimal('    buildArgs: {VERSION: ${V}}\n'),
+    env: { APP_PORT: '9000', STATUSES: 'false', V: '1.0' },
+    check: (c) => {
+      expect(c.server.port).toBe(9000);
+      expect(c.github.statuses).toBe(false);
+      expect(c.repositories['octo-org/app']?.buildArgs).toEqual({ VERSION: '1.0' });
+    },
+  },
+  {
+    name: 'a default applies to an unset secret',
+    text: 'apiToken: ${TOKEN:-fallback-token}',
+    check: (c) => expect(c.apiToken?.reveal()).toBe('fallback-token'),
+  },
+  {
     name: '$$ writes a literal dollar',
     text: 'dataDir: ./$${NOT_A_VAR}',
     check: (c) => expect(c.dataDir).toBe('./${NOT_A_VAR}'),
