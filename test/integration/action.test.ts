@@ -120,6 +120,8 @@ async function runAction(opts: {
   payload: Record<string, any>;
   ref: string;
   inputs: Record<string, string>;
+  /** Changes to the runner's environment; `undefined` removes a variable. */
+  env?: Record<string, string | undefined>;
 }): Promise<ActionRun> {
   const dir = join(runnerRoot, `run-${++runCount}`);
   mkdirSync(join(dir, 'temp'), { recursive: true });
@@ -142,6 +144,10 @@ async function runAction(opts: {
     RUNNER_TEMP: join(dir, 'temp'),
     ...inputEnv(opts.inputs),
   };
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
   const main = await node('main.js', env);
   const state = readCommandFile(join(dir, 'state'));
   const credentialsAfterMain = state['credentials-dir'] !== undefined && existsSync(state['credentials-dir']);
@@ -352,6 +358,28 @@ describe('the Action in a workflow step', () => {
       expect(text).not.toContain(PASSWORD);
     }
     // The login lived in a private DOCKER_CONFIG under RUNNER_TEMP that post removed.
+    expect(r.credentialsAfterMain).toBe(true);
+    expect(existsSync(r.state['credentials-dir']!)).toBe(false);
+    expect(r.postCode).toBe(0);
+  });
+
+  it('builder: buildah pushes the same tags with no docker engine, and post removes its login', async () => {
+    // buildah's images go to a storage of this test's own, removed with the runner directory.
+    const storage = join(runnerRoot, 'buildah-storage');
+    mkdirSync(storage, { recursive: true });
+    const conf = join(storage, 'storage.conf');
+    writeFileSync(conf, `[storage]\ndriver = "vfs"\nrunroot = "${join(storage, 'run')}"\ngraphroot = "${join(storage, 'graph')}"\n`);
+    const f = fixture('buildah');
+    const image = `${secured.host}/octo/buildah`;
+    const r = await runAction({
+      fixture: f, event: 'push', payload: tagPush('v5.0.0', f.sha), ref: 'refs/tags/v5.0.0',
+      inputs: { images: image, username: USER, password: PASSWORD, builder: 'buildah' },
+      env: { DOCKER_HOST: undefined, CONTAINERS_STORAGE_CONF: conf },
+    });
+    expect(r.mainCode, r.log).toBe(0);
+    expect(r.outputs['tags']!.split('\n')).toEqual(['5.0.0', '5.0', '5', 'latest'].map((t) => `${image}:${t}`));
+    for (const t of ['5.0.0', '5.0', '5', 'latest']) expect(await registryDigest(secured, 'octo/buildah', t, true)).toBe(r.outputs['digest']);
+    expect(r.log).not.toContain(PASSWORD);
     expect(r.credentialsAfterMain).toBe(true);
     expect(existsSync(r.state['credentials-dir']!)).toBe(false);
     expect(r.postCode).toBe(0);
