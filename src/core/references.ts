@@ -38,6 +38,7 @@ const referenceRegexp = anchored(`(${namePattern})(?::(${tagPattern}))?(?:@(${di
 const tagRegexp = anchored(tagPattern);
 const remoteNameRegexp = anchored(remoteName);
 const domainRegexp = anchored(domainAndPort);
+const digestRegexp = anchored(digestPattern);
 /** A bare image id: normalize.go refuses it as a name because it is ambiguous. */
 const identifierRegexp = /^[a-f0-9]{64}$/;
 
@@ -74,7 +75,7 @@ function match(text: string): RawReference {
 function explainMismatch(text: string): string {
   const at = text.indexOf('@');
   const beforeDigest = at === -1 ? text : text.slice(0, at);
-  if (at !== -1 && !new RegExp(`^${digestPattern}$`).test(text.slice(at + 1))) {
+  if (at !== -1 && !digestRegexp.test(text.slice(at + 1))) {
     return 'digest must be <algorithm>:<hex>, e.g. sha256: followed by 64 hex digits';
   }
   const slash = beforeDigest.lastIndexOf('/');
