@@ -32352,6 +32352,7 @@ var referenceRegexp = anchored(`(${namePattern})(?::(${tagPattern}))?(?:@(${dige
 var tagRegexp = anchored(tagPattern);
 var remoteNameRegexp = anchored(remoteName);
 var domainRegexp = anchored(domainAndPort);
+var digestRegexp = anchored(digestPattern);
 var identifierRegexp = /^[a-f0-9]{64}$/;
 var DIGEST_HEX_LENGTH = { sha256: 64, sha384: 96, sha512: 128 };
 function invalid(text, problem, hint) {
@@ -32374,7 +32375,7 @@ function match(text) {
 function explainMismatch(text) {
   const at = text.indexOf("@");
   const beforeDigest = at === -1 ? text : text.slice(0, at);
-  if (at !== -1 && !new RegExp(`^${digestPattern}$`).test(text.slice(at + 1))) {
+  if (at !== -1 && !digestRegexp.test(text.slice(at + 1))) {
     return "digest must be <algorithm>:<hex>, e.g. sha256: followed by 64 hex digits";
   }
   const slash = beforeDigest.lastIndexOf("/");
@@ -39524,7 +39525,7 @@ var DockerBuilder = class {
   }
   async push(target, ctx) {
     const env = this.#env();
-    await run("docker", ["tag", target.image, target.ref], { env, ...ctx, what: `docker tag ${target.ref}` });
+    if (!target.tagged) await run("docker", ["tag", target.image, target.ref], { env, ...ctx, what: `docker tag ${target.ref}` });
     const res = await run("docker", ["push", target.ref], {
       env,
       ...ctx,
@@ -39925,14 +39926,16 @@ async function checkout(opts) {
   }
   const head = (await git(["rev-parse", "HEAD"])).stdout.trim();
   if (head !== opts.sha) throw new BuildError(`checked out ${head} instead of ${opts.sha} from ${opts.cloneUrl}`);
-  const commitMessage = (await git(["log", "-1", "--format=%B"])).stdout.replace(/\n+$/, "");
-  return { sha: head, commitMessage };
+  return { sha: head, ...await headCommit(opts.dir) };
 }
-async function commitMessageOf(dir) {
+async function headCommit(dir) {
   try {
-    return (await run("git", ["log", "-1", "--format=%B"], { env: gitEnv(), cwd: dir })).stdout.replace(/\n+$/, "");
+    const out = (await run("git", ["log", "-1", "--format=%cI%n%B"], { env: gitEnv(), cwd: dir })).stdout;
+    const newline = out.indexOf("\n");
+    const commitTime = (newline === -1 ? out : out.slice(0, newline)).trim();
+    return { commitMessage: newline === -1 ? "" : out.slice(newline + 1).replace(/\n+$/, ""), ...commitTime ? { commitTime } : {} };
   } catch {
-    return "";
+    return { commitMessage: "" };
   }
 }
 function basicHeader(token) {
@@ -40030,16 +40033,16 @@ async function runBuild(opts) {
   });
   try {
     let root;
-    let commitMessage = build.commitMessage ?? "";
+    let commit;
     if ("dir" in opts.source) {
       root = resolve(opts.source.dir);
-      if (!commitMessage) commitMessage = await commitMessageOf(root);
+      commit = await headCommit(root);
     } else {
       const source = opts.source;
       root = join5(work, "src");
-      const out = await step("checkout", () => checkout({ cloneUrl: source.cloneUrl, sha: source.sha, dir: root, token: source.token, signal, onLine: ctx.onLine }));
-      commitMessage = out.commitMessage;
+      commit = await step("checkout", () => checkout({ cloneUrl: source.cloneUrl, sha: source.sha, dir: root, token: source.token, signal, onLine: ctx.onLine }));
     }
+    const commitMessage = commit.commitMessage || build.commitMessage || "";
     const contextDir = resolve(root, build.context);
     const dockerfile = await locateDockerfile(root, contextDir, build.dockerfile);
     if (opts.builder === "buildah") await ensureFile(credentials.authFile);
@@ -40060,7 +40063,7 @@ async function runBuild(opts) {
       if (await runHook("build", { dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, secrets, signal, onLine: ctx.onLine })) {
         return builder.imageId(variables.IMAGE_NAME, ctx);
       }
-      const labels = { ...ociLabels(build, opts.now ?? /* @__PURE__ */ new Date()), ...build.labels };
+      const labels = { ...ociLabels(build, commit.commitTime ?? (opts.now ?? /* @__PURE__ */ new Date()).toISOString()), ...build.labels };
       return (await builder.build({ contextDir, dockerfile, buildArgs: build.buildArgs, labels, localName: variables.IMAGE_NAME, workDir: work }, ctx)).imageId;
     });
     await hook2("post_build");
@@ -40068,7 +40071,7 @@ async function runBuild(opts) {
     if (!build.push) return result;
     await hook2("pre_push");
     const registry = new RegistryClient(opts.registries, { signal });
-    const pusher = new Pusher(builder, registry, opts, imageId, work, ctx, log);
+    const pusher = new Pusher(builder, registry, opts, { id: imageId, name: variables.IMAGE_NAME }, work, ctx, log);
     await step("push", async () => {
       if (await runHook("push", { dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, secrets, signal, onLine: ctx.onLine })) {
         await pusher.adoptHookPush(build.refs);
@@ -40118,11 +40121,11 @@ function tagInfos(build) {
   return build.tags.map((tag) => known.get(tag) ?? { tag, kind: tag === "latest" ? "latest" : "immutable" });
 }
 var Pusher = class {
-  constructor(builder, registry, opts, imageId, work, ctx, log) {
+  constructor(builder, registry, opts, local, work, ctx, log) {
     this.builder = builder;
     this.registry = registry;
     this.opts = opts;
-    this.imageId = imageId;
+    this.local = local;
     this.work = work;
     this.ctx = ctx;
     this.log = log;
@@ -40130,7 +40133,7 @@ var Pusher = class {
   builder;
   registry;
   opts;
-  imageId;
+  local;
   work;
   ctx;
   log;
@@ -40144,7 +40147,7 @@ var Pusher = class {
       const manifest = this.#manifests.get(image);
       if (manifest) return this.registry.putManifest(ref, manifest.bytes, manifest.mediaType);
       const domain = parseImageName(image).domain;
-      const { digest: digest2 } = await this.builder.push({ image: this.imageId, ref, insecure: isInsecureRegistry(this.opts.registries, domain), workDir: this.work }, this.ctx);
+      const { digest: digest2 } = await this.builder.push({ image: this.local.id, ref, tagged: ref === this.local.name, insecure: isInsecureRegistry(this.opts.registries, domain), workDir: this.work }, this.ctx);
       const stored = await this.registry.getManifest(`${image}@${digest2}`);
       if (stored) this.#manifests.set(image, stored);
       return digest2;
@@ -40224,8 +40227,8 @@ function hookVariables(build, commitMessage, dockerfilePath) {
     IMAGE_NAME: withTag(repo, tag)
   };
 }
-function ociLabels(build, now) {
-  const labels = { "org.opencontainers.image.created": now.toISOString() };
+function ociLabels(build, created) {
+  const labels = { "org.opencontainers.image.created": created };
   if (build.sha) labels["org.opencontainers.image.revision"] = build.sha;
   const source = build.cloneUrl?.replace(/\.git$/, "") ?? (build.repository ? `https://github.com/${build.repository}` : void 0);
   if (source && /^https?:\/\//.test(source)) labels["org.opencontainers.image.source"] = source;
@@ -45446,7 +45449,7 @@ async function main() {
       }
     }
   } finally {
-    await writeSummary(thePlan, outcomes, existingTags);
+    await writeSummary(thePlan, outcomes, existingTags).catch((err) => warning(`job summary not written: ${String(err)}`));
     await rm4(workRoot, { recursive: true, force: true });
   }
   setOutputs(actionOutputs(outcomes.flatMap((o2) => o2.result ? [{ build: o2.build, result: o2.result }] : [])));

@@ -65,7 +65,8 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await writeSummary(thePlan, outcomes, existingTags);
+    // A summary that cannot be written must not hide the build's own result or error.
+    await writeSummary(thePlan, outcomes, existingTags).catch((err: unknown) => core.warning(`job summary not written: ${String(err)}`));
     await rm(workRoot, { recursive: true, force: true });
   }
   setOutputs(actionOutputs(outcomes.flatMap((o) => (o.result ? [{ build: o.build, result: o.result }] : []))));

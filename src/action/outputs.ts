@@ -5,14 +5,8 @@ import * as core from '@actions/core';
 import type { BuildResult } from '../build/pipeline.js';
 import type { PlannedBuild } from '../core/types.js';
 
-export interface BuildDocument {
-  images: string[];
-  tags: string[];
-  refs: string[];
-  digest: string;
-  imageId: string;
-  pushed: string[];
-}
+/** `build --json`: the result without the pipeline's `held` detail. */
+export type BuildDocument = Omit<BuildResult, 'held'>;
 
 export interface ActionOutputs {
   tags: string;
