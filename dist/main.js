@@ -45490,6 +45490,8 @@ function fail(err, secrets) {
   } else if (!isUserError(err) && !(err instanceof BuildError) && err instanceof Error && err.stack) {
     info(mask(err.stack));
   }
-  setFailed(mask(err instanceof Error ? err.message : String(err)));
+  const last = err instanceof BuildError ? err.tail.filter((l) => l.trim() !== "").at(-1) : void 0;
+  const message = err instanceof Error ? err.message : String(err);
+  setFailed(mask(last && !message.includes(last) ? `${message} (last output: ${last.trim()})` : message));
 }
 main().catch((err) => fail(err, [process.env["INPUT_PASSWORD"] ?? ""]));

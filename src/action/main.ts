@@ -115,7 +115,10 @@ function fail(err: unknown, secrets: string[]): void {
     // Not a user's mistake: the stack helps whoever reports it.
     core.info(mask(err.stack));
   }
-  core.setFailed(mask(err instanceof Error ? err.message : String(err)));
+  // The annotation is often all a reader sees: name the tool's own last words along with ours.
+  const last = err instanceof BuildError ? err.tail.filter((l) => l.trim() !== '').at(-1) : undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  core.setFailed(mask(last && !message.includes(last) ? `${message} (last output: ${last.trim()})` : message));
 }
 
 main().catch((err: unknown) => fail(err, [process.env['INPUT_PASSWORD'] ?? '']));

@@ -413,6 +413,7 @@ describe('the Action in a workflow step', () => {
     expect(r.mainCode).toBe(1);
     const errors = r.log.split('\n').filter((l) => l.startsWith('::error::'));
     expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^::error::docker build .* failed with exit code 1 .*\(last output: .*non-zero code: 1\)$/);
     expect(r.log).not.toContain(PASSWORD);
     expect(await registryTags(secured, 'octo/broken', true)).toEqual([]);
     expect(summaryRows(r.summary).map((row) => row[2])).toEqual(['failed', 'failed', 'failed', 'failed']);
