@@ -21,6 +21,8 @@ export interface CheckoutOptions {
 export interface CheckoutResult {
   sha: string;
   commitMessage: string;
+  /** Committer date (ISO 8601): a stable `created` time, so rebuilding a commit hits the cache. */
+  commitTime?: string;
 }
 
 const SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
@@ -72,16 +74,19 @@ export async function checkout(opts: CheckoutOptions): Promise<CheckoutResult> {
   }
   const head = (await git(['rev-parse', 'HEAD'])).stdout.trim();
   if (head !== opts.sha) throw new BuildError(`checked out ${head} instead of ${opts.sha} from ${opts.cloneUrl}`);
-  const commitMessage = (await git(['log', '-1', '--format=%B'])).stdout.replace(/\n+$/, '');
-  return { sha: head, commitMessage };
+  return { sha: head, ...(await headCommit(opts.dir)) };
 }
 
-/** Reads the commit message of the checked-out HEAD of a local directory, '' when not a repository. */
-export async function commitMessageOf(dir: string): Promise<string> {
+/** Message and committer time of HEAD in a local directory; empty when it is not a git checkout. */
+export async function headCommit(dir: string): Promise<{ commitMessage: string; commitTime?: string }> {
   try {
-    return (await run('git', ['log', '-1', '--format=%B'], { env: gitEnv(), cwd: dir })).stdout.replace(/\n+$/, '');
+    // %cI first: one line; the message (any number of lines) follows.
+    const out = (await run('git', ['log', '-1', '--format=%cI%n%B'], { env: gitEnv(), cwd: dir })).stdout;
+    const newline = out.indexOf('\n');
+    const commitTime = (newline === -1 ? out : out.slice(0, newline)).trim();
+    return { commitMessage: newline === -1 ? '' : out.slice(newline + 1).replace(/\n+$/, ''), ...(commitTime ? { commitTime } : {}) };
   } catch {
-    return '';
+    return { commitMessage: '' };
   }
 }
 

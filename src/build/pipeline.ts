@@ -9,7 +9,7 @@ import { BuildahBuilder } from '../adapters/builders/buildah.js';
 import type { Builder, RunContext } from '../adapters/builders/builder.js';
 import { DockerBuilder } from '../adapters/builders/docker.js';
 import { prepareCredentials } from '../adapters/credentials.js';
-import { checkout, commitMessageOf } from '../adapters/git.js';
+import { checkout, headCommit } from '../adapters/git.js';
 import { runHook, type HookName, type HookVariables } from '../adapters/hooks.js';
 import { maskingSink, type LogSink, type StepName } from '../adapters/log-sink.js';
 import { RegistryClient, isInsecureRegistry, type Manifest, type RegistryAuth } from '../adapters/registry-client.js';
@@ -65,16 +65,16 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   try {
     // Where the tree comes from: a fresh checkout of exactly the planned commit, or a directory.
     let root: string;
-    let commitMessage = build.commitMessage ?? '';
+    let commit: { commitMessage: string; commitTime?: string };
     if ('dir' in opts.source) {
       root = resolve(opts.source.dir);
-      if (!commitMessage) commitMessage = await commitMessageOf(root);
+      commit = await headCommit(root);
     } else {
       const source = opts.source;
       root = join(work, 'src');
-      const out = await step('checkout', () => checkout({ cloneUrl: source.cloneUrl, sha: source.sha, dir: root, token: source.token, signal, onLine: ctx.onLine }));
-      commitMessage = out.commitMessage;
+      commit = await step('checkout', () => checkout({ cloneUrl: source.cloneUrl, sha: source.sha, dir: root, token: source.token, signal, onLine: ctx.onLine }));
     }
+    const commitMessage = commit.commitMessage || build.commitMessage || '';
     const contextDir = resolve(root, build.context);
     const dockerfile = await locateDockerfile(root, contextDir, build.dockerfile);
 
@@ -93,7 +93,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       if (await runHook('build', { dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, secrets, signal, onLine: ctx.onLine })) {
         return builder.imageId(variables.IMAGE_NAME, ctx);
       }
-      const labels = { ...ociLabels(build, opts.now ?? new Date()), ...build.labels };
+      const labels = { ...ociLabels(build, commit.commitTime ?? (opts.now ?? new Date()).toISOString()), ...build.labels };
       return (await builder.build({ contextDir, dockerfile, buildArgs: build.buildArgs, labels, localName: variables.IMAGE_NAME, workDir: work }, ctx)).imageId;
     });
     await hook('post_build');
@@ -103,7 +103,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
 
     await hook('pre_push');
     const registry = new RegistryClient(opts.registries, { signal });
-    const pusher = new Pusher(builder, registry, opts, imageId, work, ctx, log);
+    const pusher = new Pusher(builder, registry, opts, { id: imageId, name: variables.IMAGE_NAME }, work, ctx, log);
     await step('push', async () => {
       if (await runHook('push', { dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, secrets, signal, onLine: ctx.onLine })) {
         await pusher.adoptHookPush(build.refs);
@@ -176,7 +176,7 @@ class Pusher {
     private readonly builder: Builder,
     private readonly registry: RegistryClient,
     private readonly opts: BuildOptions,
-    private readonly imageId: string,
+    private readonly local: { id: string; name: string },
     private readonly work: string,
     private readonly ctx: RunContext,
     private readonly log: LogSink,
@@ -188,7 +188,7 @@ class Pusher {
       const manifest = this.#manifests.get(image);
       if (manifest) return this.registry.putManifest(ref, manifest.bytes, manifest.mediaType);
       const domain = parseImageName(image).domain;
-      const { digest } = await this.builder.push({ image: this.imageId, ref, insecure: isInsecureRegistry(this.opts.registries, domain), workDir: this.work }, this.ctx);
+      const { digest } = await this.builder.push({ image: this.local.id, ref, tagged: ref === this.local.name, insecure: isInsecureRegistry(this.opts.registries, domain), workDir: this.work }, this.ctx);
       const stored = await this.registry.getManifest(`${image}@${digest}`);
       if (stored) this.#manifests.set(image, stored);
       return digest;
@@ -278,9 +278,12 @@ function hookVariables(build: PlannedBuild, commitMessage: string, dockerfilePat
   };
 }
 
-/** OCI annotations as docker/metadata-action sets them. */
-function ociLabels(build: PlannedBuild, now: Date): Record<string, string> {
-  const labels: Record<string, string> = { 'org.opencontainers.image.created': now.toISOString() };
+/**
+ * OCI annotations as docker/metadata-action sets them, except that `created` is the commit's
+ * time when known (as with SOURCE_DATE_EPOCH): the same commit then gives the same image.
+ */
+function ociLabels(build: PlannedBuild, created: string): Record<string, string> {
+  const labels: Record<string, string> = { 'org.opencontainers.image.created': created };
   if (build.sha) labels['org.opencontainers.image.revision'] = build.sha;
   const source = build.cloneUrl?.replace(/\.git$/, '') ?? (build.repository ? `https://github.com/${build.repository}` : undefined);
   if (source && /^https?:\/\//.test(source)) labels['org.opencontainers.image.source'] = source;

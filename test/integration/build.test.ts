@@ -215,6 +215,37 @@ describe('failures and hooks', () => {
     expect(err.message).toContain(`commit ${'f'.repeat(40)} is not in ${f.url}`);
   });
 
+  it('an unreachable repository is a clear error', async () => {
+    const err = await failure(runBuild({
+      build: explicit([`${open.host}/octo/x`], ['1']), source: { cloneUrl: `file://${workRoot}/no-such-repo`, sha: 'a'.repeat(40) },
+      workRoot, builder: 'docker', registries: {}, log: collectingSink(),
+    }));
+    expect(err.message).toContain(`cannot fetch file://${workRoot}/no-such-repo`);
+  });
+
+  it('cancelling stops the build at once and kills what its hooks started', async () => {
+    const marker = `${200 + Math.floor(Math.random() * 99)}.${Math.floor(Math.random() * 1e6)}`;
+    const f = fixture({ content: 'cancel', hooks: { pre_build: `#!/bin/sh\nsleep ${marker} &\nsleep ${marker}\n` } });
+    const controller = new AbortController();
+    const log = collectingSink();
+    const started = Date.now();
+    const running = runBuild({ build: explicit([`${open.host}/octo/cancel`], ['1']), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log, signal: controller.signal });
+    const sleeping = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).some((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${marker}\0`;
+      } catch {
+        return false;
+      }
+    });
+    while (!sleeping()) await new Promise((r) => setTimeout(r, 50));
+    controller.abort();
+    const err = await failure(running);
+    expect(err.message).toContain('canceled');
+    expect(Date.now() - started).toBeLessThan(15_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sleeping()).toBe(false);
+  });
+
   it('hooks run at their steps with Docker Hub\'s variables, and shell syntax in them stays text', async () => {
     const marker = `/tmp/pwned-${Math.random().toString(36).slice(2)}`;
     const evil = `$(touch ${marker}) \`touch ${marker}\`; rm -rf ${marker}-dir`;

@@ -44,7 +44,7 @@ export class DockerBuilder implements Builder {
 
   async push(target: PushTarget, ctx: RunContext): Promise<{ digest: string }> {
     const env = this.#env();
-    await run('docker', ['tag', target.image, target.ref], { env, ...ctx, what: `docker tag ${target.ref}` });
+    if (!target.tagged) await run('docker', ['tag', target.image, target.ref], { env, ...ctx, what: `docker tag ${target.ref}` });
     const res = await run('docker', ['push', target.ref], {
       env, ...ctx, what: `docker push ${target.ref}`, transient: isTransientPushFailure,
       hint: 'check the registry is reachable and the credentials under registries.<host> may push',
