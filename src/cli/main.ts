@@ -1,30 +1,37 @@
 import { Command, CommanderError } from 'commander';
 import { BuildError, isUserError } from '../core/errors.js';
-import { buildCommand } from './build-command.js';
-import { planCommand } from './plan-command.js';
-import { serviceCommands } from './service-command.js';
-import { tagsCommand } from './tags-command.js';
 
 // The CLI is thin: each command module parses its flags, calls the same functions the service
 // and the Action call, and formats the result. This file only wires them and reports errors:
 // UserError -> one line on stderr, exit 2; BuildError -> message and last log lines, exit 1.
-export function program(): Command {
+// Each command's module is loaded only when that command runs: `plan` should not pay for
+// loading BullMQ, fastify and the builders. `--help` (or no command) loads them all.
+const commandModules: Record<string, () => Promise<Command[]>> = {
+  plan: async () => [(await import('./plan-command.js')).planCommand()],
+  build: async () => [(await import('./build-command.js')).buildCommand()],
+  tags: async () => [(await import('./tags-command.js')).tagsCommand()],
+  service: async () => (await import('./service-command.js')).serviceCommands(),
+};
+const serviceNames = new Set(['start', 'serve', 'worker']);
+
+export async function program(argv: string[] = []): Promise<Command> {
   const cli = new Command('autobuild')
     .description('Build a Dockerfile once, tag it from git refs, push every tag separately (latest last).')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError(false);
-  cli.addCommand(planCommand());
-  cli.addCommand(buildCommand());
-  cli.addCommand(tagsCommand());
-  for (const command of serviceCommands()) cli.addCommand(command);
+  const first = argv.find((a) => !a.startsWith('-'));
+  const wanted = first === undefined ? undefined : serviceNames.has(first) ? 'service' : first;
+  const keys = wanted !== undefined && wanted in commandModules ? [wanted] : Object.keys(commandModules);
+  for (const key of keys) {
+    for (const command of await commandModules[key]!()) cli.addCommand(command.exitOverride());
+  }
   return cli;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const cli = program();
-  for (const sub of cli.commands) sub.exitOverride();
   try {
+    const cli = await program(argv);
     await cli.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
