@@ -254,6 +254,24 @@ describe('the Action in a workflow step', () => {
     expect(r.postCode).toBe(0);
   });
 
+  it('images given comma-separated in mixed case are lowercased and each gets every tag, latest last', async () => {
+    const f = fixture('two images');
+    const r = await runAction({
+      fixture: f, event: 'push', payload: tagPush('v0.9.0', f.sha), ref: 'refs/tags/v0.9.0',
+      inputs: { images: `${open.host}/Octo/Multi-A, ${open.host}/octo/multi-b` },
+    });
+    expect(r.mainCode, r.log).toBe(0);
+    const pushed = r.outputs['tags']!.split('\n');
+    expect([...pushed].sort()).toEqual(
+      ['multi-a', 'multi-b'].flatMap((repo) => ['0.9.0', '0.9', '0', 'latest'].map((t) => `${open.host}/octo/${repo}:${t}`)).sort(),
+    );
+    expect(pushed.slice(-2).every((ref) => ref.endsWith(':latest'))).toBe(true);
+    for (const repo of ['octo/multi-a', 'octo/multi-b']) {
+      expect(await registryTags(open, repo)).toEqual(['0', '0.9', '0.9.0', 'latest']);
+      expect(await registryDigest(open, repo, 'latest')).toBe(r.outputs['digest']);
+    }
+  });
+
   it('a backport v1.2.9 after 2.0.0 moves 1.2 and 1 but latest stays on 2.0.0, and the summary says why', async () => {
     const image = `${open.host}/octo/backport`;
     const newer = fixture('release 2.0.0');
