@@ -34,7 +34,7 @@ export interface Config {
   github: { token?: Secret; apiUrl: string; statuses: boolean };
   /** Keyed by registry host as written: `registry.example.com`, `127.0.0.1:5000`, `docker.io`. */
   registries: Record<string, RegistryConfig>;
-  /** Keyed `owner/name`. `triggerToken` is never set here: see `triggerTokens`. */
+  /** Keyed `owner/name`. Trigger tokens are secrets and live in `triggerTokens`. */
   repositories: Record<string, RepositoryConfig>;
   /**
    * Each repository's `triggerToken`, as a Secret, keyed like `repositories`. Kept apart so that

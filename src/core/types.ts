@@ -109,5 +109,4 @@ export interface RepositoryConfig {
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
   webhooks: string[];
-  triggerToken?: string;
 }
