@@ -246,7 +246,7 @@ describe('failures and hooks', () => {
     expect(sleeping()).toBe(false);
   });
 
-  it('hooks run at their steps with Docker Hub\'s variables, and shell syntax in them stays text', async () => {
+  it('hooks run at their steps with Docker Hub\'s variables (build and push hooks replace those steps), and shell syntax stays text', async () => {
     const marker = `/tmp/pwned-${Math.random().toString(36).slice(2)}`;
     const evil = `$(touch ${marker}) \`touch ${marker}\`; rm -rf ${marker}-dir`;
     const branch = `feat/$(touch${'${IFS}'}${marker})\`touch${'${IFS}'}${marker}\`;rm`;
@@ -262,6 +262,8 @@ describe('failures and hooks', () => {
         build: '#!/bin/sh\nset -e\necho "custom build of $IMAGE_NAME"\ndocker build -q -f "$DOCKERFILE_PATH" -t "$IMAGE_NAME" .\n',
         post_build: echo('post_build'),
         pre_push: echo('pre_push'),
+        // A push hook replaces pushing; autobuild then checks what it left in the registry.
+        push: '#!/bin/sh\nset -e\ndocker push -q "$IMAGE_NAME"\ndocker tag "$IMAGE_NAME" "$DOCKER_REPO:latest"\ndocker push -q "$DOCKER_REPO:latest"\n',
         post_push: echo('post_push'),
       },
     });
@@ -278,6 +280,7 @@ describe('failures and hooks', () => {
     // Steps in Docker Hub's order, each hook inside its own step.
     const steps = log.events.flatMap((e) => (e.type === 'step-started' ? [e.step] : []));
     expect(steps).toEqual(['checkout', 'hook:post_checkout', 'hook:pre_build', 'build', 'hook:post_build', 'hook:pre_push', 'push', 'hook:post_push', 'verify']);
+    expect(result.pushed).toEqual([`${image}:feat-x`, `${image}:latest`]);
     expect(await registryTags(image)).toEqual({ 'feat-x': result.digest, latest: result.digest });
   });
 
