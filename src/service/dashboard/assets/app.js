@@ -5,7 +5,7 @@
 
 const PAGE_SIZE = 50;
 const BUILDS_POLL_MS = 2000;
-const QUEUE_POLL_MS = 5000;
+const QUEUE_POLL_MS = 3000;
 const IMAGES_POLL_MS = 15000;
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'superseded'];
 const FINAL = new Set(['succeeded', 'failed', 'canceled', 'superseded']);

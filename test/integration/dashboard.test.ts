@@ -1,0 +1,364 @@
+// The dashboard in a real browser (Debian's chromium through playwright-core) against the real
+// service: `node bin/autobuild.js start` with its embedded Redis, a private dockerd, a registry,
+// a git fixture and signed webhooks built from @octokit/webhooks-examples payloads. The steps run
+// in order, as a user would: sign in, see a build arrive and its log grow, retry it, cancel a long
+// one, read the images page. Each page is saved to test-artifacts/ to be looked at.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  busyboxDockerfile,
+  freePort,
+  makeFixtureRepo,
+  startDockerd,
+  startRegistry,
+  tempDir,
+  type Dockerd,
+  type Fixture,
+  type Registry,
+} from '../support/engines.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
+import { buildBinary, repoRoot, startService, type ServiceProcess } from '../support/service-process.js';
+import { deliver, pushPayload } from '../support/webhooks.js';
+
+const artifacts = join(repoRoot, 'test-artifacts');
+const API_TOKEN = 'dashboard-test-token-5f1c9a';
+const WEBHOOK_SECRET = 'dashboard-webhook-secret-77ab';
+const REPO = 'octo-org/app';
+// A commit message is written by whoever can push: the page must show it as text, never run it.
+const HOSTILE_MESSAGE = '<img src=x onerror="window.__pwned=1">Release v1.2.3 <script>window.__pwned=2</script>';
+
+/** A real push payload (@octokit/webhooks-examples) moved to this repository, ref and commit. */
+function push(ref: string, sha: string, message?: string): Record<string, any> {
+  const p = pushPayload({ repository: REPO, ref, sha, defaultBranch: 'main' });
+  if (message !== undefined) p.head_commit.message = message;
+  return p;
+}
+
+async function sendPush(base: string, payload: unknown): Promise<string> {
+  const answer = await deliver(base, { event: 'push', payload, secret: WEBHOOK_SECRET });
+  expect(answer.status, answer.text).toBe(202);
+  const id = answer.json.builds[0];
+  expect(typeof id).toBe('string');
+  return id;
+}
+
+/** The manifest digest the registry itself gives for `repository:tag`. */
+async function registryDigest(registry: Registry, repository: string, tag: string): Promise<string> {
+  const res = await fetch(`http://${registry.host}/v2/${repository}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: {
+      accept: [
+        'application/vnd.oci.image.index.v1+json', 'application/vnd.oci.image.manifest.v1+json',
+        'application/vnd.docker.distribution.manifest.list.v2+json', 'application/vnd.docker.distribution.manifest.v2+json',
+      ].join(', '),
+    },
+  });
+  expect(res.status, `${repository}:${tag} in the registry`).toBe(200);
+  return res.headers.get('docker-content-digest') ?? '';
+}
+
+async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 90_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const badgeText = (page: Page) => page.locator('.status-line .badge').innerText();
+
+describe('dashboard in a browser', () => {
+  let work: string;
+  let dockerd: Dockerd;
+  let registry: Registry;
+  let fixture: Fixture;
+  let fastSha: string;
+  let slowSha: string;
+  let service: ServiceProcess;
+  let base = '';
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const image = 'octo/app';
+  let firstBuild = '';
+
+  beforeAll(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    work = tempDir('dashboard');
+    buildBinary();
+    [dockerd, registry] = await Promise.all([startDockerd(), startRegistry()]);
+
+    // One repository, two commits on its default branch: a quick build that prints a line a second
+    // (so its log is seen growing), then one that sleeps (so it can be canceled while it runs).
+    fixture = makeFixtureRepo({
+      dockerfile: `${busyboxDockerfile('v1').trimEnd()}\nRUN for i in 1 2 3 4 5 6; do echo "tick-$i"; sleep 1; done\n`,
+    });
+    fastSha = fixture.sha;
+    const git = (...args: string[]) => execFileSync('git', args, {
+      cwd: fixture.dir, encoding: 'utf8',
+      env: { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.com', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
+    }).trim();
+    writeFileSync(join(fixture.dir, 'Dockerfile'), `${busyboxDockerfile('v2').trimEnd()}\nRUN echo "sleeping-now" && sleep 600\n`);
+    git('commit', '-q', '-am', 'A build that takes ten minutes');
+    slowSha = git('rev-parse', 'HEAD');
+
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const configFile = join(work, 'autobuild.yml');
+    // No redis: `start` runs its own redis-server under dataDir, as a first-time user gets it.
+    writeFileSync(configFile, [
+      `dataDir: ${join(work, 'data')}`,
+      'webhookSecret: ${GITHUB_WEBHOOK_SECRET}',
+      'apiToken: ${AUTOBUILD_API_TOKEN}',
+      'builder: docker',
+      'concurrency: 1',
+      'repositories:',
+      `  ${REPO}:`,
+      `    image: ${registry.host}/${image}`,
+      `    cloneUrl: ${fixture.url}`,
+      '',
+    ].join('\n'));
+    service = await startService('start', {
+      cwd: work,
+      args: ['--config', configFile],
+      timeoutMs: 60_000,
+      env: { PORT: String(port), DOCKER_HOST: dockerd.host, AUTOBUILD_API_TOKEN: API_TOKEN, GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET },
+    });
+
+    const profile = join(work, 'chromium-profile');
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run'],
+      viewport: { width: 1280, height: 860 },
+    });
+    page = context.pages()[0] ?? await context.newPage();
+    page.on('pageerror', (err) => pageErrors.push(String(err)));
+    page.on('dialog', (d) => { pageErrors.push(`dialog: ${d.message()}`); void d.dismiss(); });
+  }, 240_000);
+
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    await service?.stop();
+    await Promise.all([dockerd?.stop(), registry?.stop()]);
+    fixture?.cleanup();
+    if (work) rmSync(work, { recursive: true, force: true });
+  }, 120_000);
+
+  it('refuses a wrong token with the sign-in form again, status 401', async () => {
+    await page.goto(`${base}/`);
+    await expect.poll(() => page.locator('form[action="/login"]').count()).toBe(1);
+    await page.fill('#token', 'not-the-token');
+    const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/login')), page.click('button[type=submit]')]);
+    expect(response.status()).toBe(401);
+    expect(await page.locator('[role=alert]').innerText()).toBe('wrong token');
+    expect(await context.cookies()).toEqual([]);
+    expect((await page.request.get(`${base}/api/builds`)).status()).toBe(401);
+    await page.screenshot({ path: join(artifacts, 'dashboard-signin-wrong.png') });
+  });
+
+  it('shows the dashboard to a script sending the token as a bearer header, the sign-in form to anyone else', async () => {
+    const withBearer = await (await fetch(`${base}/`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text();
+    expect(withBearer).toContain('<main id="main"');
+    const without = await (await fetch(`${base}/`)).text();
+    expect(without).toContain('action="/login"');
+    expect(without).not.toContain('<main id="main"');
+  });
+
+  it('signs in with the API token into an HttpOnly, SameSite=Strict cookie the page scripts cannot read', async () => {
+    await page.fill('#token', API_TOKEN);
+    await page.click('button[type=submit]');
+    await page.locator('h1', { hasText: 'Builds' }).waitFor();
+    const cookie = (await context.cookies()).find((c) => c.name === 'autobuild_token');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/', secure: false });
+    expect(await page.evaluate(() => document.cookie)).not.toContain(API_TOKEN);
+    await expect.poll(() => page.locator('p.empty').innerText()).toContain('No builds yet');
+    // The queue's health is in the header on every page.
+    await expect.poll(() => page.locator('#queue').innerText()).toMatch(/waiting\s*0/);
+  });
+
+  it('refuses posts from another site even though the browser holds the cookie', async () => {
+    const foreign = { origin: 'http://evil.example' };
+    expect((await page.request.post(`${base}/logout`, { headers: foreign, maxRedirects: 0 })).status()).toBe(403);
+    expect((await page.request.post(`${base}/api/builds/anything/retry`, { headers: foreign })).status()).toBe(401);
+    const cookie = (await context.cookies()).find((c) => c.name === 'autobuild_token');
+    expect(cookie?.value).toBe(API_TOKEN);
+  });
+
+  it('shows a webhook\'s build arriving, its log growing while it runs, then success with each pushed digest', async () => {
+    firstBuild = await sendPush(base, push('refs/tags/v1.2.3', fastSha, HOSTILE_MESSAGE));
+
+    // It appears in the list without a reload, and its row leads to the build page.
+    const row = page.locator(`table.builds tbody tr[data-id="${firstBuild}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.locator('td.ref').innerText()).toContain('v1.2.3');
+    expect(await row.locator('td.tags').innerText()).toMatch(/1\.2\.3\s+1\.2\s+1\s+latest/);
+    await page.screenshot({ path: join(artifacts, 'dashboard-builds.png') });
+    await row.locator('td.ref a').click();
+    expect(page.url()).toContain(`#/builds/${firstBuild}`);
+
+    // Sample the page as a user watches it: the log must have some ticks while the build is still
+    // running and all of them at the end.
+    const samples: { status: string; log: string }[] = [];
+    await waitUntil('the build to succeed', async () => {
+      const sample = { status: (await badgeText(page)).trim(), log: await page.locator('pre.log-text').innerText() };
+      samples.push(sample);
+      return /succeeded|failed|canceled/.test(sample.status);
+    }, 180_000);
+    const final = samples.at(-1)!;
+    expect(final.status, `build log:\n${final.log}`).toContain('succeeded');
+    const whileRunning = samples.filter((s) => s.status.includes('running') && s.log.includes('tick-1') && !s.log.includes('tick-6'));
+    expect(whileRunning.length, 'log seen with early ticks only while running').toBeGreaterThan(0);
+    await expect.poll(() => page.locator('pre.log-text').innerText()).toContain('tick-6');
+
+    // Every ref pushed, each with the digest the registry has for it; latest moved last.
+    const expected = await registryDigest(registry, image, '1.2.3');
+    expect(expected).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const pushedRows = await page.locator('table.pushed tbody tr').allInnerTexts();
+    expect(pushedRows.map((r) => r.split(/\s+/)[0])).toEqual(['1.2.3', '1.2', '1', 'latest'].map((t) => `${registry.host}/${image}:${t}`));
+    for (const r of pushedRows) expect(r).toContain(expected);
+    expect(await registryDigest(registry, image, 'latest')).toBe(expected);
+    expect(await page.locator('ul.story').innerText()).toContain('latest moved to this build');
+
+    // The hostile commit message is shown as text and ran nothing.
+    expect(await page.locator('dd.message').innerText()).toContain('<img src=x onerror=');
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(pageErrors).toEqual([]);
+    await page.screenshot({ path: join(artifacts, 'dashboard-build-succeeded.png'), fullPage: true });
+  });
+
+  it('retries a finished build as a new one and follows it to the end', async () => {
+    await page.locator('button[data-action="retry"]').click();
+    await waitUntil('the page of the new build', async () => !page.url().endsWith(`#/builds/${firstBuild}`) && page.url().includes('#/builds/'));
+    const retried = decodeURIComponent(page.url().split('#/builds/')[1]!);
+    expect(retried).not.toBe(firstBuild);
+    await expect.poll(() => page.locator('.facts').innerText(), { timeout: 10_000 }).toContain(`retry of ${firstBuild}`);
+    await expect.poll(() => badgeText(page), { timeout: 180_000, interval: 500 }).toContain('succeeded');
+    // Docker's layer cache answers the slow step this time; the log still shows it was built again.
+    const log = await page.locator('pre.log-text').innerText();
+    expect(log).toContain('RUN for i in 1 2 3 4 5 6');
+    expect(log).toMatch(/pushed \S+:latest@sha256:/);
+  });
+
+  it('cancels a long build while it runs', async () => {
+    const slow = await sendPush(base, push('refs/heads/main', slowSha));
+    await page.goto(`${base}/#/builds/${encodeURIComponent(slow)}`);
+    await expect.poll(() => page.locator('pre.log-text').innerText(), { timeout: 120_000, interval: 500 }).toContain('sleeping-now');
+    expect(await badgeText(page)).toContain('running');
+    await page.screenshot({ path: join(artifacts, 'dashboard-build-running.png'), fullPage: true });
+    await page.locator('button[data-action="cancel"]').click();
+    await expect.poll(() => badgeText(page), { timeout: 60_000, interval: 500 }).toContain('canceled');
+    expect(await page.locator('ul.story').innerText()).toContain('latest');
+    await page.screenshot({ path: join(artifacts, 'dashboard-build-canceled.png'), fullPage: true });
+  });
+
+  it('keeps the list\'s filters in the address, so they survive a reload', async () => {
+    await page.goto(`${base}/#/builds`);
+    await page.locator('select[name=status]').selectOption('canceled');
+    await expect.poll(() => page.url()).toContain('status=canceled');
+    await page.reload();
+    await expect.poll(() => page.locator('table.builds tbody tr').count()).toBe(1);
+    expect(await page.locator('select[name=status]').inputValue()).toBe('canceled');
+    expect(await page.locator('table.builds tbody tr').innerText()).toContain('canceled');
+    await page.screenshot({ path: join(artifacts, 'dashboard-builds-canceled.png') });
+  });
+
+  it('groups an image\'s tags by digest on the images page', async () => {
+    await page.goto(`${base}/#/images`);
+    const digest = await registryDigest(registry, image, 'latest');
+    const section = page.locator('section.image', { hasText: `${registry.host}/${image}` });
+    const group = section.locator('table.digests tbody tr', { hasText: digest });
+    await group.waitFor({ timeout: 30_000 });
+    expect(await group.count()).toBe(1);
+    expect((await group.locator('td').first().innerText()).split(/\s+/)).toEqual(['1.2.3', '1.2', '1', 'latest']);
+    await page.screenshot({ path: join(artifacts, 'dashboard-images.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('signs out: the cookie is cleared and the sign-in form is back', async () => {
+    await page.locator('form.signout button').click();
+    await page.locator('form[action="/login"]').waitFor();
+    expect((await context.cookies()).find((c) => c.name === 'autobuild_token')).toBeUndefined();
+  });
+});
+
+describe('dashboard with 1,000 builds in history', () => {
+  const TOKEN = 'dashboard-history-token-a41e';
+  let redis: TestRedis;
+  let service: ServiceProcess;
+  let work: string;
+  let base = '';
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    buildBinary();
+    work = tempDir('dashboard-history');
+    redis = await startRedis();
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    // `serve` alone: with no worker every build stays queued, so the history is built in seconds.
+    writeFileSync(join(work, 'autobuild.yml'), [
+      `dataDir: ${join(work, 'data')}`,
+      `webhookSecret: ${WEBHOOK_SECRET}`,
+      `apiToken: ${TOKEN}`,
+      'repositories:',
+      `  ${REPO}:`,
+      '    image: 127.0.0.1:9/octo/app',
+      '',
+    ].join('\n'));
+    service = await startService('serve', { cwd: work, args: ['--config', join(work, 'autobuild.yml')], env: { PORT: String(port), REDIS_URL: redis.url } });
+    // Tag pushes: tag builds never supersede each other, so all 1,000 stay in the list as queued.
+    for (let i = 0; i < 1000; i += 25) {
+      await Promise.all(Array.from({ length: 25 }, (_, k) => sendPush(base, push(`refs/tags/v1.0.${i + k}`, (i + k).toString(16).padStart(40, 'a')))));
+    }
+    context = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run'],
+      viewport: { width: 1280, height: 860 },
+    });
+    page = context.pages()[0] ?? await context.newPage();
+    await page.goto(`${base}/`);
+    await page.fill('#token', TOKEN);
+    await page.click('button[type=submit]');
+    await page.locator('table.builds tbody tr').first().waitFor();
+  }, 240_000);
+
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    await service?.stop();
+    await redis?.dispose();
+    if (work) rmSync(work, { recursive: true, force: true });
+  }, 60_000);
+
+  it('opens with one page of builds in under a second, the rest a "Load more" away', async () => {
+    const rows = page.locator('table.builds tbody tr');
+    // Best of three reloads: the two cores are shared with other test files, and one slow moment
+    // of theirs says nothing about the page.
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = Date.now();
+      await page.reload();
+      await rows.nth(49).waitFor();
+      times.push(Date.now() - started);
+    }
+    expect(Math.min(...times), `first page shown after ${times.join(', ')} ms`).toBeLessThan(1000);
+    expect(await rows.count()).toBe(50);
+    await expect.poll(() => page.locator('#queue').innerText()).toMatch(/waiting\s*1000/);
+
+    await page.locator('button.more').click();
+    await expect.poll(() => rows.count()).toBe(100);
+    // Load more continues where the first page ended: no build twice.
+    const ids = await rows.evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.id));
+    expect(new Set(ids).size).toBe(100);
+    await page.screenshot({ path: join(artifacts, 'dashboard-history.png') });
+  });
+});
