@@ -40,30 +40,26 @@ export async function loginRegistry(
   options: { insecure?: boolean; signal?: AbortSignal; onLine?: (line: string) => void } = {},
 ): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const what = `log in to ${host} as ${username}`;
-  const hint = `check registries.${host}.username and registries.${host}.password`;
-  const transient = (tail: string[]) => /timeout|connection refused|no such host|\b5\d\d\b|EOF/i.test(tail.join('\n'));
-  if (builder === 'docker') {
-    await run('docker', ['login', loginHost(host), '--username', username, '--password-stdin'], {
-      env: { ...inheritedEnv(), DOCKER_CONFIG: dir },
-      input: password,
-      signal: options.signal,
-      onLine: options.onLine,
-      what,
-      hint,
-      transient,
-    });
-    return;
-  }
-  const insecure = options.insecure ?? isLoopbackDomain(host) ? ['--tls-verify=false'] : [];
-  await run('buildah', ['login', '--authfile', join(dir, 'config.json'), ...insecure, '--username', username, '--password-stdin', loginHost(host)], {
-    env: inheritedEnv(['CONTAINERS_STORAGE_CONF', 'REGISTRIES_CONFIG_PATH']),
+  const common = {
     input: password,
     signal: options.signal,
     onLine: options.onLine,
-    what,
-    hint,
-    transient,
+    what: `log in to ${host} as ${username}`,
+    hint: `check registries.${host}.username and registries.${host}.password`,
+    transient: (tail: string[]) => /timeout|connection refused|no such host|\b5\d\d\b|EOF/i.test(tail.join('\n')),
+  };
+  if (builder === 'docker') {
+    await run('docker', ['login', loginHost(host), '--username', username, '--password-stdin'], {
+      ...common,
+      env: { ...inheritedEnv(), DOCKER_CONFIG: dir },
+    });
+    return;
+  }
+  // buildah reads and writes the same config.json format docker does.
+  const insecure = (options.insecure ?? isLoopbackDomain(host)) ? ['--tls-verify=false'] : [];
+  await run('buildah', ['login', '--authfile', join(dir, 'config.json'), ...insecure, '--username', username, '--password-stdin', loginHost(host)], {
+    ...common,
+    env: inheritedEnv(['CONTAINERS_STORAGE_CONF', 'REGISTRIES_CONFIG_PATH']),
   });
 }
 

@@ -130,12 +130,14 @@ describe('semver releases', () => {
 });
 
 describe('builders and registries', () => {
-  it('buildah builds once and pushes every tag at one digest', async () => {
+  it('buildah builds once, logs in, and pushes every tag at one digest', async () => {
     const f = fixture({ content: 'buildah' });
-    const image = `${open.host}/octo/buildah`;
-    const { result, log } = await build(f, explicit([image], ['1.0.0', 'stable', 'latest']), { builder: 'buildah' });
+    const image = `${locked.host}/octo/buildah`;
+    const registries = { [locked.host]: { username: 'bot', password: new Secret(password) } };
+    const { result, log } = await build(f, explicit([image], ['1.0.0', 'stable', 'latest']), { builder: 'buildah', registries });
     expect(pushedOrder(log)).toEqual([`${image}:1.0.0`, `${image}:stable`, `${image}:latest`]);
-    expect(await registryTags(image)).toEqual({ '1.0.0': result.digest, stable: result.digest, latest: result.digest });
+    expect(await registryTags(image, registries)).toEqual({ '1.0.0': result.digest, stable: result.digest, latest: result.digest });
+    expect(JSON.stringify([log.lines, log.events])).not.toContain(password);
   });
 
   it('a registry with a password: pushed, and the password is in no argv and no output', async () => {
