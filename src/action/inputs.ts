@@ -3,7 +3,8 @@
 import * as core from '@actions/core';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../core/errors.js';
-import { normalizeImageInput } from '../core/references.js';
+import { buildRuleSchema } from '../core/config-schema.js';
+import { familiarName, normalizeImageInput } from '../core/references.js';
 import { Secret } from '../core/secret.js';
 import type { BuildRule, Preset } from '../core/types.js';
 
@@ -63,7 +64,8 @@ function readImage(text: string): string {
   if (ref.tag !== undefined || ref.digest !== undefined) {
     throw new UserError(`input \`images\`: "${text}" includes a tag or digest`, `write just "${ref.name}"; tags come from \`tags\`, \`preset\` or \`rules\``);
   }
-  return text.toLowerCase();
+  // The same short form autobuild.yml's images become, so both give the same refs.
+  return familiarName(ref);
 }
 
 /** Newline-separated, and comma-separated too when `commas` (as metadata-action's `images`). */
@@ -103,9 +105,7 @@ function readBuilder(text: string): 'docker' | 'buildah' {
   throw new UserError(`input \`builder\` is "${text}"`, 'use docker or buildah');
 }
 
-const ruleKeys = new Set(['sourceType', 'source', 'tag', 'dockerfile', 'context', 'buildArgs', 'autobuild']);
-
-/** The `rules` input: a YAML list of Docker Hub build rules (CONTRACT.md section 2). */
+/** The `rules` input: a YAML list of Docker Hub build rules, checked by the same schema as autobuild.yml. */
 export function parseRules(text: string): BuildRule[] {
   if (text.trim() === '') return [];
   let doc: unknown;
@@ -119,55 +119,11 @@ export function parseRules(text: string): BuildRule[] {
   if (!Array.isArray(doc)) {
     throw new UserError('input `rules` is not a YAML list', 'start each rule with "- ", e.g. - {sourceType: tag, source: /^v(.*)$/, tag: "{\\1}"}');
   }
-  return doc.map((item, i) => parseRule(item, `rules[${i}]`));
-}
-
-function parseRule(item: unknown, where: string): BuildRule {
-  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-    throw new UserError(`input \`${where}\` is not a mapping`, 'give sourceType, source and tag keys');
-  }
-  const r = item as Record<string, unknown>;
-  for (const key of Object.keys(r)) {
-    if (!ruleKeys.has(key)) {
-      throw new UserError(`input \`${where}.${key}\` is not a build rule key`, `use ${[...ruleKeys].join(', ')}`);
-    }
-  }
-  if (r.sourceType !== 'branch' && r.sourceType !== 'tag') {
-    throw new UserError(`input \`${where}.sourceType\` is ${JSON.stringify(r.sourceType)}`, 'use branch or tag');
-  }
-  const text = (key: string, required: boolean): string | undefined => {
-    const v = r[key];
-    if (v === undefined && !required) return undefined;
-    if (typeof v !== 'string' || v === '') {
-      throw new UserError(`input \`${where}.${key}\` must be a non-empty string`, `quote it, e.g. ${key}: "..."`);
-    }
-    return v;
-  };
-  const rule: BuildRule = { sourceType: r.sourceType, source: text('source', true)!, tag: text('tag', true)! };
-  const dockerfile = text('dockerfile', false);
-  const context = text('context', false);
-  if (dockerfile !== undefined) rule.dockerfile = dockerfile;
-  if (context !== undefined) rule.context = context;
-  if (r.buildArgs !== undefined) rule.buildArgs = ruleBuildArgs(r.buildArgs, `${where}.buildArgs`);
-  if (r.autobuild !== undefined) {
-    if (typeof r.autobuild !== 'boolean') {
-      throw new UserError(`input \`${where}.autobuild\` must be true or false`, 'write autobuild: true or autobuild: false');
-    }
-    rule.autobuild = r.autobuild;
-  }
-  return rule;
-}
-
-function ruleBuildArgs(value: unknown, where: string): Record<string, string> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new UserError(`input \`${where}\` is not a mapping`, 'write buildArgs: {KEY: value}');
-  }
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v === 'object' && v !== null) {
-      throw new UserError(`input \`${where}.${k}\` is not a scalar`, 'give a string or number');
-    }
-    out[k] = String(v);
-  }
-  return out;
+  return doc.map((item, i) => {
+    const parsed = buildRuleSchema.safeParse(item);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0]!;
+    const path = [`rules[${i}]`, ...issue.path.map(String)].join('.');
+    throw new UserError(`input \`${path}\`: ${issue.message}`, 'a rule has sourceType (branch|tag), source and tag, and optionally dockerfile, context, buildArgs, autobuild');
+  });
 }

@@ -347,6 +347,20 @@ describe('the Action in a workflow step', () => {
     expect(out.stdout.trim()).toBe('hello from build-args');
   });
 
+  it('Docker Hub rules in `rules` tag a release-7 git tag as 7 and stable with preset none', async () => {
+    const f = fixture('rules');
+    const image = `${open.host}/octo/rules`;
+    const r = await runAction({
+      fixture: f, event: 'push', payload: tagPush('release-7', f.sha), ref: 'refs/tags/release-7',
+      inputs: {
+        images: image, preset: 'none', push: 'false',
+        rules: "- {sourceType: tag, source: '/^release-([0-9]+)$/', tag: '{\\1}'}\n- {sourceType: tag, source: '/^release-.*$/', tag: stable}\n",
+      },
+    });
+    expect(r.mainCode, r.log).toBe(0);
+    expect([...JSON.parse(r.outputs['json']!).tags].sort()).toEqual(['7', 'stable']);
+  });
+
   it('a push to a feature branch builds nothing, and the summary says why', async () => {
     const f = fixture('feature branch');
     const payload = examplePayload('push', (e) => String(e['ref']).startsWith('refs/heads/'));
@@ -441,14 +455,28 @@ describe('the Action in a workflow step', () => {
     expect(r.postCode).toBe(0);
   });
 
-  it('a bad input fails the step with one line naming the input and how to fix it', async () => {
+  // One row per mistake a user makes in the step's `with:`; nothing is built, post has nothing to do.
+  it.each([
+    { mistake: 'push is not a boolean', inputs: { push: 'maybe' }, error: 'input `push` is "maybe", not a boolean — set `push:` to true or false, or leave it empty' },
+    { mistake: 'images is empty', inputs: { images: ' ' }, error: 'input `images` is empty — set `images:` to at least one image name, e.g. ghcr.io/owner/app' },
+    { mistake: 'an image carries a tag', inputs: { images: 'ghcr.io/octo/app:1.0' }, error: 'input `images`: "ghcr.io/octo/app:1.0" includes a tag or digest — write just "ghcr.io/octo/app"; tags come from `tags`, `preset` or `rules`' },
+    { mistake: 'preset is unknown', inputs: { preset: 'calver' }, error: 'input `preset` is "calver" — use semver, dockerhub or none' },
+    { mistake: 'a build-args line has no =', inputs: { 'build-args': 'VERSION' }, error: 'input `build-args`: line "VERSION" is not KEY=VALUE — write one KEY=VALUE per line under `build-args:`' },
+    { mistake: 'a rule has an unknown key', inputs: { rules: '- {sourceType: tag, source: v1, tag: one, dockerfil: x}' }, error: /^input `rules\[0\]`: .*dockerfil.* — a rule has sourceType \(branch\|tag\), source and tag/ },
+    { mistake: 'a rule has a bad sourceType', inputs: { rules: '- {sourceType: release, source: v1, tag: one}' }, error: /^input `rules\[0\]\.sourceType`: .*branch.*tag/ },
+    { mistake: 'a password without a username', inputs: { password: 'Some-Pa55word' }, error: 'input `password` is set but `username` is empty — set `username:` for the registry login too' },
+  ])('a bad input fails the step with one line naming it and the fix: $mistake', async ({ inputs, error }) => {
     const f = fixture('bad input');
     const r = await runAction({
       fixture: f, event: 'push', payload: tagPush('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
-      inputs: { images: `${open.host}/octo/bad-input`, push: 'maybe' },
+      inputs: { images: `${open.host}/octo/bad-input`, ...inputs },
     });
     expect(r.mainCode).toBe(1);
-    expect(r.log.split('\n').filter((l) => l.startsWith('::error::'))).toEqual(['::error::input `push` is "maybe", not a boolean — set `push:` to true or false, or leave it empty']);
+    const errors = r.log.split('\n').filter((l) => l.startsWith('::error::')).map((l) => l.slice('::error::'.length));
+    expect(errors).toHaveLength(1);
+    if (typeof error === 'string') expect(errors[0]).toBe(error);
+    else expect(errors[0]).toMatch(error);
+    expect(r.log).not.toMatch(/^\s+at /m);
     expect(r.state).toEqual({});
     expect(r.postCode).toBe(0);
   });
