@@ -189,7 +189,11 @@ class Pusher {
       if (manifest) return this.registry.putManifest(ref, manifest.bytes, manifest.mediaType);
       const domain = parseImageName(image).domain;
       const { digest } = await this.builder.push({ image: this.local.id, ref, tagged: ref === this.local.name, insecure: isInsecureRegistry(this.opts.registries, domain), workDir: this.work }, this.ctx);
-      const stored = await this.registry.getManifest(`${image}@${digest}`);
+      // Only a speed-up: when the manifest cannot be read back, later tags use the builder too.
+      const stored = await this.registry.getManifest(`${image}@${digest}`).catch((err: unknown) => {
+        this.log.line(`cannot read back ${image}@${digest} (${err instanceof Error ? err.message : String(err)}); pushing further tags with ${this.builder.name}`);
+        return undefined;
+      });
       if (stored) this.#manifests.set(image, stored);
       return digest;
     });
