@@ -152,7 +152,8 @@ describe('dashboard in a browser', () => {
   }, 120_000);
 
   it('refuses a wrong token with the sign-in form again, status 401', async () => {
-    await page.goto(`${base}/`);
+    // Opened from a link into the app (as a GitHub commit status links a build page).
+    await page.goto(`${base}/#/builds?status=succeeded`);
     await expect.poll(() => page.locator('form[action="/login"]').count()).toBe(1);
     await page.fill('#token', 'not-the-token');
     const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/login')), page.click('button[type=submit]')]);
@@ -175,6 +176,11 @@ describe('dashboard in a browser', () => {
     await page.fill('#token', API_TOKEN);
     await page.click('button[type=submit]');
     await page.locator('h1', { hasText: 'Builds' }).waitFor();
+    // Signed in, the page asked for in the first place is shown, even after a wrong attempt.
+    expect(new URL(page.url()).hash).toBe('#/builds?status=succeeded');
+    expect(await page.locator('select[name=status]').inputValue()).toBe('succeeded');
+    await expect.poll(() => page.locator('p.empty').innerText()).toContain('No builds match');
+    await page.goto(`${base}/#/builds`);
     const cookie = (await context.cookies()).find((c) => c.name === 'autobuild_token');
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/', secure: false });
     expect(await page.evaluate(() => document.cookie)).not.toContain(API_TOKEN);

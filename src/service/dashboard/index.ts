@@ -26,6 +26,14 @@ const PAGE_HEADERS = {
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
+/**
+ * Where to go after signing in: a page of this app (`#/builds/<id>`) or the start. Anything else
+ * is dropped, so the form cannot be used to send someone to another site.
+ */
+function landing(next: string | undefined): string {
+  return next && /^#\/[\w.~%/?=&-]{0,500}$/.test(next) ? `/${next}` : '/';
+}
+
 function formField(body: unknown, name: string): string | undefined {
   if (typeof body === 'string') return new URLSearchParams(body).get(name) ?? undefined;
   if (body && typeof body === 'object') {
@@ -62,12 +70,13 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
     scope.post('/login', async (request, reply) => {
       if (refuseCrossSite(request, reply)) return reply;
       const token = formField(request.body, 'token')?.trim();
+      const next = formField(request.body, 'next');
       if (!tokenMatches(token, apiToken)) {
-        return reply.code(401).headers(PAGE_HEADERS).send(signInPage(assets, 'wrong token'));
+        return reply.code(401).headers(PAGE_HEADERS).send(signInPage(assets, 'wrong token', landing(next).slice(1)));
       }
       setSessionCookie(request, reply, token!);
       // 303: the browser follows with a GET, so reloading the page does not re-send the token.
-      return reply.code(303).header('location', '/').send();
+      return reply.code(303).header('location', landing(next)).send();
     });
 
     scope.post('/logout', async (request, reply) => {

@@ -20,7 +20,7 @@ function head(assets: Map<string, Asset>, title: string): string {
 </head>`;
 }
 
-export function signInPage(assets: Map<string, Asset>, error?: string): string {
+export function signInPage(assets: Map<string, Asset>, error?: string, next = ''): string {
   const message = error
     ? `<p class="notice notice-error" role="alert" id="signin-error">${escapeHtml(error)}</p>`
     : '';
@@ -31,12 +31,14 @@ export function signInPage(assets: Map<string, Asset>, error?: string): string {
 <form method="post" action="/login" class="signin-form"${error ? ' aria-describedby="signin-error"' : ''}>
 ${message}
 <input type="text" name="username" value="autobuild" autocomplete="username" hidden>
+<input type="hidden" name="next" value="${escapeHtml(next)}">
 <label for="token">API token</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
 <p class="hint">The <code>apiToken</code> from <code>autobuild.yml</code>, or the one <code>autobuild start</code> printed.</p>
 <button type="submit">Sign in</button>
 </form>
 </main>
+<script type="module" src="${assetUrl(assets, 'signin.js')}"></script>
 </body>
 </html>
 `;

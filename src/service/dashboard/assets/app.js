@@ -179,9 +179,12 @@ function parseHash() {
   return { name: 'builds', repository: params.get('repository') ?? '', status: params.get('status') ?? '' };
 }
 
+let currentPlace = '';
+
 function route(focus) {
   if (currentView) currentView.stop();
   const where = parseHash();
+  const place = where.name === 'build' ? `build:${where.id}` : where.name;
   for (const link of document.querySelectorAll('[data-nav]')) {
     const here = link.dataset.nav === (where.name === 'build' ? 'builds' : where.name);
     if (here) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
@@ -189,8 +192,15 @@ function route(focus) {
   if (where.name === 'build') currentView = buildView(where.id);
   else if (where.name === 'images') currentView = imagesView();
   else currentView = buildsView(where);
-  // After a click, move focus to the new page so screen readers start reading there.
-  if (focus) main.focus({ preventScroll: false });
+  // On a new page (not a new filter), move focus there so screen readers start reading it.
+  if (focus && place !== currentPlace) main.focus({ preventScroll: false });
+  currentPlace = place;
+}
+
+/** While the user selects text in `element` (a digest to copy), a refresh must not replace it. */
+function selecting(element) {
+  const selection = window.getSelection();
+  return Boolean(selection && !selection.isCollapsed && element.contains(selection.anchorNode));
 }
 
 /** Calls `tick` now and then every `ms` while the tab is visible; `stop()` ends it. */
@@ -287,6 +297,7 @@ ${filters.repository || filters.status ? html`<a href="#/builds">Clear filters</
   };
 
   const render = () => {
+    if (selecting(tbody)) return;
     // Rows are keyed by build id: when the list is the same builds in the same order, only rows
     // whose text changed are replaced, so a 2-second poll does not disturb a selection or focus.
     const ids = builds.map((b) => b.id).join('\n');
@@ -423,13 +434,13 @@ function buildDetails(build) {
   return html`
 <div class="build-head">
 <h1>${refLabel(build.ref)} <span class="muted">in</span> ${build.repository}</h1>
-<p class="status-line" role="status">${badge(build.status)}</p>
+<p class="status-line">${badge(build.status)}</p>
 </div>
 <div class="actions">
 <button type="button" data-action="retry"${canCancel ? html` disabled` : ''}>Retry</button>
 <button type="button" data-action="cancel" class="danger"${canCancel ? '' : html` disabled`}>Cancel</button>
 </div>
-${build.error ? html`<p class="notice notice-error"><strong>Error:</strong> ${build.error}</p>` : ''}
+${build.error ? html`<p class="notice${build.status === 'failed' ? ' notice-error' : ''}"><strong>${build.status === 'failed' ? 'Error' : 'Why it stopped'}:</strong> ${build.error}</p>` : ''}
 <dl class="facts">
 <div><dt>Build</dt><dd><code>${build.id}</code></dd></div>
 <div><dt>Commit</dt><dd><code>${build.sha ?? ''}</code></dd></div>
@@ -517,6 +528,7 @@ function buildView(id) {
   setHtml(main, html`
 <nav class="crumbs" aria-label="Breadcrumb"><a href="#/builds">Builds</a> <span aria-hidden="true">›</span> <span aria-current="page">${id}</span></nav>
 <p class="notice notice-error" role="alert" hidden></p>
+<p class="visually-hidden" role="status" aria-live="polite"></p>
 <div class="build-details"><p class="muted">Loading…</p></div>
 <section aria-labelledby="h-log" class="log">
 <div class="log-head"><h2 id="h-log">Log</h2><label><input type="checkbox" class="follow" checked> Follow the end</label></div>
@@ -524,6 +536,8 @@ function buildView(id) {
 </section>`);
   const problem = main.querySelector('[role=alert]');
   const details = main.querySelector('.build-details');
+  const announcer = main.querySelector('[role=status]');
+  let announced = '';
   const pre = main.querySelector('pre.log-text');
   const log = logFollower(pre, main.querySelector('input.follow'), signal);
   let build = null;
@@ -532,7 +546,12 @@ function buildView(id) {
 
   const render = () => {
     const text = piece(buildDetails(build));
-    if (text === renderedText) return;
+    if (text === renderedText || selecting(details)) return;
+    if (build.status !== announced) {
+      // One live region that stays in place, told only when the status changes.
+      if (announced) announcer.textContent = `Build ${build.status}.`;
+      announced = build.status;
+    }
     // Keep keyboard focus on the action buttons across re-renders.
     const focused = document.activeElement?.dataset?.action;
     details.innerHTML = text;
@@ -682,7 +701,7 @@ function imagesView() {
       const images = asArray((await api('/api/images', { signal: controller.signal }))?.images);
       showProblem(problem, null);
       const text = images.length ? piece(images.map(imageSection)) : piece(html`<p class="muted">No images configured.</p>`);
-      if (text !== renderedText) { list.innerHTML = text; renderedText = text; }
+      if (text !== renderedText && !selecting(list)) { list.innerHTML = text; renderedText = text; }
       list.removeAttribute('aria-busy');
     } catch (err) {
       if (!isAbort(err)) showProblem(problem, err);
