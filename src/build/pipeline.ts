@@ -144,7 +144,7 @@ async function pushInOrder(build: PlannedBuild, pusher: Pusher, registry: Regist
       for (const h of decision.held) {
         const ref = withTag(image, h.tag);
         result.held.push({ ref, reason: h.reason });
-        opts.log.event({ type: 'held', ref, reason: h.reason });
+        pusher.log.event({ type: 'held', ref, reason: h.reason });
       }
     }
     for (const kind of ['moving', 'latest'] as const) {
@@ -179,7 +179,7 @@ class Pusher {
     private readonly local: { id: string; name: string },
     private readonly work: string,
     private readonly ctx: RunContext,
-    private readonly log: LogSink,
+    readonly log: LogSink,
   ) {}
 
   async push(image: string, tag: string): Promise<void> {
@@ -210,12 +210,10 @@ class Pusher {
 
   /** Every pushed ref must resolve, in the registry, to the digest this build pushed. */
   async verify(): Promise<void> {
-    const wrong: string[] = [];
-    for (const ref of this.pushed) {
-      const expected = this.#digests.get(parseImageNameOf(ref));
-      const actual = (await this.registry.headManifest(ref))?.digest;
-      if (actual !== expected) wrong.push(`${ref}: registry has ${actual ?? 'nothing'}, pushed ${expected}`);
-    }
+    const found = await Promise.all(this.pushed.map(async (ref) => ({ ref, actual: (await this.registry.headManifest(ref))?.digest })));
+    const wrong = found
+      .filter(({ ref, actual }) => actual !== this.#digests.get(parseImageNameOf(ref)))
+      .map(({ ref, actual }) => `${ref}: registry has ${actual ?? 'nothing'}, pushed ${this.#digests.get(parseImageNameOf(ref))}`);
     if (wrong.length) throw new BuildError(`the registry does not hold what was pushed (${wrong.length} refs)`, { tail: wrong });
   }
 

@@ -190,5 +190,6 @@ async function gitFacts(dir: string): Promise<{ ref?: string; sha?: string }> {
       return undefined;
     }
   };
-  return { ref: await git(['symbolic-ref', '-q', 'HEAD']), sha: await git(['rev-parse', '--verify', '-q', 'HEAD']) };
+  const [ref, sha] = await Promise.all([git(['symbolic-ref', '-q', 'HEAD']), git(['rev-parse', '--verify', '-q', 'HEAD'])]);
+  return { ref, sha };
 }

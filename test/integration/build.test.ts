@@ -90,6 +90,7 @@ async function failure(p: Promise<unknown>): Promise<BuildError> {
   return err as BuildError;
 }
 
+// The rows below build on each other, as releases of one image do: 2.0.0, then a 1.2.9 backport.
 describe('semver releases', () => {
   let v2digest = '';
 
@@ -138,6 +139,18 @@ describe('builders and registries', () => {
     expect(pushedOrder(log)).toEqual([`${image}:1.0.0`, `${image}:stable`, `${image}:latest`]);
     expect(await registryTags(image, registries)).toEqual({ '1.0.0': result.digest, stable: result.digest, latest: result.digest });
     expect(JSON.stringify([log.lines, log.events])).not.toContain(password);
+  });
+
+  it('two images on two registries: every tag to each, immutable first, latest last, one digest', async () => {
+    const f = fixture({ content: 'two-images' });
+    const a = `${open.host}/octo/twin`;
+    const b = `${locked.host}/octo/twin`;
+    const registries = { [locked.host]: { username: 'bot', password: new Secret(password) } };
+    const { result, log } = await build(f, planned('refs/tags/v1.0.0', f.sha, [a, b]), { registries });
+    expect(pushedOrder(log)).toEqual([`${a}:1.0.0`, `${b}:1.0.0`, `${a}:1.0`, `${b}:1.0`, `${a}:1`, `${b}:1`, `${a}:latest`, `${b}:latest`]);
+    const expected = { '1.0.0': result.digest, '1.0': result.digest, '1': result.digest, latest: result.digest };
+    expect(await registryTags(a)).toEqual(expected);
+    expect(await registryTags(b, registries)).toEqual(expected);
   });
 
   it('a registry with a password: pushed, and the password is in no argv and no output', async () => {
