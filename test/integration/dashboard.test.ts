@@ -70,6 +70,18 @@ async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | f
   }
 }
 
+/** Debian's chromium with a fresh profile in `profile` (removed with the test's temp dir). */
+async function openBrowser(profile: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport: { width: 1280, height: 860 },
+  });
+  return { context, page: context.pages()[0] ?? await context.newPage() };
+}
+
 const badgeText = (page: Page) => page.locator('.status-line .badge').innerText();
 
 describe('dashboard in a browser', () => {
@@ -130,15 +142,7 @@ describe('dashboard in a browser', () => {
       env: { PORT: String(port), DOCKER_HOST: dockerd.host, AUTOBUILD_API_TOKEN: API_TOKEN, GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET },
     });
 
-    const profile = join(work, 'chromium-profile');
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1280, height: 860 },
-    });
-    page = context.pages()[0] ?? await context.newPage();
+    ({ context, page } = await openBrowser(join(work, 'chromium-profile')));
     page.on('pageerror', (err) => pageErrors.push(String(err)));
     page.on('dialog', (d) => { pageErrors.push(`dialog: ${d.message()}`); void d.dismiss(); });
   }, 240_000);
@@ -324,14 +328,7 @@ describe('dashboard with 1,000 builds in history', () => {
     for (let i = 0; i < 1000; i += 25) {
       await Promise.all(Array.from({ length: 25 }, (_, k) => sendPush(base, push(`refs/tags/v1.0.${i + k}`, (i + k).toString(16).padStart(40, 'a')))));
     }
-    context = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1280, height: 860 },
-    });
-    page = context.pages()[0] ?? await context.newPage();
+    ({ context, page } = await openBrowser(join(work, 'chromium-profile')));
     await page.goto(`${base}/`);
     await page.fill('#token', TOKEN);
     await page.click('button[type=submit]');

@@ -1,21 +1,16 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Secret } from '../../core/secret.js';
+import { sameSecret, TOKEN_COOKIE } from '../auth.js';
 
 // The dashboard's sign-in: the browser holds the API token in an HttpOnly, SameSite=Strict cookie
 // so page scripts never see it and other sites cannot make the browser send it.
 
-export const SESSION_COOKIE = 'autobuild_token';
+// The same cookie the API accepts (auth.ts), so the page's fetches are signed in too.
+export const SESSION_COOKIE = TOKEN_COOKIE;
 
-/**
- * Constant-time comparison of a presented token with the configured one. Both sides are hashed
- * first so the comparison takes the same time whatever the lengths are.
- */
+/** Constant-time comparison of a presented token with the configured one (auth.ts). */
 export function tokenMatches(presented: string | undefined, apiToken: Secret): boolean {
-  if (presented === undefined || presented.length === 0 || apiToken.empty) return false;
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(apiToken.reveal()).digest();
-  return timingSafeEqual(a, b);
+  return presented !== undefined && presented.length > 0 && sameSecret(presented, apiToken);
 }
 
 /** The value of one cookie from the request's Cookie header, URL-decoded. */

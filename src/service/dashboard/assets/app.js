@@ -258,11 +258,13 @@ ${STATUSES.map((s) => html`<option value="${s}"${s === filters.status ? html` se
 ${filters.repository || filters.status ? html`<a href="#/builds">Clear filters</a>` : ''}
 </form>
 <p class="notice notice-error" role="alert" hidden></p>
+<div class="table-scroll">
 <table class="builds">
 <caption class="visually-hidden">Builds, newest first${filters.repository ? `, repository ${filters.repository}` : ''}${filters.status ? `, status ${filters.status}` : ''}</caption>
 <thead><tr><th scope="col">Status</th><th scope="col">Repository</th><th scope="col">Ref</th><th scope="col">Commit</th><th scope="col">Tags</th><th scope="col">Created</th><th scope="col">Duration</th></tr></thead>
 <tbody></tbody>
 </table>
+</div>
 <p class="empty muted" hidden></p>
 <p class="more-row"><button type="button" class="more" hidden>Load more</button></p>`);
 
