@@ -8,7 +8,7 @@ import type { PlannedBuild, TagInfo } from '../core/types.js';
 import { BuildahBuilder } from '../adapters/builders/buildah.js';
 import type { Builder, RunContext } from '../adapters/builders/builder.js';
 import { DockerBuilder } from '../adapters/builders/docker.js';
-import { prepareCredentials } from '../adapters/credentials.js';
+import { prepareCredentials, type BuildCredentials } from '../adapters/credentials.js';
 import { checkout, headCommit } from '../adapters/git.js';
 import { runHook, type HookName, type HookVariables } from '../adapters/hooks.js';
 import { maskingSink, type LogSink, type StepName } from '../adapters/log-sink.js';
@@ -58,11 +58,12 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const work = await mkdtemp(join(opts.workRoot, 'build-'));
   const step = stepper(log, signal);
   const ctx: RunContext = { secrets, signal, onLine: (l) => log.line(l) };
-  const credentials = await prepareCredentials({
-    workRoot: work, images: build.images, registries: opts.registries, builder: opts.builder,
-    existing: opts.dockerConfig, signal, onLine: ctx.onLine,
-  });
+  let credentials: BuildCredentials | undefined;
   try {
+    credentials = await prepareCredentials({
+      workRoot: work, images: build.images, registries: opts.registries, builder: opts.builder,
+      existing: opts.dockerConfig, signal, onLine: ctx.onLine,
+    });
     // Where the tree comes from: a fresh checkout of exactly the planned commit, or a directory.
     let root: string;
     let commit: { commitMessage: string; commitTime?: string };
@@ -83,14 +84,13 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       ? new BuildahBuilder({ authFile: credentials.authFile, dockerConfig: credentials.dockerConfig })
       : new DockerBuilder({ dockerConfig: credentials.dockerConfig });
     const variables = hookVariables(build, commitMessage, relative(contextDir, dockerfile));
-    const hook = (name: HookName) => step(`hook:${name}`, () => runHook(name, {
-      dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, secrets, signal, onLine: ctx.onLine,
-    }), true);
+    const hookContext = { dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, secrets, signal, onLine: ctx.onLine };
+    const hook = (name: HookName) => step(`hook:${name}`, () => runHook(name, hookContext), true);
 
     await hook('post_checkout');
     await hook('pre_build');
     const imageId = await step('build', async () => {
-      if (await runHook('build', { dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, secrets, signal, onLine: ctx.onLine })) {
+      if (await runHook('build', hookContext)) {
         return builder.imageId(variables.IMAGE_NAME, ctx);
       }
       const labels = { ...ociLabels(build, commit.commitTime ?? (opts.now ?? new Date()).toISOString()), ...build.labels };
@@ -105,7 +105,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     const registry = new RegistryClient(opts.registries, { signal });
     const pusher = new Pusher(builder, registry, opts, { id: imageId, name: variables.IMAGE_NAME }, work, ctx, log);
     await step('push', async () => {
-      if (await runHook('push', { dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, secrets, signal, onLine: ctx.onLine })) {
+      if (await runHook('push', hookContext)) {
         await pusher.adoptHookPush(build.refs);
       } else {
         await pushInOrder(build, pusher, registry, opts, result);
@@ -117,7 +117,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     result.digest = pusher.digest;
     return result;
   } finally {
-    await credentials.dispose();
+    await credentials?.dispose();
     await rm(work, { recursive: true, force: true });
   }
 }
