@@ -291,6 +291,62 @@ describe('dashboard in a browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  // What a browser (or an attacker's page) gets from the dashboard's own routes, one row each.
+  const httpRows: { name: string; send: () => Promise<Response>; status: number; check?: (res: Response, text: string) => void }[] = [
+    {
+      name: 'a sign-in posted from another site is refused and sets no cookie',
+      send: () => fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${API_TOKEN}` }),
+      status: 403,
+      check: (res) => expect(res.headers.get('set-cookie')).toBeNull(),
+    },
+    {
+      name: 'the sign-in form cannot be made to send someone to another site',
+      send: () => fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: API_TOKEN, next: '//evil.example/' }).toString() }),
+      status: 303,
+      check: (res) => expect(res.headers.get('location')).toBe('/'),
+    },
+    {
+      name: 'pages may load only their own scripts and may not be framed',
+      send: () => fetch(`${base}/`),
+      status: 200,
+      check: (res) => {
+        expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self'.*frame-ancestors 'none'/);
+        expect(res.headers.get('cache-control')).toBe('no-store');
+      },
+    },
+    {
+      name: 'scripts and styles are cached for a year under their content hash',
+      send: async () => fetch(`${base}${/href="(\/assets\/app\.css\?v=[0-9a-f]+)"/.exec(await (await fetch(`${base}/`)).text())![1]}`),
+      status: 200,
+      check: (res) => {
+        expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+        expect(res.headers.get('content-type')).toMatch(/^text\/css/);
+      },
+    },
+    {
+      name: 'a cached script is revalidated with its ETag',
+      send: async () => {
+        const first = await fetch(`${base}/assets/app.js`);
+        expect(first.headers.get('cache-control')).toBe('no-cache');
+        return fetch(`${base}/assets/app.js`, { headers: { 'if-none-match': first.headers.get('etag')! } });
+      },
+      status: 304,
+    },
+    {
+      name: 'nothing outside the dashboard\'s own files is served under /assets',
+      send: () => fetch(`${base}/assets/%2e%2e%2findex.ts`),
+      status: 404,
+    },
+  ];
+  for (const row of httpRows) {
+    it(row.name, async () => {
+      const res = await row.send();
+      const text = await res.text();
+      expect(res.status, text.slice(0, 300)).toBe(row.status);
+      row.check?.(res, text);
+    });
+  }
+
   it('signs out: the cookie is cleared and the sign-in form is back', async () => {
     await page.locator('form.signout button').click();
     await page.locator('form[action="/login"]').waitFor();
