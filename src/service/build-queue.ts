@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PlannedBuild } from '../core/types.js';
 import type { BuildRecords, BuildStatus } from './build-records.js';
+import { RedisScript } from './redis-connection.js';
 
 // The BullMQ queue of builds. A job carries the planned build and its id, never a secret: the
 // worker looks credentials up in its own configuration. Job ids are the build ids, and those are
@@ -18,9 +19,13 @@ export interface BuildJobData {
 
 const BRANCH_PREFIX = 'autobuild:branch:';
 
-// Points the branch at the newer of (current, candidate) by queue order and returns the build it
-// replaced, so an old delivery arriving late cannot take the branch back.
-const ADVANCE = `
+const DELIVERY_TTL_SECONDS = 30 * 86_400;
+const deliveryKey = (id: string) => `autobuild:delivery:${id}`;
+
+// Points the branch at the newer of (current, candidate) by queue order, so an old delivery
+// arriving late cannot take the branch back, and marks the build it replaced `superseded` if
+// that one is still queued. Returns the superseded build's id.
+const SUPERSEDE = new RedisScript(`
 local prev = redis.call('GET', KEYS[1])
 if prev == ARGV[1] then return false end
 local mine = tonumber(redis.call('HGET', 'autobuild:build:' .. ARGV[1], 'seq') or '0')
@@ -29,7 +34,11 @@ if prev then
   if theirs > mine then return false end
 end
 redis.call('SET', KEYS[1], ARGV[1])
-return prev or false`;
+if not prev then return false end
+local key = 'autobuild:build:' .. prev
+if redis.call('HGET', key, 'status') ~= 'queued' then return false end
+redis.call('HSET', key, 'status', 'superseded', 'finishedAt', ARGV[2], 'error', ARGV[3])
+return prev`);
 
 /** Build ids for one origin: stable for a GitHub delivery, random otherwise. */
 export function buildIds(count: number, delivery?: string): string[] {
@@ -66,42 +75,38 @@ export class BuildQueue {
   }
 
   /**
-   * Records and queues the builds under the given ids; resolves once Redis has them. Then marks
-   * older queued builds of the same branch `superseded`.
+   * Records and queues the builds under the given ids and resolves once Redis has them. Every
+   * step is idempotent (records and jobs are created only if their id is new, superseding only
+   * moves a branch forward), so all of them go out at once: one round trip, and a repeat after a
+   * failed answer completes whatever the first attempt did not. A job re-added for a build that
+   * already ended is skipped by the worker.
+   *
+   * `duplicate` says whether this delivery was seen before: its first build record existed, or,
+   * for a delivery that builds nothing, its delivery key did.
    */
-  async enqueue(builds: PlannedBuild[], ids: string[], origin: string, now: Date): Promise<string[]> {
-    const fresh: { id: string; build: PlannedBuild }[] = [];
-    for (const [i, build] of builds.entries()) {
-      const id = ids[i]!;
-      // A record that exists already is a repeat after a failed answer: queue it only if it never ran.
-      if ((await this.#records.create(id, build, origin, now)) || (await this.#records.status(id)) === 'queued') {
-        fresh.push({ id, build });
-      }
-    }
-    await this.queue.addBulk(fresh.map(({ id, build }) => ({
-      name: 'build',
-      data: { buildId: id, build },
-      opts: {
-        jobId: id,
-        attempts: 3,
-        backoff: { type: 'exponential', delay: 5_000 },
-        removeOnComplete: { count: 1_000 },
-        removeOnFail: { count: 1_000 },
-      },
+  async enqueue(builds: PlannedBuild[], ids: string[], origin: string, now: Date, delivery?: { id: string; answer: string }): Promise<{ duplicate: boolean }> {
+    const finishedAt = now.toISOString();
+    const created = Promise.all(builds.map((build, i) => this.#records.create(ids[i]!, build, origin, now)));
+    // One add per job rather than addBulk: a MULTI sends BullMQ's whole Lua script text each time.
+    const added = Promise.all(builds.map((build, i) => this.queue.add('build', { buildId: ids[i]!, build }, {
+      jobId: ids[i]!,
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5_000 },
+      removeOnComplete: { count: 1_000 },
+      removeOnFail: { count: 1_000 },
     })));
-    for (const { id, build } of fresh) await this.#supersedeOlder(build, id, now);
-    return ids;
-  }
-
-  async #supersedeOlder(build: PlannedBuild, id: string, now: Date): Promise<void> {
-    const key = branchKey(build);
-    if (!key) return;
-    const prev = (await this.#redis.eval(ADVANCE, 1, key, id)) as string | null;
-    if (!prev) return;
-    const was = await this.#records.transition(prev, ['queued'], 'superseded', {
-      finishedAt: now.toISOString(), error: `superseded by ${id}`,
-    });
-    if (was) await this.#removeJob(prev);
+    const superseded = Promise.all(builds.map(async (build, i) => {
+      const key = branchKey(build);
+      if (!key) return null;
+      return (await SUPERSEDE.run(this.#redis, [key], [ids[i]!, finishedAt, `superseded by ${ids[i]}`])) as string | null;
+    }));
+    const remembered = builds.length === 0 && delivery
+      ? this.#redis.set(deliveryKey(delivery.id), delivery.answer, 'EX', DELIVERY_TTL_SECONDS, 'NX')
+      : Promise.resolve('OK' as const);
+    const [isNew, , prevs, firstTime] = await Promise.all([created, added, superseded, remembered]);
+    // Removing a superseded job only tidies the queue (its worker would skip it): not awaited.
+    for (const prev of prevs) if (prev) void this.#removeJob(prev);
+    return { duplicate: builds.length > 0 ? isNew[0] === false : firstTime === null };
   }
 
   /** Whether a newer build of the same branch was queued after this one (checked when a job starts). */

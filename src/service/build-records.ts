@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { PlannedBuild } from '../core/types.js';
+import { RedisScript } from './redis-connection.js';
 
 // One record per build in Redis: what was asked (the planned build), where it is (status) and
 // what came out (digest, pushed refs, held tags, steps). Records are hashes so a status change is
@@ -55,16 +56,16 @@ const repoIndex = (repository: string) => `${PREFIX}builds:repo:${repository.toL
 const SEQ = `${PREFIX}build-seq`;
 
 // Creates a record only if its id is new, so a redelivered webhook cannot reset a running build.
-const CREATE = `
+const CREATE = new RedisScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local seq = redis.call('INCR', KEYS[4])
 redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 2))
 redis.call('ZADD', KEYS[2], seq, ARGV[1])
 redis.call('ZADD', KEYS[3], seq, ARGV[1])
-return seq`;
+return seq`);
 
 // Moves a build to a new status only from the allowed ones; returns the old status or nil.
-const TRANSITION = `
+const TRANSITION = new RedisScript(`
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return false end
 for s in string.gmatch(ARGV[1], '[^,]+') do
@@ -73,7 +74,7 @@ for s in string.gmatch(ARGV[1], '[^,]+') do
     return cur
   end
 end
-return false`;
+return false`);
 
 type Fields = Partial<Omit<BuildRecord, 'id' | 'build' | 'repository' | 'ref' | 'sha' | 'images' | 'tags' | 'refs' | 'origin' | 'createdAt' | 'status'>>;
 
@@ -129,7 +130,7 @@ export class BuildRecords {
       tags: build.tags, refs: build.refs, status: 'queued', createdAt: now.toISOString(),
       origin, build, pushed: [], held: [], steps: [],
     });
-    const seq = await this.#redis.eval(CREATE, 4, recordKey(id), INDEX, repoIndex(build.repository), SEQ, id, ...fields);
+    const seq = await CREATE.run(this.#redis, [recordKey(id), INDEX, repoIndex(build.repository), SEQ], [id, ...fields]);
     return Number(seq) > 0;
   }
 
@@ -148,7 +149,7 @@ export class BuildRecords {
 
   /** Atomically moves `id` from one of `from` to `to`; returns the previous status or undefined. */
   async transition(id: string, from: readonly BuildStatus[], to: BuildStatus, fields: Fields = {}): Promise<BuildStatus | undefined> {
-    const prev = await this.#redis.eval(TRANSITION, 1, recordKey(id), from.join(','), to, ...encode(fields));
+    const prev = await TRANSITION.run(this.#redis, [recordKey(id)], [from.join(','), to, ...encode(fields)]);
     return (prev ?? undefined) as BuildStatus | undefined;
   }
 

@@ -45,7 +45,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   });
   installApiToken(app, opts.apiToken);
 
-  await registerReceiver(app, { redis: opts.redis, intake: opts.intake, metrics: opts.metrics, ...(opts.webhookSecret ? { webhookSecret: opts.webhookSecret } : {}) });
+  await registerReceiver(app, { intake: opts.intake, metrics: opts.metrics, ...(opts.webhookSecret ? { webhookSecret: opts.webhookSecret } : {}) });
   await registerTrigger(app, { intake: opts.intake, triggerTokens: opts.triggerTokens, ...(opts.githubToken ? { githubToken: opts.githubToken } : {}) });
   await registerApi(app, {
     redis: opts.redis, blockingConnection: opts.blockingConnection, records: opts.records, queue: opts.queue,

@@ -67,14 +67,17 @@ export class Intake {
     return plan(input);
   }
 
-  /** Records and queues the planned builds; resolves once Redis holds them. */
-  async accept(planned: Plan, ids: string[], origin: string): Promise<string[]> {
-    if (planned.builds.length === 0) return [];
-    await this.#opts.queue.enqueue(planned.builds, ids, origin, new Date());
+  /**
+   * Records and queues the planned builds; resolves once Redis holds them. `duplicate`: this
+   * delivery was accepted before (nothing new is queued and no status is sent again).
+   */
+  async accept(planned: Plan, ids: string[], origin: string, delivery?: { id: string; answer: string }): Promise<{ duplicate: boolean }> {
+    const result = await this.#opts.queue.enqueue(planned.builds, ids, origin, new Date(), delivery);
+    if (result.duplicate) return result;
     // Statuses are best effort and slow (GitHub round trips): never make the sender wait on them.
     for (const [i, build] of planned.builds.entries()) {
       void this.#opts.statuses.set(build, ids[i]!, 'pending', 'queued').catch(() => undefined);
     }
-    return ids;
+    return result;
   }
 }

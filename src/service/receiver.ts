@@ -1,6 +1,5 @@
 import { Webhooks } from '@octokit/webhooks';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Redis } from 'ioredis';
 import { eventFromPayload } from '../core/events.js';
 import { isUserError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
@@ -16,12 +15,9 @@ import type { ServiceMetrics } from './metrics.js';
 export const WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
 /** Past this, a body is not worth reading to the end to be able to answer 413. */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
-const DELIVERY_TTL_SECONDS = 30 * 86_400;
-const deliveryKey = (id: string) => `autobuild:delivery:${id}`;
 
 export interface ReceiverOptions {
   webhookSecret?: Secret;
-  redis: Redis;
   intake: Intake;
   metrics: ServiceMetrics;
 }
@@ -124,20 +120,6 @@ export async function registerReceiver(app: FastifyInstance, opts: ReceiverOptio
         throw err;
       }
 
-      const unavailable = (err: unknown) => {
-        request.log.warn({ delivery, error: (err as Error).message }, 'could not queue the delivery');
-        return fail(reply, 503, 'the build queue (Redis) is unavailable; deliver again later');
-      };
-      let seen: string | null;
-      try {
-        seen = await opts.redis.get(deliveryKey(delivery));
-      } catch (err) {
-        return unavailable(err);
-      }
-      if (seen) {
-        (request as { duplicate?: boolean }).duplicate = true;
-        return reply.code(200).send(JSON.parse(seen) as Answer);
-      }
       let planned;
       try {
         planned = await opts.intake.plan(event);
@@ -146,11 +128,16 @@ export async function registerReceiver(app: FastifyInstance, opts: ReceiverOptio
         throw err;
       }
       const answer: Answer = { delivery, builds: buildIds(planned.builds.length, delivery), skipped: planned.skipped };
+      let accepted;
       try {
-        await opts.intake.accept(planned, answer.builds, delivery);
-        await opts.redis.set(deliveryKey(delivery), JSON.stringify(answer), 'EX', DELIVERY_TTL_SECONDS);
+        accepted = await opts.intake.accept(planned, answer.builds, delivery, { id: delivery, answer: JSON.stringify(answer) });
       } catch (err) {
-        return unavailable(err);
+        request.log.warn({ delivery, error: (err as Error).message }, 'could not queue the delivery');
+        return fail(reply, 503, 'the build queue (Redis) is unavailable; deliver again later');
+      }
+      if (accepted.duplicate) {
+        (request as { duplicate?: boolean }).duplicate = true;
+        return reply.code(200).send(answer);
       }
       request.log.info({ delivery, event: name, builds: answer.builds, skipped: answer.skipped.length }, 'webhook accepted');
       return reply.code(202).send(answer);

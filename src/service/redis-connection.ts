@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 // Two kinds of Redis connection with opposite failure modes. The HTTP side must fail fast, so a
@@ -53,5 +54,29 @@ export function redactUrl(url: string): string {
     return u.toString();
   } catch {
     return 'the configured Redis URL';
+  }
+}
+
+/**
+ * A Lua script sent by its SHA1 (EVALSHA), falling back to the full text once when Redis does
+ * not know it yet (first use, or after a restart). Sending the text on every call costs Redis a
+ * hash of the whole script per request on the webhook hot path.
+ */
+export class RedisScript {
+  readonly #lua: string;
+  readonly #sha: string;
+
+  constructor(lua: string) {
+    this.#lua = lua;
+    this.#sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  async run(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+      return redis.eval(this.#lua, keys.length, ...keys, ...args);
+    }
   }
 }

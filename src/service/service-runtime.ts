@@ -128,7 +128,7 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
       queue: new BuildQueue(connection, workerRecords), statuses, metrics, log,
       workDir: join(dataDir, 'work'), publicUrl, secrets,
     });
-    log.info({ concurrency: config.concurrency }, 'worker taking builds');
+    print(`autobuild: worker taking builds (concurrency ${config.concurrency})`);
   }
 
   await new Promise<void>((resolve) => {

@@ -1,0 +1,229 @@
+// Webhook ingest: `autobuild serve` (verify HMAC, plan, record and queue durably in Redis with
+// AOF fsync always) against a bare node:http server that only verifies the HMAC and answers 202.
+// Same machine, same run, same load generator on loopback: a closed loop of concurrent requests
+// for throughput, an open loop at 1,000 requests/s for latency; then webhook -> build start.
+// Targets: throughput ratio >= 0.5, p99 at 1,000 req/s <= 20 ms.
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRegistry } from './engines.mjs';
+
+const SECRET = 'bench-webhook-secret';
+const API_TOKEN = 'bench-api-token-0123456789';
+const TOTAL = Number(process.env.BENCH_REQUESTS ?? 3000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const RATE = 1000;
+const OPEN_SECONDS = Number(process.env.BENCH_OPEN_SECONDS ?? 5);
+const STARTS = Number(process.env.BENCH_STARTS ?? 20);
+
+const work = mkdtempSync(join(tmpdir(), 'autobuild-bench-ingest-'));
+const children = [];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function spawnLogged(file, args, env, name) {
+  const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => { err += d; });
+  children.push(child);
+  return { child, name, stderr: () => err };
+}
+
+async function until(what, ok, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`${what} not ready after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const pingRedis = (port) => new Promise((resolve) => {
+  const s = connect(port, '127.0.0.1');
+  s.on('error', () => resolve(false));
+  s.on('connect', () => s.write('PING\r\n'));
+  s.on('data', (d) => { s.destroy(); resolve(d.toString().startsWith('+PONG')); });
+});
+
+async function stopAll() {
+  await Promise.all(children.map((child) => new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  })));
+}
+
+// A real push payload from @octokit/webhooks-examples, moved to the configured repository.
+const examples = JSON.parse(readFileSync(new URL('../node_modules/@octokit/webhooks-examples/api.github.com/index.json', import.meta.url), 'utf8'));
+const pushExample = examples.find((d) => d.name === 'push').examples.find((e) => e.deleted === false && e.ref.startsWith('refs/heads/'));
+function delivery(i, run) {
+  const p = structuredClone(pushExample);
+  const sha = createHmac('sha1', 'x').update(`${run}-${i}`).digest('hex');
+  Object.assign(p, { ref: 'refs/heads/main', after: sha, deleted: false });
+  p.repository.full_name = 'octo-org/app';
+  p.repository.name = 'app';
+  p.repository.owner.login = 'octo-org';
+  p.repository.default_branch = 'main';
+  p.repository.master_branch = 'main';
+  if (p.head_commit) p.head_commit.id = sha;
+  const body = Buffer.from(JSON.stringify(p));
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json', 'content-length': body.length, 'x-github-event': 'push',
+      'x-github-delivery': `bench-${run}-${i}`, 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+    },
+  };
+}
+
+function post(agent, port, d) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const req = request({ host: '127.0.0.1', port, path: '/webhooks/github', method: 'POST', headers: d.headers, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - t0 }));
+    });
+    req.on('error', () => resolve({ status: 0, ms: performance.now() - t0 }));
+    req.end(d.body);
+  });
+}
+
+async function closedLoop(port, run) {
+  const bodies = Array.from({ length: TOTAL }, (_, i) => delivery(i, run));
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  let next = 0;
+  let bad = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < bodies.length) {
+      const r = await post(agent, port, bodies[next++]);
+      if (r.status !== 202) bad++;
+    }
+  }));
+  const seconds = (performance.now() - t0) / 1000;
+  agent.destroy();
+  return { rps: TOTAL / seconds, bad };
+}
+
+async function openLoop(port, run) {
+  const n = RATE * OPEN_SECONDS;
+  const bodies = Array.from({ length: n }, (_, i) => delivery(i, run));
+  const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+  const pending = [];
+  const t0 = performance.now();
+  // Requests leave on schedule whatever the answers do (open loop), in 10 ms slices.
+  for (let i = 0; i < n; i += RATE / 100) {
+    const due = t0 + (i / RATE) * 1000;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    for (let j = i; j < Math.min(n, i + RATE / 100); j++) pending.push(post(agent, port, bodies[j]));
+  }
+  const results = await Promise.all(pending);
+  agent.destroy();
+  const lat = results.map((r) => r.ms).sort((a, b) => a - b);
+  const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+  return { p50: q(0.5), p99: q(0.99), bad: results.filter((r) => r.status !== 202).length };
+}
+
+const BASELINE = `
+import { createServer } from 'node:http';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+const secret = process.env.SECRET;
+createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    const want = Buffer.from('sha256=' + createHmac('sha256', secret).update(body).digest('hex'));
+    const got = Buffer.from(String(req.headers['x-hub-signature-256'] ?? ''));
+    const ok = got.length === want.length && timingSafeEqual(got, want);
+    res.writeHead(ok ? 202 : 401, { 'content-type': 'application/json' });
+    res.end(ok ? '{"accepted":true}' : '{}');
+  });
+}).listen(Number(process.env.PORT), '127.0.0.1', () => process.stderr.write('baseline listening\\n'));
+`;
+
+try {
+  const registry = await startRegistry();
+  const redisPort = await freePort();
+  spawnLogged('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', work, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], {}, 'redis');
+  await until('redis', () => pingRedis(redisPort));
+  const config = join(work, 'autobuild.yml');
+  writeFileSync(config, [
+    `webhookSecret: ${SECRET}`, `apiToken: ${API_TOKEN}`, `dataDir: ${join(work, 'data')}`,
+    'github: {statuses: false}',
+    'repositories:', '  octo-org/app:', `    image: ${registry.host}/octo/app`, `    cloneUrl: "file://${join(work, 'no-such-repo')}"`, '',
+  ].join('\n'));
+  const env = { REDIS_URL: `redis://127.0.0.1:${redisPort}`, AUTOBUILD_LOG_LEVEL: 'warn' };
+
+  const servePort = await freePort();
+  const nodeArgs = process.env.BENCH_SERVE_NODE_ARGS ? process.env.BENCH_SERVE_NODE_ARGS.split(' ') : [];
+  const serve = spawnLogged(process.execPath, [...nodeArgs, 'bin/autobuild.js', 'serve', '--config', config], { ...env, PORT: String(servePort) }, 'serve');
+  await until('autobuild serve', () => /listening on/.test(serve.stderr()));
+  const basePort = await freePort();
+  const base = spawnLogged(process.execPath, ['--input-type=module', '-e', BASELINE], { PORT: String(basePort), SECRET }, 'baseline');
+  await until('baseline', () => /baseline listening/.test(base.stderr()));
+
+  // Webhook -> build start: one push at a time, the worker idle, start time from the build record.
+  const worker = spawnLogged(process.execPath, ['bin/autobuild.js', 'worker', '--config', config], env, 'worker');
+  await until('autobuild worker', () => /worker taking builds/.test(worker.stderr()));
+  const starts = [];
+  const agent = new Agent({ keepAlive: true });
+  for (let i = 0; i < STARTS; i++) {
+    const sent = Date.now();
+    const d = delivery(i, 'start');
+    const answer = await new Promise((resolve) => {
+      const req = request({ host: '127.0.0.1', port: servePort, path: '/webhooks/github', method: 'POST', headers: d.headers, agent }, (res) => {
+        let text = '';
+        res.on('data', (c) => { text += c; });
+        res.on('end', () => resolve(JSON.parse(text)));
+      });
+      req.end(d.body);
+    });
+    const id = answer.builds[0];
+    let started;
+    await until('build start', async () => {
+      const res = await fetch(`http://127.0.0.1:${servePort}/api/builds/${id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+      const b = await res.json();
+      started = b.startedAt;
+      return b.startedAt && ['failed', 'succeeded'].includes(b.status);
+    });
+    starts.push(Date.parse(started) - sent);
+  }
+  agent.destroy();
+  worker.child.kill('SIGTERM');
+  starts.sort((a, b) => a - b);
+
+  const warm = async (port) => { await closedLoop(port, `warm-${port}`); };
+  await warm(basePort);
+  await warm(servePort);
+  const b1 = await closedLoop(basePort, 'base');
+  const s1 = await closedLoop(servePort, 'serve');
+  const bOpen = await openLoop(basePort, 'base-open');
+  const sOpen = await openLoop(servePort, 'serve-open');
+
+  const ratio = s1.rps / b1.rps;
+  console.log(`requests: ${TOTAL} per target, ${CONCURRENCY} concurrent; open loop ${RATE} req/s for ${OPEN_SECONDS} s`);
+  console.log(`baseline (HMAC only)      ${b1.rps.toFixed(0)} req/s   p50 ${bOpen.p50.toFixed(2)} ms  p99 ${bOpen.p99.toFixed(2)} ms at ${RATE} req/s`);
+  console.log(`autobuild serve (queued)  ${s1.rps.toFixed(0)} req/s   p50 ${sOpen.p50.toFixed(2)} ms  p99 ${sOpen.p99.toFixed(2)} ms at ${RATE} req/s   (non-202: ${s1.bad + sOpen.bad})`);
+  console.log(`throughput ratio ${ratio.toFixed(2)} (target >= 0.5): ${ratio >= 0.5 ? 'ok' : 'MISSED'}`);
+  console.log(`p99 at ${RATE} req/s ${sOpen.p99.toFixed(1)} ms (target <= 20 ms): ${sOpen.p99 <= 20 ? 'ok' : 'MISSED'}`);
+  console.log(`webhook -> build start p50 ${starts[Math.floor(starts.length / 2)]} ms (n=${starts.length}, max ${starts.at(-1)} ms)`);
+  await registry.stop();
+} finally {
+  await stopAll();
+  rmSync(work, { recursive: true, force: true });
+}
