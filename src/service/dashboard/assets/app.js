@@ -6,6 +6,8 @@
 const PAGE_SIZE = 50;
 const BUILDS_POLL_MS = 2000;
 const QUEUE_POLL_MS = 3000;
+// A finished build changes rarely (a late digest check, a retry's link); look now and then.
+const FINISHED_POLL_MS = 15000;
 const IMAGES_POLL_MS = 15000;
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'superseded'];
 const FINAL = new Set(['succeeded', 'failed', 'canceled', 'superseded']);
@@ -203,7 +205,10 @@ function selecting(element) {
   return Boolean(selection && !selection.isCollapsed && element.contains(selection.anchorNode));
 }
 
-/** Calls `tick` now and then every `ms` while the tab is visible; `stop()` ends it. */
+/**
+ * Calls `tick` now and then every `ms` (a number, or a function giving the next pause) while
+ * the tab is visible; `stop()` ends it.
+ */
 function poller(tick, ms) {
   let timer = null;
   let stopped = false;
@@ -213,7 +218,7 @@ function poller(tick, ms) {
     if (!document.hidden) {
       try { await tick(); } catch (err) { if (!isAbort(err)) console.error(err); }
     }
-    if (!stopped) timer = setTimeout(run, ms);
+    if (!stopped) timer = setTimeout(run, typeof ms === 'function' ? ms() : ms);
   };
   run();
   return { stop() { stopped = true; if (timer) clearTimeout(timer); } };
@@ -302,8 +307,8 @@ ${filters.repository || filters.status ? html`<a href="#/builds">Clear filters</
     if (selecting(tbody)) return;
     // Rows are keyed by build id: when the list is the same builds in the same order, only rows
     // whose text changed are replaced, so a 2-second poll does not disturb a selection or focus.
-    const ids = builds.map((b) => b.id).join('\n');
-    const rows = new Map(builds.map((b) => [b.id, piece(buildRow(b))]));
+    const ids = builds.map((b) => String(b.id)).join('\n');
+    const rows = new Map(builds.map((b) => [String(b.id), piece(buildRow(b))]));
     if (ids === rendered.ids) {
       for (const row of tbody.rows) {
         const next = rows.get(row.dataset.id);
@@ -332,7 +337,7 @@ ${filters.repository || filters.status ? html`<a href="#/builds">Clear filters</
       // Keep what "load more" fetched beyond the first page; only the first page is polled.
       const seen = new Set(page.map((b) => b.id));
       const oldest = toTime(page[page.length - 1].createdAt);
-      builds = page.concat(builds.filter((b) => !seen.has(b.id) && toTime(b.createdAt) < oldest));
+      builds = page.concat(builds.filter((b) => !seen.has(b.id) && toTime(b.createdAt) <= oldest));
       if (builds.length === page.length) hasMore = true;
     }
     render();
@@ -600,6 +605,7 @@ function buildView(id) {
         window.location.hash = `#/builds/${encodeURIComponent(next)}`;
         return;
       }
+      renderedText = ''; // the answer may not change the text; redraw the buttons anyway
       await refresh();
     } catch (err) {
       if (!isAbort(err)) showProblem(problem, err);
@@ -617,7 +623,7 @@ function buildView(id) {
       if (!isAbort(err)) showProblem(problem, err.status === 404 ? new ApiError(`No build ${id}.`, 404) : err);
       throw err;
     }
-  }, BUILDS_POLL_MS);
+  }, () => (FINAL.has(build?.status) ? FINISHED_POLL_MS : BUILDS_POLL_MS));
   return { stop() { poll.stop(); controller.abort(); } };
 }
 
