@@ -17,6 +17,7 @@ import {
   makeFixtureRepo, startDockerd, startFlakyProxy, startRegistry, tempDir,
   type Dockerd, type Fixture, type Registry,
 } from '../support/engines.js';
+import { rejection } from '../support/expect-failure.js';
 
 let dockerd: Dockerd;
 let open: Registry;
@@ -84,11 +85,6 @@ async function registryTags(image: string, registries = {}): Promise<Record<stri
   return Object.fromEntries((await new RegistryClient(registries).tagDigests(image)).map((t) => [t.tag, t.digest]));
 }
 
-async function failure(p: Promise<unknown>): Promise<BuildError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(BuildError);
-  return err as BuildError;
-}
 
 // The rows below build on each other, as releases of one image do: 2.0.0, then a 1.2.9 backport.
 describe('semver releases', () => {
@@ -190,7 +186,7 @@ describe('builders and registries', () => {
   it('wrong credentials fail at once with the config key to fix and no password', async () => {
     const f = fixture({ content: 'auth-wrong' });
     const wrong = new Secret('not-the-password');
-    const err = await failure(build(f, explicit([`${locked.host}/octo/private`], ['2.0.0']), { registries: { [locked.host]: { username: 'bot', password: wrong } } }));
+    const err = await rejection(build(f, explicit([`${locked.host}/octo/private`], ['2.0.0']), { registries: { [locked.host]: { username: 'bot', password: wrong } } }));
     expect(err.transient).toBe(false);
     expect(err.message).toContain(`registries.${locked.host}.password`);
     expect(JSON.stringify([err.message, err.tail])).not.toContain('not-the-password');
@@ -215,7 +211,7 @@ describe('builders and registries', () => {
 describe('failures and hooks', () => {
   it('a failing Dockerfile gives a BuildError with its last output lines', async () => {
     const f = fixture({ dockerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo about-to-fail; exit 3"]\n' });
-    const err = await failure(build(f, explicit([`${open.host}/octo/broken`], ['1'])));
+    const err = await rejection(build(f, explicit([`${open.host}/octo/broken`], ['1'])));
     expect(err.message).toContain('docker build');
     expect(err.tail.join('\n')).toContain('about-to-fail');
     expect(await registryTags(`${open.host}/octo/broken`)).toEqual({});
@@ -223,7 +219,7 @@ describe('failures and hooks', () => {
 
   it('a commit that is not in the repository is a clear error', async () => {
     const f = fixture({ content: 'missing' });
-    const err = await failure(runBuild({
+    const err = await rejection(runBuild({
       build: explicit([`${open.host}/octo/x`], ['1']), source: { cloneUrl: f.url, sha: 'f'.repeat(40) },
       workRoot, builder: 'docker', registries: {}, log: collectingSink(),
     }));
@@ -231,7 +227,7 @@ describe('failures and hooks', () => {
   });
 
   it('an unreachable repository is a clear error', async () => {
-    const err = await failure(runBuild({
+    const err = await rejection(runBuild({
       build: explicit([`${open.host}/octo/x`], ['1']), source: { cloneUrl: `file://${workRoot}/no-such-repo`, sha: 'a'.repeat(40) },
       workRoot, builder: 'docker', registries: {}, log: collectingSink(),
     }));
@@ -254,7 +250,7 @@ describe('failures and hooks', () => {
     });
     while (!sleeping()) await new Promise((r) => setTimeout(r, 50));
     controller.abort();
-    const err = await failure(running);
+    const err = await rejection(running);
     expect(err.message).toContain('canceled');
     expect(Date.now() - started).toBeLessThan(15_000);
     await new Promise((r) => setTimeout(r, 300));
@@ -301,7 +297,7 @@ describe('failures and hooks', () => {
 
   it('a hook without the executable bit runs through /bin/sh, and a failing one stops the build', async () => {
     const f = fixture({ content: 'hook-fail', hooksNotExecutable: true, hooks: { pre_build: 'echo "checking $DOCKER_TAG"\necho "lint failed" >&2\nexit 4\n' } });
-    const err = await failure(build(f, explicit([`${open.host}/octo/hookfail`], ['1.0'])));
+    const err = await rejection(build(f, explicit([`${open.host}/octo/hookfail`], ['1.0'])));
     expect(err.message).toContain('hooks/pre_build');
     expect(err.message).toContain('exit code 4');
     expect(err.tail).toEqual(['checking 1.0', 'lint failed']);

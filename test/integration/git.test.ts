@@ -9,6 +9,7 @@ import { checkout } from '../../src/adapters/git.js';
 import { BuildError, UserError } from '../../src/core/errors.js';
 import { Secret } from '../../src/core/secret.js';
 import { makeFixtureRepo, tempDir, type Fixture } from '../support/engines.js';
+import { rejection } from '../support/expect-failure.js';
 
 let repo: Fixture;
 let older: string;
@@ -32,11 +33,6 @@ afterAll(() => {
 let n = 0;
 const fresh = () => join(work, `tree-${n++}`);
 
-async function failure(p: Promise<unknown>): Promise<Error> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(Error);
-  return err as Error;
-}
 
 describe('checkout', () => {
   it('an older commit gives a tree at exactly that commit, with its message', async () => {
@@ -74,8 +70,7 @@ describe('checkout', () => {
   ];
   for (const row of errors) {
     it(`${row.name} is a clear error`, async () => {
-      const err = await failure(checkout({ cloneUrl: row.cloneUrl(), sha: row.sha(), dir: fresh() }));
-      expect(err).toBeInstanceOf(row.type);
+      const err = await rejection(checkout({ cloneUrl: row.cloneUrl(), sha: row.sha(), dir: fresh() }), row.type);
       expect(err.message).toMatch(row.message);
     });
   }
@@ -91,11 +86,11 @@ describe('checkout', () => {
     try {
       const dir = fresh();
       const lines: string[] = [];
-      const err = await failure(checkout({ cloneUrl: `http://127.0.0.1:${port}/octo/app.git`, sha: older, dir, token, onLine: (l) => lines.push(l) }));
+      const err = await rejection(checkout({ cloneUrl: `http://127.0.0.1:${port}/octo/app.git`, sha: older, dir, token, onLine: (l) => lines.push(l) }));
       const header = `basic ${Buffer.from(`x-access-token:${token.reveal()}`).toString('base64')}`;
       expect(seen.length).toBeGreaterThan(0);
       expect(seen.every((s) => s.endsWith(header))).toBe(true);
-      expect(JSON.stringify([err.message, (err as BuildError).tail, lines])).not.toContain(token.reveal());
+      expect(JSON.stringify([err.message, err.tail, lines])).not.toContain(token.reveal());
       expect(readFileSync(join(dir, '.git', 'config'), 'utf8')).not.toContain(token.reveal());
     } finally {
       server.close();

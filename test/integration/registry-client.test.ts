@@ -10,6 +10,7 @@ import {
   type Dockerd, type Fixture, type Registry,
 } from '../support/engines.js';
 import { rmSync } from 'node:fs';
+import { rejection } from '../support/expect-failure.js';
 
 let dockerd: Dockerd;
 let open: Registry;
@@ -37,11 +38,6 @@ afterAll(async () => {
   await Promise.all([dockerd?.stop(), open?.stop(), locked?.stop()]);
 });
 
-async function failure(p: Promise<unknown>): Promise<BuildError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(BuildError);
-  return err as BuildError;
-}
 
 describe('reading an open registry', () => {
   it('lists the tags docker pushed, each with the digest docker reported', async () => {
@@ -99,7 +95,7 @@ describe('authentication', () => {
         expect(await client.tagDigests(`${locked.host}/alice/app`)).toEqual([{ tag: '1.0.0', digest }]);
         return;
       }
-      const err = await failure(client.listTags(`${locked.host}/alice/app`));
+      const err = await rejection(client.listTags(`${locked.host}/alice/app`));
       expect(err.transient).toBe(false);
       expect(err.message).toContain(`registries.${locked.host}.password`);
       expect(err.message).toContain('401');
@@ -116,7 +112,7 @@ describe('authentication', () => {
       expect(await client.tagDigests(`${front.host}/alice/app`)).toEqual(direct);
       // The token is cached: one token request for all the reads of one repository.
       expect(front.tokenRequests).toEqual(['repository:alice/app:pull']);
-      const denied = await failure(new RegistryClient().listTags(`${front.host}/alice/app`));
+      const denied = await rejection(new RegistryClient().listTags(`${front.host}/alice/app`));
       expect(denied.message).toContain(`registries.${front.host}.password`);
     } finally {
       await front.stop();
@@ -138,7 +134,7 @@ describe('registry failures', () => {
   it('a registry that keeps answering 503 fails as transient, naming the registry', async () => {
     const proxy = await startFlakyProxy(open.host, 100, (m, u) => u.includes('/tags/list'));
     try {
-      const err = await failure(new RegistryClient().listTags(`${proxy.host}/alice/app`));
+      const err = await rejection(new RegistryClient().listTags(`${proxy.host}/alice/app`));
       expect(err.transient).toBe(true);
       expect(err.message).toContain(`registry ${proxy.host}`);
       expect(err.message).toContain('503');
@@ -151,7 +147,7 @@ describe('registry failures', () => {
     const proxy = await startFlakyProxy(open.host, 0);
     const host = proxy.host;
     await proxy.stop();
-    const err = await failure(new RegistryClient().listTags(`${host}/alice/app`));
+    const err = await rejection(new RegistryClient().listTags(`${host}/alice/app`));
     expect(err.transient).toBe(true);
     expect(err.message).toContain(`cannot reach registry ${host}`);
   });

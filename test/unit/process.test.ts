@@ -6,14 +6,10 @@ import { collectingSink, maskingSink } from '../../src/adapters/log-sink.js';
 import { inheritedEnv, run } from '../../src/adapters/process.js';
 import { BuildError } from '../../src/core/errors.js';
 import { Secret } from '../../src/core/secret.js';
+import { rejection } from '../support/expect-failure.js';
 
 const password = new Secret('hunter2-very-secret');
 
-async function failure(p: Promise<unknown>): Promise<BuildError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(BuildError);
-  return err as BuildError;
-}
 
 describe('run', () => {
   it('streams stdout and stderr line by line with secrets masked', async () => {
@@ -42,7 +38,7 @@ describe('run', () => {
   });
 
   it('a failure names the command (masked), the exit code, the hint and the last 20 lines', async () => {
-    const err = await failure(run('/bin/sh', ['-c', `for i in $(seq 1 30); do echo line $i; done; exit 7`, password.reveal()], {
+    const err = await rejection(run('/bin/sh', ['-c', `for i in $(seq 1 30); do echo line $i; done; exit 7`, password.reveal()], {
       env: inheritedEnv(), secrets: [password], hint: 'do something else',
     }));
     expect(err.message).toMatch(/^\/bin\/sh -c .* \*\*\* failed with exit code 7 — do something else$/);
@@ -53,7 +49,7 @@ describe('run', () => {
   });
 
   it('a missing tool says so and how to fix it', async () => {
-    const err = await failure(run('autobuild-no-such-tool', [], { env: inheritedEnv() }));
+    const err = await rejection(run('autobuild-no-such-tool', [], { env: inheritedEnv() }));
     expect(err.message).toContain('autobuild-no-such-tool not found — install it or put it on PATH');
   });
 
@@ -63,7 +59,7 @@ describe('run', () => {
     const running = run('/bin/sh', ['-c', 'sleep 30 & echo $!; wait'], {
       env: inheritedEnv(), signal: controller.signal, onLine: (l) => { pids.push(l); controller.abort(); },
     });
-    const err = await failure(running);
+    const err = await rejection(running);
     expect(err.message).toMatch(/^canceled/);
     const grandchild = Number(pids[0]);
     await new Promise((r) => setTimeout(r, 200));
