@@ -243,7 +243,7 @@ function buildRow(build) {
 <td><code title="${build.sha ?? ''}">${shortSha(build.sha)}</code></td>
 <td class="tags">${shown.map((t) => html`<code class="tag">${t}</code> `)}${tags.length > shown.length ? html`<span class="muted">+${tags.length - shown.length}</span>` : ''}</td>
 <td>${timeAgo(build.createdAt)}</td>
-<td class="num">${buildDuration(build) || html`<span class="muted" aria-label="not started">—</span>`}</td>
+<td class="num">${buildDuration(build) || html`<span class="muted">—</span><span class="visually-hidden">not started</span>`}</td>
 </tr>`;
 }
 
