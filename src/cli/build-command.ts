@@ -20,7 +20,7 @@ import type { PlannedBuild, RepositoryConfig, Skip } from '../core/types.js';
 // to --ref exactly as `autobuild plan` would, against the tags already in the registry.
 
 interface BuildFlags {
-  image: string[];
+  image?: string[];
   ref?: string;
   sha?: string;
   tag: string[];
@@ -39,8 +39,8 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export function buildCommand(): Command {
   return new Command('build')
     .description('build DIR once, tag it and push every tag separately (latest last)')
-    .argument('[dir]', 'build context (the repository checkout)', '.')
-    .option('--image <name>', 'image to push to; repeat (or separate with commas) for several', collect, [])
+    .argument('[dir]', 'build context (the repository checkout; default .)')
+    .option('--image <name...>', 'images to push to (several after one --image, repeated, or comma-separated)')
     .option('--ref <ref>', 'git ref the tags are decided from: refs/tags/v1.2.3, refs/heads/main (default: DIR\'s checked-out branch)')
     .option('--sha <sha>', 'commit being built (default: DIR\'s HEAD)')
     .option('--tag <tag>', 'push exactly this tag instead of the rules; repeat for several', collect, [])
@@ -53,11 +53,9 @@ export function buildCommand(): Command {
     .option('--quiet', 'show steps and pushes only, not the tools\' output')
     .option('--json', 'print {"images","tags","refs","digest","imageId","pushed"} on stdout')
     .addHelpText('after', '\nCredentials come from registries.<host> in autobuild.yml, or from AUTOBUILD_REGISTRY_USERNAME and\nAUTOBUILD_REGISTRY_PASSWORD for registries the config does not list.')
-    .action(async (dir: string, flags: BuildFlags) => {
+    .action(async (dirArg: string | undefined, flags: BuildFlags) => {
       const config = await loadConfig(flags.config);
-      const images = flags.image.flatMap((i) => i.split(',')).map((i) => i.trim()).filter(Boolean);
-      if (images.length === 0) throw new UserError('no image given', 'add --image NAME, e.g. --image ghcr.io/octo/app');
-      for (const image of images) parseImageName(image);
+      const { images, dir } = await imagesAndDir(flags.image ?? [], dirArg);
       const contextDir = resolve(dir);
       if (!(await stat(contextDir).then((s) => s.isDirectory(), () => false))) {
         throw new UserError(`build directory ${dir} does not exist`, 'give the directory holding the Dockerfile (default .)');
@@ -71,6 +69,12 @@ export function buildCommand(): Command {
       const { builds, skipped } = flags.tag.length > 0
         ? { builds: [explicitBuild(flags, images, ref ?? 'refs/heads/local', sha, buildArgs)], skipped: [] as Skip[] }
         : await plannedBuilds(flags, config, images, ref, sha, buildArgs, registries);
+      for (const build of builds) {
+        const file = resolve(contextDir, build.context, build.dockerfile);
+        if (!(await stat(file).then((s) => s.isFile(), () => false))) {
+          throw new UserError(`no Dockerfile at ${file}`, flags.file ? 'check --file (relative to DIR)' : 'run in the directory holding the Dockerfile, or give DIR or --file');
+        }
+      }
       const log = stderrSink(!flags.quiet);
       if (builds.length === 0) {
         for (const s of skipped) process.stderr.write(`skipped: ${s.reason}\n`);
@@ -108,6 +112,28 @@ export function buildCommand(): Command {
         process.stdout.write(`${JSON.stringify(rest.length ? { ...first, builds: results } : first)}\n`);
       }
     });
+}
+
+/**
+ * The images, checked, and the build directory. `--image` takes several names, so in
+ * `build --image ghcr.io/o/app .` the `.` lands among them: a value that is no image name but is
+ * a directory is taken as DIR when DIR was not given.
+ */
+async function imagesAndDir(values: string[], dirArg: string | undefined): Promise<{ images: string[]; dir: string }> {
+  let dir = dirArg;
+  const images: string[] = [];
+  for (const value of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)) {
+    try {
+      parseImageName(value);
+      images.push(value);
+    } catch (err) {
+      const isDir = await stat(value).then((s) => s.isDirectory(), () => false);
+      if (dir !== undefined || !isDir) throw err;
+      dir = value;
+    }
+  }
+  if (images.length === 0) throw new UserError('no image given', 'add --image NAME, e.g. --image ghcr.io/octo/app');
+  return { images, dir: dir ?? '.' };
 }
 
 /** `--tag` given: exactly those tags, in the order given except that `latest` goes last. */

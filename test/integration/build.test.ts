@@ -357,6 +357,19 @@ describe('the autobuild binary', () => {
     expect(res.stderr).toContain(`registries.${locked.host}.password`);
   });
 
+  it('--image takes several names and DIR may follow them; --no-push builds only', () => {
+    const f = fixture({ content: 'cli-no-push' });
+    const res = cli(['build', '--image', `${open.host}/octo/a`, `${open.host}/octo/b`, f.dir, '--tag', 'x', '--no-push', '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ images: [`${open.host}/octo/a`, `${open.host}/octo/b`], tags: ['x'], pushed: [], digest: '' });
+  });
+
+  it('a missing Dockerfile is one line on stderr and exit 2', () => {
+    const res = cli(['build', workRoot, '--image', `${open.host}/octo/a`, '--tag', 'x']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/^autobuild: no Dockerfile at .*Dockerfile — run in the directory holding the Dockerfile, or give DIR or --file\n$/);
+  });
+
   it('a malformed flag is one line on stderr and exit 2', () => {
     const res = cli(['build', '.', '--image', 'Not A Name', '--tag', 'x']);
     expect(res.code).toBe(2);
