@@ -123,7 +123,7 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
     });
     const pushed = result.pushed.map((ref) => ({ ref, digest: digests.get(ref) ?? result.digest }));
     sink.line(`autobuild: succeeded, digest ${result.digest}`);
-    await writer.flush();
+    await writer.end();
     await ctx.records.transition(id, ['running'], 'succeeded', {
       finishedAt: now(), digest: result.digest, pushed, held: result.held, steps, error: null,
     });
@@ -144,7 +144,9 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
       : (err as Error).message;
     if (err instanceof BuildError) for (const line of err.tail) sink.line(`  | ${line}`);
     sink.line(`autobuild: ${stopped === 'canceled' ? 'canceled' : `failed: ${message}`}`);
-    await writer.flush();
+    const retrying = stopped === 'shutdown'
+      || (err instanceof BuildError && err.transient && stopped === undefined && job.attemptsMade + 1 < (job.opts.attempts ?? 1));
+    await (retrying ? writer.flush() : writer.end());
 
     if (stopped === 'canceled') {
       ctx.metrics.buildEnded('canceled', seconds());
@@ -156,8 +158,7 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
       await ctx.records.transition(id, ['running'], 'queued', { error: 'the worker stopped during the build; queued again' });
       throw new Error('worker shut down during the build');
     }
-    const transient = err instanceof BuildError && err.transient && stopped === undefined;
-    if (transient && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
+    if (retrying) {
       await ctx.records.transition(id, ['running'], 'queued', { error: `${message} (will retry)` });
       log.warn({ error: message }, 'transient failure; retrying with backoff');
       throw err;

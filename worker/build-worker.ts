@@ -29,6 +29,15 @@ export class BuildWorker {
       maxStalledCount: 3,
     });
     this.#worker.on('error', (err) => opts.log.warn({ error: err.message }, 'worker error'));
+    // A job BullMQ gave up on outside the processor (stalled too often, retries used up after a
+    // shutdown) must not leave its build looking queued or running forever.
+    const settle = async (jobId: string | undefined, reason: string) => {
+      if (!jobId || (await opts.queue.queue.getJobState(jobId)) !== 'failed') return;
+      const was = await opts.records.transition(jobId, ['queued', 'running'], 'failed', { finishedAt: new Date().toISOString(), error: reason });
+      if (was) opts.metrics.buildEnded('failed');
+    };
+    this.#worker.on('failed', (job, err) => void settle(job?.id, err.message).catch(() => undefined));
+    this.#worker.on('stalled', (jobId) => void settle(jobId, 'the build stopped answering too often (worker crashed or killed)').catch(() => undefined));
   }
 
   /** Stops taking jobs, lets running builds finish for up to `graceMs`, then stops them. */

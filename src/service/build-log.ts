@@ -43,12 +43,22 @@ export class BuildLogWriter {
     }
     return this.#flushing;
   }
+
+  /** Flushes and marks the log complete, so followers stop at once instead of waiting. */
+  async end(): Promise<void> {
+    await this.flush();
+    await this.#redis.xadd(this.#key, 'MAXLEN', '~', MAX_LINES, '*', 'e', '1').catch(() => undefined);
+  }
 }
 
-function linesOf(entries: [string, string[]][]): { text: string; last?: string } {
+function linesOf(entries: [string, string[]][]): { text: string; last?: string; ended: boolean } {
   let text = '';
-  for (const [, fields] of entries) text += `${fields[1] ?? ''}\n`;
-  return { text, last: entries.at(-1)?.[0] };
+  let ended = false;
+  for (const [, fields] of entries) {
+    if (fields[0] === 'e') ended = true;
+    else text += `${fields[1] ?? ''}\n`;
+  }
+  return { text, last: entries.at(-1)?.[0], ended };
 }
 
 /** The whole log as text. */
@@ -56,26 +66,35 @@ export async function readBuildLog(redis: Redis, buildId: string): Promise<strin
   return linesOf(await redis.xrange(logKey(buildId), '-', '+')).text;
 }
 
+/** After the build's status says it ended, how long to wait for the worker's last lines. */
+const TRAILING_MS = 3_000;
+
 /**
- * Writes the log so far, then new lines as they come, until `finished()` says the build ended
- * and nothing is left, or `signal` aborts (the client went away). `blocking` must be a
- * connection of its own: XREAD BLOCK holds it.
+ * Writes the log so far, then new lines as they come, until the worker marks the log complete,
+ * or the build has ended (`finished()`) and no line came for a few seconds (a build canceled or
+ * superseded before it ran has no worker to mark it), or `signal` aborts (the client went away).
+ * `blocking` must be a connection of its own: XREAD BLOCK holds it.
  */
 export async function followBuildLog(
   blocking: Redis, buildId: string, write: (text: string) => void,
   finished: () => Promise<boolean>, signal: AbortSignal,
 ): Promise<void> {
   let cursor = '0-0';
+  let endedAt: number | undefined;
   while (!signal.aborted) {
-    const done = await finished();
-    const res = (await blocking.xread('COUNT', 1000, 'BLOCK', done ? 1 : 1000, 'STREAMS', logKey(buildId), cursor)) as
+    const res = (await blocking.xread('COUNT', 1000, 'BLOCK', 500, 'STREAMS', logKey(buildId), cursor)) as
       [string, [string, string[]][]][] | null;
     const entries = res?.[0]?.[1] ?? [];
     if (entries.length > 0) {
-      const { text, last } = linesOf(entries);
-      write(text);
+      const { text, last, ended } = linesOf(entries);
+      if (text) write(text);
       cursor = last ?? cursor;
-    } else if (done) {
+      if (ended) return;
+      continue;
+    }
+    if (endedAt === undefined) {
+      if (await finished()) endedAt = Date.now();
+    } else if (Date.now() - endedAt > TRAILING_MS) {
       return;
     }
   }

@@ -33,10 +33,10 @@ const GIT_ENV = {
 const git = (...args: string[]) => execFileSync('git', args, { cwd: fixture.dir, env: GIT_ENV, encoding: 'utf8' }).trim();
 
 /** A new commit on `branch` whose image differs from every other (version.txt is copied in). */
-function commit(branch: string, text: string, opts: { slow?: boolean; tag?: string } = {}): string {
+function commit(branch: string, text: string, opts: { slow?: boolean | number; tag?: string } = {}): string {
   git('checkout', '-q', '-B', branch, 'main');
   writeFileSync(join(fixture.dir, 'version.txt'), `${text}\n`);
-  const dockerfile = busyboxDockerfile('hello').replace('CMD', `${opts.slow ? 'RUN ["/bin/sleep", "8"]\n' : ''}COPY version.txt /version.txt\nCMD`);
+  const dockerfile = busyboxDockerfile('hello').replace('CMD', `${opts.slow ? `RUN ["/bin/sleep", "${opts.slow === true ? 8 : opts.slow}"]\n` : ''}COPY version.txt /version.txt\nCMD`);
   writeFileSync(join(fixture.dir, 'Dockerfile'), dockerfile);
   git('add', '-A');
   git('commit', '-q', '-m', `version ${text}`);
@@ -116,9 +116,11 @@ afterAll(async () => {
 describe('autobuild start (HTTP and worker in one process)', () => {
   let service: ServiceProcess;
   let c: ReturnType<typeof client>;
+  let base: string;
 
   beforeAll(async () => {
     const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
     service = await startService('start', {
       cwd: work, args: ['--config', writeConfig('start.yml')],
       env: { PORT: String(port), REDIS_URL: redis.url, DOCKER_HOST: dockerd.host },
@@ -199,6 +201,37 @@ describe('autobuild start (HTTP and worker in one process)', () => {
     expect(b.tags).toEqual(['edge']);
     expect(await manifestDigest('edge')).toBe(b.digest);
   });
+
+  it('cancel stops a running build at once, and a followed log streams until the build ends', async () => {
+    const sha = commit('slow-cancel', 'cancel', { slow: 60 });
+    const [id] = await c.push('refs/heads/slow-cancel', sha);
+    await c.waitStatus(id!, (s) => s === 'running');
+    const res = await fetch(`${base}/api/builds/${id}/log?follow=1`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes('autobuild: building')) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    const t0 = Date.now();
+    expect((await c.api(`/api/builds/${id}/cancel`, { method: 'POST' })).status).toBe(200);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    expect(text).toContain('autobuild: canceled');
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    const b = await c.waitStatus(id!);
+    expect(b.status).toBe('canceled');
+    expect(await manifestDigest('slow-cancel')).toBeUndefined();
+    // The worker is free again: the next build runs.
+    const next = await c.push('refs/heads/slow-after-cancel', commit('slow-after-cancel', 'after-cancel'));
+    expect((await c.waitStatus(next[0]!)).status).toBe('succeeded');
+  }, 120_000);
 
   it('SIGTERM lets the running build finish, then exits 0', async () => {
     const sha = commit('slow-term', 'slow-term', { slow: true });

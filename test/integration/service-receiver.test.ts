@@ -1,14 +1,14 @@
 // The webhook receiver, trigger and API of `autobuild serve` as GitHub and users see them:
 // every status code, redelivery, Redis going away and coming back, forged and malformed input.
 // Only `serve` runs (no worker), so every accepted build stays queued where the test can count it.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type Registry } from '../support/engines.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
-import { buildBinary, startService, type ServiceProcess } from '../support/service-process.js';
+import { buildBinary, repoRoot, startService, type ServiceProcess } from '../support/service-process.js';
 import { deliver, example, pushPayload, sign } from '../support/webhooks.js';
 
 const SECRET = 'webhook-secret-for-tests';
@@ -182,6 +182,12 @@ describe('remote trigger and API', () => {
     expect(res.status).toBe(404);
   });
 
+  it('a trigger whose body names nothing to build is a bad request', async () => {
+    const res = await fetch(`${base}/api/trigger/${TRIGGER}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatch(/names nothing to build/);
+  });
+
   it('the API refuses requests without the token', async () => {
     expect((await fetch(`${base}/api/builds`)).status).toBe(401);
     expect((await fetch(`${base}/api/builds`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
@@ -244,5 +250,71 @@ describe('Redis unavailable', () => {
     expect((await api(`/api/builds/${accepted.json.builds[0]}`)).json.status).toBe('queued');
     const again = await deliver(base, { payload: push('refs/tags/v2.1.0', '3'.repeat(40)), secret: SECRET, delivery: res.delivery });
     expect(again.status).toBe(202);
+  });
+});
+
+describe('autobuild start without a Redis of its own', () => {
+  const runOnce = async (mode: string, env: Record<string, string>) => {
+    const { spawnSync } = await import('node:child_process');
+    const res = spawnSync(process.execPath, [join(repoRoot, 'bin', 'autobuild.js'), mode, '--config', join(work, 'autobuild.yml')], {
+      cwd: work, env: { HOME: process.env.HOME ?? '/root', ...env }, encoding: 'utf8', timeout: 30_000,
+    });
+    return { code: res.status, stderr: res.stderr };
+  };
+
+  it('serve without redis or REDIS_URL says what to set and exits 2', async () => {
+    const res = await runOnce('serve', { PATH: process.env.PATH ?? '' });
+    expect(res.code).toBe(2);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toMatch(/REDIS_URL/);
+  });
+
+  it('start without redis-server installed says how to install it and exits 2', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'autobuild-nopath-'));
+    try {
+      const res = await runOnce('start', { PATH: empty });
+      expect(res.code).toBe(2);
+      expect(res.stderr).toMatch(/apt-get install redis-server/);
+      expect(res.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('start runs redis-server under dataDir, prints the generated API token once, and stops Redis on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'autobuild-embedded-'));
+    const config = join(dir, 'autobuild.yml');
+    writeFileSync(config, `webhookSecret: ${SECRET}\ndataDir: ${join(dir, 'data')}\nrepositories:\n  ${REPO}:\n    image: ${registry.host}/octo/embedded\n`);
+    const port = await freePort();
+    const started = await startService('start', { cwd: dir, env: { PORT: String(port) }, args: ['--config', config] });
+    try {
+      const printed = /generated API token \(kept in (\S+)\): (\S+)/.exec(started.stderr());
+      expect(printed).not.toBeNull();
+      expect(readFileSync(printed![1]!, 'utf8').trim()).toBe(printed![2]);
+      expect(statSync(printed![1]!).mode & 0o777).toBe(0o600);
+      const token = printed![2]!;
+      const redisPid = Number(/"pid":(\d+),"msg":"embedded redis-server started"/.exec(started.stderr())![1]);
+      expect(existsSync(`/proc/${redisPid}`)).toBe(true);
+
+      const res = await deliver(`http://127.0.0.1:${port}`, { payload: push('refs/tags/v3.0.0', '4'.repeat(40)), secret: SECRET });
+      expect(res.status).toBe(202);
+      const build = await fetch(`http://127.0.0.1:${port}/api/builds/${res.json.builds[0]}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(build.status).toBe(200);
+      expect(existsSync(join(dir, 'data', 'redis', 'appendonlydir'))).toBe(true);
+
+      expect(await started.stop()).toBe(0);
+      expect(started.stderr()).not.toContain(SECRET);
+      for (let i = 0; i < 50 && existsSync(`/proc/${redisPid}`); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(existsSync(`/proc/${redisPid}`)).toBe(false);
+
+      // The second start keeps the token and does not print it again.
+      const again = await startService('start', { cwd: dir, env: { PORT: String(await freePort()) }, args: ['--config', config] });
+      expect(again.stderr()).not.toContain(token);
+      expect(again.stderr()).toMatch(/API token in /);
+      expect(await again.stop()).toBe(0);
+    } finally {
+      await started.kill9();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
