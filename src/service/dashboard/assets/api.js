@@ -1,0 +1,64 @@
+// Talking to the service's JSON API, and refreshing a page from it while it is open.
+
+// Builds change fast while they run: the list and a running build are read this often.
+export const POLL_MS = 2000;
+
+export class ApiError extends Error {
+  constructor(message, status) { super(message); this.status = status; }
+}
+
+export async function api(path, { method = 'GET', signal } = {}) {
+  // The session cookie goes along by itself (same origin); fetch adds `Origin` to POSTs, which the
+  // server checks, so another site cannot make this browser retry or cancel a build.
+  const response = await fetch(path, { method, signal, headers: { accept: 'application/json' }, credentials: 'same-origin' });
+  if (response.status === 401) {
+    signedOut();
+    throw new ApiError('signed out', 401);
+  }
+  const text = await response.text();
+  let body = null;
+  try { body = text ? JSON.parse(text) : null; } catch { body = null; }
+  if (!response.ok) {
+    const why = (body && (body.message || body.error)) || text.trim() || response.statusText;
+    throw new ApiError(`${method} ${path}: ${response.status} ${why}`, response.status);
+  }
+  return body;
+}
+
+let signingOut = false;
+export function signedOut() {
+  // The token changed or the cookie went away: the server shows the sign-in form at `/`.
+  if (signingOut) return;
+  signingOut = true;
+  window.location.assign('/');
+}
+
+export function isAbort(err) {
+  return err && err.name === 'AbortError';
+}
+
+/**
+ * Calls `tick` now and then every `ms` (a number, or a function giving the next pause) while
+ * the tab is visible; `stop()` ends it.
+ */
+export function poller(tick, ms) {
+  let timer = null;
+  let stopped = false;
+  const run = async () => {
+    timer = null;
+    if (stopped) return;
+    if (!document.hidden) {
+      try { await tick(); } catch (err) { if (!isAbort(err)) console.error(err); }
+    }
+    if (!stopped) timer = setTimeout(run, typeof ms === 'function' ? ms() : ms);
+  };
+  run();
+  return { stop() { stopped = true; if (timer) clearTimeout(timer); } };
+}
+
+export function showProblem(element, err) {
+  if (!element) return;
+  if (!err) { element.hidden = true; element.textContent = ''; return; }
+  element.hidden = false;
+  element.textContent = err.status ? err.message : `Cannot reach the server (${err.message}); trying again…`;
+}

@@ -1,0 +1,98 @@
+// Images: every configured image with its registry tags, tags on one digest shown as one row.
+import { api, isAbort, poller, showProblem } from './api.js';
+import { asArray } from './format.js';
+import { html, piece, selecting, setHtml } from './markup.js';
+
+const IMAGES_POLL_MS = 15000;
+
+function versionParts(tag) {
+  const m = /^v?(\d+(?:\.\d+)*)$/.exec(tag);
+  return m ? m[1].split('.').map(Number) : null;
+}
+
+function compareVersions(a, b) {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? -1) - (b[i] ?? -1);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Within one digest: the most specific version first, then other names, `latest` last. */
+function compareTagsInGroup(a, b) {
+  if (a === 'latest' || b === 'latest') return (a === 'latest') - (b === 'latest');
+  const va = versionParts(a);
+  const vb = versionParts(b);
+  if (va && vb) return vb.length - va.length || compareVersions(vb, va);
+  if (va || vb) return va ? -1 : 1;
+  return a.localeCompare(b);
+}
+
+/** Tags sharing a manifest digest are one image: `1.2.3`, `1.2`, `1`, `latest` make one row. */
+function groupByDigest(tags) {
+  const groups = new Map();
+  for (const t of asArray(tags)) {
+    if (!t || typeof t.tag !== 'string') continue;
+    const key = t.digest || `?${t.tag}`;
+    if (!groups.has(key)) groups.set(key, { digest: t.digest || '', tags: [] });
+    groups.get(key).tags.push(t.tag);
+  }
+  const list = [...groups.values()];
+  for (const g of list) g.tags.sort(compareTagsInGroup);
+  const rank = (g) => {
+    const v = g.tags.map(versionParts).filter(Boolean).sort(compareVersions).pop();
+    return { latest: g.tags.includes('latest'), v };
+  };
+  // The group holding `latest` first, then the highest version, then the rest by name.
+  return list.sort((x, y) => {
+    const rx = rank(x);
+    const ry = rank(y);
+    if (rx.latest !== ry.latest) return rx.latest ? -1 : 1;
+    if (rx.v && ry.v) return compareVersions(ry.v, rx.v);
+    if (rx.v || ry.v) return rx.v ? -1 : 1;
+    return x.tags[0].localeCompare(y.tags[0]);
+  });
+}
+
+function imageSection(image, index) {
+  const groups = groupByDigest(image.tags);
+  const headingId = `image-${index}`;
+  return html`<section class="image" aria-labelledby="${headingId}">
+<h2 id="${headingId}"><code>${image.image}</code></h2>
+${image.repository ? html`<p class="muted">from ${image.repository}</p>` : ''}
+${image.error ? html`<p class="notice notice-error">Registry: ${image.error}</p>` : ''}
+${groups.length ? html`<table class="digests">
+<thead><tr><th scope="col">Tags</th><th scope="col">Digest</th></tr></thead>
+<tbody>${groups.map((g) => html`<tr><td>${g.tags.map((t) => html`<code class="tag">${t}</code> `)}</td><td>${g.digest ? html`<code class="digest" title="${g.digest}">${g.digest}</code>` : html`<span class="muted">unknown</span>`}</td></tr>`)}</tbody>
+</table>` : image.error ? '' : html`<p class="muted">No tags in the registry yet.</p>`}
+</section>`;
+}
+
+/** Shows the images in `main`; `stop()` ends its refreshing. */
+export function imagesView(main) {
+  const controller = new AbortController();
+  document.title = 'Images · autobuild';
+  setHtml(main, html`
+<div class="page-head"><h1>Images</h1><button type="button" class="refresh">Refresh</button></div>
+<p class="muted">Every configured image with its tags in the registry; tags on the same digest are one row.</p>
+<p class="notice notice-error" role="alert" hidden></p>
+<div class="images" aria-busy="true"><p class="muted">Asking the registries…</p></div>`);
+  const problem = main.querySelector('[role=alert]');
+  const list = main.querySelector('.images');
+  let renderedText = '';
+  const refresh = async () => {
+    try {
+      const images = asArray((await api('/api/images', { signal: controller.signal }))?.images);
+      showProblem(problem, null);
+      const text = images.length ? piece(images.map(imageSection)) : piece(html`<p class="muted">No images configured.</p>`);
+      if (text !== renderedText && !selecting(list)) { list.innerHTML = text; renderedText = text; }
+      list.removeAttribute('aria-busy');
+    } catch (err) {
+      if (!isAbort(err)) showProblem(problem, err);
+      throw err;
+    }
+  };
+  main.querySelector('button.refresh').addEventListener('click', () => { refresh().catch(() => {}); });
+  const poll = poller(refresh, IMAGES_POLL_MS);
+  return { stop() { poll.stop(); controller.abort(); } };
+}
