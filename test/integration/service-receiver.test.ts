@@ -216,6 +216,13 @@ describe('remote trigger and API', () => {
     expect((await api(`/api/builds/${newest}`)).json.status).toBe('canceled');
     expect((await api('/api/builds?status=canceled')).json.builds.map((b: { id: string }) => b.id)).toContain(newest);
     expect((await api('/api/builds?status=bogus')).status).toBe(400);
+
+    const retry = await api(`/api/builds/${newest}/retry`, { method: 'POST' });
+    expect(retry.status).toBe(202);
+    const again = (await api(`/api/builds/${retry.json.builds[0]}`)).json;
+    expect(again).toMatchObject({ status: 'queued', sha: '1'.repeat(40), ref: 'refs/heads/main', tags: ['edge'] });
+    expect((await api(`/api/builds/${retry.json.builds[0]}/retry`, { method: 'POST' })).status).toBe(409);
+    expect((await api('/api/builds/no-such-build')).status).toBe(404);
   });
 
   it('the dashboard is served at /', async () => {
