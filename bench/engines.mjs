@@ -28,10 +28,18 @@ async function waitFor(what, ok, ms = 60_000) {
   throw new Error(`${what} not ready after ${ms} ms`);
 }
 
+// Whatever happens to the benchmark (a throw, process.exit), the engines it started go with it.
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGTERM');
+});
+
 function start(file, args, dir) {
   const fd = openSync(join(dir, 'out.log'), 'a');
   const child = spawn(file, args, { stdio: ['ignore', fd, fd] });
   closeSync(fd);
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   return child;
 }
 

@@ -41,10 +41,18 @@ async function stopChild(child: ChildProcess, timeoutMs = 20_000): Promise<void>
   clearTimeout(timer);
 }
 
+// If a test file dies before its afterAll, the engines it started still stop with it.
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGTERM');
+});
+
 function startLogged(file: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
   const fd = openSync(logFile, 'a');
   const child = spawn(file, args, { stdio: ['ignore', fd, fd], env });
   closeSync(fd);
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   return child;
 }
 
