@@ -84,6 +84,9 @@ async function openBrowser(profile: string): Promise<{ context: BrowserContext; 
 
 const badgeText = (page: Page) => page.locator('.status-line .badge').innerText();
 
+// bin/autobuild.js runs the compiled tree; compile it once for both services below.
+beforeAll(() => buildBinary(), 120_000);
+
 describe('dashboard in a browser', () => {
   let work: string;
   let dockerd: Dockerd;
@@ -102,7 +105,6 @@ describe('dashboard in a browser', () => {
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
     work = tempDir('dashboard');
-    buildBinary();
     [dockerd, registry] = await Promise.all([startDockerd(), startRegistry()]);
 
     // One repository, two commits on its default branch: a quick build that prints a line a second
@@ -364,7 +366,6 @@ describe('dashboard with 1,000 builds in history', () => {
   let page: Page;
 
   beforeAll(async () => {
-    buildBinary();
     work = tempDir('dashboard-history');
     redis = await startRedis();
     const port = await freePort();
