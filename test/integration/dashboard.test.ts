@@ -293,6 +293,17 @@ describe('dashboard in a browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('a session that ends mid-visit goes to the sign-in form, then back to the same page', async () => {
+    expect(new URL(page.url()).hash).toBe('#/images');
+    await context.clearCookies();
+    // The next refresh (the queue, every 3 s) meets a 401 and reloads into the sign-in form.
+    await page.locator('form[action="/login"]').waitFor({ timeout: 20_000 });
+    await page.fill('#token', API_TOKEN);
+    await page.click('button[type=submit]');
+    await page.locator('h1', { hasText: 'Images' }).waitFor();
+    expect(new URL(page.url()).hash).toBe('#/images');
+  });
+
   // What a browser (or an attacker's page) gets from the dashboard's own routes, one row each.
   const httpRows: { name: string; send: () => Promise<Response>; status: number; check?: (res: Response, text: string) => void }[] = [
     {

@@ -26,11 +26,26 @@ export async function api(path, { method = 'GET', signal } = {}) {
 }
 
 let signingOut = false;
+const RELOADED_AT = 'autobuild-signed-out-at';
 export function signedOut() {
-  // The token changed or the cookie went away: the server shows the sign-in form at `/`.
+  // The token changed or the cookie went away: reloaded, the server shows the sign-in form, which
+  // brings the user back to this same page (its `#/...`) once signed in again.
   if (signingOut) return;
   signingOut = true;
-  window.location.assign('/');
+  // If the page itself was let in but the API is not (a proxy adding its own Authorization
+  // header, say), reloading would loop: say so once instead.
+  const last = Number(window.sessionStorage.getItem(RELOADED_AT) || 0);
+  if (Date.now() - last < 15000) {
+    const note = document.createElement('p');
+    note.className = 'notice notice-error';
+    note.setAttribute('role', 'alert');
+    note.textContent = 'The API refuses this session (401) although the page let you in. Sign out and in again; '
+      + 'if a proxy in front of autobuild adds an Authorization header, let it pass the autobuild_token cookie instead.';
+    document.getElementById('main')?.prepend(note);
+    return;
+  }
+  window.sessionStorage.setItem(RELOADED_AT, String(Date.now()));
+  window.location.reload();
 }
 
 export function isAbort(err) {
