@@ -103,9 +103,9 @@ export class BuildQueue {
     const remembered = builds.length === 0 && delivery
       ? this.#redis.set(deliveryKey(delivery.id), delivery.answer, 'EX', DELIVERY_TTL_SECONDS, 'NX')
       : Promise.resolve('OK' as const);
-    const [isNew, , prevs, firstTime] = await Promise.all([created, added, superseded, remembered]);
-    // Removing a superseded job only tidies the queue (its worker would skip it): not awaited.
-    for (const prev of prevs) if (prev) void this.#removeJob(prev);
+    // A superseded build's job stays queued: the worker skips it in a few milliseconds, which
+    // is cheaper than removing it here on the webhook's hot path (BullMQ's remove script).
+    const [isNew, , , firstTime] = await Promise.all([created, added, superseded, remembered]);
     return { duplicate: builds.length > 0 ? isNew[0] === false : firstTime === null };
   }
 

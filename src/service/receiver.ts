@@ -15,6 +15,7 @@ import type { ServiceMetrics } from './metrics.js';
 export const WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
 /** Past this, a body is not worth reading to the end to be able to answer 413. */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
+const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 export interface ReceiverOptions {
   webhookSecret?: Secret;
@@ -120,6 +121,10 @@ export async function registerReceiver(app: FastifyInstance, opts: ReceiverOptio
         throw err;
       }
 
+      // The commit id reaches git and the build record; only a real object id may queue a build.
+      if (event.sha !== undefined && !COMMIT_ID.test(event.sha)) {
+        return fail(reply, 400, `${name} payload names commit ${JSON.stringify(event.sha.slice(0, 80))}, which is not a 40-hex git commit id: send the payload exactly as GitHub delivered it`);
+      }
       let planned;
       try {
         planned = await opts.intake.plan(event);

@@ -20,6 +20,8 @@ export function producerConnection(url: string): Redis {
     maxRetriesPerRequest: 1,
     retryStrategy: reconnect,
     connectionName: 'autobuild-http',
+    // Commands of concurrent webhooks leave in one write: fewer syscalls on the hot path.
+    enableAutoPipelining: true,
   });
 }
 

@@ -112,9 +112,10 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
     });
     if (!config.webhookSecret || config.webhookSecret.empty) log.warn('webhookSecret is not set: every webhook will be refused with 401');
     const address = await app.listen({ host, port });
-    print(`autobuild: listening on ${address} (dashboard ${publicUrl}/)`);
     if (token.generated) print(`autobuild: generated API token (kept in ${token.file}): ${token.token.reveal()}`);
     else if (token.file) print(`autobuild: API token in ${token.file}`);
+    // Last, so whoever waits for this line has everything above it.
+    print(`autobuild: listening on ${address} (dashboard ${publicUrl}/)`);
   }
 
   let worker: BuildWorker | undefined;

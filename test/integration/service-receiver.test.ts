@@ -160,7 +160,7 @@ describe('forged and malformed requests', () => {
     { name: 'signed null', send: { body: 'null', secret: SECRET } },
     { name: 'signed push with ref as a number', send: { payload: { ...push('refs/heads/main'), ref: 42 }, secret: SECRET } },
     { name: 'signed push with no repository', send: { payload: { ...push('refs/heads/main'), repository: undefined }, secret: SECRET } },
-    { name: 'signed push with a sha that is not hex', send: { payload: { ...push('refs/heads/main'), after: 'zz; rm -rf /' }, secret: SECRET } },
+    { name: 'signed push with a sha that is not hex', send: { payload: { ...push('refs/heads/main'), after: 'zz; rm -rf /', head_commit: { ...push('refs/heads/main').head_commit, id: 'zz; rm -rf /' } }, secret: SECRET } },
     { name: 'signed push with a ref outside refs/', send: { payload: push('main; reboot'), secret: SECRET } },
     { name: 'signed form body without payload', send: { body: 'x=1', secret: SECRET, headers: { 'content-type': 'application/x-www-form-urlencoded' } } },
     { name: 'signed unknown event', send: { event: 'nonsense', payload: { zen: 1 }, secret: SECRET } },
