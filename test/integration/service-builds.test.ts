@@ -312,3 +312,28 @@ describe('autobuild serve + worker processes on one Redis', () => {
     expect(await manifestDigest('slow-kill')).toBe(b.digest);
   }, 150_000);
 });
+
+describe('timeoutMinutes', () => {
+  it('a build running past timeoutMinutes is stopped, marked failed and reported to GitHub as a failure', async () => {
+    const port = await freePort();
+    const service = await startService('start', {
+      cwd: work, args: ['--config', writeConfig('timeout.yml', ['timeoutMinutes: 0.1'])],
+      env: { PORT: String(port), REDIS_URL: redis.url, DOCKER_HOST: dockerd.host },
+    });
+    try {
+      const c = client(`http://127.0.0.1:${port}`);
+      const sha = commit('slow-timeout', 'timeout', { slow: 120 });
+      const [id] = await c.push('refs/heads/slow-timeout', sha);
+      const t0 = Date.now();
+      const b = await c.waitStatus(id!, undefined, 60_000);
+      expect(b.status).toBe('failed');
+      expect(b.error).toMatch(/timed out after 0.1 minutes/);
+      expect(Date.now() - t0).toBeLessThan(40_000);
+      const statuses = await recorder.waitFor((r) => r.path === `/repos/${REPO}/statuses/${sha}`, 2);
+      expect(statuses.map((s) => s.body.state)).toEqual(['pending', 'failure']);
+      expect(await manifestDigest('slow-timeout')).toBeUndefined();
+    } finally {
+      expect(await service.stop()).toBe(0);
+    }
+  }, 120_000);
+});
