@@ -50,9 +50,9 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
   const log = ctx.log.child({ buildId: id, repository: build.repository, ref: build.ref });
   const now = () => new Date().toISOString();
 
-  if (!(await ctx.records.get(id))) await ctx.records.create(id, build, 'recovered', new Date());
-  const current = await ctx.records.status(id);
-  if (current && FINISHED.includes(current)) return current;
+  // A record lost with its Redis data (the job survived in another way) is recreated from the job.
+  const current = (await ctx.records.status(id)) ?? (await ctx.records.create(id, build, 'recovered', new Date()), 'queued');
+  if (FINISHED.includes(current)) return current;
   const newer = await ctx.queue.isSuperseded(build, id);
   if (newer) {
     if (await ctx.records.transition(id, ['queued', 'running'], 'superseded', { finishedAt: now(), error: `superseded by ${newer}` })) {

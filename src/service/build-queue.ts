@@ -82,9 +82,10 @@ export class BuildQueue {
    * already ended is skipped by the worker.
    *
    * `duplicate` says whether this delivery was seen before: its first build record existed, or,
-   * for a delivery that builds nothing, its delivery key did.
+   * for a delivery that builds nothing, its delivery key did. `superseded`: the older queued
+   * builds these replaced.
    */
-  async enqueue(builds: PlannedBuild[], ids: string[], origin: string, now: Date, delivery?: { id: string; answer: string }): Promise<{ duplicate: boolean }> {
+  async enqueue(builds: PlannedBuild[], ids: string[], origin: string, now: Date, delivery?: { id: string; answer: string }): Promise<{ duplicate: boolean; superseded: string[] }> {
     const finishedAt = now.toISOString();
     const created = Promise.all(builds.map((build, i) => this.#records.create(ids[i]!, build, origin, now)));
     // One add per job rather than addBulk: a MULTI sends BullMQ's whole Lua script text each time.
@@ -105,8 +106,11 @@ export class BuildQueue {
       : Promise.resolve('OK' as const);
     // A superseded build's job stays queued: the worker skips it in a few milliseconds, which
     // is cheaper than removing it here on the webhook's hot path (BullMQ's remove script).
-    const [isNew, , , firstTime] = await Promise.all([created, added, superseded, remembered]);
-    return { duplicate: builds.length > 0 ? isNew[0] === false : firstTime === null };
+    const [isNew, , prevs, firstTime] = await Promise.all([created, added, superseded, remembered]);
+    return {
+      duplicate: builds.length > 0 ? isNew[0] === false : firstTime === null,
+      superseded: prevs.filter((p): p is string => typeof p === 'string'),
+    };
   }
 
   /** Whether a newer build of the same branch was queued after this one (checked when a job starts). */

@@ -4,6 +4,7 @@ import { plan, type PlanInput } from '../core/plan.js';
 import type { Plan, RepositoryConfig, SourceEvent } from '../core/types.js';
 import type { BuildQueue } from './build-queue.js';
 import type { CommitStatuses } from './commit-status.js';
+import type { ServiceMetrics } from './metrics.js';
 
 // The one path from an event to queued builds, shared by the webhook receiver, the remote
 // trigger and retries: look up the tags already in the registry, plan with the core, record and
@@ -17,6 +18,7 @@ export interface IntakeOptions {
   registries: Record<string, RegistryAuth>;
   queue: BuildQueue;
   statuses: CommitStatuses;
+  metrics: ServiceMetrics;
   log: Logger;
 }
 
@@ -73,11 +75,12 @@ export class Intake {
    */
   async accept(planned: Plan, ids: string[], origin: string, delivery?: { id: string; answer: string }): Promise<{ duplicate: boolean }> {
     const result = await this.#opts.queue.enqueue(planned.builds, ids, origin, new Date(), delivery);
-    if (result.duplicate) return result;
+    result.superseded.forEach(() => this.#opts.metrics.buildEnded('superseded'));
+    if (result.duplicate) return { duplicate: true };
     // Statuses are best effort and slow (GitHub round trips): never make the sender wait on them.
     for (const [i, build] of planned.builds.entries()) {
       void this.#opts.statuses.set(build, ids[i]!, 'pending', 'queued').catch(() => undefined);
     }
-    return result;
+    return { duplicate: false };
   }
 }

@@ -98,7 +98,7 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
   let app: FastifyInstance | undefined;
   if (mode !== 'worker') {
     const token = resolveApiToken(config.apiToken, dataDir);
-    const intake = new Intake({ repositories: config.repositories, registries: config.registries, queue, statuses, log });
+    const intake = new Intake({ repositories: config.repositories, registries: config.registries, queue, statuses, metrics, log });
     app = await createHttpServer({
       log, redis: producer, records, queue, intake, metrics, secrets, closing: closing.signal,
       blockingConnection: () => {
