@@ -54,7 +54,14 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
   const graceMs = seconds(env, 'AUTOBUILD_GRACE_SECONDS', DEFAULT_GRACE_SECONDS) * 1000;
   const lockMs = seconds(env, 'AUTOBUILD_LOCK_SECONDS', DEFAULT_LOCK_SECONDS) * 1000;
   const dataDir = resolvePath(config.dataDir);
-  const log = pino({ level: env.AUTOBUILD_LOG_LEVEL ?? 'info', base: { mode } }, pino.destination({ dest: 2, sync: true }));
+  const log = pino({
+    level: env.AUTOBUILD_LOG_LEVEL ?? 'info',
+    base: { mode },
+    // A trigger URL carries its token: never write it to a log line.
+    serializers: {
+      req: (req: { method?: string; url?: string }) => ({ method: req.method, url: String(req.url ?? '').replace(/^\/api\/trigger\/[^/?#]+/, '/api/trigger/***') }),
+    },
+  }, pino.destination({ dest: 2, sync: true }));
 
   let embedded: EmbeddedRedis | undefined;
   let url = config.redis;
