@@ -17,7 +17,7 @@ const API_TOKEN = 'bench-api-token-0123456789';
 const TOTAL = Number(process.env.BENCH_REQUESTS ?? 1500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const RATE = 1000;
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const OPEN_SECONDS = Number(process.env.BENCH_OPEN_SECONDS ?? 3);
 const STARTS = Number(process.env.BENCH_STARTS ?? 20);
 
