@@ -103,40 +103,53 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
   const closing = new AbortController();
 
   let app: FastifyInstance | undefined;
-  if (mode !== 'worker') {
-    const token = resolveApiToken(config.apiToken, dataDir);
-    const intake = new Intake({ repositories: config.repositories, registries: config.registries, queue, statuses, metrics, log });
-    app = await createHttpServer({
-      log, redis: producer, records, queue, intake, metrics, secrets, closing: closing.signal,
-      blockingConnection: () => {
-        const c = workerConnection(url);
-        c.on('error', () => undefined);
-        return c;
-      },
-      apiToken: token.token, triggerTokens: config.triggerTokens, registries: config.registries,
-      ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
-      ...(config.github.token ? { githubToken: config.github.token } : {}),
-    });
-    if (!config.webhookSecret || config.webhookSecret.empty) log.warn('webhookSecret is not set: every webhook will be refused with 401');
-    const address = await app.listen({ host, port });
-    if (token.generated) print(`autobuild: generated API token (kept in ${token.file}): ${token.token.reveal()}`);
-    else if (token.file) print(`autobuild: API token in ${token.file}`);
-    // Last, so whoever waits for this line has everything above it.
-    print(`autobuild: listening on ${address} (dashboard ${publicUrl}/)`);
-  }
-
   let worker: BuildWorker | undefined;
-  if (mode !== 'serve') {
-    const connection = workerConnection(url);
-    connections.push(connection);
-    connection.on('error', (err: Error) => log.debug({ error: err.message }, 'redis connection error'));
-    const workerRecords = new BuildRecords(connection);
-    worker = new BuildWorker({
-      connection, concurrency: config.concurrency, lockMs, config, redis: connection, records: workerRecords,
-      queue: new BuildQueue(connection, workerRecords), statuses, metrics, log,
-      workDir: join(dataDir, 'work'), publicUrl, secrets,
-    });
-    print(`autobuild: worker taking builds (concurrency ${config.concurrency})`);
+  try {
+    if (mode !== 'worker') {
+      const token = resolveApiToken(config.apiToken, dataDir);
+      const intake = new Intake({ repositories: config.repositories, registries: config.registries, queue, statuses, metrics, log });
+      app = await createHttpServer({
+        log, redis: producer, records, queue, intake, metrics, secrets, closing: closing.signal,
+        blockingConnection: () => {
+          const c = workerConnection(url);
+          c.on('error', () => undefined);
+          return c;
+        },
+        apiToken: token.token, triggerTokens: config.triggerTokens, registries: config.registries,
+        ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
+        ...(config.github.token ? { githubToken: config.github.token } : {}),
+      });
+      if (!config.webhookSecret || config.webhookSecret.empty) log.warn('webhookSecret is not set: every webhook will be refused with 401');
+      const address = await app.listen({ host, port }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE') throw new UserError(`port ${port} on ${host} is already in use`, 'stop what uses it, or set PORT / server.port to a free port');
+        if (err.code === 'EACCES') throw new UserError(`no permission to listen on port ${port}`, 'use a port above 1023 (PORT or server.port)');
+        if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') throw new UserError(`cannot listen on ${host}: no such address on this machine`, 'set server.host to 127.0.0.1, 0.0.0.0 or an address of this machine');
+        throw err;
+      });
+      if (token.generated) print(`autobuild: generated API token (kept in ${token.file}): ${token.token.reveal()}`);
+      else if (token.file) print(`autobuild: API token in ${token.file}`);
+      // Last, so whoever waits for this line has everything above it.
+      print(`autobuild: listening on ${address} (dashboard ${publicUrl}/)`);
+    }
+
+    if (mode !== 'serve') {
+      const connection = workerConnection(url);
+      connections.push(connection);
+      connection.on('error', (err: Error) => log.debug({ error: err.message }, 'redis connection error'));
+      const workerRecords = new BuildRecords(connection);
+      worker = new BuildWorker({
+        connection, concurrency: config.concurrency, lockMs, config, redis: connection, records: workerRecords,
+        queue: new BuildQueue(connection, workerRecords), statuses, metrics, log,
+        workDir: join(dataDir, 'work'), publicUrl, secrets,
+      });
+      print(`autobuild: worker taking builds (concurrency ${config.concurrency})`);
+    }
+  } catch (err) {
+    // Open sockets would keep the process alive after the error is reported.
+    await app?.close().catch(() => undefined);
+    await queue.close().catch(() => undefined);
+    await stopAll();
+    throw err;
   }
 
   await new Promise<void>((resolve) => {

@@ -276,6 +276,12 @@ describe('autobuild start without a Redis of its own', () => {
     expect(res.stderr).toMatch(/REDIS_URL/);
   });
 
+  it('serve on a port already in use says so in one line and exits 2', async () => {
+    const res = await runOnce('serve', { PATH: process.env.PATH ?? '', REDIS_URL: redis.url, PORT: new URL(base).port });
+    expect(res.code).toBe(2);
+    expect(res.stderr.trim().split('\n').filter((l) => !l.startsWith('{'))).toEqual([expect.stringMatching(/already in use/)]);
+  });
+
   it('start without redis-server installed says how to install it and exits 2', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'autobuild-nopath-'));
     try {
