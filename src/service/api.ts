@@ -106,7 +106,8 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
         return reply.code(409).send({ error: `build ${record.id} is still ${record.status}: cancel it first or wait for it to end` });
       }
       const ids = buildIds(1);
-      await opts.intake.accept({ builds: [record.build], skipped: [] }, ids, `retry:${record.id}`);
+      // A retry may rebuild an older commit: it must not take a newer queued push's place.
+      await opts.intake.accept({ builds: [record.build], skipped: [] }, ids, `retry:${record.id}`, { supersede: false });
       return reply.code(202).send({ builds: ids, retryOf: record.id });
     });
 

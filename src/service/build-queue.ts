@@ -83,9 +83,13 @@ export class BuildQueue {
    *
    * `duplicate` says whether this delivery was seen before: its first build record existed, or,
    * for a delivery that builds nothing, its delivery key did. `superseded`: the older queued
-   * builds these replaced.
+   * builds these replaced. `supersede: false` (a retry of an older commit) replaces nothing.
    */
-  async enqueue(builds: PlannedBuild[], ids: string[], origin: string, now: Date, delivery?: { id: string; answer: string }): Promise<{ duplicate: boolean; superseded: string[] }> {
+  async enqueue(
+    builds: PlannedBuild[], ids: string[], origin: string, now: Date,
+    opts: { delivery?: { id: string; answer: string }; supersede?: boolean } = {},
+  ): Promise<{ duplicate: boolean; superseded: string[] }> {
+    const { delivery, supersede = true } = opts;
     const finishedAt = now.toISOString();
     const created = Promise.all(builds.map((build, i) => this.#records.create(ids[i]!, build, origin, now)));
     // One add per job rather than addBulk: a MULTI sends BullMQ's whole Lua script text each time.
@@ -97,7 +101,7 @@ export class BuildQueue {
       removeOnFail: { count: 1_000 },
     })));
     const superseded = Promise.all(builds.map(async (build, i) => {
-      const key = branchKey(build);
+      const key = supersede ? branchKey(build) : undefined;
       if (!key) return null;
       return (await SUPERSEDE.run(this.#redis, [key], [ids[i]!, finishedAt, `superseded by ${ids[i]}`])) as string | null;
     }));

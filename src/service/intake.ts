@@ -73,8 +73,8 @@ export class Intake {
    * Records and queues the planned builds; resolves once Redis holds them. `duplicate`: this
    * delivery was accepted before (nothing new is queued and no status is sent again).
    */
-  async accept(planned: Plan, ids: string[], origin: string, delivery?: { id: string; answer: string }): Promise<{ duplicate: boolean }> {
-    const result = await this.#opts.queue.enqueue(planned.builds, ids, origin, new Date(), delivery);
+  async accept(planned: Plan, ids: string[], origin: string, opts: { delivery?: { id: string; answer: string }; supersede?: boolean } = {}): Promise<{ duplicate: boolean }> {
+    const result = await this.#opts.queue.enqueue(planned.builds, ids, origin, new Date(), opts);
     result.superseded.forEach(() => this.#opts.metrics.buildEnded('superseded'));
     if (result.duplicate) return { duplicate: true };
     // Statuses are best effort and slow (GitHub round trips): never make the sender wait on them.

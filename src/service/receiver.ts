@@ -135,7 +135,7 @@ export async function registerReceiver(app: FastifyInstance, opts: ReceiverOptio
       const answer: Answer = { delivery, builds: buildIds(planned.builds.length, delivery), skipped: planned.skipped };
       let accepted;
       try {
-        accepted = await opts.intake.accept(planned, answer.builds, delivery, { id: delivery, answer: JSON.stringify(answer) });
+        accepted = await opts.intake.accept(planned, answer.builds, delivery, { delivery: { id: delivery, answer: JSON.stringify(answer) } });
       } catch (err) {
         request.log.warn({ delivery, error: (err as Error).message }, 'could not queue the delivery');
         return fail(reply, 503, 'the build queue (Redis) is unavailable; deliver again later');

@@ -217,8 +217,11 @@ describe('remote trigger and API', () => {
     expect((await api('/api/builds?status=canceled')).json.builds.map((b: { id: string }) => b.id)).toContain(newest);
     expect((await api('/api/builds?status=bogus')).status).toBe(400);
 
+    // A retry of an older commit leaves a newer queued push of the branch alone.
+    const newer = (await deliver(base, { payload: push('refs/heads/main', '5'.repeat(40)), secret: SECRET })).json.builds[0];
     const retry = await api(`/api/builds/${newest}/retry`, { method: 'POST' });
     expect(retry.status).toBe(202);
+    expect((await api(`/api/builds/${newer}`)).json.status).toBe('queued');
     const again = (await api(`/api/builds/${retry.json.builds[0]}`)).json;
     expect(again).toMatchObject({ status: 'queued', sha: '1'.repeat(40), ref: 'refs/heads/main', tags: ['edge'] });
     expect((await api(`/api/builds/${retry.json.builds[0]}/retry`, { method: 'POST' })).status).toBe(409);
