@@ -301,20 +301,28 @@ describe('autobuild start without a Redis of its own', () => {
     const dir = mkdtempSync(join(tmpdir(), 'autobuild-embedded-'));
     const config = join(dir, 'autobuild.yml');
     writeFileSync(config, `webhookSecret: ${SECRET}\ndataDir: ${join(dir, 'data')}\nrepositories:\n  ${REPO}:\n    image: ${registry.host}/octo/embedded\n`);
-    const port = await freePort();
-    const started = await startService('start', { cwd: dir, env: { PORT: String(port) }, args: ['--config', config] });
+    const running: ServiceProcess[] = [];
+    const redisPids: number[] = [];
+    const start = async () => {
+      const s = await startService('start', { cwd: dir, env: { PORT: String(await freePort()) }, args: ['--config', config] });
+      running.push(s);
+      redisPids.push(Number(/"pid":(\d+),"msg":"embedded redis-server started"/.exec(s.stderr())?.[1] ?? 0));
+      return s;
+    };
     try {
+      const started = await start();
+      const redisPid = redisPids[0]!;
+      expect(existsSync(`/proc/${redisPid}`)).toBe(true);
       const printed = /generated API token \(kept in (\S+)\): (\S+)/.exec(started.stderr());
       expect(printed).not.toBeNull();
       expect(readFileSync(printed![1]!, 'utf8').trim()).toBe(printed![2]);
       expect(statSync(printed![1]!).mode & 0o777).toBe(0o600);
       const token = printed![2]!;
-      const redisPid = Number(/"pid":(\d+),"msg":"embedded redis-server started"/.exec(started.stderr())![1]);
-      expect(existsSync(`/proc/${redisPid}`)).toBe(true);
+      const base = /listening on (\S+)/.exec(started.stderr())![1]!;
 
-      const res = await deliver(`http://127.0.0.1:${port}`, { payload: push('refs/tags/v3.0.0', '4'.repeat(40)), secret: SECRET });
+      const res = await deliver(base, { payload: push('refs/tags/v3.0.0', '4'.repeat(40)), secret: SECRET });
       expect(res.status).toBe(202);
-      const build = await fetch(`http://127.0.0.1:${port}/api/builds/${res.json.builds[0]}`, { headers: { authorization: `Bearer ${token}` } });
+      const build = await fetch(`${base}/api/builds/${res.json.builds[0]}`, { headers: { authorization: `Bearer ${token}` } });
       expect(build.status).toBe(200);
       expect(existsSync(join(dir, 'data', 'redis', 'appendonlydir'))).toBe(true);
 
@@ -324,12 +332,14 @@ describe('autobuild start without a Redis of its own', () => {
       expect(existsSync(`/proc/${redisPid}`)).toBe(false);
 
       // The second start keeps the token and does not print it again.
-      const again = await startService('start', { cwd: dir, env: { PORT: String(await freePort()) }, args: ['--config', config] });
+      const again = await start();
       expect(again.stderr()).not.toContain(token);
       expect(again.stderr()).toMatch(/API token in /);
       expect(await again.stop()).toBe(0);
     } finally {
-      await started.kill9();
+      for (const s of running) await s.kill9();
+      // A failed assertion may leave an embedded redis-server (its own process group) behind.
+      for (const pid of redisPids) if (pid > 0 && existsSync(`/proc/${pid}`)) process.kill(pid, 'SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -34,6 +34,12 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
+// If a test file dies before its afterAll, its redis-server still stops with it.
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGTERM');
+});
+
 export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'autobuild-redis-'));
@@ -43,6 +49,8 @@ export async function startRedis(): Promise<TestRedis> {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
       '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { stdio: 'ignore' });
     const started = child;
+    running.add(started);
+    started.once('exit', () => running.delete(started));
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       if (started.exitCode !== null) throw new Error(`redis-server exited with ${started.exitCode}`);

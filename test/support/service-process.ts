@@ -28,12 +28,20 @@ export interface ServiceProcess {
   kill9(): Promise<void>;
 }
 
+// If a test file dies before its afterAll, the services it started still stop with it.
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGTERM');
+});
+
 export async function startService(mode: 'start' | 'serve' | 'worker', opts: { cwd: string; env: Record<string, string>; args?: string[]; timeoutMs?: number }): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'autobuild.js'), mode, ...(opts.args ?? [])], {
     cwd: opts.cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', AUTOBUILD_LOG_LEVEL: 'info', ...opts.env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let err = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => { err += d; });
