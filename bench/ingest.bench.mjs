@@ -125,12 +125,13 @@ async function openLoop(port, run) {
   const agent = new Agent({ keepAlive: true, maxSockets: 512 });
   const pending = [];
   const t0 = performance.now();
-  // Requests leave on schedule whatever the answers do (open loop), in 10 ms slices.
-  for (let i = 0; i < n; i += RATE / 100) {
-    const due = t0 + (i / RATE) * 1000;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    for (let j = i; j < Math.min(n, i + RATE / 100); j++) pending.push(post(agent, port, bodies[j]));
+  // Requests leave on schedule whatever the answers do (open loop): each one at its due time,
+  // as closely as timers allow (those due by now go together), not in bursts.
+  let sent = 0;
+  while (sent < n) {
+    const now = performance.now();
+    while (sent < n && t0 + (sent / RATE) * 1000 <= now) pending.push(post(agent, port, bodies[sent++]));
+    if (sent < n) await new Promise((r) => setTimeout(r, Math.max(0, t0 + (sent / RATE) * 1000 - performance.now())));
   }
   const results = await Promise.all(pending);
   agent.destroy();
