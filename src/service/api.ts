@@ -77,7 +77,8 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
 
       const out = new PassThrough();
       const stop = new AbortController();
-      request.raw.on('close', () => stop.abort());
+      // The response closing (client gone, or we ended it) stops the follower.
+      reply.raw.on('close', () => stop.abort());
       opts.closing.addEventListener('abort', () => stop.abort(), { once: true });
       const blocking = opts.blockingConnection();
       const finished = async () => FINISHED.includes((await opts.records.status(id)) ?? 'failed');
