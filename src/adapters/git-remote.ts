@@ -1,6 +1,7 @@
 import { UserError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
-import { inheritedEnv, run } from './process.js';
+import { gitEnv } from './git.js';
+import { run } from './process.js';
 
 // What a remote repository's refs point at, without cloning: `git ls-remote`. The remote
 // trigger uses it to turn "build branch X / tag Y / the default branch" into a ref and a commit.
@@ -12,17 +13,6 @@ export interface RemoteRef {
 }
 
 export type RemoteTarget = { kind: 'branch' | 'tag'; name: string } | { kind: 'default' };
-
-/** Environment for git: never prompt; a token travels as an HTTP header in env, never in argv. */
-function gitEnv(token?: Secret): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...inheritedEnv(), GIT_TERMINAL_PROMPT: '0' };
-  if (token && !token.empty) {
-    env.GIT_CONFIG_COUNT = '1';
-    env.GIT_CONFIG_KEY_0 = 'http.extraHeader';
-    env.GIT_CONFIG_VALUE_0 = `Authorization: Basic ${Buffer.from(`x-access-token:${token.reveal()}`).toString('base64')}`;
-  }
-  return env;
-}
 
 /** Parses `git ls-remote --symref` output into ref -> sha (peeled tags win) and HEAD's branch. */
 export function parseLsRemote(stdout: string): { refs: Map<string, string>; head?: string } {

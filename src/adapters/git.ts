@@ -94,7 +94,8 @@ function basicHeader(token: Secret): string {
   return Buffer.from(`x-access-token:${token.reveal()}`).toString('base64');
 }
 
-function gitEnv(token?: Secret): Record<string, string | undefined> {
+/** Environment for every git command: never prompt; a token travels as an HTTP header, never in argv. */
+export function gitEnv(token?: Secret): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {
     ...inheritedEnv(['SSH_AUTH_SOCK', 'GIT_SSH_COMMAND', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY']),
     // Never wait for a password on a terminal nobody watches.
