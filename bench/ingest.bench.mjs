@@ -59,6 +59,12 @@ const pingRedis = (port) => new Promise((resolve) => {
   s.on('data', (d) => { s.destroy(); resolve(d.toString().startsWith('+PONG')); });
 });
 
+/** CPU time (user + system) a process has used so far, in ms: robust against other load. */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 async function stopAll() {
   await Promise.all(children.map((child) => new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -220,7 +226,11 @@ try {
     const round = {};
     for (const who of order) {
       const port = who === 'base' ? basePort : servePort;
-      round[who] = { closed: await closedLoop(port, `${who}-${r}`), open: await openLoop(port, `${who}-open-${r}`) };
+      const pid = (who === 'base' ? base : serve).child.pid;
+      const cpu0 = cpuMs(pid);
+      const closed = await closedLoop(port, `${who}-${r}`);
+      const cpu = ((cpuMs(pid) - cpu0) * 1000) / TOTAL;
+      round[who] = { closed, cpu, open: await openLoop(port, `${who}-open-${r}`) };
     }
     rounds.push(round);
   }
@@ -229,6 +239,7 @@ try {
     p50: median(rounds.map((r) => r[who].open.p50)),
     p99: median(rounds.map((r) => r[who].open.p99)),
     bad: rounds.reduce((n, r) => n + r[who].closed.bad + r[who].open.bad, 0),
+    cpu: median(rounds.map((r) => r[who].cpu)),
   });
   const b = figures('base');
   const sv = figures('serve');
@@ -237,6 +248,7 @@ try {
   console.log(`${ROUNDS} rounds, alternating; per round and target: ${TOTAL} requests ${CONCURRENCY} at a time, then ${RATE} req/s offered for ${OPEN_SECONDS} s (medians)`);
   console.log(`baseline (HMAC only)      ${b.rps.toFixed(0)} req/s   p50 ${b.p50.toFixed(2)} ms  p99 ${b.p99.toFixed(2)} ms at ${RATE} req/s`);
   console.log(`autobuild serve (queued)  ${sv.rps.toFixed(0)} req/s   p50 ${sv.p50.toFixed(2)} ms  p99 ${sv.p99.toFixed(2)} ms at ${RATE} req/s   (non-202: ${sv.bad})`);
+  console.log(`CPU per webhook (the server process): baseline ${b.cpu.toFixed(0)} us, autobuild serve ${sv.cpu.toFixed(0)} us (Redis not counted)`);
   console.log(`throughput ratio ${ratio.toFixed(2)} (target >= 0.5): ${ratio >= 0.5 ? 'ok' : 'MISSED'}`);
   console.log(`p99 at ${RATE} req/s ${sv.p99.toFixed(1)} ms (target <= 20 ms): ${sv.p99 <= 20 ? 'ok' : 'MISSED'}`);
   console.log(`webhook -> build start p50 ${starts[Math.floor(starts.length / 2)]} ms (n=${starts.length}, max ${starts.at(-1)} ms)`);
