@@ -10,7 +10,10 @@ import type { ServiceMetrics } from './metrics.js';
 // trigger and retries: look up the tags already in the registry, plan with the core, record and
 // queue the builds, then tell GitHub they are pending.
 
-const TAGS_CACHE_MS = 5_000;
+/** Tags listed this recently are used as they are. */
+const TAGS_FRESH_MS = 5_000;
+/** Up to this age they are still used, while a fresh list is fetched for the next webhook. */
+const TAGS_STALE_MS = 60_000;
 const TAGS_TIMEOUT_MS = 5_000;
 
 export interface IntakeOptions {
@@ -26,6 +29,7 @@ export class Intake {
   readonly #opts: IntakeOptions;
   /** A burst of pushes asks the registry once, not once per delivery. */
   readonly #tags = new Map<string, { at: number; tags: Promise<string[]> }>();
+  readonly #fetching = new Map<string, Promise<string[]>>();
 
   constructor(opts: IntakeOptions) {
     this.#opts = opts;
@@ -49,16 +53,28 @@ export class Intake {
     return [...new Set(all.flat())];
   }
 
+  // A webhook waits for the registry only when no list younger than a minute is at hand: the
+  // push-time decision re-checks moving tags, so planning with a slightly old list (or, when the
+  // registry cannot be read, none) is safe.
   #tagsOf(image: string): Promise<string[]> {
     const cached = this.#tags.get(image);
-    if (cached && Date.now() - cached.at < TAGS_CACHE_MS) return cached.tags;
+    const age = cached ? Date.now() - cached.at : Infinity;
+    if (cached && age < TAGS_FRESH_MS) return cached.tags;
+    const fetching = this.#fetching.get(image) ?? this.#fetchTags(image);
+    return cached && age < TAGS_STALE_MS ? cached.tags : fetching;
+  }
+
+  #fetchTags(image: string): Promise<string[]> {
     const client = new RegistryClient(this.#opts.registries, { signal: AbortSignal.timeout(TAGS_TIMEOUT_MS) });
-    // The push-time decision re-checks moving tags, so planning without the list is safe.
     const tags = client.listTags(image).catch((err: Error) => {
       this.#opts.log.warn({ image, error: err.message }, 'could not list registry tags; planning as if there were none');
       return [] as string[];
     });
-    this.#tags.set(image, { at: Date.now(), tags });
+    this.#fetching.set(image, tags);
+    void tags.then(() => {
+      this.#fetching.delete(image);
+      this.#tags.set(image, { at: Date.now(), tags });
+    });
     return tags;
   }
 

@@ -54,6 +54,17 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
   const graceMs = seconds(env, 'AUTOBUILD_GRACE_SECONDS', DEFAULT_GRACE_SECONDS) * 1000;
   const lockMs = seconds(env, 'AUTOBUILD_LOCK_SECONDS', DEFAULT_LOCK_SECONDS) * 1000;
   const dataDir = resolvePath(config.dataDir);
+  // Listening for SIGTERM/SIGINT from the very start: one that arrives while starting up (right
+  // after the "listening" line, say) still means a clean stop once startup is done.
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
   const log = pino({
     level: env.AUTOBUILD_LOG_LEVEL ?? 'info',
     base: { mode },
@@ -152,16 +163,8 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
     throw err;
   }
 
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      log.info({ signal, graceSeconds: graceMs / 1000 }, 'shutting down: finishing running builds');
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  const signal = await stopRequested;
+  log.info({ signal, graceSeconds: graceMs / 1000 }, 'shutting down: finishing running builds');
 
   closing.abort();
   await app?.close();
