@@ -63,11 +63,11 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function checkApiToken(request: FastifyRequest): boolean {
   const token = request.server.autobuildApiToken;
   if (!token || token.empty) return false;
-  const auth = request.headers.authorization;
-  if (auth !== undefined) {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    return m !== null && sameSecret(m[1]!, token);
-  }
+  // A Bearer header decides alone. Any other scheme (a Basic-auth proxy in front of the
+  // dashboard, say) is not ours to judge, so the cookie still counts then.
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  if (bearer) return sameSecret(bearer[1]!, token);
+  if (/^Bearer\b/i.test(request.headers.authorization ?? '')) return false;
   const fromCookie = cookie(request, TOKEN_COOKIE);
   if (fromCookie === undefined || !sameSecret(fromCookie, token)) return false;
   return SAFE_METHODS.has(request.method) || sameOrigin(request);
