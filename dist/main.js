@@ -40025,16 +40025,17 @@ async function runBuild(opts) {
   const work = await mkdtemp(join5(opts.workRoot, "build-"));
   const step = stepper(log, signal);
   const ctx = { secrets, signal, onLine: (l) => log.line(l) };
-  const credentials = await prepareCredentials({
-    workRoot: work,
-    images: build.images,
-    registries: opts.registries,
-    builder: opts.builder,
-    existing: opts.dockerConfig,
-    signal,
-    onLine: ctx.onLine
-  });
+  let credentials;
   try {
+    credentials = await prepareCredentials({
+      workRoot: work,
+      images: build.images,
+      registries: opts.registries,
+      builder: opts.builder,
+      existing: opts.dockerConfig,
+      signal,
+      onLine: ctx.onLine
+    });
     let root;
     let commit;
     if ("dir" in opts.source) {
@@ -40051,19 +40052,12 @@ async function runBuild(opts) {
     if (opts.builder === "buildah") await ensureFile(credentials.authFile);
     const builder = opts.builder === "buildah" ? new BuildahBuilder({ authFile: credentials.authFile, dockerConfig: credentials.dockerConfig }) : new DockerBuilder({ dockerConfig: credentials.dockerConfig });
     const variables = hookVariables(build, commitMessage, relative(contextDir, dockerfile));
-    const hook2 = (name) => step(`hook:${name}`, () => runHook(name, {
-      dockerfileDir: dirname(dockerfile),
-      contextDir,
-      variables,
-      env: builder.hookEnv,
-      secrets,
-      signal,
-      onLine: ctx.onLine
-    }), true);
+    const hookContext = { dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, secrets, signal, onLine: ctx.onLine };
+    const hook2 = (name) => step(`hook:${name}`, () => runHook(name, hookContext), true);
     await hook2("post_checkout");
     await hook2("pre_build");
     const imageId = await step("build", async () => {
-      if (await runHook("build", { dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, secrets, signal, onLine: ctx.onLine })) {
+      if (await runHook("build", hookContext)) {
         return builder.imageId(variables.IMAGE_NAME, ctx);
       }
       const labels = { ...ociLabels(build, commit.commitTime ?? (opts.now ?? /* @__PURE__ */ new Date()).toISOString()), ...build.labels };
@@ -40076,7 +40070,7 @@ async function runBuild(opts) {
     const registry2 = new RegistryClient(opts.registries, { signal });
     const pusher = new Pusher(builder, registry2, opts, { id: imageId, name: variables.IMAGE_NAME }, work, ctx, log);
     await step("push", async () => {
-      if (await runHook("push", { dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, secrets, signal, onLine: ctx.onLine })) {
+      if (await runHook("push", hookContext)) {
         await pusher.adoptHookPush(build.refs);
       } else {
         await pushInOrder(build, pusher, registry2, opts, result);
@@ -40088,7 +40082,7 @@ async function runBuild(opts) {
     result.digest = pusher.digest;
     return result;
   } finally {
-    await credentials.dispose();
+    await credentials?.dispose();
     await rm3(work, { recursive: true, force: true });
   }
 }
@@ -40109,7 +40103,7 @@ async function pushInOrder(build, pusher, registry2, opts, result) {
       for (const h2 of decision.held) {
         const ref = withTag(image, h2.tag);
         result.held.push({ ref, reason: h2.reason });
-        opts.log.event({ type: "held", ref, reason: h2.reason });
+        pusher.log.event({ type: "held", ref, reason: h2.reason });
       }
     }
     for (const kind of ["moving", "latest"]) {
@@ -40151,7 +40145,10 @@ var Pusher = class {
       if (manifest) return this.registry.putManifest(ref, manifest.bytes, manifest.mediaType);
       const domain2 = parseImageName(image).domain;
       const { digest: digest2 } = await this.builder.push({ image: this.local.id, ref, tagged: ref === this.local.name, insecure: isInsecureRegistry(this.opts.registries, domain2), workDir: this.work }, this.ctx);
-      const stored = await this.registry.getManifest(`${image}@${digest2}`);
+      const stored = await this.registry.getManifest(`${image}@${digest2}`).catch((err) => {
+        this.log.line(`cannot read back ${image}@${digest2} (${err instanceof Error ? err.message : String(err)}); pushing further tags with ${this.builder.name}`);
+        return void 0;
+      });
       if (stored) this.#manifests.set(image, stored);
       return digest2;
     });
@@ -40166,12 +40163,8 @@ var Pusher = class {
   }
   /** Every pushed ref must resolve, in the registry, to the digest this build pushed. */
   async verify() {
-    const wrong = [];
-    for (const ref of this.pushed) {
-      const expected = this.#digests.get(parseImageNameOf(ref));
-      const actual = (await this.registry.headManifest(ref))?.digest;
-      if (actual !== expected) wrong.push(`${ref}: registry has ${actual ?? "nothing"}, pushed ${expected}`);
-    }
+    const found = await Promise.all(this.pushed.map(async (ref) => ({ ref, actual: (await this.registry.headManifest(ref))?.digest })));
+    const wrong = found.filter(({ ref, actual }) => actual !== this.#digests.get(parseImageNameOf(ref))).map(({ ref, actual }) => `${ref}: registry has ${actual ?? "nothing"}, pushed ${this.#digests.get(parseImageNameOf(ref))}`);
     if (wrong.length) throw new BuildError(`the registry does not hold what was pushed (${wrong.length} refs)`, { tail: wrong });
   }
   #record(image, ref, digest) {
