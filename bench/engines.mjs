@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 const temp = (prefix) => mkdtempSync(join(tmpdir(), `autobuild-bench-${prefix}-`));
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.on('error', reject);

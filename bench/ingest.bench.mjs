@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRegistry } from './engines.mjs';
+import { freePort, startRegistry } from './engines.mjs';
 
 const SECRET = 'bench-webhook-secret';
 const API_TOKEN = 'bench-api-token-0123456789';
@@ -23,17 +23,6 @@ const STARTS = Number(process.env.BENCH_STARTS ?? 20);
 
 const work = mkdtempSync(join(tmpdir(), 'autobuild-bench-ingest-'));
 const children = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function spawnLogged(file, args, env, name) {
   const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
