@@ -465,7 +465,7 @@ describe('the Action in a workflow step', () => {
     { mistake: 'a rule has an unknown key', inputs: { rules: '- {sourceType: tag, source: v1, tag: one, dockerfil: x}' }, error: /^input `rules\[0\]`: .*dockerfil.* — a rule has sourceType \(branch\|tag\), source and tag/ },
     { mistake: 'a rule has a bad sourceType', inputs: { rules: '- {sourceType: release, source: v1, tag: one}' }, error: /^input `rules\[0\]\.sourceType`: .*branch.*tag/ },
     { mistake: 'a password without a username', inputs: { password: 'Some-Pa55word' }, error: 'input `password` is set but `username` is empty — set `username:` for the registry login too' },
-  ])('a bad input fails the step with one line naming it and the fix: $mistake', async ({ inputs, error }) => {
+  ] as { mistake: string; inputs: Record<string, string>; error: string | RegExp }[])('a bad input fails the step with one line naming it and the fix: $mistake', async ({ inputs, error }) => {
     const f = fixture('bad input');
     const r = await runAction({
       fixture: f, event: 'push', payload: tagPush('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',

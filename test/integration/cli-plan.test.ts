@@ -17,7 +17,7 @@ function payload(name: string, pick: (p: Payload) => boolean = () => true): Payl
   if (!found) throw new Error(`no ${name} example`);
   return structuredClone(found);
 }
-const tagPush = (tag: string) => ({ ...payload('push', (p) => p.ref.startsWith('refs/tags/') && !p.deleted), ref: `refs/tags/${tag}` });
+const tagPush = (tag: string): Payload => ({ ...payload('push', (p) => p.ref.startsWith('refs/tags/') && !p.deleted), ref: `refs/tags/${tag}` });
 
 function file(name: string, content: string | object): string {
   const path = join(work, name);

@@ -62,7 +62,7 @@ describe('checkout', () => {
     }
   });
 
-  const errors: { name: string; cloneUrl: () => string; sha: () => string; type: typeof Error; message: RegExp }[] = [
+  const errors: { name: string; cloneUrl: () => string; sha: () => string; type: new (...args: never[]) => Error; message: RegExp }[] = [
     { name: 'a commit not in the repository', cloneUrl: () => repo.url, sha: () => 'e'.repeat(40), type: BuildError, message: /^commit e{40} is not in file:/ },
     { name: 'a repository that does not exist', cloneUrl: () => `file://${work}/missing`, sha: () => older, type: BuildError, message: /^cannot fetch file:.*missing: the remote is unreachable/ },
     { name: 'an abbreviated sha', cloneUrl: () => repo.url, sha: () => older.slice(0, 7), type: UserError, message: /is not a full commit sha — give the 40-hex sha/ },

@@ -94,7 +94,7 @@ export async function deliver(baseUrl: string, opts: DeliverOptions): Promise<De
     if (v === undefined) delete headers[k];
     else headers[k] = v;
   }
-  const res = await fetch(`${baseUrl}/webhooks/github`, { method: 'POST', headers, body });
+  const res = await fetch(`${baseUrl}/webhooks/github`, { method: 'POST', headers, body: typeof body === 'string' ? body : new Uint8Array(body) });
   const text = await res.text();
   let json: unknown;
   try {
