@@ -59,10 +59,15 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const step = stepper(log, signal);
   const ctx: RunContext = { secrets, signal, onLine: (l) => log.line(l) };
   let credentials: BuildCredentials | undefined;
+  // The plan decided whether this code is the repository writers' (CONTRACT.md section 7); a
+  // build without the field (an old or forged job) counts as untrusted. Untrusted: no login, no
+  // hooks, nothing pushed.
+  const trusted = build.trusted === true;
+  if (!trusted) log.line('autobuild: untrusted source (a pull request from a fork): no registry login, no hooks, nothing is pushed');
   try {
     credentials = await prepareCredentials({
-      workRoot: work, images: build.images, registries: opts.registries, builder: opts.builder,
-      existing: opts.dockerConfig, signal, onLine: ctx.onLine,
+      workRoot: work, images: build.images, registries: trusted ? opts.registries : {}, builder: opts.builder,
+      existing: trusted ? opts.dockerConfig : undefined, signal, onLine: ctx.onLine,
     });
     // Where the tree comes from: a fresh checkout of exactly the planned commit, or a directory.
     let root: string;
@@ -85,12 +90,13 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       : new DockerBuilder({ dockerConfig: credentials.dockerConfig });
     const variables = hookVariables(build, commitMessage, relative(contextDir, dockerfile));
     const hookContext = { dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, secrets, signal, onLine: ctx.onLine };
-    const hook = (name: HookName) => step(`hook:${name}`, () => runHook(name, hookContext), true);
+    const runTrustedHook = (name: HookName) => (trusted ? runHook(name, hookContext) : Promise.resolve(false));
+    const hook = (name: HookName) => step(`hook:${name}`, () => runTrustedHook(name), true);
 
     await hook('post_checkout');
     await hook('pre_build');
     const imageId = await step('build', async () => {
-      if (await runHook('build', hookContext)) {
+      if (await runTrustedHook('build')) {
         return builder.imageId(variables.IMAGE_NAME, ctx);
       }
       const labels = { ...ociLabels(build, commit.commitTime ?? (opts.now ?? new Date()).toISOString()), ...build.labels };
@@ -99,13 +105,13 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     await hook('post_build');
 
     const result: BuildResult = { images: build.images, tags: build.tags, refs: build.refs, digest: '', imageId, pushed: [], held: [] };
-    if (!build.push) return result;
+    if (!build.push || !trusted) return result;
 
     await hook('pre_push');
     const registry = new RegistryClient(opts.registries, { signal });
     const pusher = new Pusher(builder, registry, opts, { id: imageId, name: variables.IMAGE_NAME }, work, ctx, log);
     await step('push', async () => {
-      if (await runHook('push', hookContext)) {
+      if (await runTrustedHook('push')) {
         await pusher.adoptHookPush(build.refs);
       } else {
         await pushInOrder(build, pusher, registry, opts, result);

@@ -89,6 +89,17 @@ function changedFiles(payload: Json): string[] | undefined {
   return [...files];
 }
 
+/**
+ * Whether a pull request's code comes from the base repository itself (a branch its writers
+ * pushed) rather than from a fork. `head.repo` is null when the fork was deleted; anything we
+ * cannot tell counts as a fork. GitHub compares repository names case-insensitively.
+ */
+function pullRequestFromSameRepository(payload: Json): boolean {
+  const head = str(field(payload, 'pull_request', 'head', 'repo', 'full_name'));
+  const base = str(field(payload, 'pull_request', 'base', 'repo', 'full_name')) ?? str(field(payload, 'repository', 'full_name'));
+  return head !== undefined && base !== undefined && head.toLowerCase() === base.toLowerCase();
+}
+
 function pushEvent(payload: Json): SourceEvent {
   const ref = requireString('push', payload, 'ref');
   const split = splitRef(ref);
@@ -96,13 +107,14 @@ function pushEvent(payload: Json): SourceEvent {
   if (facts.repository === undefined) throw missing('push', 'repository.full_name');
   if (split === undefined || split.refType === 'pr') {
     // refs/notes/*, refs/pull/* pushed by hand...: not a branch or tag, so nothing to build.
-    return { name: 'push', kind: 'other', ...facts, ref };
+    return { name: 'push', kind: 'other', ...facts, ref, trusted: false };
   }
   const deleted = payload['deleted'] === true;
   // For an annotated tag `after` is the tag object; head_commit.id is the commit it points at.
   const sha = str(field(payload, 'head_commit', 'id')) ?? str(payload['after']);
   if (sha === undefined && !deleted) throw missing('push', 'after');
-  const event: SourceEvent = { name: 'push', kind: 'push', ...facts, ref, ...split, deleted };
+  // Only the repository's writers can push to it (GitHub checked that before sending the event).
+  const event: SourceEvent = { name: 'push', kind: 'push', ...facts, ref, ...split, deleted, trusted: true };
   if (sha !== undefined) event.sha = sha;
   const message = str(field(payload, 'head_commit', 'message'));
   if (message !== undefined) event.commitMessage = message;
@@ -116,7 +128,7 @@ function pushEvent(payload: Json): SourceEvent {
 function pullRequestEvent(payload: Json): SourceEvent {
   const action = requireString('pull_request', payload, 'action');
   const facts = repositoryFacts(payload);
-  if (!PR_BUILD_ACTIONS.has(action)) return { name: 'pull_request', kind: 'other', action, ...facts };
+  if (!PR_BUILD_ACTIONS.has(action)) return { name: 'pull_request', kind: 'other', action, ...facts, trusted: false };
   if (facts.repository === undefined) throw missing('pull_request', 'repository.full_name');
   const number = payload['number'] ?? field(payload, 'pull_request', 'number');
   if (typeof number !== 'number' || !Number.isInteger(number) || number <= 0) throw missing('pull_request', 'number');
@@ -132,6 +144,7 @@ function pullRequestEvent(payload: Json): SourceEvent {
     baseRef: requireString('pull_request', payload, 'pull_request', 'base', 'ref'),
     sha,
     prNumber: number,
+    trusted: pullRequestFromSameRepository(payload),
   };
   const title = str(field(payload, 'pull_request', 'title'));
   if (title !== undefined) event.commitMessage = title;
@@ -151,9 +164,10 @@ export function eventFromPayload(name: string, payload: unknown): SourceEvent {
     case 'pull_request':
       return pullRequestEvent(payload);
     case 'ping':
-      return { name, kind: 'ping', ...repositoryFacts(payload) };
+      return { name, kind: 'ping', ...repositoryFacts(payload), trusted: false };
     default: {
-      const event: SourceEvent = { name, kind: 'other', ...repositoryFacts(payload) };
+      // Nothing is built from these; `trusted` is false so that nothing could be by mistake.
+      const event: SourceEvent = { name, kind: 'other', ...repositoryFacts(payload), trusted: false };
       const action = str(payload['action']);
       if (action !== undefined) event.action = action;
       return event;
@@ -166,7 +180,8 @@ const SHA_PATTERN = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 /**
  * A workflow run's view of an event: GITHUB_REF + GITHUB_SHA. Whatever the event name, it plans
  * like a push of that ref (refs/pull/N/merge plans as pull request N). A payload, when given,
- * adds the repository facts and the commit message.
+ * adds the repository facts and the commit message. A pull request is trusted only when the
+ * payload shows its head in the same repository; without a payload it is treated as a fork's.
  */
 export function eventFromRef(input: {
   name?: string;
@@ -197,6 +212,7 @@ export function eventFromRef(input: {
     ...split,
     sha,
     deleted: false,
+    trusted: isPr ? payload !== undefined && pullRequestFromSameRepository(payload) : true,
   };
   if (input.repository !== undefined) event.repository = input.repository;
   if (input.defaultBranch !== undefined) event.defaultBranch = input.defaultBranch;

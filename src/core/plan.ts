@@ -231,7 +231,9 @@ function toBuild(
     labels: { ...config.labels },
     tags,
     refs: tags.flatMap((tag) => config.images.map((image) => withTag(image, tag))),
-    push: refType !== 'pr',
+    // Pull requests are built, never pushed; an untrusted build pushes nothing whatever its ref.
+    push: refType !== 'pr' && event.trusted,
+    trusted: event.trusted,
     tagInfo: keep,
     ...(tagVersion ? { version: tagVersion } : {}),
     ...(cloneUrl ? { cloneUrl } : {}),

@@ -28,6 +28,13 @@ export interface SourceEvent {
   /** Files the push touched; `undefined` when unknown or GitHub truncated the lists. */
   changedFiles?: string[];
   pusher?: string;
+  /**
+   * Whether the code to build comes from the repository's writers (CONTRACT.md section 7,
+   * "Trust"): a push, or a pull request whose head branch lives in the same repository. A pull
+   * request from a fork (or whose head repository was deleted, or cannot be told) is untrusted.
+   * Decided once, in `events.ts`; `plan()` copies it to every build and the pipeline obeys it.
+   */
+  trusted: boolean;
 }
 
 /** How a tag behaves over time, which decides its push order and whether it may move. */
@@ -67,6 +74,13 @@ export interface PlannedBuild {
   version?: string;
   cloneUrl?: string;
   commitMessage?: string;
+  /**
+   * false: the code is not from the repository's writers (a fork's pull request). The build then
+   * runs with no registry login, no `env`, no build secrets, no hooks, no `cacheTo`, and pushes
+   * nothing (`push` is false too). Every step that hands the build something of the service's
+   * must check this field; see docs/DESIGN.md "Trust".
+   */
+  trusted: boolean;
 }
 
 export interface Skip {

@@ -9,7 +9,7 @@ import { collectingSink, type CollectingSink } from '../../src/adapters/log-sink
 import { RegistryClient } from '../../src/adapters/registry-client.js';
 import { runBuild, type BuildOptions, type BuildResult } from '../../src/build/pipeline.js';
 import { BuildError } from '../../src/core/errors.js';
-import { eventFromRef } from '../../src/core/events.js';
+import { eventFromPayload, eventFromRef } from '../../src/core/events.js';
 import { plan } from '../../src/core/plan.js';
 import { Secret } from '../../src/core/secret.js';
 import type { PlannedBuild, RepositoryConfig } from '../../src/core/types.js';
@@ -18,6 +18,7 @@ import {
   type Dockerd, type Fixture, type Registry,
 } from '../support/engines.js';
 import { rejection } from '../support/expect-failure.js';
+import { pullRequestPayload } from '../fixtures/events.js';
 
 let dockerd: Dockerd;
 let open: Registry;
@@ -67,7 +68,7 @@ function planned(ref: string, sha: string, images: string[]): PlannedBuild {
 function explicit(images: string[], tags: string[], ref = 'refs/heads/main', sha = '0'.repeat(40)): PlannedBuild {
   return {
     repository: 'octo/app', ref, sha, images, context: '.', dockerfile: 'Dockerfile', buildArgs: {}, labels: {},
-    tags, refs: tags.flatMap((t) => images.map((i) => `${i}:${t}`)), push: true, tagInfo: [],
+    tags, refs: tags.flatMap((t) => images.map((i) => `${i}:${t}`)), push: true, trusted: true, tagInfo: [],
   };
 }
 
@@ -310,6 +311,49 @@ describe('failures and hooks', () => {
     expect(result.pushed).toEqual([]);
     expect(result.imageId).toMatch(/^sha256:/);
     expect(await registryTags(image)).toEqual({});
+  });
+});
+
+describe('trust (CONTRACT.md section 7)', () => {
+  /** The build `plan` gives for pull request #5 of octo/app whose head lives in `headRepository`. */
+  function pullRequestBuild(f: Fixture, image: string, headRepository: string): PlannedBuild {
+    const payload = pullRequestPayload({ number: 5, repository: 'octo/app', headRepository });
+    payload.pull_request.base.repo.full_name = 'octo/app';
+    payload.pull_request.head.sha = f.sha;
+    const p = plan({ event: eventFromPayload('pull_request', payload), repositories: { 'octo/app': repoConfig([image]) } });
+    expect(p.builds).toHaveLength(1);
+    return p.builds[0]!;
+  }
+
+  it("a fork's pull request is built with no login, no hooks, and nothing pushed", async () => {
+    const marker = join(workRoot, `fork-hook-ran-${Math.random().toString(36).slice(2)}`);
+    const hook = `#!/bin/sh\ntouch ${marker}\ncat "$DOCKER_CONFIG/config.json"\n`;
+    const f = fixture({ content: 'fork-pr', hooks: { post_checkout: hook, pre_build: hook, build: hook, post_build: hook, pre_push: hook, push: hook } });
+    const image = `${locked.host}/octo/forkpr`;
+    // A wrong password: a build that logged in would fail at once, so success proves no login.
+    const registries = { [locked.host]: { username: 'bot', password: new Secret(`not-${password}`) } };
+    const b = pullRequestBuild(f, image, 'mallory/app');
+    expect(b).toMatchObject({ trusted: false, push: false, tags: ['pr-5'] });
+    const { result, log } = await build(f, { ...b, push: true }, { registries });
+    expect(existsSync(marker)).toBe(false);
+    expect(log.events.flatMap((e) => (e.type === 'step-started' ? [e.step] : []))).toEqual(['checkout', 'build']);
+    expect(log.lines).toContain('autobuild: untrusted source (a pull request from a fork): no registry login, no hooks, nothing is pushed');
+    expect(result.imageId).toMatch(/^sha256:/);
+    expect(result.pushed).toEqual([]);
+    expect(await registryTags(image, { [locked.host]: { username: 'bot', password: new Secret(password) } })).toEqual({});
+  });
+
+  it('a pull request from a branch of the same repository runs its hooks and logs in, and still pushes nothing', async () => {
+    const f = fixture({ content: 'same-repo-pr', hooks: { pre_build: '#!/bin/sh\necho "pre_build of $DOCKER_TAG"\n' } });
+    const image = `${locked.host}/octo/samepr`;
+    const b = pullRequestBuild(f, image, 'octo/app');
+    expect(b).toMatchObject({ trusted: true, push: false });
+    const wrong = { [locked.host]: { username: 'bot', password: new Secret(`not-${password}`) } };
+    // Trusted: it logs in, so a wrong password fails the build before anything runs.
+    expect((await rejection(build(f, b, { registries: wrong }))).message).toContain(`registries.${locked.host}.password`);
+    const { result, log } = await build(f, b, { registries: { [locked.host]: { username: 'bot', password: new Secret(password) } } });
+    expect(log.lines).toContain('pre_build of pr-5');
+    expect(result.pushed).toEqual([]);
   });
 });
 

@@ -167,6 +167,47 @@ describe('eventFromPayload', () => {
   });
 });
 
+describe('trust: whose code the event asks to build (CONTRACT.md section 7)', () => {
+  const fork = (edit: (p: Payload) => void) => () => {
+    const p = prPayload('opened');
+    edit(p);
+    return p;
+  };
+  const trustRows: { name: string; event: string; payload: () => unknown; trusted: boolean }[] = [
+    { name: 'a push to a branch is trusted (only writers can push)', event: 'push', payload: branchPush, trusted: true },
+    { name: 'a tag push is trusted', event: 'push', payload: tagPush, trusted: true },
+    { name: 'a pull request from a branch of the same repository is trusted', event: 'pull_request', payload: () => prPayload('opened'), trusted: true },
+    { name: 'the same repository written in another case is still the same', event: 'pull_request', payload: fork((p) => { p.pull_request.head.repo.full_name = 'codertocat/hello-world'; }), trusted: true },
+    { name: 'a pull request from a fork is untrusted', event: 'pull_request', payload: fork((p) => { p.pull_request.head.repo.full_name = 'mallory/Hello-World'; }), trusted: false },
+    { name: 'a pull request whose fork was deleted (head.repo null) is untrusted', event: 'pull_request', payload: fork((p) => { p.pull_request.head.repo = null; }), trusted: false },
+    { name: 'a pull request without head.repo at all is untrusted', event: 'pull_request', payload: fork((p) => { delete p.pull_request.head.repo; }), trusted: false },
+    {
+      name: 'a fork named like the base in the top-level repository field is still a fork',
+      event: 'pull_request',
+      payload: fork((p) => { p.pull_request.base.repo.full_name = 'Codertocat/Hello-World'; p.pull_request.head.repo.full_name = 'Codertocat2/Hello-World'; }),
+      trusted: false,
+    },
+    { name: 'a ping builds nothing and is not trusted', event: 'ping', payload: () => payload('ping'), trusted: false },
+  ];
+  it.each(trustRows)('$name', ({ event, payload: make, trusted }) => {
+    expect(eventFromPayload(event, make()).trusted).toBe(trusted);
+  });
+
+  const sha = 'a'.repeat(40);
+  it.each([
+    { name: 'a branch ref from a workflow is trusted', input: { ref: 'refs/heads/main', sha }, trusted: true },
+    { name: 'a PR ref with no payload cannot be told apart from a fork: untrusted', input: { name: 'pull_request', ref: 'refs/pull/7/merge', sha }, trusted: false },
+    { name: 'a PR ref with a same-repository payload is trusted', input: { name: 'pull_request', ref: 'refs/pull/2/merge', sha, payload: prPayload('opened') }, trusted: true },
+    {
+      name: 'a PR ref with a fork payload is untrusted',
+      input: { name: 'pull_request', ref: 'refs/pull/2/merge', sha, payload: fork((p) => { p.pull_request.head.repo.full_name = 'mallory/x'; })() },
+      trusted: false,
+    },
+  ])('eventFromRef: $name', ({ input, trusted }) => {
+    expect(eventFromRef(input).trusted).toBe(trusted);
+  });
+});
+
 describe('changed files of a push', () => {
   const withCommits = (commits: unknown) => ({ ...branchPush(), commits });
   const fileRows: { name: string; payload: () => unknown; expected: string[] | undefined }[] = [

@@ -102,6 +102,7 @@ describe('preset semver (the default)', () => {
         `${IMAGE}:latest`, 'ghcr.io/octo/app:latest',
       ],
       push: true,
+      trusted: true,
       tagInfo: [
         { tag: '1.2.3', kind: 'immutable', version: '1.2.3' },
         { tag: '1.2', kind: 'moving', version: '1.2.3', scope: 'minor' },
@@ -309,6 +310,15 @@ describe('events that build nothing or build without pushing', () => {
 
   it('pull request builds are never pushed', () => {
     expect(run(pullRequestEvent({ number: 7 })).builds.map((b) => b.push)).toEqual([false]);
+  });
+
+  it.each([
+    { name: 'a push', event: pushEvent({ ref: 'refs/heads/master' }), trusted: true, push: true },
+    { name: 'a same-repository pull request (built, not pushed)', event: pullRequestEvent({ number: 7 }), trusted: true, push: false },
+    { name: 'a fork\'s pull request', event: pullRequestEvent({ number: 7, headRepository: 'mallory/Hello-World' }), trusted: false, push: false },
+    { name: 'a pull request from a deleted fork', event: pullRequestEvent({ number: 7, headRepository: null }), trusted: false, push: false },
+  ])('the plan carries trust to the build: $name', ({ event, trusted, push }) => {
+    expect(run(event).builds.map((b) => ({ trusted: b.trusted, push: b.push }))).toEqual([{ trusted, push }]);
   });
 });
 
