@@ -82,7 +82,7 @@ export class RegistryClient {
     const tags: string[] = [];
     let url: string | undefined = `${this.#base(name.domain)}/v2/${name.path}/tags/list?n=${this.#pageSize}`;
     while (url) {
-      const res = await this.#request(name.domain, name.path, 'pull', url, { method: 'GET' }, `list tags of ${image}`, true);
+      const res = await this.#request(name.domain, scopeOf(name.path, 'pull'), url, { method: 'GET' }, `list tags of ${image}`, true);
       if (res.status === 404) return [];
       const body = (await res.json()) as { tags?: string[] | null };
       tags.push(...(body.tags ?? []));
@@ -95,7 +95,7 @@ export class RegistryClient {
   async headManifest(ref: string): Promise<ManifestInfo | undefined> {
     const r = parseReference(ref);
     const url = `${this.#base(r.domain)}/v2/${r.path}/manifests/${r.digest ?? r.tag ?? 'latest'}`;
-    const res = await this.#request(r.domain, r.path, 'pull', url, { method: 'HEAD', headers: { accept: MANIFEST_TYPES.join(', ') } }, `read the manifest of ${ref}`, true);
+    const res = await this.#request(r.domain, scopeOf(r.path, 'pull'), url, { method: 'HEAD', headers: { accept: MANIFEST_TYPES.join(', ') } }, `read the manifest of ${ref}`, true);
     if (res.status === 404) return undefined;
     const digest = res.headers.get('docker-content-digest');
     // Some registries omit the digest on HEAD; the body's hash is the digest by definition.
@@ -107,7 +107,7 @@ export class RegistryClient {
   async getManifest(ref: string): Promise<Manifest | undefined> {
     const r = parseReference(ref);
     const url = `${this.#base(r.domain)}/v2/${r.path}/manifests/${r.digest ?? r.tag ?? 'latest'}`;
-    const res = await this.#request(r.domain, r.path, 'pull', url, { method: 'GET', headers: { accept: MANIFEST_TYPES.join(', ') } }, `read the manifest of ${ref}`, true);
+    const res = await this.#request(r.domain, scopeOf(r.path, 'pull'), url, { method: 'GET', headers: { accept: MANIFEST_TYPES.join(', ') } }, `read the manifest of ${ref}`, true);
     if (res.status === 404) return undefined;
     const bytes = new Uint8Array(await res.arrayBuffer());
     const digest = res.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -118,7 +118,7 @@ export class RegistryClient {
   async putManifest(ref: string, bytes: Uint8Array, mediaType: string): Promise<string> {
     const r = parseReference(ref);
     const url = `${this.#base(r.domain)}/v2/${r.path}/manifests/${r.tag ?? 'latest'}`;
-    const res = await this.#request(r.domain, r.path, 'push', url, { method: 'PUT', headers: { 'content-type': mediaType }, body: Buffer.from(bytes) }, `push the manifest of ${ref}`, false);
+    const res = await this.#request(r.domain, scopeOf(r.path, 'push'), url, { method: 'PUT', headers: { 'content-type': mediaType }, body: Buffer.from(bytes) }, `push the manifest of ${ref}`, false);
     if (res.status >= 300) {
       const text = await res.text().catch(() => '');
       throw new BuildError(`registry ${r.domain} did not accept the manifest of ${ref} (HTTP ${res.status})`, { tail: [text.slice(0, 500)], transient: res.status >= 500 });
@@ -141,6 +141,19 @@ export class RegistryClient {
     return out;
   }
 
+  /**
+   * Logs in to a registry the way `docker login` does, without touching any repository: GET
+   * /v2/, answering its challenge (Basic, or a token asked for with no scope). Says how the
+   * registry let us in; throws a BuildError naming the registries.<host> keys when it refused.
+   */
+  async login(domain: string): Promise<'anonymous' | 'credentials'> {
+    const res = await this.#request(domain, undefined, `${this.#base(domain)}/v2/`, { method: 'GET' }, `log in to ${domain}`, true);
+    await res.body?.cancel();
+    if (res.status === 404) throw new BuildError(`${domain} does not answer the registry API at /v2/ (HTTP 404)`);
+    const challenged = this.#basicHosts.has(domain) || this.#tokens.has(`${domain} `);
+    return challenged && authFor(this.#registries, domain).username ? 'credentials' : 'anonymous';
+  }
+
   #base(domain: string): string {
     const host = DOCKER_HUB_ALIASES.includes(domain) ? DOCKER_HUB_API : domain;
     return `${isInsecureRegistry(this.#registries, domain) ? 'http' : 'https'}://${host}`;
@@ -150,11 +163,11 @@ export class RegistryClient {
    * Sends one request, answering an auth challenge once. Reads are retried on transient failures
    * (network, 5xx); writes are not, the caller decides. 401/403 after authenticating is final.
    */
-  async #request(domain: string, path: string, action: 'pull' | 'push', url: string, init: RequestInit, what: string, retry: boolean): Promise<Response> {
+  async #request(domain: string, scope: string | undefined, url: string, init: RequestInit, what: string, retry: boolean): Promise<Response> {
     const attempts = retry ? READ_ATTEMPTS : 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#authenticated(domain, path, action, url, init, what);
+        return await this.#authenticated(domain, scope, url, init, what);
       } catch (err) {
         if (!(err instanceof BuildError) || !err.transient || attempt >= attempts || this.#signal?.aborted) throw err;
         await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt - 1)));
@@ -162,8 +175,8 @@ export class RegistryClient {
     }
   }
 
-  async #authenticated(domain: string, path: string, action: 'pull' | 'push', url: string, init: RequestInit, what: string): Promise<Response> {
-    const scope = `repository:${path}:${action === 'push' ? 'pull,push' : 'pull'}`;
+  /** `scope` undefined: a login, as `docker login` does it (a token for no repository). */
+  async #authenticated(domain: string, scope: string | undefined, url: string, init: RequestInit, what: string): Promise<Response> {
     let res = await this.#send(url, init, this.#authorization(domain, scope), what, domain);
     if (res.status === 401) {
       const challenge = parseChallenge(res.headers.get('www-authenticate') ?? '');
@@ -201,8 +214,8 @@ export class RegistryClient {
     }
   }
 
-  #authorization(domain: string, scope: string): string | undefined {
-    const token = this.#tokens.get(`${domain} ${scope}`);
+  #authorization(domain: string, scope: string | undefined): string | undefined {
+    const token = this.#tokens.get(`${domain} ${scope ?? ''}`);
     if (token) return `Bearer ${token}`;
     if (this.#basicHosts.has(domain)) {
       const auth = authFor(this.#registries, domain);
@@ -211,12 +224,12 @@ export class RegistryClient {
     return undefined;
   }
 
-  async #fetchToken(domain: string, challenge: Challenge, scope: string, what: string): Promise<void> {
+  async #fetchToken(domain: string, challenge: Challenge, scope: string | undefined, what: string): Promise<void> {
     const realm = challenge.params.realm;
     if (!realm) throw new BuildError(`registry ${domain} asked for a token without saying where to get one (no realm)`);
     const url = new URL(realm);
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
-    url.searchParams.set('scope', scope);
+    if (scope !== undefined) url.searchParams.set('scope', scope);
     const auth = authFor(this.#registries, domain);
     const authorization = auth.username && auth.password ? `Basic ${basic(auth.username, auth.password)}` : undefined;
     const res = await this.#send(url.toString(), { method: 'GET' }, authorization, `get a token to ${what}`, domain);
@@ -231,7 +244,7 @@ export class RegistryClient {
     const body = (await res.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
     if (!token) throw new BuildError(`token service of ${domain} answered without a token`);
-    this.#tokens.set(`${domain} ${scope}`, token);
+    this.#tokens.set(`${domain} ${scope ?? ''}`, token);
   }
 
   #denied(domain: string, what: string, status: number): BuildError {
@@ -241,6 +254,10 @@ export class RegistryClient {
       : `set registries.${domain}.username and registries.${domain}.password in autobuild.yml`;
     return new BuildError(`registry ${domain} denied access (HTTP ${status}) to ${what} — ${hint}`, { transient: false });
   }
+}
+
+function scopeOf(path: string, action: 'pull' | 'push'): string {
+  return `repository:${path}:${action === 'push' ? 'pull,push' : 'pull'}`;
 }
 
 function basic(username: string, password: Secret): string {

@@ -11,6 +11,7 @@ const commandModules: Record<string, () => Promise<Command[]>> = {
   build: async () => [(await import('./build-command.js')).buildCommand()],
   tags: async () => [(await import('./tags-command.js')).tagsCommand()],
   service: async () => (await import('./service-command.js')).serviceCommands(),
+  doctor: async () => [(await import('./doctor-command.js')).doctorCommand()],
 };
 const serviceNames = new Set(['start', 'serve', 'worker']);
 

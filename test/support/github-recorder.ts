@@ -18,7 +18,10 @@ export interface Recorder {
   stop(): Promise<void>;
 }
 
-export async function startRecorder(): Promise<Recorder> {
+/** A test's own answer to a request; undefined falls back to the recorder's default. */
+export type Answer = (req: RecordedRequest) => { status: number; body?: unknown; headers?: Record<string, string> } | undefined;
+
+export async function startRecorder(opts: { answer?: Answer } = {}): Promise<Recorder> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -31,7 +34,14 @@ export async function startRecorder(): Promise<Recorder> {
       } catch {
         // Keep the text; the test decides whether that is wrong.
       }
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, at: Date.now() });
+      const recorded = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, at: Date.now() };
+      requests.push(recorded);
+      const own = opts.answer?.(recorded);
+      if (own) {
+        res.writeHead(own.status, { 'content-type': 'application/json', ...own.headers });
+        res.end(own.body === undefined ? '' : JSON.stringify(own.body));
+        return;
+      }
       const isStatus = req.method === 'POST' && /\/statuses\//.test(req.url ?? '');
       res.writeHead(isStatus ? 201 : 200, { 'content-type': 'application/json' });
       res.end(isStatus ? JSON.stringify({ id: requests.length, state: (body as { state?: string })?.state }) : '{}');

@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { doctorExitCode, formatReport, runDoctor } from '../doctor/doctor.js';
+
+// `autobuild doctor`: checks the set-up and prints one line per check with the fix when it
+// fails; `--json` prints the report as one document. Exit 0 only when nothing failed, 2 when
+// autobuild.yml itself is invalid, 1 when another check failed.
+
+export function doctorCommand(): Command {
+  return new Command('doctor')
+    .description('check the set-up: config, Redis and its persistence, the builder, registry credentials, GitHub token, webhook secret, public URL')
+    .option('--config <file>', 'autobuild.yml (default ./autobuild.yml if present, else $AUTOBUILD_CONFIG)')
+    .option('--json', 'print {"ok","config","checks":[{"name","status","message","fix"}]} on stdout')
+    .action(async (flags: { config?: string; json?: boolean }) => {
+      const report = await runDoctor({ configFile: flags.config, env: process.env });
+      if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+      else for (const line of formatReport(report)) process.stdout.write(`${line}\n`);
+      process.exitCode = doctorExitCode(report);
+    });
+}
