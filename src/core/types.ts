@@ -35,7 +35,15 @@ export interface SourceEvent {
    * Decided once, in `events.ts`; `plan()` copies it to every build and the pipeline obeys it.
    */
   trusted: boolean;
+  /**
+   * Where the event came from; undefined means GitHub. Events from other forges name their
+   * repository `HOST/PATH` (`gitlab.com/group/sub/app`), as their configuration keys do.
+   */
+  forge?: ForgeType;
 }
+
+/** The forges autobuild takes webhooks from besides GitHub (Forgejo speaks Gitea's format). */
+export type ForgeType = 'gitlab' | 'bitbucket' | 'gitea';
 
 /** How a tag behaves over time, which decides its push order and whether it may move. */
 export type TagKind = 'immutable' | 'moving' | 'latest';

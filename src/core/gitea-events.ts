@@ -1,0 +1,88 @@
+import { UserError } from './errors.js';
+import { eventFromPayload } from './events.js';
+import { field, isObject, isZeroSha, positiveInt, str, type Json } from './payload-fields.js';
+import type { SourceEvent } from './types.js';
+
+// A Gitea or Forgejo webhook (X-Gitea-Event / X-Forgejo-Event + JSON body) reduced to
+// SourceEvents. Their push payload is GitHub's format, so it is read by the same code; pull
+// requests differ in action names (`synchronized`) and say where the head lives by repo id.
+// The repository is named `HOST/owner/name`. https://docs.gitea.com/usage/webhooks
+
+/** Gitea's pull_request actions that mean "the code to build changed". */
+const PR_BUILD_ACTIONS = new Set(['opened', 'reopened', 'synchronized']);
+
+function missing(event: string, path: string): UserError {
+  return new UserError(`Gitea ${event} payload has no "${path}"`, 'send the webhook body exactly as Gitea delivered it');
+}
+
+function named(event: SourceEvent, host: string): SourceEvent {
+  const out: SourceEvent = { ...event, forge: 'gitea' };
+  if (event.repository !== undefined) out.repository = `${host}/${event.repository}`;
+  return out;
+}
+
+function pushEvent(payload: Json, host: string): SourceEvent {
+  // Gitea marks a deleted branch by `after` being all zeros rather than `deleted: true`.
+  const deleted = payload['deleted'] === true || isZeroSha(str(payload['after']));
+  const event = named(eventFromPayload('push', deleted ? { ...payload, deleted: true, head_commit: null } : payload), host);
+  if (deleted) delete event.sha;
+  const pusher = str(field(payload, 'pusher', 'login')) ?? str(field(payload, 'pusher', 'username'));
+  if (pusher !== undefined) event.pusher = pusher;
+  return event;
+}
+
+function headRepository(branch: unknown): unknown {
+  return positiveInt(field(branch, 'repo_id')) ?? str(field(branch, 'repo', 'full_name'));
+}
+
+function pullRequestEvent(payload: Json, host: string): SourceEvent {
+  const name = 'pull_request';
+  const action = str(payload['action']) ?? '';
+  const base = named({ name, kind: 'other', action, ...repositoryOnly(payload), trusted: false }, host);
+  if (!PR_BUILD_ACTIONS.has(action)) return base;
+  if (base.repository === undefined) throw missing(name, 'repository.full_name');
+  const number = positiveInt(payload['number']) ?? positiveInt(field(payload, 'pull_request', 'number'));
+  if (number === undefined) throw missing(name, 'number');
+  const sha = str(field(payload, 'pull_request', 'head', 'sha'));
+  const source = str(field(payload, 'pull_request', 'head', 'ref'));
+  const target = str(field(payload, 'pull_request', 'base', 'ref'));
+  if (sha === undefined) throw missing(name, 'pull_request.head.sha');
+  if (source === undefined) throw missing(name, 'pull_request.head.ref');
+  if (target === undefined) throw missing(name, 'pull_request.base.ref');
+  const headRepo = headRepository(field(payload, 'pull_request', 'head'));
+  const baseRepo = headRepository(field(payload, 'pull_request', 'base'));
+  const event: SourceEvent = {
+    ...base, kind: 'pull_request',
+    ref: `refs/pull/${number}/head`, refType: 'pr', refName: source, baseRef: target, sha, prNumber: number,
+    // Without repo ids (older Gitea) a fork cannot be told apart: treat the head as a fork's.
+    trusted: headRepo !== undefined && headRepo === baseRepo,
+  };
+  const title = str(field(payload, 'pull_request', 'title'));
+  if (title !== undefined) event.commitMessage = title;
+  const pusher = str(field(payload, 'sender', 'login')) ?? str(field(payload, 'sender', 'username'));
+  if (pusher !== undefined) event.pusher = pusher;
+  return event;
+}
+
+function repositoryOnly(payload: Json): Partial<SourceEvent> {
+  const { repository, defaultBranch, cloneUrl, htmlUrl } = eventFromPayload('ping', payload);
+  return {
+    ...(repository !== undefined ? { repository } : {}),
+    ...(defaultBranch !== undefined ? { defaultBranch } : {}),
+    ...(cloneUrl !== undefined ? { cloneUrl } : {}),
+    ...(htmlUrl !== undefined ? { htmlUrl } : {}),
+  };
+}
+
+/** The events of one Gitea/Forgejo delivery. `name` is X-Gitea-Event; `host` the configured forge host. */
+export function giteaEvents(name: string, payload: unknown, host: string): SourceEvent[] {
+  if (!isObject(payload)) throw new UserError(`Gitea ${name} payload is not a JSON object`, 'send the webhook body exactly as Gitea delivered it');
+  switch (name) {
+    case 'push':
+      return [pushEvent(payload, host)];
+    case 'pull_request':
+      return [pullRequestEvent(payload, host)];
+    default:
+      return [named({ name, kind: 'other', ...repositoryOnly(payload), trusted: false }, host)];
+  }
+}
