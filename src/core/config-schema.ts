@@ -25,6 +25,28 @@ export const buildRuleSchema = z
   })
   .describe('a Docker Hub build rule');
 
+export const NOTIFICATION_EVENTS = ['queued', 'started', 'succeeded', 'failed', 'canceled'] as const;
+
+export const notificationSchema = z
+  .strictObject({
+    url: z.url().describe('where to POST'),
+    events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).default([...NOTIFICATION_EVENTS]).describe('which build states to tell; default all'),
+    format: z.enum(['json', 'slack']).default('json').describe('json: the build record; slack: {"text": ...} (Slack, Mattermost, Discord /slack)'),
+    secret: z.string().optional().describe('signs the body: X-Autobuild-Signature-256: sha256=<HMAC>'),
+  })
+  .describe('a receiver told of build state changes');
+
+export const forgeSchema = z
+  .strictObject({
+    type: z.enum(['gitlab', 'bitbucket', 'gitea', 'forgejo']).describe('forgejo is read as gitea'),
+    webhookSecret: z.string().optional().describe("the webhook's secret token (GitLab) or secret (Bitbucket, Gitea)"),
+    token: z.string().optional().describe('API and clone token (Bitbucket: app password)'),
+    username: z.string().min(1).optional().describe('Bitbucket: the app password\'s account'),
+    apiUrl: z.url().optional().describe('REST API base; default https://HOST/api/v4 (GitLab), https://api.bitbucket.org/2.0, https://HOST/api/v1 (Gitea)'),
+    statuses: z.boolean().default(true).describe('set build statuses on commits when a token is set'),
+  })
+  .describe('a forge besides GitHub, keyed by its host');
+
 export const repositorySchema = z
   .strictObject({
     image: z
@@ -42,8 +64,9 @@ export const repositorySchema = z
     labels: stringMap.default({}).describe('image labels, as docker/build-push-action `labels`'),
     webhooks: z.array(z.url()).default([]).describe('URLs told of each push, Docker Hub payload format'),
     triggerToken: z.string().min(1).optional().describe('enables POST /api/trigger/<token>'),
+    notifications: z.array(notificationSchema).default([]).describe('receivers of this repository\'s build states, besides the top-level ones'),
   })
-  .describe('one GitHub repository to build');
+  .describe("one repository to build: 'owner/name' on GitHub, 'HOST/PATH' on a forge under forges:");
 
 export const registrySchema = z.strictObject({
   username: z.string().min(1).optional(),
@@ -75,7 +98,9 @@ export const configSchema = z
       })
       .default({ apiUrl: 'https://api.github.com', statuses: true }),
     registries: z.record(z.string(), registrySchema).default({}).describe('credentials per registry host'),
-    repositories: z.record(z.string(), repositorySchema).default({}).describe("keyed 'owner/name'; only these are built"),
+    forges: z.record(z.string(), forgeSchema).default({}).describe('GitLab, Bitbucket, Gitea/Forgejo, keyed by host'),
+    notifications: z.array(notificationSchema).default([]).describe('receivers of every build state change'),
+    repositories: z.record(z.string(), repositorySchema).default({}).describe("keyed 'owner/name' (GitHub) or 'HOST/PATH' (forges); only these are built"),
   })
   .describe('autobuild.yml');
 
@@ -86,6 +111,9 @@ export type ConfigOutput = z.output<typeof configSchema>;
 export function isOptionalSecretKey(path: readonly (string | number)[]): boolean {
   const key = path.join('.');
   if (key === 'webhookSecret' || key === 'apiToken' || key === 'github.token') return true;
+  if (path.length === 3 && path[0] === 'forges' && (path[2] === 'webhookSecret' || path[2] === 'token')) return true;
+  if (path.length === 3 && path[0] === 'notifications' && path[2] === 'secret') return true;
+  if (path.length === 5 && path[0] === 'repositories' && path[2] === 'notifications' && path[4] === 'secret') return true;
   return path.length === 3 && ((path[0] === 'registries' && path[2] === 'password') || (path[0] === 'repositories' && path[2] === 'triggerToken'));
 }
 

@@ -2,6 +2,8 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, isOptionalSecretKey, type ConfigOutput } from './config-schema.js';
 import { UserError } from './errors.js';
+import { defaultApiUrl, splitRepositoryKey, type ForgeConfig } from './forges.js';
+import type { NotificationTarget } from './notifications.js';
 import { parseFlavor } from './metadata-flavor.js';
 import { parseTags } from './metadata-tags.js';
 import { familiarName, normalizeImageInput, parseReference } from './references.js';
@@ -41,6 +43,12 @@ export interface Config {
    * RepositoryConfig, which travels into plans, never carries a secret.
    */
   triggerTokens: Record<string, Secret>;
+  /** GitLab, Bitbucket, Gitea/Forgejo, keyed by host as written. */
+  forges: Record<string, ForgeConfig>;
+  /** Top-level notification receivers; told of every repository's builds. */
+  notifications: NotificationTarget[];
+  /** Each repository's own receivers, keyed like `repositories` (kept apart: they hold secrets). */
+  repositoryNotifications: Record<string, NotificationTarget[]>;
 }
 
 type Env = Record<string, string | undefined>;
@@ -258,6 +266,52 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): Problem[] {
 // --- checks that need the rest of the core ---------------------------------------------------
 
 const REPOSITORY_KEY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+/** GitLab paths nest groups; Bitbucket and Gitea are owner/name. */
+const FORGE_PATH = { gitlab: /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)+$/, other: /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/ };
+
+function checkRepositoryKey(key: string, forges: Record<string, ForgeConfig>): Problem | undefined {
+  const path = ['repositories', key];
+  const split = splitRepositoryKey(key);
+  if (split.host === undefined) {
+    return REPOSITORY_KEY.test(key) ? undefined : { path, problem: 'is not a GitHub repository', hint: 'write the key as owner/name, e.g. octo-org/app, or HOST/PATH for a forge under forges:' };
+  }
+  const forge = Object.entries(forges).find(([h]) => h.toLowerCase() === split.host)?.[1];
+  if (!forge) {
+    return { path, problem: `names host ${split.host}, which is not under forges:`, hint: `add forges.${split.host} with its type (gitlab, bitbucket, gitea), or write a GitHub key as owner/name` };
+  }
+  if (!(forge.type === 'gitlab' ? FORGE_PATH.gitlab : FORGE_PATH.other).test(split.path)) {
+    const shape = forge.type === 'gitlab' ? 'HOST/group[/subgroup...]/project' : forge.type === 'bitbucket' ? 'HOST/workspace/repository' : 'HOST/owner/name';
+    return { path, problem: `is not a ${forge.type} repository`, hint: `write the key as ${shape}` };
+  }
+  return undefined;
+}
+
+function notificationTargets(list: ConfigOutput['notifications'], prefix: string): NotificationTarget[] {
+  return list.map((n, i) => {
+    const target: NotificationTarget = { id: `${prefix}[${i}]`, url: n.url, events: [...new Set(n.events)], format: n.format };
+    const signing = secret(n.secret);
+    if (signing) target.secret = signing;
+    return target;
+  });
+}
+
+function toForges(data: ConfigOutput, problems: Problem[]): Record<string, ForgeConfig> {
+  const forges: Record<string, ForgeConfig> = {};
+  for (const [host, f] of Object.entries(data.forges)) {
+    if (!/^[A-Za-z0-9.-]+(?::[0-9]+)?$/.test(host) || !(host.includes('.') || host.includes(':') || host === 'localhost')) {
+      problems.push({ path: ['forges', host], problem: 'must be a host name', hint: 'write the host as in its URLs, e.g. gitlab.com, bitbucket.org or git.example.com' });
+    }
+    const type = f.type === 'forgejo' ? 'gitea' : f.type;
+    const entry: ForgeConfig = { type, apiUrl: f.apiUrl ?? defaultApiUrl(type, host.toLowerCase()), statuses: f.statuses };
+    const webhookSecret = secret(f.webhookSecret);
+    if (webhookSecret) entry.webhookSecret = webhookSecret;
+    const token = secret(f.token);
+    if (token) entry.token = token;
+    if (f.username !== undefined) entry.username = f.username;
+    forges[host] = entry;
+  }
+  return forges;
+}
 
 function checkRegistryHost(host: string): Problem | undefined {
   const path = ['registries', host];
@@ -332,16 +386,18 @@ function toConfig(data: ConfigOutput, file: string | undefined): Config {
     if (password) entry.password = password;
     registries[host] = entry;
   }
+  const forges = toForges(data, problems);
   const repositories: Record<string, RepositoryConfig> = {};
   const triggerTokens: Record<string, Secret> = {};
+  const repositoryNotifications: Record<string, NotificationTarget[]> = {};
   const seen = new Map<string, string>();
   for (const [key, repo] of Object.entries(data.repositories)) {
     const path = ['repositories', key];
-    if (!REPOSITORY_KEY.test(key)) {
-      problems.push({ path, problem: 'is not a GitHub repository', hint: 'write the key as owner/name, e.g. octo-org/app' });
-    }
+    const badKey = checkRepositoryKey(key, forges);
+    if (badKey) problems.push(badKey);
     const twin = seen.get(key.toLowerCase());
-    if (twin !== undefined) problems.push({ path, problem: `names the same repository as ${twin}`, hint: 'GitHub names ignore case; keep one of them' });
+    if (twin !== undefined) problems.push({ path, problem: `names the same repository as ${twin}`, hint: 'repository names ignore case; keep one of them' });
+    if (repo.notifications.length > 0) repositoryNotifications[key] = notificationTargets(repo.notifications, `repositories.${key}.notifications`);
     seen.set(key.toLowerCase(), key);
     checkRules(repo.rules, [...path, 'rules'], problems);
     checkLines(repo.tags, [...path, 'tags'], parseTags, problems);
@@ -376,6 +432,9 @@ function toConfig(data: ConfigOutput, file: string | undefined): Config {
     registries,
     repositories,
     triggerTokens,
+    forges,
+    notifications: notificationTargets(data.notifications, 'notifications'),
+    repositoryNotifications,
   };
   if (file !== undefined) config.file = file;
   if (data.server.publicUrl !== undefined) config.server.publicUrl = data.server.publicUrl;
