@@ -1,8 +1,7 @@
-// The workflow run's event as a SourceEvent. push and pull_request carry a full webhook payload
-// the service reads the same way; every other trigger (workflow_dispatch, schedule, release, ...)
-// is planned like a push of GITHUB_REF at GITHUB_SHA, as `autobuild plan --ref --sha` does.
+// The workflow run's event as a SourceEvent, read the way docker/metadata-action reads it: the
+// core's eventFromWorkflow does the reading, this module only gathers the run's context.
 import { context } from '@actions/github';
-import { eventFromPayload, eventFromRef } from '../core/events.js';
+import { eventFromWorkflow } from '../core/events.js';
 import { UserError } from '../core/errors.js';
 import type { SourceEvent } from '../core/types.js';
 
@@ -11,16 +10,16 @@ export function readEvent(): SourceEvent {
   if (!name) {
     throw new UserError('GITHUB_EVENT_NAME is not set', 'run autobuild as a step of a GitHub Actions workflow');
   }
-  const payload: unknown = context.payload;
   const hasPayload = Object.keys(context.payload).length > 0;
-  if ((name === 'push' || name === 'pull_request') && hasPayload) {
-    return eventFromPayload(name, payload);
-  }
-  if (!context.ref || !context.sha) {
+  if (!hasPayload && (!context.ref || !context.sha)) {
     throw new UserError(`event "${name}" has no GITHUB_REF/GITHUB_SHA`, 'run the step in a workflow triggered by a push, pull_request or workflow_dispatch');
   }
-  const repository = process.env.GITHUB_REPOSITORY || undefined;
-  const repo = (context.payload.repository ?? undefined) as { default_branch?: unknown } | undefined;
-  const defaultBranch = typeof repo?.default_branch === 'string' ? repo.default_branch : undefined;
-  return eventFromRef({ name, ref: context.ref, sha: context.sha, repository, defaultBranch, payload: hasPayload ? payload : undefined });
+  return eventFromWorkflow({
+    name,
+    ref: context.ref,
+    sha: context.sha,
+    payload: context.payload,
+    ...(process.env.GITHUB_REPOSITORY ? { repository: process.env.GITHUB_REPOSITORY } : {}),
+    prHeadSha: /^true$/i.test(process.env.DOCKER_METADATA_PR_HEAD_SHA ?? ''),
+  });
 }

@@ -4,6 +4,7 @@ import * as core from '@actions/core';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../core/errors.js';
 import { buildRuleSchema } from '../core/config-schema.js';
+import { parseImagesInput } from '../core/metadata-images.js';
 import { familiarName, normalizeImageInput } from '../core/references.js';
 import { Secret } from '../core/secret.js';
 import type { BuildRule, Preset } from '../core/types.js';
@@ -32,8 +33,12 @@ export function readInputs(): ActionInputs {
   if (rawPassword !== '') core.setSecret(rawPassword);
   const password = rawPassword === '' ? undefined : new Secret(rawPassword);
 
-  const images = splitList(core.getInput('images'), true).map(readImage);
+  const imagesText = core.getInput('images');
+  const images = parseImagesInput(imagesText).map(readImage);
   if (images.length === 0) {
+    if (splitList(imagesText, true).length > 0) {
+      throw new UserError('every line of input `images` has enable=false', 'enable at least one image, or skip the step with `if:`');
+    }
     throw new UserError('input `images` is empty', 'set `images:` to at least one image name, e.g. ghcr.io/owner/app');
   }
   const username = core.getInput('username') || undefined;

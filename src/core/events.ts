@@ -118,6 +118,8 @@ function pushEvent(payload: Json): SourceEvent {
   if (sha !== undefined) event.sha = sha;
   const message = str(field(payload, 'head_commit', 'message'));
   if (message !== undefined) event.commitMessage = message;
+  const baseRef = tagBaseRef(payload, split.refType);
+  if (baseRef !== undefined) event.baseRef = baseRef;
   const pusher = str(field(payload, 'pusher', 'name'));
   if (pusher !== undefined) event.pusher = pusher;
   const files = changedFiles(payload);
@@ -125,23 +127,33 @@ function pushEvent(payload: Json): SourceEvent {
   return event;
 }
 
-function pullRequestEvent(payload: Json): SourceEvent {
-  const action = requireString('pull_request', payload, 'action');
+/**
+ * A tag push's `base_ref` (the branch the tagged commit was on, when GitHub knows it), which
+ * metadata-action gives as `{{base_ref}}`.
+ */
+function tagBaseRef(payload: Json, refType: SourceEvent['refType']): string | undefined {
+  const baseRef = str(payload['base_ref']);
+  return refType === 'tag' && baseRef !== undefined ? baseRef.replace(/^refs\/heads\//, '') : undefined;
+}
+
+/** `pull_request` (and, in a workflow, `pull_request_target`): the PR's head commit and branches. */
+function pullRequestEvent(payload: Json, name = 'pull_request'): SourceEvent {
+  const action = requireString(name, payload, 'action');
   const facts = repositoryFacts(payload);
-  if (!PR_BUILD_ACTIONS.has(action)) return { name: 'pull_request', kind: 'other', action, ...facts, trusted: false };
-  if (facts.repository === undefined) throw missing('pull_request', 'repository.full_name');
+  if (!PR_BUILD_ACTIONS.has(action)) return { name, kind: 'other', action, ...facts, trusted: false };
+  if (facts.repository === undefined) throw missing(name, 'repository.full_name');
   const number = payload['number'] ?? field(payload, 'pull_request', 'number');
-  if (typeof number !== 'number' || !Number.isInteger(number) || number <= 0) throw missing('pull_request', 'number');
-  const sha = requireString('pull_request', payload, 'pull_request', 'head', 'sha');
+  if (typeof number !== 'number' || !Number.isInteger(number) || number <= 0) throw missing(name, 'number');
+  const sha = requireString(name, payload, 'pull_request', 'head', 'sha');
   const event: SourceEvent = {
-    name: 'pull_request',
+    name,
     kind: 'pull_request',
     action,
     ...facts,
     ref: `refs/pull/${number}/merge`,
     refType: 'pr',
-    refName: requireString('pull_request', payload, 'pull_request', 'head', 'ref'),
-    baseRef: requireString('pull_request', payload, 'pull_request', 'base', 'ref'),
+    refName: requireString(name, payload, 'pull_request', 'head', 'ref'),
+    baseRef: requireString(name, payload, 'pull_request', 'base', 'ref'),
     sha,
     prNumber: number,
     trusted: pullRequestFromSameRepository(payload),
@@ -177,6 +189,14 @@ export function eventFromPayload(name: string, payload: unknown): SourceEvent {
 
 const SHA_PATTERN = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
+function commitSha(text: string): string {
+  const sha = text.trim().toLowerCase();
+  if (!SHA_PATTERN.test(sha)) {
+    throw new UserError(`invalid commit sha ${JSON.stringify(text)}`, 'give the full 40-character hex commit id, as GITHUB_SHA does');
+  }
+  return sha;
+}
+
 /**
  * A workflow run's view of an event: GITHUB_REF + GITHUB_SHA. Whatever the event name, it plans
  * like a push of that ref (refs/pull/N/merge plans as pull request N). A payload, when given,
@@ -198,10 +218,7 @@ export function eventFromRef(input: {
       'give a full ref: refs/heads/<branch>, refs/tags/<tag> or refs/pull/<number>/merge',
     );
   }
-  const sha = input.sha.trim().toLowerCase();
-  if (!SHA_PATTERN.test(sha)) {
-    throw new UserError(`invalid commit sha ${JSON.stringify(input.sha)}`, 'give the full 40-character hex commit id, as GITHUB_SHA does');
-  }
+  const sha = commitSha(input.sha);
   const payload = isObject(input.payload) ? input.payload : undefined;
   const isPr = split.refType === 'pr';
   const event: SourceEvent = {
@@ -223,6 +240,8 @@ export function eventFromRef(input: {
     if (pusher !== undefined) event.pusher = pusher;
     const action = str(payload['action']);
     if (action !== undefined) event.action = action;
+    const baseRef = tagBaseRef(payload, split.refType);
+    if (baseRef !== undefined) event.baseRef = baseRef;
     if (isPr) {
       const head = str(field(payload, 'pull_request', 'head', 'ref'));
       const base = str(field(payload, 'pull_request', 'base', 'ref'));
@@ -236,4 +255,38 @@ export function eventFromRef(input: {
     }
   }
   return event;
+}
+
+/** What a workflow run knows of its event (`GITHUB_EVENT_NAME`, `GITHUB_REF`, `GITHUB_SHA`, the payload). */
+export interface WorkflowEvent {
+  name: string;
+  ref: string;
+  sha: string;
+  payload?: unknown;
+  repository?: string;
+  /** `DOCKER_METADATA_PR_HEAD_SHA=true`: tag a pull request with its head commit. */
+  prHeadSha?: boolean;
+}
+
+/**
+ * A workflow run's event, read as docker/metadata-action reads it (its context.ts): a push with
+ * its payload as the service reads it; a pull request (also `pull_request_target`) as PR N with
+ * the commit the workflow checked out, GITHUB_SHA (the merge commit), unless `prHeadSha`; every
+ * other trigger as a push of GITHUB_REF at GITHUB_SHA.
+ */
+export function eventFromWorkflow(input: WorkflowEvent): SourceEvent {
+  const payload = isObject(input.payload) && Object.keys(input.payload).length > 0 ? input.payload : undefined;
+  if (input.name === 'push' && payload !== undefined) return eventFromPayload('push', payload);
+  if ((input.name === 'pull_request' || input.name === 'pull_request_target') && isObject(payload?.['pull_request'])) {
+    const event = pullRequestEvent(payload, input.name);
+    if (event.kind === 'pull_request' && !input.prHeadSha) event.sha = commitSha(input.sha);
+    return event;
+  }
+  return eventFromRef({
+    name: input.name,
+    ref: input.ref,
+    sha: input.sha,
+    ...(input.repository !== undefined ? { repository: input.repository } : {}),
+    ...(payload !== undefined ? { payload } : {}),
+  });
 }

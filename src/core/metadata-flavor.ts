@@ -3,6 +3,8 @@
 // Mirrors metadata-action src/flavor.ts; bad entries are user errors naming the line.
 import { UserError } from './errors.js';
 import { inputLines, lineFields } from './metadata-tags.js';
+import { parseVersion } from './semver-tags.js';
+import type { TagInfo } from './types.js';
 
 export interface Flavor {
   latest: 'auto' | 'true' | 'false';
@@ -27,7 +29,8 @@ export function parseFlavor(text: string): Flavor {
     let onlatestFor: 'prefix' | 'suffix' | undefined;
     for (const field of lineFields(line)) {
       if (field.key === undefined) {
-        throw bad(line, `${JSON.stringify(field.value)} is not key=value`, 'write latest=auto|true|false, prefix=TEXT or suffix=TEXT');
+        const what = field.value === '' ? 'has an empty entry (a stray comma?)' : `${JSON.stringify(field.value)} is not key=value`;
+        throw bad(line, what, 'write latest=auto|true|false, prefix=TEXT or suffix=TEXT');
       }
       switch (field.key) {
         case 'latest':
@@ -61,4 +64,28 @@ export function parseFlavor(text: string): Flavor {
     }
   }
   return flavor;
+}
+
+/**
+ * A flavor over tags that did not come from `tags` lines (the preset, build rules, `pr-N`), so a
+ * flavor never goes silently unused: the prefix and suffix go on every tag (on `latest` only
+ * with onlatest=true), latest=false drops `latest` and latest=true adds it when `addLatest`
+ * (the first build of the event, so two builds never race for it). latest=auto keeps the preset's
+ * own choice, which already never moves `latest` backward.
+ */
+export function applyFlavor(tags: TagInfo[], flavor: Flavor, addLatest: boolean): TagInfo[] {
+  const affix = (info: TagInfo): TagInfo => {
+    const isLatest = info.kind === 'latest';
+    const prefix = !isLatest || flavor.prefixLatest ? flavor.prefix : '';
+    const suffix = !isLatest || flavor.suffixLatest ? flavor.suffix : '';
+    // A plain `latest` is still compared with the flavor's family of versions (`X-slim`).
+    const family = { ...(flavor.prefix ? { prefix: flavor.prefix } : {}), ...(flavor.suffix ? { suffix: flavor.suffix } : {}) };
+    return { ...info, tag: `${prefix}${info.tag}${suffix}`, ...family };
+  };
+  let out = tags.filter((t) => !(flavor.latest === 'false' && t.kind === 'latest'));
+  if (flavor.latest === 'true' && addLatest && out.length > 0 && !out.some((t) => t.kind === 'latest')) {
+    const release = out.map((t) => t.version).find((v) => v !== undefined && parseVersion(v)?.prerelease === false);
+    out = [...out, { tag: 'latest', kind: 'latest', ...(release ? { version: release, scope: 'all' as const } : {}) }];
+  }
+  return out.map(affix);
 }

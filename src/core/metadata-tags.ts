@@ -22,7 +22,7 @@ const defaultPriority: Record<MetadataTagType, number> = { semver: 900, match: 8
 
 const commonAttrs = ['enable', 'priority', 'prefix', 'suffix'];
 const typeAttrs: Record<MetadataTagType, string[]> = {
-  semver: ['pattern', 'value'],
+  semver: ['pattern', 'value', 'match'],
   match: ['pattern', 'group', 'value'],
   edge: ['branch'],
   ref: ['event'],
@@ -38,7 +38,11 @@ export function inputLines(text: string): string[] {
     .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
-/** A line's comma-separated fields (double quotes protect commas); `key` is lowercased. */
+/**
+ * A line's comma-separated fields (double quotes protect commas); `key` is lowercased. An empty
+ * field (a trailing comma, `a,,b`) is kept as an empty bare value, as metadata-action's CSV
+ * parsing keeps it: in a tags line it sets `value=` to ''.
+ */
 export function lineFields(line: string): { key?: string; value: string }[] {
   const raw: string[] = [];
   let current = '';
@@ -53,7 +57,6 @@ export function lineFields(line: string): { key?: string; value: string }[] {
   raw.push(current);
   return raw
     .map((f) => f.trim())
-    .filter((f) => f !== '')
     .map((f) => {
       const eq = f.indexOf('=');
       return eq < 0 ? { value: f } : { key: f.slice(0, eq).trim().toLowerCase(), value: f.slice(eq + 1).trim() };
@@ -73,6 +76,9 @@ function parseLine(line: string): MetadataTag {
     else attrs[field.key] = field.value;
   }
   type ??= 'raw';
+  // A stray comma gives an empty bare field: metadata-action reads it as `value=` and every
+  // type but those taking a value ignores it.
+  if (attrs['value'] === '' && type in typeAttrs && !typeAttrs[type as MetadataTagType].includes('value')) delete attrs['value'];
   if (type === 'schedule' || type === 'pep440') {
     throw bad(line, `type=${type} is not supported by autobuild`, 'use type=semver, ref, sha, raw, edge or match');
   }
@@ -186,8 +192,10 @@ export function evaluateTags(lines: MetadataTag[], event: SourceEvent, flavor: F
       tag,
       kind: 'latest',
       ...(releaseVersion ? { version: releaseVersion, scope: 'all' as const } : {}),
-      ...(flavor.prefixLatest && flavor.prefix ? { prefix: flavor.prefix } : {}),
-      ...(flavor.suffixLatest && flavor.suffix ? { suffix: flavor.suffix } : {}),
+      // The flavor's affixes name the family of versions `latest` is compared with, with or
+      // without onlatest: `latest` of a `-slim` flavor never goes below the newest `X-slim`.
+      ...(flavor.prefix ? { prefix: flavor.prefix } : {}),
+      ...(flavor.suffix ? { suffix: flavor.suffix } : {}),
     });
   }
   return version === undefined ? { tags: out } : { tags: out, version };
@@ -207,8 +215,10 @@ function produce(
   ctx: { prefix: string; suffix: string; fixed: boolean; refVersion: string | undefined; tagName: string | undefined },
 ): Produced | undefined {
   const affixes = { ...(ctx.prefix ? { prefix: ctx.prefix } : {}), ...(ctx.suffix ? { suffix: ctx.suffix } : {}) };
+  // metadata-action adds the prefix and suffix first and only then drops an empty value, so an
+  // empty value with a prefix still gives a tag (meta.ts setValue, then setVersion).
   const classify = (value: string, fixed: boolean, latestAuto: boolean): Produced | undefined =>
-    value === ''
+    affixed(value) === ''
       ? undefined
       : { info: classifyTag({ tag: affixed(value), ...(fixed && ctx.refVersion ? { version: ctx.refVersion } : {}), fixed, ...affixes }), latestAuto };
   const a = tag.attrs;
@@ -218,15 +228,8 @@ function produce(
     case 'match': {
       const input = a['value'] ? render(a['value'], globals, tag.line) : ctx.tagName;
       if (input === undefined) return undefined;
-      const pattern = a['pattern'] ?? '';
-      const literal = /^\/(.+)\/([a-z]*)$/.exec(pattern);
-      let re: RegExp;
-      try {
-        re = literal ? new RegExp(literal[1] ?? '', literal[2]) : new RegExp(pattern);
-      } catch (err) {
-        throw bad(tag.line, `pattern is not a valid regex (${(err as Error).message})`, 'fix the pattern');
-      }
-      const value = re.exec(input)?.[Number(a['group'] ?? '0')];
+      // String.match, as metadata-action calls it: with a `g` flag, `group` indexes the matches.
+      const value = input.match(lineRegExp(tag, a['pattern'] ?? '', 'pattern'))?.[Number(a['group'] ?? '0')];
       return value === undefined ? undefined : classify(value, ctx.fixed, true);
     }
     case 'ref': {
@@ -258,10 +261,14 @@ function semverValue(
   tagName: string | undefined,
 ): Produced | undefined {
   const given = tag.attrs['value'] ? render(tag.attrs['value'], globals, tag.line) : undefined;
-  // metadata-action replaces `/` in the git tag before reading it as a version.
-  const raw = given ?? tagName?.replace(/\//g, '-');
+  let raw = given ?? tagName;
   if (raw === undefined) return undefined;
-  const v = parseVersion(raw);
+  // `match=` picks the version out of the name (its first group), as metadata-action does.
+  if (tag.attrs['match']) raw = raw.match(lineRegExp(tag, tag.attrs['match'], 'match'))?.[1] ?? raw;
+  // metadata-action replaces `/` before reading the name as a version.
+  raw = raw.replace(/\//g, '-');
+  // semver.valid, which metadata-action asks, knows only a lower-case `v` prefix.
+  const v = raw.startsWith('V') ? undefined : parseVersion(raw);
   if (!v) return undefined;
   const pattern = tag.attrs['pattern'] ?? '';
   const values = { raw, version: v.version, major: String(v.major), minor: String(v.minor), patch: String(v.patch) };
@@ -271,7 +278,7 @@ function semverValue(
     return { info: { tag: affixed(value), kind: 'immutable', version: v.version, ...affixes }, latestAuto: false, version: v.version };
   }
   const value = render(pattern, values, tag.line);
-  if (value === '') return undefined;
+  if (affixed(value) === '') return undefined;
   const uses = (name: string) => new RegExp(`\\{\\{\\s*${name}\\s*\\}\\}`).test(pattern);
   let info: TagInfo;
   if (uses('patch') || uses('version') || uses('raw')) info = { tag: affixed(value), kind: 'immutable', version: v.version, ...affixes };
@@ -279,4 +286,14 @@ function semverValue(
   else if (uses('major')) info = { tag: affixed(value), kind: 'moving', version: v.version, scope: 'major', ...affixes };
   else info = classifyTag({ tag: affixed(value), version: v.version, fixed: true, ...affixes });
   return { info, latestAuto: true, version: v.version };
+}
+
+/** A `pattern=`/`match=` value: `/re/flags` or a bare pattern, as metadata-action reads both. */
+function lineRegExp(tag: MetadataTag, pattern: string, attr: string): RegExp {
+  const literal = /^\/(.+)\/(.*)$/.exec(pattern);
+  try {
+    return literal ? new RegExp(literal[1] ?? '', literal[2]) : new RegExp(pattern);
+  } catch (err) {
+    throw bad(tag.line, `${attr} is not a valid regex (${(err as Error).message})`, `fix the ${attr}`);
+  }
 }

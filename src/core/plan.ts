@@ -2,7 +2,7 @@
 // to run and, for everything not built, why. Pure: the same input gives the same plan in the
 // service, the CLI and the Action.
 import { applyRules, dockerhubPresetTags, type RuleSource } from './dockerhub-rules.js';
-import { parseFlavor } from './metadata-flavor.js';
+import { applyFlavor, parseFlavor } from './metadata-flavor.js';
 import { evaluateTags, parseTags } from './metadata-tags.js';
 import { filterPaths } from './paths-filter.js';
 import { withTag } from './references.js';
@@ -70,7 +70,11 @@ export function plan(input: PlanInput): Plan {
     }
   }
 
-  const candidates = refType === 'pr' ? pullRequestCandidates(config, event, skip) : pushCandidates(config, event, input.manual === true, skip);
+  let candidates = refType === 'pr' ? pullRequestCandidates(config, event, skip) : pushCandidates(config, event, input.manual === true, skip);
+  if (!hasTagLines(config) && config.flavor.trim() !== '') {
+    const flavor = parseFlavor(config.flavor);
+    candidates = candidates.map((c, i) => ({ ...c, tags: applyFlavor(c.tags, flavor, i === 0) }));
+  }
   const builds = mergeCandidates(candidates, skip).flatMap((c) => {
     const build = toBuild(repository, config, event, c, input.existingTags ?? [], skip);
     return build ? [build] : [];

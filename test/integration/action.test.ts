@@ -301,6 +301,35 @@ describe('the Action in a workflow step', () => {
     expect(summaryRows(r.summary)).toEqual([[`${image}:pr-7`, '—', 'built, not pushed']]);
   });
 
+  it('a pull request is tagged with the commit the workflow checked out, or its head with DOCKER_METADATA_PR_HEAD_SHA', async () => {
+    const f = fixture('pull request sha');
+    const image = `${open.host}/octo/pr-sha`;
+    // actions/checkout checks out the merge commit (GITHUB_SHA); the PR's head is another commit.
+    const head = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821';
+    const inputs = { images: image, tags: 'type=ref,event=pr\ntype=sha' };
+    const merge = await runAction({ fixture: f, event: 'pull_request', payload: pullRequest(7, head), ref: 'refs/pull/7/merge', inputs });
+    expect(merge.mainCode, merge.log).toBe(0);
+    expect(JSON.parse(merge.outputs['json']!)).toMatchObject({ tags: [`sha-${f.sha.slice(0, 7)}`, 'pr-7'], pushed: [] });
+    const headRun = await runAction({
+      fixture: f, event: 'pull_request', payload: pullRequest(7, head), ref: 'refs/pull/7/merge', inputs, env: { DOCKER_METADATA_PR_HEAD_SHA: 'true' },
+    });
+    expect(headRun.mainCode, headRun.log).toBe(0);
+    expect(JSON.parse(headRun.outputs['json']!)).toMatchObject({ tags: ['sha-ec26c3e', 'pr-7'], pushed: [] });
+  });
+
+  it('images lines take enable=false, and a flavor applies to the preset when tags is empty', async () => {
+    const f = fixture('flavored preset');
+    const image = `${open.host}/octo/flavored`;
+    const r = await runAction({
+      fixture: f, event: 'push', payload: tagPush('v3.1.0', f.sha), ref: 'refs/tags/v3.1.0',
+      inputs: { images: `name=${image}\nname=${open.host}/octo/disabled,enable=false`, flavor: 'suffix=-slim' },
+    });
+    expect(r.mainCode, r.log).toBe(0);
+    expect(r.outputs['tags']!.split('\n')).toEqual(['3.1.0-slim', '3.1-slim', '3-slim', 'latest'].map((t) => `${image}:${t}`));
+    expect(await registryTags(open, 'octo/flavored')).toEqual(['3-slim', '3.1-slim', '3.1.0-slim', 'latest']);
+    expect(await registryTags(open, 'octo/disabled')).toEqual([]);
+  });
+
   it('a manual run (workflow_dispatch) on a tag plans from GITHUB_REF and GITHUB_SHA like a push of it', async () => {
     const f = fixture('dispatched');
     const image = `${open.host}/octo/dispatch`;
@@ -459,6 +488,8 @@ describe('the Action in a workflow step', () => {
   it.each([
     { mistake: 'push is not a boolean', inputs: { push: 'maybe' }, error: 'input `push` is "maybe", not a boolean — set `push:` to true or false, or leave it empty' },
     { mistake: 'images is empty', inputs: { images: ' ' }, error: 'input `images` is empty — set `images:` to at least one image name, e.g. ghcr.io/owner/app' },
+    { mistake: 'every image is disabled', inputs: { images: 'name=ghcr.io/octo/app,enable=false' }, error: 'every line of input `images` has enable=false — enable at least one image, or skip the step with `if:`' },
+    { mistake: 'an images line has an unknown attribute', inputs: { images: 'name=ghcr.io/octo/app,colour=red' }, error: 'images line "name=ghcr.io/octo/app,colour=red": unknown attribute "colour" — write name=IMAGE and optionally enable=true|false' },
     { mistake: 'an image carries a tag', inputs: { images: 'ghcr.io/octo/app:1.0' }, error: 'input `images`: "ghcr.io/octo/app:1.0" includes a tag or digest — write just "ghcr.io/octo/app"; tags come from `tags`, `preset` or `rules`' },
     { mistake: 'preset is unknown', inputs: { preset: 'calver' }, error: 'input `preset` is "calver" — use semver, dockerhub or none' },
     { mistake: 'a build-args line has no =', inputs: { 'build-args': 'VERSION' }, error: 'input `build-args`: line "VERSION" is not KEY=VALUE — write one KEY=VALUE per line under `build-args:`' },

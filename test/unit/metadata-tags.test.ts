@@ -61,6 +61,16 @@ describe('the same lines give the same tags as docker/metadata-action', () => {
     { name: 'a line prefix and suffix', event: tagPush('v1.2.3'), tags: 'type=semver,pattern={{version}},prefix=app-,suffix=-slim', expected: ['app-1.2.3-slim', 'latest'] },
     { name: 'comments and blank lines are ignored', event: branchPush('master'), tags: '# ours\n\ntype=raw,value=x\n', expected: ['x'] },
     { name: 'pull request base_ref', event: pullRequestEvent({ number: 2 }), tags: 'type=raw,value=into-{{base_ref}}', expected: ['into-master'] },
+    { name: 'an empty value with a prefix still gives the prefix', event: tagPush('v1.2.3'), tags: 'type=raw,value={{branch}},prefix=x-', expected: ['x-'] },
+    { name: 'an empty value with a prefix takes part in the latest decision', event: tagPush('v1.2.3'), tags: lines('type=raw,value={{branch}},prefix=x-,priority=1000', 'type=semver,pattern={{version}}'), expected: ['x-', '1.2.3'] },
+    { name: 'an empty value with no prefix gives nothing', event: tagPush('v1.2.3'), tags: 'type=raw,value={{branch}}', expected: [] },
+    { name: 'base_ref of a tag push is the branch it was pushed from', event: pushEvent({ ref: 'refs/tags/v1.2.3', baseRef: 'refs/heads/main' }), tags: 'type=raw,value={{base_ref}}-x', expected: ['main-x'] },
+    { name: 'a trailing comma empties value=', event: branchPush('master'), tags: 'type=raw,value=foo,', expected: [] },
+    { name: 'a trailing comma on a type without value= changes nothing', event: branchPush('master'), tags: 'type=sha,', expected: ['sha-6113728'] },
+    { name: 'an empty field between two is a value= too', event: branchPush('master'), tags: 'type=raw,,prefix=p-', expected: ['p-'] },
+    { name: 'an upper-case V is not a version for type=semver', event: tagPush('V1.2.3'), tags: 'type=semver,pattern={{version}}', expected: [] },
+    { name: 'a lower-case v is', event: tagPush('v1.2.3'), tags: 'type=semver,pattern={{version}}', expected: ['1.2.3', 'latest'] },
+    { name: 'semver match= picks the version out of the tag', event: tagPush('app/v2.1.0'), tags: 'type=semver,pattern={{major}}.{{minor}},"match=v(\\d.\\d.\\d)$"', expected: ['2.1', 'latest'] },
   ];
   it.each(rows)('$name', ({ event, tags, flavor, expected }) => {
     expect(evaluateTags(parseTags(tags), event, parseFlavor(flavor ?? '')).tags.map((t) => t.tag)).toEqual(expected);
@@ -117,6 +127,7 @@ describe('bad lines are user errors naming the line', () => {
     { name: 'unknown flavor entry', flavor: 'colour=red', error: 'flavor line "colour=red": unknown entry "colour" — use latest=, prefix=, suffix= or onlatest=' },
     { name: 'bad flavor latest', flavor: 'latest=maybe', error: 'flavor line "latest=maybe": latest=maybe is not auto, true or false — write latest=auto, latest=true or latest=false' },
     { name: 'flavor entry without =', flavor: 'latest', error: 'flavor line "latest": "latest" is not key=value — write latest=auto|true|false, prefix=TEXT or suffix=TEXT' },
+    { name: 'a stray comma in a flavor line', flavor: 'latest=false,', error: 'flavor line "latest=false,": has an empty entry (a stray comma?) — write latest=auto|true|false, prefix=TEXT or suffix=TEXT' },
   ];
   it.each(rows)('$name', ({ tags, flavor, error }) => {
     expect(() => evaluateTags(parseTags(tags ?? ''), branchPush('master'), parseFlavor(flavor ?? ''))).toThrow(error);

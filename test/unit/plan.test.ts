@@ -345,3 +345,27 @@ describe('metadata-action tags and flavor in the plan', () => {
     expect(() => run(branchPush('master'), repo({ tags: 'type=foo' }))).toThrow(/tags line "type=foo": unknown type "foo"/);
   });
 });
+
+describe('a flavor with no tags lines applies to the preset and the rules', () => {
+  const devRule: BuildRule = { sourceType: 'branch', source: 'dev', tag: 'dev' };
+  const rows: Row[] = [
+    { name: 'a suffix goes on every preset tag but latest', event: tagPush('v1.2.3'), config: repo({ flavor: 'suffix=-slim' }), builds: [['1.2.3-slim', '1.2-slim', '1-slim', 'latest']] },
+    { name: 'onlatest=true puts it on latest too', event: tagPush('v1.2.3'), config: repo({ flavor: 'prefix=app-,onlatest=true' }), builds: [['app-1.2.3', 'app-1.2', 'app-1', 'app-latest']] },
+    { name: 'latest=false drops latest', event: tagPush('v1.2.3'), config: repo({ flavor: 'latest=false' }), builds: [['1.2.3', '1.2', '1']] },
+    { name: 'latest=true adds latest to the default branch', event: branchPush('master'), config: repo({ flavor: 'latest=true' }), builds: [['edge', 'latest']] },
+    { name: 'latest=true adds nothing to a prerelease build that has no tags', event: branchPush('feature'), config: repo({ flavor: 'latest=true' }), builds: [], skipped: ['preset semver builds only the default branch ("master") and tags, not branch "feature" — add a rule with sourceType: branch to build it'] },
+    { name: 'a rule\'s tags get the suffix', event: branchPush('dev'), config: repo({ preset: 'none', rules: [devRule], flavor: 'suffix=-slim' }), builds: [['dev-slim']] },
+    {
+      name: 'a suffixed moving tag still never moves backward',
+      event: tagPush('v1.2.9'), config: repo({ flavor: 'suffix=-slim' }), existing: ['2.0.0-slim', '2.0-slim', '2-slim', 'latest'],
+      builds: [['1.2.9-slim', '1.2-slim', '1-slim']], skipped: ['latest stays on 2.0.0-slim: 1.2.9 is lower (already in the registry)'],
+    },
+    { name: 'a pull request\'s tag gets the prefix', event: pullRequestEvent({ number: 7 }), config: repo({ flavor: 'prefix=ci-' }), builds: [['ci-pr-7']] },
+    {
+      name: 'with tags lines too, latest of a suffixed flavor never goes below that family',
+      event: tagPush('v1.2.9'), config: repo({ tags: 'type=semver,pattern={{version}}', flavor: 'suffix=-slim' }), existing: ['2.0.0-slim', 'latest'],
+      builds: [['1.2.9-slim']], skipped: ['latest stays on 2.0.0-slim: 1.2.9 is lower (already in the registry)'],
+    },
+  ];
+  it.each(rows)('$name', check);
+});
