@@ -64,11 +64,3 @@ export function stderrSink(verbose = false, write: (s: string) => void = (s) => 
     event: (e) => write(`${describeEvent(e)}\n`),
   };
 }
-
-/** Sends everything to each sink in turn. */
-export function teeSink(...sinks: LogSink[]): LogSink {
-  return {
-    line: (t) => sinks.forEach((s) => s.line(t)),
-    event: (e) => sinks.forEach((s) => s.event(e)),
-  };
-}

@@ -252,7 +252,7 @@ export class RegistryClient {
     const hint = auth.username
       ? `check registries.${domain}.username and registries.${domain}.password in autobuild.yml (user ${auth.username} may lack access)`
       : `set registries.${domain}.username and registries.${domain}.password in autobuild.yml`;
-    return new BuildError(`registry ${domain} denied access (HTTP ${status}) to ${what} — ${hint}`, { transient: false });
+    return new BuildError(`registry ${domain} denied access (HTTP ${status}) to ${what}`, { hint, transient: false });
   }
 }
 

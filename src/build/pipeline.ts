@@ -305,7 +305,7 @@ async function locateDockerfile(root: string, contextDir: string, dockerfile: st
   for (const candidate of [resolve(contextDir, dockerfile), resolve(root, dockerfile)]) {
     if (await stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
   }
-  throw new BuildError(`no Dockerfile at ${dockerfile} (looked in the context ${relative(root, contextDir) || '.'} and the repository root) — set dockerfile/context in the repository's config`);
+  throw new BuildError(`no Dockerfile at ${dockerfile} (looked in the context ${relative(root, contextDir) || '.'} and the repository root)`, { hint: "set dockerfile/context in the repository's config" });
 }
 
 async function ensureFile(file: string): Promise<void> {

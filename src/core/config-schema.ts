@@ -104,7 +104,6 @@ export const configSchema = z
   })
   .describe('autobuild.yml');
 
-export type ConfigInput = z.input<typeof configSchema>;
 export type ConfigOutput = z.output<typeof configSchema>;
 
 /** The secret-bearing keys: a whole-value `${VAR}` with VAR unset leaves them unset. */

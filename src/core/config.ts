@@ -4,6 +4,7 @@ import { configSchema, isOptionalSecretKey, type ConfigOutput } from './config-s
 import { UserError } from './errors.js';
 import { defaultApiUrl, splitRepositoryKey, type ForgeConfig } from './forges.js';
 import type { NotificationTarget } from './notifications.js';
+import { regexBody } from './dockerhub-rules.js';
 import { parseFlavor } from './metadata-flavor.js';
 import { parseTags } from './metadata-tags.js';
 import { familiarName, normalizeImageInput, parseReference } from './references.js';
@@ -350,9 +351,10 @@ function images(value: string | string[], path: Path, problems: Problem[]): stri
 function checkRules(rules: BuildRule[], path: Path, problems: Problem[]): void {
   rules.forEach((rule, i) => {
     const source = rule.source;
-    if (source.length >= 2 && source.startsWith('/') && source.endsWith('/')) {
+    const body = regexBody(source);
+    if (body !== undefined) {
       try {
-        new RegExp(source.slice(1, -1));
+        new RegExp(body);
       } catch (err) {
         problems.push({ path: [...path, i, 'source'], problem: `invalid regular expression ${source}: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`, hint: 'fix the pattern between the slashes' });
       }

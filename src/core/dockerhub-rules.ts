@@ -23,11 +23,9 @@ export function ruleLabel(rule: BuildRule, index: number): string {
 }
 
 /** `/REGEX/` sources; anything else is an exact name. */
-function regexBody(source: string): string | undefined {
+export function regexBody(source: string): string | undefined {
   return source.length >= 2 && source.startsWith('/') && source.endsWith('/') ? source.slice(1, -1) : undefined;
 }
-
-const kindWord = { branch: 'branch', tag: 'tag' } as const;
 
 /**
  * Fill a tag template: `{sourceref}` is the name, `{\1}`..`{\9}` the regex groups (absent
@@ -57,9 +55,9 @@ function compileSource(body: string, label: string, anchored = true): RegExp {
 export function applyRule(rule: BuildRule, index: number, source: RuleSource): RuleOutcome {
   const label = ruleLabel(rule, index);
   const miss = (reason: string): RuleOutcome => ({ matched: false, rule, index, label, reason: `${label} did not match: ${reason}` });
-  const what = `${kindWord[source.refType]} ${JSON.stringify(source.name)}`;
+  const what = `${source.refType} ${JSON.stringify(source.name)}`;
   if (rule.sourceType !== source.refType) {
-    return miss(`the push is a ${kindWord[source.refType]}, the rule is for ${rule.sourceType === 'branch' ? 'branches' : 'tags'} (sourceType: ${rule.sourceType})`);
+    return miss(`the push is a ${source.refType}, the rule is for ${rule.sourceType === 'branch' ? 'branches' : 'tags'} (sourceType: ${rule.sourceType})`);
   }
   let groups: (string | undefined)[] = [];
   const body = regexBody(rule.source);

@@ -2,26 +2,39 @@
 // UserError (bad input: one line, exit 2), BuildError (the build failed: last log lines),
 // and everything else (a bug: stack trace, exit 1).
 
+// Hints are data: `problem` is what went wrong and `hint` what to change, kept apart so an
+// entry point can word or replace the hint for its user (an autobuild.yml key, an Action
+// input); `message` joins them with " — " for whoever prints the error whole.
+
 export class UserError extends Error {
   override readonly name = 'UserError';
-  /** What to change, appended to the message after " — ". */
+  /** What is wrong, without the hint. */
+  readonly problem: string;
+  /** What to change. */
   readonly hint?: string;
 
-  constructor(message: string, hint?: string) {
-    super(hint ? `${message} — ${hint}` : message);
+  constructor(problem: string, hint?: string) {
+    super(hint ? `${problem} — ${hint}` : problem);
+    this.problem = problem;
     this.hint = hint;
   }
 }
 
 export class BuildError extends Error {
   override readonly name = 'BuildError';
+  /** What went wrong, without the hint. */
+  readonly problem: string;
+  /** What to do about it, when there is something to say. */
+  readonly hint?: string;
   /** The last lines of output of the step that failed, secrets already masked. */
   readonly tail: string[];
   /** Whether trying again may succeed (network, registry 5xx) as opposed to a broken build. */
   readonly transient: boolean;
 
-  constructor(message: string, options: { tail?: string[]; transient?: boolean; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(problem: string, options: { hint?: string; tail?: string[]; transient?: boolean; cause?: unknown } = {}) {
+    super(options.hint ? `${problem} — ${options.hint}` : problem, options.cause === undefined ? undefined : { cause: options.cause });
+    this.problem = problem;
+    this.hint = options.hint;
     this.tail = options.tail ?? [];
     this.transient = options.transient ?? false;
   }

@@ -8,7 +8,7 @@ import type { SourceEvent } from './types.js';
 const GITHUB_PUSH_COMMIT_LIMIT = 20;
 
 /** pull_request actions that mean "the code to build changed" (as docker/metadata-action builds). */
-const PR_BUILD_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);
+export const PR_BUILD_ACTIONS: ReadonlySet<string> = new Set(['opened', 'synchronize', 'reopened']);
 
 type Json = Record<string, unknown>;
 

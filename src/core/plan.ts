@@ -2,6 +2,7 @@
 // to run and, for everything not built, why. Pure: the same input gives the same plan in the
 // service, the CLI and the Action.
 import { applyRules, dockerhubPresetTags, type RuleSource } from './dockerhub-rules.js';
+import { PR_BUILD_ACTIONS } from './events.js';
 import { applyFlavor, parseFlavor } from './metadata-flavor.js';
 import { evaluateTags, parseTags } from './metadata-tags.js';
 import { filterPaths } from './paths-filter.js';
@@ -30,7 +31,7 @@ interface Candidate {
   buildArgs: Record<string, string>;
 }
 
-const PR_ACTIONS = 'opened, synchronize, reopened';
+const PR_ACTIONS = [...PR_BUILD_ACTIONS].join(', ');
 
 export function plan(input: PlanInput): Plan {
   const { event } = input;

@@ -192,8 +192,7 @@ function checkRegistries(config: Config): Promise<CheckResult>[] {
       return pass(name, `${host} answers and asked for no credentials${auth.username ? ` (username ${auth.username} not needed)` : ''}`);
     } catch (err) {
       if (!(err instanceof BuildError)) throw err;
-      const [message, hint] = err.message.split(' — ');
-      return fail(name, message!, hint ?? (err.transient
+      return fail(name, err.problem, err.hint ?? (err.transient
         ? `check that ${host} is up and reachable from here (and registries.${host}.insecure for plain HTTP)`
         : `check registries.${host} in autobuild.yml`));
     }
