@@ -1,3 +1,4 @@
+import type { RuleTarget } from '../core/dockerhub-rules.js';
 import { UserError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
 import { gitEnv } from './git.js';
@@ -12,7 +13,7 @@ export interface RemoteRef {
   defaultBranch?: string;
 }
 
-export type RemoteTarget = { kind: 'branch' | 'tag'; name: string } | { kind: 'default' };
+export type RemoteTarget = RuleTarget;
 
 /** Parses `git ls-remote --symref` output into ref -> sha (peeled tags win) and HEAD's branch. */
 export function parseLsRemote(stdout: string): { refs: Map<string, string>; head?: string } {

@@ -101,3 +101,33 @@ export function dockerhubPresetTags(
     reason: `preset dockerhub builds only the default branch${defaultBranch ? ` (${JSON.stringify(defaultBranch)})` : ''} and tags, not branch ${JSON.stringify(source.name)} — add a rule with sourceType: branch to build it`,
   };
 }
+
+/** A branch or tag to build, or the repository's default branch (Docker Hub's `{"build": true}`). */
+export type RuleTarget = { kind: 'branch' | 'tag'; name: string } | { kind: 'default' };
+
+/**
+ * The rules run backward: which branch or tag gives the Docker tag `dockerTag`, as Docker Hub's
+ * remote trigger answers `{"docker_tag": ...}`. A rule with an exact source maps its filled
+ * template back; a `/REGEX/` rule tagging `{sourceref}` maps a tag it matches to the same name.
+ * Without a rule, `latest`/`edge` come from the default branch and a version from its git tag,
+ * written with or without `v` (tried in that order).
+ */
+export function targetsForDockerTag(rules: BuildRule[], dockerTag: string): RuleTarget[] {
+  for (const rule of rules) {
+    const body = regexBody(rule.source);
+    if (body === undefined) {
+      if (rule.tag.replaceAll('{sourceref}', rule.source) === dockerTag) return [{ kind: rule.sourceType, name: rule.source }];
+      continue;
+    }
+    let re: RegExp;
+    try {
+      re = new RegExp(`^(?:${body})$`);
+    } catch {
+      continue;
+    }
+    if (rule.tag === '{sourceref}' && re.test(dockerTag)) return [{ kind: rule.sourceType, name: dockerTag }];
+  }
+  if (dockerTag === 'latest' || dockerTag === 'edge') return [{ kind: 'default' }];
+  if (/^\d+\.\d+\.\d+/.test(dockerTag)) return [{ kind: 'tag', name: `v${dockerTag}` }, { kind: 'tag', name: dockerTag }];
+  return [];
+}

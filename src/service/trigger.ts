@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { resolveRemoteRef, type RemoteTarget } from '../adapters/git-remote.js';
 import { BuildError, isUserError, UserError } from '../core/errors.js';
+import { targetsForDockerTag } from '../core/dockerhub-rules.js';
 import { eventFromRef } from '../core/events.js';
 import type { Secret } from '../core/secret.js';
 import type { RepositoryConfig } from '../core/types.js';
@@ -26,28 +27,6 @@ interface TriggerBody {
   build?: unknown;
 }
 
-function regexSource(source: string): RegExp | undefined {
-  if (source.length < 2 || !source.startsWith('/') || !source.endsWith('/')) return undefined;
-  try {
-    return new RegExp(`^(?:${source.slice(1, -1)})$`);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Which branch or tag produces `dockerTag`, as Docker Hub answers `{"docker_tag": ...}`. */
-export function targetForDockerTag(repo: RepositoryConfig, dockerTag: string): RemoteTarget[] {
-  for (const rule of repo.rules) {
-    const re = regexSource(rule.source);
-    if (!re && rule.tag.replaceAll('{sourceref}', rule.source) === dockerTag) return [{ kind: rule.sourceType, name: rule.source }];
-    if (re && rule.tag === '{sourceref}' && re.test(dockerTag)) return [{ kind: rule.sourceType, name: dockerTag }];
-  }
-  if (dockerTag === 'latest' || dockerTag === 'edge') return [{ kind: 'default' }];
-  // A version tag comes from the git tag of that version, written with or without the `v`.
-  if (/^\d+\.\d+\.\d+/.test(dockerTag)) return [{ kind: 'tag', name: `v${dockerTag}` }, { kind: 'tag', name: dockerTag }];
-  return [];
-}
-
 function targetsOf(body: TriggerBody, repo: RepositoryConfig): RemoteTarget[] {
   if (typeof body.source_type === 'string' || body.source_name !== undefined) {
     const type = typeof body.source_type === 'string' ? body.source_type.toLowerCase() : '';
@@ -57,7 +36,7 @@ function targetsOf(body: TriggerBody, repo: RepositoryConfig): RemoteTarget[] {
   }
   if (body.docker_tag !== undefined) {
     if (typeof body.docker_tag !== 'string' || body.docker_tag === '') throw new UserError('docker_tag must be a tag name', 'send {"docker_tag":"latest"}');
-    const targets = targetForDockerTag(repo, body.docker_tag);
+    const targets = targetsForDockerTag(repo.rules, body.docker_tag);
     if (targets.length === 0) throw new UserError(`no rule of this repository produces the tag ${JSON.stringify(body.docker_tag)}`, 'send source_type and source_name instead');
     return targets;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyRule, dockerhubPresetTags, type RuleSource } from '../../src/core/dockerhub-rules.js';
+import { applyRule, dockerhubPresetTags, targetsForDockerTag, type RuleSource, type RuleTarget } from '../../src/core/dockerhub-rules.js';
 import { UserError } from '../../src/core/errors.js';
 import type { BuildRule } from '../../src/core/types.js';
 
@@ -74,5 +74,28 @@ describe('preset dockerhub', () => {
   ];
   it.each(rows)('$name', ({ source, result }) => {
     expect(dockerhubPresetTags(source, 'main')).toEqual(result);
+  });
+});
+
+describe('the remote trigger runs the rules backward: which branch or tag gives a Docker tag', () => {
+  const rules: BuildRule[] = [
+    { sourceType: 'branch', source: 'develop', tag: 'dev' },
+    { sourceType: 'branch', source: 'stable', tag: '{sourceref}-build' },
+    { sourceType: 'tag', source: '/^release-[0-9]+$/', tag: '{sourceref}' },
+    { sourceType: 'tag', source: '/^v([0-9.]+)$/', tag: '{\\1}' },
+    { sourceType: 'tag', source: '/[/', tag: '{sourceref}' },
+  ];
+  const rows: { name: string; dockerTag: string; targets: RuleTarget[] }[] = [
+    { name: 'an exact rule maps its tag back to its branch', dockerTag: 'dev', targets: [{ kind: 'branch', name: 'develop' }] },
+    { name: 'an exact rule with {sourceref} maps the filled template back', dockerTag: 'stable-build', targets: [{ kind: 'branch', name: 'stable' }] },
+    { name: 'a regex rule tagging {sourceref} maps a tag it matches to the same name', dockerTag: 'release-7', targets: [{ kind: 'tag', name: 'release-7' }] },
+    { name: 'latest comes from the default branch', dockerTag: 'latest', targets: [{ kind: 'default' }] },
+    { name: 'edge comes from the default branch', dockerTag: 'edge', targets: [{ kind: 'default' }] },
+    { name: 'a version comes from its git tag, with v first', dockerTag: '1.2.3', targets: [{ kind: 'tag', name: 'v1.2.3' }, { kind: 'tag', name: '1.2.3' }] },
+    { name: 'a regex rule with groups is not run backward (the version fallback still applies)', dockerTag: '2.0.0', targets: [{ kind: 'tag', name: 'v2.0.0' }, { kind: 'tag', name: '2.0.0' }] },
+    { name: 'a tag nothing produces gives nothing', dockerTag: 'nightly', targets: [] },
+  ];
+  it.each(rows)('$name', ({ dockerTag, targets }) => {
+    expect(targetsForDockerTag(rules, dockerTag)).toEqual(targets);
   });
 });
