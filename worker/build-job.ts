@@ -9,12 +9,14 @@ import type { Config } from '../src/core/config.js';
 import { BuildError } from '../src/core/errors.js';
 import type { Secret } from '../src/core/secret.js';
 import { BuildLogWriter } from '../src/service/build-log.js';
+import { cloneSource } from '../src/service/clone-source.js';
 import type { BuildJobData, BuildQueue } from '../src/service/build-queue.js';
 import { FINISHED, type BuildRecords, type BuildStep } from '../src/service/build-records.js';
 import type { CommitStatuses } from '../src/service/commit-status.js';
 import { notifyWebhooks } from '../src/service/dockerhub-webhooks.js';
 import { imageLock } from '../src/service/image-lock.js';
 import type { ServiceMetrics } from '../src/service/metrics.js';
+import type { Notifier } from '../src/service/notifier.js';
 
 // One queued build, start to end: skip it if it was canceled or superseded while queued, run the
 // pipeline with a signal that cancel, timeout and shutdown can pull, keep the record and the log
@@ -32,6 +34,8 @@ export interface BuildJobContext {
   workDir: string;
   publicUrl: string;
   secrets: Secret[];
+  /** Tells the configured notification receivers of started/succeeded/failed/canceled. */
+  notifier?: Notifier;
   /** Aborted when the worker's shutdown grace period is over. */
   shutdown: AbortSignal;
 }
@@ -67,6 +71,8 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
     return (await ctx.records.status(id)) ?? 'canceled';
   }
 
+  // Once per build: a job taken over after its worker died is `running` already.
+  if (current === 'queued') ctx.notifier?.notify('started', id);
   const writer = new BuildLogWriter(ctx.redis, id);
   const steps: BuildStep[] = [];
   const digests = new Map<string, string>();
@@ -102,8 +108,7 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
   ctx.shutdown.addEventListener('abort', onShutdown, { once: true });
 
   const repo = repositoryConfig(ctx.config, build.repository);
-  const cloneUrl = repo?.cloneUrl ?? build.cloneUrl;
-  const token = ctx.config.github.token;
+  const { cloneUrl, token } = cloneSource(ctx.config, build.repository, repo, build.cloneUrl);
   await mkdir(ctx.workDir, { recursive: true });
   const workRoot = await mkdtemp(join(ctx.workDir, `${id}-`));
   const seconds = () => (Date.now() - startedAt.getTime()) / 1000;
@@ -112,7 +117,7 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
     if (!cloneUrl) throw new BuildError(`no clone URL for ${build.repository}: set repositories.${build.repository}.cloneUrl in autobuild.yml`);
     const result = await runBuild({
       build,
-      source: { cloneUrl, sha: build.sha, ...(token && cloneUrl.startsWith('https://github.com/') ? { token } : {}) },
+      source: { cloneUrl, sha: build.sha, ...(token ? { token } : {}) },
       workRoot,
       builder: ctx.config.builder,
       registries: ctx.config.registries,
@@ -128,6 +133,7 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
       finishedAt: now(), digest: result.digest, pushed, held: result.held, steps, error: null,
     });
     ctx.metrics.buildEnded('succeeded', seconds());
+    ctx.notifier?.notify('succeeded', id);
     log.info({ digest: result.digest, pushed: pushed.length }, 'build succeeded');
     const pushedAt = new Date();
     await Promise.all([
@@ -150,6 +156,7 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
 
     if (stopped === 'canceled') {
       ctx.metrics.buildEnded('canceled', seconds());
+      ctx.notifier?.notify('canceled', id);
       await ctx.statuses.set(build, id, 'error', 'canceled');
       return 'canceled';
     }
@@ -165,6 +172,7 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
     }
     await ctx.records.transition(id, ['running'], 'failed', { finishedAt: now(), error: message, steps });
     ctx.metrics.buildEnded('failed', seconds());
+    ctx.notifier?.notify('failed', id);
     log.warn({ error: message }, 'build failed');
     await ctx.statuses.set(build, id, 'failure', message);
     throw new UnrecoverableError(message);

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { BuildError, UserError } from '../core/errors.js';
-import type { Secret } from '../core/secret.js';
+import { Secret } from '../core/secret.js';
 import { inheritedEnv, run, type RunOptions } from './process.js';
 
 // A fresh working tree at exactly one commit: init, fetch that commit (shallow when the remote
@@ -13,7 +13,7 @@ export interface CheckoutOptions {
   sha: string;
   /** Empty or missing directory that becomes the working tree. */
   dir: string;
-  token?: Secret;
+  token?: GitAuth;
   signal?: AbortSignal;
   onLine?: (line: string) => void;
 }
@@ -36,7 +36,7 @@ export async function checkout(opts: CheckoutOptions): Promise<CheckoutResult> {
   }
   await mkdir(opts.dir, { recursive: true });
   const env = gitEnv(opts.token);
-  const secrets = opts.token ? [opts.token, basicHeader(opts.token)] : [];
+  const secrets = opts.token ? [authSecret(opts.token), basicHeader(opts.token)] : [];
   const git = (args: string[], extra: Partial<RunOptions> = {}) =>
     run('git', args, { env, cwd: opts.dir, secrets, signal: opts.signal, onLine: opts.onLine, ...extra });
 
@@ -90,18 +90,30 @@ export async function headCommit(dir: string): Promise<{ commitMessage: string; 
   }
 }
 
-function basicHeader(token: Secret): string {
-  return Buffer.from(`x-access-token:${token.reveal()}`).toString('base64');
+/**
+ * How git authenticates over https: a GitHub token alone (sent as `x-access-token`), or a user
+ * name and a password or token, as GitLab, Bitbucket and Gitea take them.
+ */
+export type GitAuth = Secret | { username: string; password: Secret };
+
+/** The secret part of an auth, to mask in output. */
+export function authSecret(auth: GitAuth): Secret {
+  return auth instanceof Secret ? auth : auth.password;
+}
+
+function basicHeader(auth: GitAuth): string {
+  const [user, secret] = auth instanceof Secret ? ['x-access-token', auth] : [auth.username, auth.password];
+  return Buffer.from(`${user}:${secret.reveal()}`).toString('base64');
 }
 
 /** Environment for every git command: never prompt; a token travels as an HTTP header, never in argv. */
-export function gitEnv(token?: Secret): Record<string, string | undefined> {
+export function gitEnv(token?: GitAuth): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {
     ...inheritedEnv(['SSH_AUTH_SOCK', 'GIT_SSH_COMMAND', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY']),
     // Never wait for a password on a terminal nobody watches.
     GIT_TERMINAL_PROMPT: '0',
   };
-  if (token && !token.empty) {
+  if (token && !authSecret(token).empty) {
     env.GIT_CONFIG_COUNT = '1';
     env.GIT_CONFIG_KEY_0 = 'http.extraHeader';
     env.GIT_CONFIG_VALUE_0 = `Authorization: basic ${basicHeader(token)}`;

@@ -9,7 +9,7 @@ import { BuildahBuilder } from '../adapters/builders/buildah.js';
 import type { Builder, RunContext } from '../adapters/builders/builder.js';
 import { DockerBuilder } from '../adapters/builders/docker.js';
 import { prepareCredentials, type BuildCredentials } from '../adapters/credentials.js';
-import { checkout, headCommit } from '../adapters/git.js';
+import { authSecret, checkout, headCommit, type GitAuth } from '../adapters/git.js';
 import { runHook, type HookName, type HookVariables } from '../adapters/hooks.js';
 import { maskingSink, type LogSink, type StepName } from '../adapters/log-sink.js';
 import { RegistryClient, isInsecureRegistry, type Manifest, type RegistryAuth } from '../adapters/registry-client.js';
@@ -22,7 +22,7 @@ export type { RegistryAuth } from '../adapters/registry-client.js';
 
 export interface BuildOptions {
   build: PlannedBuild;
-  source: { dir: string } | { cloneUrl: string; sha: string; token?: Secret };
+  source: { dir: string } | { cloneUrl: string; sha: string; token?: GitAuth };
   /** Private temp space; the pipeline works in a fresh subdirectory and removes it. */
   workRoot: string;
   builder: 'docker' | 'buildah';
@@ -315,7 +315,7 @@ async function ensureFile(file: string): Promise<void> {
 function secretsOf(opts: BuildOptions): Secret[] {
   const out: Secret[] = [];
   for (const auth of Object.values(opts.registries)) if (auth.password) out.push(auth.password);
-  if ('token' in opts.source && opts.source.token) out.push(opts.source.token);
+  if ('token' in opts.source && opts.source.token) out.push(authSecret(opts.source.token));
   return out;
 }
 

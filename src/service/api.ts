@@ -97,6 +97,8 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
       if (!status) return reply.code(404).send({ error: `no build ${id}` });
       const was = await opts.queue.cancel(id, new Date());
       if (!was) return reply.code(409).send({ error: `build ${id} is already ${status}: only queued or running builds can be canceled` });
+      // A running build's worker says `canceled` when it has stopped; a queued one has no worker.
+      if (was === 'queued') opts.intake.notifier?.notify('canceled', id);
       return { id, status: 'canceled', was };
     });
 

@@ -1,12 +1,15 @@
 import type { Logger } from 'pino';
+import { forgeRepository, type ForgeConfig } from '../core/forges.js';
+import { statusRequest, type CommitState } from '../core/forge-statuses.js';
 import type { Secret } from '../core/secret.js';
 import type { PlannedBuild } from '../core/types.js';
 import { postJson } from './outbound-post.js';
 
-// GitHub commit statuses, one context per image (`autobuild/<image>`), linking to the build page.
-// Sent only with a token and `github.statuses`; a failure is logged, never fails the build.
+// Commit statuses, one context per image (`autobuild/<image>`), linking to the build page: on
+// GitHub for `owner/name` repositories, and through each forge's own API for `HOST/PATH` ones.
+// Sent only with a token and statuses enabled; a failure is logged, never fails the build.
 
-export type CommitState = 'pending' | 'success' | 'failure' | 'error';
+export type { CommitState };
 
 export interface CommitStatusOptions {
   apiUrl: string;
@@ -14,10 +17,26 @@ export interface CommitStatusOptions {
   enabled: boolean;
   publicUrl: string;
   log: Logger;
+  /** `forges:` from autobuild.yml; repositories keyed `HOST/PATH` post their statuses there. */
+  forges?: Record<string, ForgeConfig>;
 }
 
 export function buildPageUrl(publicUrl: string, buildId: string): string {
   return `${publicUrl.replace(/\/+$/, '')}/#/builds/${encodeURIComponent(buildId)}`;
+}
+
+/** How each forge's API takes a token. Bitbucket: an app password with its account, or a bearer access token. */
+function forgeAuthorization(forge: ForgeConfig, token: Secret): Record<string, string> {
+  switch (forge.type) {
+    case 'gitlab':
+      return { 'private-token': token.reveal() };
+    case 'bitbucket':
+      return forge.username
+        ? { authorization: `Basic ${Buffer.from(`${forge.username}:${token.reveal()}`).toString('base64')}` }
+        : { authorization: `Bearer ${token.reveal()}` };
+    case 'gitea':
+      return { authorization: `token ${token.reveal()}` };
+  }
 }
 
 export class CommitStatuses {
@@ -32,6 +51,8 @@ export class CommitStatuses {
   }
 
   async set(build: PlannedBuild, buildId: string, state: CommitState, description: string): Promise<void> {
+    const forge = forgeRepository(build.repository, this.#opts.forges ?? {});
+    if (forge) return this.#setOnForge(forge.forge, forge.path, build, buildId, state, description);
     if (!this.active) return;
     const { apiUrl, token, publicUrl, log } = this.#opts;
     const [owner, repo] = build.repository.split('/');
@@ -52,6 +73,22 @@ export class CommitStatuses {
       });
       if (!outcome.ok) {
         log.warn({ buildId, image, state, status: outcome.status, error: outcome.error }, 'could not set the GitHub commit status');
+      }
+    }));
+  }
+
+  async #setOnForge(forge: ForgeConfig, path: string, build: PlannedBuild, buildId: string, state: CommitState, description: string): Promise<void> {
+    if (!forge.statuses || !forge.token || forge.token.empty) return;
+    const { publicUrl, log } = this.#opts;
+    const headers = forgeAuthorization(forge, forge.token);
+    await Promise.all(build.images.map(async (image) => {
+      const request = statusRequest(forge.type, {
+        apiUrl: forge.apiUrl, path, sha: build.sha, state, context: `autobuild/${image}`,
+        targetUrl: buildPageUrl(publicUrl, buildId), description,
+      });
+      const outcome = await postJson(request.url, request.body, { headers });
+      if (!outcome.ok) {
+        log.warn({ buildId, image, state, forge: forge.type, status: outcome.status, error: outcome.error }, `could not set the ${forge.type} commit status`);
       }
     }));
   }

@@ -2,11 +2,13 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RegistryAuth } from '../adapters/registry-client.js';
+import type { ForgeConfig } from '../core/forges.js';
 import type { Secret } from '../core/secret.js';
 import { registerApi } from './api.js';
 import { installApiToken } from './auth.js';
 import type { BuildQueue } from './build-queue.js';
 import type { BuildRecords } from './build-records.js';
+import { registerForgeReceivers } from './forge-receiver.js';
 import { registerDashboard } from './dashboard/index.js';
 import type { Intake } from './intake.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -31,6 +33,8 @@ export interface HttpServerOptions {
   registries: Record<string, RegistryAuth>;
   secrets: Secret[];
   closing: AbortSignal;
+  /** GitLab, Bitbucket, Gitea/Forgejo: their webhooks arrive at /webhooks/<type>. */
+  forges?: Record<string, ForgeConfig>;
 }
 
 const HEALTH_TIMEOUT_MS = 1_000;
@@ -46,6 +50,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   installApiToken(app, opts.apiToken);
 
   await registerReceiver(app, { intake: opts.intake, metrics: opts.metrics, ...(opts.webhookSecret ? { webhookSecret: opts.webhookSecret } : {}) });
+  await registerForgeReceivers(app, { forges: opts.forges ?? {}, intake: opts.intake, metrics: opts.metrics });
   await registerTrigger(app, { intake: opts.intake, triggerTokens: opts.triggerTokens, ...(opts.githubToken ? { githubToken: opts.githubToken } : {}) });
   await registerApi(app, {
     redis: opts.redis, blockingConnection: opts.blockingConnection, records: opts.records, queue: opts.queue,

@@ -5,6 +5,7 @@ import type { Plan, RepositoryConfig, SourceEvent } from '../core/types.js';
 import type { BuildQueue } from './build-queue.js';
 import type { CommitStatuses } from './commit-status.js';
 import type { ServiceMetrics } from './metrics.js';
+import type { Notifier } from './notifier.js';
 
 // The one path from an event to queued builds, shared by the webhook receiver, the remote
 // trigger and retries: look up the tags already in the registry, plan with the core, record and
@@ -23,6 +24,8 @@ export interface IntakeOptions {
   statuses: CommitStatuses;
   metrics: ServiceMetrics;
   log: Logger;
+  /** Tells the configured notification receivers that builds were queued. */
+  notifier?: Notifier;
 }
 
 export class Intake {
@@ -33,6 +36,10 @@ export class Intake {
 
   constructor(opts: IntakeOptions) {
     this.#opts = opts;
+  }
+
+  get notifier(): Notifier | undefined {
+    return this.#opts.notifier;
   }
 
   get repositories(): Record<string, RepositoryConfig> {
@@ -96,6 +103,7 @@ export class Intake {
     // Statuses are best effort and slow (GitHub round trips): never make the sender wait on them.
     for (const [i, build] of planned.builds.entries()) {
       void this.#opts.statuses.set(build, ids[i]!, 'pending', 'queued').catch(() => undefined);
+      this.#opts.notifier?.notify('queued', ids[i]!);
     }
     return { duplicate: false };
   }

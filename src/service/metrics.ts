@@ -12,6 +12,7 @@ export class ServiceMetrics {
   readonly #deliveries: Counter<'result'>;
   readonly #builds: Counter<'status'>;
   readonly #duration: Histogram<'status'>;
+  readonly #notifications: Counter<'result'>;
 
   constructor(queueCounts?: () => Promise<QueueCounts>) {
     this.#deliveries = new Counter({
@@ -25,6 +26,10 @@ export class ServiceMetrics {
     this.#duration = new Histogram({
       name: 'autobuild_build_duration_seconds', help: 'Time from a build starting to it ending',
       labelNames: ['status'], buckets: [5, 15, 30, 60, 120, 300, 600, 1200, 3600], registers: [this.registry],
+    });
+    this.#notifications = new Counter({
+      name: 'autobuild_notifications_total', help: 'Notification delivery attempts by result (a failed attempt is retried with backoff)',
+      labelNames: ['result'], registers: [this.registry],
     });
     if (queueCounts) {
       new Gauge({
@@ -60,6 +65,10 @@ export class ServiceMetrics {
   buildEnded(status: string, seconds?: number): void {
     this.#builds.inc({ status });
     if (seconds !== undefined) this.#duration.observe({ status }, seconds);
+  }
+
+  notification(result: 'delivered' | 'failed'): void {
+    this.#notifications.inc({ result });
   }
 
   async text(): Promise<{ contentType: string; body: string }> {

@@ -14,8 +14,8 @@ import type { ServiceMetrics } from './metrics.js';
 
 export const WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
 /** Past this, a body is not worth reading to the end to be able to answer 413. */
-const DRAIN_LIMIT = 64 * 1024 * 1024;
-const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+export const DRAIN_LIMIT = 64 * 1024 * 1024;
+export const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 export interface ReceiverOptions {
   webhookSecret?: Secret;
@@ -23,18 +23,18 @@ export interface ReceiverOptions {
   metrics: ServiceMetrics;
 }
 
-interface Answer {
+export interface Answer {
   delivery: string;
   builds: string[];
   skipped: Skip[];
 }
 
-function header(value: string | string[] | undefined): string | undefined {
+export function header(value: string | string[] | undefined): string | undefined {
   const v = Array.isArray(value) ? value[0] : value;
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
-function fail(reply: FastifyReply, code: number, error: string) {
+export function fail(reply: FastifyReply, code: number, error: string) {
   return reply.code(code).send({ error });
 }
 
@@ -54,7 +54,7 @@ function parseBody(body: Buffer, contentType: string | undefined): unknown {
  * before answering 413: closing a socket with unread data resets it, and the sender would see a
  * broken connection instead of the 413.
  */
-function readBody(payload: NodeJS.ReadableStream, done: (err: Error | null, body?: Buffer) => void): void {
+export function readBody(payload: NodeJS.ReadableStream, done: (err: Error | null, body?: Buffer) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   payload.on('data', (chunk: Buffer) => {

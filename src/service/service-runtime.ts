@@ -14,6 +14,7 @@ import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.js';
 import { createHttpServer } from './http-server.js';
 import { Intake } from './intake.js';
 import { ServiceMetrics } from './metrics.js';
+import { NotificationWorker, Notifier } from './notifier.js';
 import { producerConnection, redactUrl, whenReady, workerConnection } from './redis-connection.js';
 
 // `autobuild start | serve | worker`: wires Redis, the HTTP server and the worker for one mode,
@@ -44,7 +45,9 @@ function seconds(env: Record<string, string | undefined>, name: string, fallback
 
 function configSecrets(config: Config): Secret[] {
   const all = [config.webhookSecret, config.apiToken, config.github.token,
-    ...Object.values(config.registries).map((r) => r.password), ...Object.values(config.triggerTokens)];
+    ...Object.values(config.registries).map((r) => r.password), ...Object.values(config.triggerTokens),
+    ...Object.values(config.forges).flatMap((f) => [f.webhookSecret, f.token]),
+    ...[...config.notifications, ...Object.values(config.repositoryNotifications).flat()].map((n) => n.secret)];
   return all.filter((s): s is Secret => s !== undefined && !s.empty);
 }
 
@@ -105,12 +108,14 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
   const publicUrl = config.server.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const secrets = configSecrets(config);
   const statuses = new CommitStatuses({
-    apiUrl: config.github.apiUrl, enabled: config.github.statuses, publicUrl, log,
+    apiUrl: config.github.apiUrl, enabled: config.github.statuses, publicUrl, log, forges: config.forges,
     ...(config.github.token ? { token: config.github.token } : {}),
   });
   const records = new BuildRecords(producer);
   const queue = new BuildQueue(producer, records);
   const metrics = new ServiceMetrics(() => queue.counts());
+  const notifier = new Notifier({ redis: producer, config, records, publicUrl, log });
+  let notificationWorker: NotificationWorker | undefined;
   const closing = new AbortController();
 
   let app: FastifyInstance | undefined;
@@ -118,7 +123,7 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
   try {
     if (mode !== 'worker') {
       const token = resolveApiToken(config.apiToken, dataDir);
-      const intake = new Intake({ repositories: config.repositories, registries: config.registries, queue, statuses, metrics, log });
+      const intake = new Intake({ repositories: config.repositories, registries: config.registries, queue, statuses, metrics, log, notifier });
       app = await createHttpServer({
         log, redis: producer, records, queue, intake, metrics, secrets, closing: closing.signal,
         blockingConnection: () => {
@@ -126,11 +131,11 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
           c.on('error', () => undefined);
           return c;
         },
-        apiToken: token.token, triggerTokens: config.triggerTokens, registries: config.registries,
+        apiToken: token.token, triggerTokens: config.triggerTokens, registries: config.registries, forges: config.forges,
         ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
         ...(config.github.token ? { githubToken: config.github.token } : {}),
       });
-      if (!config.webhookSecret || config.webhookSecret.empty) log.warn('webhookSecret is not set: every webhook will be refused with 401');
+      if (!config.webhookSecret || config.webhookSecret.empty) log.warn('webhookSecret is not set: every GitHub webhook will be refused with 401');
       const address = await app.listen({ host, port }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') throw new UserError(`port ${port} on ${host} is already in use`, 'stop what uses it, or set PORT / server.port to a free port');
         if (err.code === 'EACCES') throw new UserError(`no permission to listen on port ${port}`, 'use a port above 1023 (PORT or server.port)');
@@ -151,14 +156,20 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
       worker = new BuildWorker({
         connection, concurrency: config.concurrency, lockMs, config, redis: connection, records: workerRecords,
         queue: new BuildQueue(connection, workerRecords), statuses, metrics, log,
-        workDir: join(dataDir, 'work'), publicUrl, secrets,
+        workDir: join(dataDir, 'work'), publicUrl, secrets, notifier,
       });
+      const notifyConnection = workerConnection(url);
+      connections.push(notifyConnection);
+      notifyConnection.on('error', (err: Error) => log.debug({ error: err.message }, 'redis connection error'));
+      notificationWorker = new NotificationWorker({ connection: notifyConnection, config, metrics, log });
       print(`autobuild: worker taking builds (concurrency ${config.concurrency})`);
     }
   } catch (err) {
     // Open sockets would keep the process alive after the error is reported.
     await app?.close().catch(() => undefined);
     await queue.close().catch(() => undefined);
+    await notifier.close().catch(() => undefined);
+    await notificationWorker?.close().catch(() => undefined);
     await stopAll();
     throw err;
   }
@@ -169,7 +180,10 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
   closing.abort();
   await app?.close();
   await worker?.close(graceMs);
+  // Notifications of the builds that just finished go out before the process stops (bounded).
+  await Promise.race([notificationWorker?.close(), new Promise((r) => setTimeout(r, 10_000))]).catch(() => undefined);
   await queue.close().catch(() => undefined);
+  await notifier.close().catch(() => undefined);
   await stopAll();
   log.info('stopped');
   return 0;

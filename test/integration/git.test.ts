@@ -96,4 +96,23 @@ describe('checkout', () => {
       server.close();
     }
   });
+
+  it('a forge user name and app password reach the server as a Basic header, never in a URL, argv or output', async () => {
+    const password = new Secret(`app-${Math.random().toString(36).slice(2)}xyz`);
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers.authorization ?? '');
+      res.writeHead(404).end();
+    });
+    const port = await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as { port: number }).port)));
+    try {
+      const lines: string[] = [];
+      const err = await rejection(checkout({ cloneUrl: `http://127.0.0.1:${port}/team/app.git`, sha: older, dir: fresh(), token: { username: 'bot', password }, onLine: (l) => lines.push(l) }));
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((s) => s === `basic ${Buffer.from(`bot:${password.reveal()}`).toString('base64')}`)).toBe(true);
+      expect(JSON.stringify([err.message, err.tail, lines])).not.toContain(password.reveal());
+    } finally {
+      server.close();
+    }
+  });
 });

@@ -1,0 +1,31 @@
+import type { GitAuth } from '../adapters/git.js';
+import type { Config } from '../core/config.js';
+import { forgeCloneUrl, forgeGitCredentials, forgeRepository } from '../core/forges.js';
+import type { RepositoryConfig } from '../core/types.js';
+
+// Where the worker clones a build's repository from, and with which credentials, decided from
+// its own configuration. A forge repository (`HOST/PATH`) is cloned from its cloneUrl or
+// https://HOST/PATH.git, never from a URL found in a payload; the forge's token goes only to
+// that forge's host, over https, as an HTTP header (src/adapters/git.ts).
+
+function sameHost(url: string, host: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' && u.host.toLowerCase() === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+export function cloneSource(config: Config, repository: string, repo: RepositoryConfig | undefined, payloadCloneUrl: string | undefined): { cloneUrl?: string; token?: GitAuth } {
+  const forge = forgeRepository(repository, config.forges);
+  if (forge) {
+    const cloneUrl = repo?.cloneUrl ?? forgeCloneUrl(forge);
+    const credentials = sameHost(cloneUrl, forge.host) ? forgeGitCredentials(forge.forge) : undefined;
+    return credentials ? { cloneUrl, token: credentials } : { cloneUrl };
+  }
+  const cloneUrl = repo?.cloneUrl ?? payloadCloneUrl;
+  const token = config.github.token;
+  if (!cloneUrl) return {};
+  return token && cloneUrl.startsWith('https://github.com/') ? { cloneUrl, token } : { cloneUrl };
+}

@@ -1,0 +1,32 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { ForgeConfig } from '../core/forges.js';
+import { splitRepositoryKey } from '../core/forges.js';
+import type { SourceEvent } from '../core/types.js';
+
+// Questions the receiver asks a forge's API before it can plan. Bitbucket Cloud's pull request
+// payloads name the head commit by 12 hex digits; the pull request's commit list (newest first,
+// fork commits included) gives the full id.
+
+const TIMEOUT_MS = 10_000;
+
+export async function resolveBitbucketPullRequestHead(forge: ForgeConfig, event: SourceEvent, log: FastifyBaseLogger): Promise<string | undefined> {
+  if (!forge.token || forge.token.empty || event.repository === undefined || event.prNumber === undefined || event.sha === undefined) return undefined;
+  const { path } = splitRepositoryKey(event.repository);
+  const url = `${forge.apiUrl.replace(/\/+$/, '')}/repositories/${path.split('/').map(encodeURIComponent).join('/')}/pullrequests/${event.prNumber}/commits?pagelen=1`;
+  const authorization = forge.username
+    ? `Basic ${Buffer.from(`${forge.username}:${forge.token.reveal()}`).toString('base64')}`
+    : `Bearer ${forge.token.reveal()}`;
+  try {
+    const res = await fetch(url, { headers: { authorization, accept: 'application/json' }, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    if (!res.ok) {
+      log.warn({ repository: event.repository, pr: event.prNumber, status: res.status }, 'could not list the Bitbucket pull request commits');
+      return undefined;
+    }
+    const body = (await res.json()) as { values?: { hash?: unknown }[] };
+    const hash = body.values?.[0]?.hash;
+    return typeof hash === 'string' && /^[0-9a-f]{40}$/.test(hash) && hash.startsWith(event.sha) ? hash : undefined;
+  } catch (err) {
+    log.warn({ repository: event.repository, pr: event.prNumber, error: (err as Error).message }, 'could not reach the Bitbucket API');
+    return undefined;
+  }
+}
