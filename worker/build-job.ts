@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -125,6 +126,8 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
       signal: controller.signal,
       withImageLock: imageLock(ctx.redis, controller.signal),
       now: new Date(),
+      // Hooks run sandboxed; these hold the service's secrets and other builds' files.
+      hideFromHooks: [ctx.config.file, ctx.config.dataDir, ctx.workDir, homedir()].flatMap((p) => (p ? [resolve(p)] : [])),
     });
     const pushed = result.pushed.map((ref) => ({ ref, digest: digests.get(ref) ?? result.digest }));
     sink.line(`autobuild: succeeded, digest ${result.digest}`);

@@ -2,12 +2,14 @@ import { access, constants, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BuildError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
-import { inheritedEnv, run } from './process.js';
+import { inheritedEnv } from './process.js';
+import type { SandboxWorkspace } from './sandbox.js';
 
 // Docker Hub's build hooks (https://docs.docker.com/docker-hub/repos/manage/builds/advanced/):
 // scripts in `hooks/` next to the Dockerfile, run at their step with the variables Docker Hub
 // sets. Values (branch names, commit messages) go in the environment only, never into a command
-// line, so a commit message like `$(rm -rf /)` stays text.
+// line, so a commit message like `$(rm -rf /)` stays text. A hook is code from the repository,
+// not ours: it runs in the build's sandbox (adapters/sandbox.ts), never beside the service.
 
 export const HOOK_NAMES = ['post_checkout', 'pre_build', 'build', 'post_build', 'pre_push', 'push', 'post_push'] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
@@ -29,8 +31,10 @@ export interface HookContext {
   /** Working directory of the hook: the build context, as on Docker Hub. */
   contextDir: string;
   variables: HookVariables;
-  /** DOCKER_CONFIG, DOCKER_HOST and the like, so hooks can use the build's engine and logins. */
+  /** The builder's hook variables (DOCKER_CONFIG, REGISTRY_AUTH_FILE); the workspace's win. */
   env: Record<string, string | undefined>;
+  /** Where hooks run: opened on the first hook the repository has, shared by the build's hooks. */
+  workspace: () => Promise<SandboxWorkspace>;
   secrets?: Iterable<Secret | string | undefined>;
   signal?: AbortSignal;
   onLine?: (line: string) => void;
@@ -54,8 +58,10 @@ export async function runHook(name: HookName, ctx: HookContext): Promise<boolean
   // Docker Hub runs hooks that were committed without the executable bit too.
   const [cmd, args] = executable ? [file, []] : ['/bin/sh', [file]];
   try {
-    await run(cmd, args, {
-      env: { ...inheritedEnv(), ...ctx.env, ...ctx.variables, BUILD_PATH: ctx.contextDir },
+    const workspace = await ctx.workspace();
+    await workspace.run(cmd, args, {
+      // Only PATH and the locale of ours: the workspace gives HOME, TMPDIR, DOCKER_HOST, DOCKER_CONFIG.
+      env: { ...hookBaseEnv(), ...ctx.env, ...ctx.variables, BUILD_PATH: ctx.contextDir },
       cwd: ctx.contextDir,
       secrets: ctx.secrets,
       signal: ctx.signal,
@@ -68,4 +74,10 @@ export async function runHook(name: HookName, ctx: HookContext): Promise<boolean
     throw new BuildError(`hook hooks/${name} could not run: ${String(err)}`, { cause: err });
   }
   return true;
+}
+
+/** What a hook inherits from the service's environment: how to find programs and the locale. */
+function hookBaseEnv(): Record<string, string | undefined> {
+  const { PATH, LANG, LC_ALL, TZ } = inheritedEnv();
+  return { PATH, LANG, LC_ALL, TZ };
 }

@@ -23,6 +23,10 @@ export interface RunOptions {
   what?: string;
   /** Whether a failure may succeed when tried again (e.g. a network error during push). */
   transient?: (tail: string[]) => boolean;
+  /** After SIGTERM on cancel, how long the tree may take before SIGKILL (default 5 s). */
+  killGraceMs?: number;
+  /** The command as messages show it, when `file` only wraps it (the sandbox's setpriv). */
+  shownAs?: readonly string[];
 }
 
 export interface RunResult {
@@ -57,10 +61,12 @@ export async function run(file: string, args: readonly string[], opts: RunOption
   const mask = (s: string) => maskSecrets(s, secrets);
   const lines: string[] = [];
   const stdoutParts: string[] = [];
-  const command = describeCommand(file, args, secrets);
+  const [shownFile = file, ...shownArgs] = opts.shownAs ?? [file, ...args];
+  const command = describeCommand(shownFile, opts.shownAs ? shownArgs : args, secrets);
   if (opts.signal?.aborted) throw new BuildError(`canceled before starting: ${command}`);
 
   const input = opts.input === undefined ? undefined : typeof opts.input === 'string' ? opts.input : opts.input.reveal();
+  const grace = opts.killGraceMs ?? KILL_GRACE_MS;
   const child = execa(file, [...args], {
     env: opts.env,
     extendEnv: false,
@@ -72,14 +78,14 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     // A process group of its own, so cancelling can signal every descendant at once.
     detached: true,
     cancelSignal: opts.signal,
-    forceKillAfterDelay: KILL_GRACE_MS,
+    forceKillAfterDelay: grace,
   });
 
   const killTree = () => {
     if (child.pid === undefined) return;
     signalGroup(child.pid, 'SIGTERM');
     const pid = child.pid;
-    setTimeout(() => signalGroup(pid, 'SIGKILL'), KILL_GRACE_MS).unref();
+    setTimeout(() => signalGroup(pid, 'SIGKILL'), grace).unref();
   };
   opts.signal?.addEventListener('abort', killTree, { once: true });
 
@@ -120,7 +126,7 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     const prefix = opts.what ? `${opts.what} (${command})` : command;
     const notFound = (result as { code?: string }).code === 'ENOENT';
     const message = notFound
-      ? `${prefix}: ${file} not found — install it or put it on PATH`
+      ? `${prefix}: ${shownFile === file ? file : `${file} (or ${shownFile})`} not found — install it or put it on PATH`
       : `${prefix} failed with ${how}${opts.hint ? ` — ${opts.hint}` : ''}`;
     throw new BuildError(message, { tail, transient: opts.transient?.(tail) ?? false });
   }

@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { BuildError } from '../core/errors.js';
 import { parseImageName, withTag } from '../core/references.js';
@@ -12,6 +13,7 @@ import { prepareCredentials, type BuildCredentials } from '../adapters/credentia
 import { authSecret, checkout, headCommit, type GitAuth } from '../adapters/git.js';
 import { runHook, type HookName, type HookVariables } from '../adapters/hooks.js';
 import { maskingSink, type LogSink, type StepName } from '../adapters/log-sink.js';
+import { openWorkspace, type SandboxWorkspace } from '../adapters/sandbox.js';
 import { RegistryClient, isInsecureRegistry, type Manifest, type RegistryAuth } from '../adapters/registry-client.js';
 
 // One build from source to registry: check out, run Docker Hub hooks at their steps, build once,
@@ -35,6 +37,8 @@ export interface BuildOptions {
   now?: Date;
   /** A DOCKER_CONFIG the caller already logged in (GitHub Action); used as is, never deleted. */
   dockerConfig?: string;
+  /** Paths hooks must not see even by name: the service's config file, its dataDir. */
+  hideFromHooks?: string[];
 }
 
 export interface BuildResult {
@@ -56,6 +60,10 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const log = maskingSink(opts.log, secrets);
   await mkdir(opts.workRoot, { recursive: true });
   const work = await mkdtemp(join(opts.workRoot, 'build-'));
+  // Hooks run as a uid of their own (adapters/sandbox.ts) that must reach the checkout, so a
+  // clone lives here, outside the service's private workRoot; so do the hooks' HOME and TMPDIR.
+  const sandboxDir = await mkdtemp(join(tmpdir(), 'autobuild-build-'));
+  let workspace: Promise<SandboxWorkspace> | undefined;
   const step = stepper(log, signal);
   const ctx: RunContext = { secrets, signal, onLine: (l) => log.line(l) };
   let credentials: BuildCredentials | undefined;
@@ -77,7 +85,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       commit = await headCommit(root);
     } else {
       const source = opts.source;
-      root = join(work, 'src');
+      root = join(sandboxDir, 'src');
       commit = await step('checkout', () => checkout({ cloneUrl: source.cloneUrl, sha: source.sha, dir: root, token: source.token, signal, onLine: ctx.onLine }));
     }
     const commitMessage = commit.commitMessage || build.commitMessage || '';
@@ -89,7 +97,13 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       ? new BuildahBuilder({ authFile: credentials.authFile, dockerConfig: credentials.dockerConfig })
       : new DockerBuilder({ dockerConfig: credentials.dockerConfig });
     const variables = hookVariables(build, commitMessage, relative(contextDir, dockerfile));
-    const hookContext = { dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, secrets, signal, onLine: ctx.onLine };
+    const ownCheckout = !('dir' in opts.source);
+    const openHookWorkspace = () => (workspace ??= openWorkspace({
+      dir: sandboxDir, dockerConfig: credentials?.dockerConfig, hide: opts.hideFromHooks ?? [],
+      // The service's own checkout goes to the hooks' uid; the CLI's DIR stays its owner's.
+      switchUser: ownCheckout, required: ownCheckout, ...(ownCheckout ? { tree: root } : {}),
+    }));
+    const hookContext = { dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, workspace: openHookWorkspace, secrets, signal, onLine: ctx.onLine };
     const runTrustedHook = (name: HookName) => (trusted ? runHook(name, hookContext) : Promise.resolve(false));
     const hook = (name: HookName) => step(`hook:${name}`, () => runTrustedHook(name), true);
 
@@ -123,8 +137,10 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     result.digest = pusher.digest;
     return result;
   } finally {
+    await workspace?.then((w) => w.dispose(), () => undefined);
     await credentials?.dispose();
     await rm(work, { recursive: true, force: true });
+    await rm(sandboxDir, { recursive: true, force: true });
   }
 }
 

@@ -357,6 +357,57 @@ describe('trust (CONTRACT.md section 7)', () => {
   });
 });
 
+describe('hooks run in a sandbox', () => {
+  const sleepers = (mark: string) => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${mark}\0`;
+    } catch {
+      return false;
+    }
+  });
+
+  it("a hook reads none of the service's secrets, and what it detaches dies when it exits", async () => {
+    const serviceSecret = `env-secret-${Math.random().toString(36).slice(2)}`;
+    const etc = tempDir('etc');
+    const dataDir = tempDir('data');
+    const config = join(etc, 'autobuild.yml');
+    writeFileSync(config, `webhookSecret: ${serviceSecret}-config\n`, { mode: 0o644 });
+    writeFileSync(join(dataDir, 'api-token'), `${serviceSecret}-token\n`, { mode: 0o644 });
+    const [a, b] = [`${700 + Math.floor(Math.random() * 99)}.${Date.now() % 1e6}`, `${800 + Math.floor(Math.random() * 99)}.${Date.now() % 1e6}`];
+    const f = fixture({
+      content: 'sandboxed-hook',
+      hooks: {
+        pre_build: [
+          '#!/bin/sh',
+          `cat /proc/$PPID/environ; cat /proc/${process.pid}/environ; for e in /proc/[0-9]*/environ; do cat "$e"; done; echo`,
+          `cat ${config}; cat ${dataDir}/api-token; ls ${dataDir}`,
+          'echo "uid $(id -u)"',
+          `setsid sleep ${a} &`,
+          `( ( sleep ${b} & ) & )`,
+          'echo pre_build-done',
+        ].join('\n') + '\n',
+      },
+    });
+    process.env.AUTOBUILD_TEST_SERVICE_SECRET = serviceSecret;
+    try {
+      const image = `${open.host}/octo/sandboxed`;
+      const { log } = await build(f, explicit([image], ['1']), { hideFromHooks: [config, dataDir] });
+      const output = JSON.stringify([log.lines, log.events]);
+      expect(output).not.toContain(serviceSecret);
+      expect(log.lines).toContain('pre_build-done');
+      expect(log.lines).not.toContain('uid 0');
+      const finished = log.events.find((e) => e.type === 'step-finished' && e.step === 'hook:pre_build');
+      expect(finished && 'ms' in finished ? finished.ms : Infinity).toBeLessThan(5_000);
+      expect(sleepers(a)).toEqual([]);
+      expect(sleepers(b)).toEqual([]);
+    } finally {
+      delete process.env.AUTOBUILD_TEST_SERVICE_SECRET;
+      rmSync(etc, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the autobuild binary', () => {
   const cli = (args: string[], env: Record<string, string> = {}) => {
     const res = spawnSync(process.execPath, ['bin/autobuild.js', ...args], {
