@@ -117,9 +117,9 @@ export async function runSandboxed(file: string, args: readonly string[], opts: 
   const what = opts.what ?? file;
   if (isolation === 'none') {
     if (opts.required) {
-      throw new BuildError(
-        `${what}: cannot run it isolated from the service on this machine (${reason}) — run autobuild as root, or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, kernel.apparmor_restrict_unprivileged_userns=0)`,
-      );
+      throw new BuildError(`${what}: cannot run it isolated from the service on this machine (${reason})`, {
+        hint: 'run autobuild as root, or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, kernel.apparmor_restrict_unprivileged_userns=0)',
+      });
     }
     opts.onLine?.(`autobuild: warning: ${what} runs without a sandbox here (no PID or user namespace available); it can see this process and its files`);
     return run(file, args, opts);
