@@ -1,7 +1,6 @@
 import type { RuleTarget } from '../core/dockerhub-rules.js';
 import { UserError } from '../core/errors.js';
-import type { Secret } from '../core/secret.js';
-import { gitEnv } from './git.js';
+import { authSecret, gitEnv, type GitAuth } from './git.js';
 import { run } from './process.js';
 
 // What a remote repository's refs point at, without cloning: `git ls-remote`. The remote
@@ -36,13 +35,13 @@ export function parseLsRemote(stdout: string): { refs: Map<string, string>; head
 }
 
 /** Resolves a branch, a tag or the default branch of `url` to its full ref and commit. */
-export async function resolveRemoteRef(url: string, target: RemoteTarget, opts: { token?: Secret; signal?: AbortSignal } = {}): Promise<RemoteRef> {
+export async function resolveRemoteRef(url: string, target: RemoteTarget, opts: { token?: GitAuth; signal?: AbortSignal } = {}): Promise<RemoteRef> {
   const patterns = target.kind === 'default'
     ? ['HEAD']
     : target.kind === 'branch' ? ['HEAD', `refs/heads/${target.name}`] : ['HEAD', `refs/tags/${target.name}`, `refs/tags/${target.name}^{}`];
   const result = await run('git', ['ls-remote', '--symref', '--', url, ...patterns], {
     env: gitEnv(opts.token),
-    secrets: [opts.token],
+    secrets: [opts.token === undefined ? undefined : authSecret(opts.token)],
     signal: opts.signal,
     what: `list the refs of ${url}`,
     hint: 'check the clone URL and that this machine can reach it',

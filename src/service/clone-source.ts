@@ -1,6 +1,6 @@
 import type { GitAuth } from '../adapters/git.js';
-import type { Config } from '../core/config.js';
-import { forgeCloneUrl, forgeGitCredentials, forgeRepository } from '../core/forges.js';
+import { forgeCloneUrl, forgeGitCredentials, forgeRepository, type ForgeConfig } from '../core/forges.js';
+import type { Secret } from '../core/secret.js';
 import type { RepositoryConfig } from '../core/types.js';
 
 // Where the worker clones a build's repository from, and with which credentials, decided from
@@ -17,14 +17,20 @@ function sameHost(url: string, host: string): boolean {
   }
 }
 
-export function cloneSource(config: Config, repository: string, repo: RepositoryConfig | undefined, payloadCloneUrl: string | undefined): { cloneUrl?: string; token?: GitAuth } {
+export interface CloneSettings {
+  forges: Record<string, ForgeConfig>;
+  github: { token?: Secret };
+}
+
+/** `fallbackUrl`: for a GitHub repository without cloneUrl, the payload's clone_url (or the trigger's guess). */
+export function cloneSource(config: CloneSettings, repository: string, repo: RepositoryConfig | undefined, fallbackUrl: string | undefined): { cloneUrl?: string; token?: GitAuth } {
   const forge = forgeRepository(repository, config.forges);
   if (forge) {
     const cloneUrl = repo?.cloneUrl ?? forgeCloneUrl(forge);
     const credentials = sameHost(cloneUrl, forge.host) ? forgeGitCredentials(forge.forge) : undefined;
     return credentials ? { cloneUrl, token: credentials } : { cloneUrl };
   }
-  const cloneUrl = repo?.cloneUrl ?? payloadCloneUrl;
+  const cloneUrl = repo?.cloneUrl ?? fallbackUrl;
   const token = config.github.token;
   if (!cloneUrl) return {};
   return token && cloneUrl.startsWith('https://github.com/') ? { cloneUrl, token } : { cloneUrl };

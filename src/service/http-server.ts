@@ -51,7 +51,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
 
   await registerReceiver(app, { intake: opts.intake, metrics: opts.metrics, ...(opts.webhookSecret ? { webhookSecret: opts.webhookSecret } : {}) });
   await registerForgeReceivers(app, { forges: opts.forges ?? {}, intake: opts.intake, metrics: opts.metrics });
-  await registerTrigger(app, { intake: opts.intake, triggerTokens: opts.triggerTokens, ...(opts.githubToken ? { githubToken: opts.githubToken } : {}) });
+  await registerTrigger(app, { intake: opts.intake, triggerTokens: opts.triggerTokens, forges: opts.forges ?? {}, ...(opts.githubToken ? { githubToken: opts.githubToken } : {}) });
   await registerApi(app, {
     redis: opts.redis, blockingConnection: opts.blockingConnection, records: opts.records, queue: opts.queue,
     intake: opts.intake, registries: opts.registries, secrets: opts.secrets, closing: opts.closing,

@@ -3,10 +3,12 @@ import { resolveRemoteRef, type RemoteTarget } from '../adapters/git-remote.js';
 import { BuildError, isUserError, UserError } from '../core/errors.js';
 import { targetsForDockerTag } from '../core/dockerhub-rules.js';
 import { eventFromRef } from '../core/events.js';
+import type { ForgeConfig } from '../core/forges.js';
 import type { Secret } from '../core/secret.js';
 import type { RepositoryConfig } from '../core/types.js';
 import { sameSecret } from './auth.js';
 import { buildIds } from './build-queue.js';
+import { cloneSource } from './clone-source.js';
 import type { Intake } from './intake.js';
 
 // POST /api/trigger/<token>: Docker Hub's remote build trigger. The token in the path is the
@@ -18,6 +20,8 @@ export interface TriggerOptions {
   /** Each repository's triggerToken, keyed like `repositories`. */
   triggerTokens: Record<string, Secret>;
   githubToken?: Secret;
+  /** `HOST/PATH` repositories resolve their refs on their forge, with its token. */
+  forges?: Record<string, ForgeConfig>;
 }
 
 interface TriggerBody {
@@ -54,8 +58,9 @@ export async function registerTrigger(app: FastifyInstance, opts: TriggerOptions
     const repo = repository === undefined ? undefined : opts.intake.repositories[repository];
     if (repository === undefined || !repo) return reply.code(404).send({ error: 'unknown trigger token' });
     const body = (request.body && typeof request.body === 'object' ? request.body : {}) as TriggerBody;
-    const cloneUrl = repo.cloneUrl ?? `https://github.com/${repository}.git`;
-    const token = cloneUrl.startsWith('https://github.com/') ? opts.githubToken : undefined;
+    const source = cloneSource({ forges: opts.forges ?? {}, github: opts.githubToken ? { token: opts.githubToken } : {} }, repository, repo, `https://github.com/${repository}.git`);
+    const cloneUrl = source.cloneUrl!;
+    const token = source.token;
 
     let resolved;
     try {

@@ -86,6 +86,8 @@ beforeAll(async () => {
   buildBinary();
   [redis, dockerd, registry, recorder] = await Promise.all([startRedis(), startDockerd(), startRegistry(), startRecorder({
     answer: (req) => {
+      // Bitbucket's list of a pull request's commits, newest first, with full hashes.
+      if (req.path.startsWith('/bitbucket/2.0/repositories/cloudbeers/temp/pullrequests/3/commits')) return { status: 200, body: { values: [{ hash: fixture.sha }] } };
       if (!req.path.startsWith('/notify/json') || failuresLeft === 0) return undefined;
       failuresLeft -= 1;
       failed.add(req);
@@ -204,6 +206,20 @@ describe('forge webhooks through the service', () => {
       ['refs/tags/v2.0.0', 'succeeded', ['2.0.0', '2.0', '2', 'latest']],
     ]);
     expect(await manifestDigest(image('bb/temp'), 'master')).toBe(builds[0].digest);
+  }, 180_000);
+
+  it('a Bitbucket pull request from a fork: the abbreviated head is looked up, built untrusted as pr-3, nothing pushed', async () => {
+    const p = forgePayload('bitbucket-pullrequest-created-fork');
+    p.pullrequest.source.commit.hash = fixture.sha.slice(0, 12);
+    const res = await send.bitbucket('pullrequest:created', p);
+    expect(res.status, res.text).toBe(202);
+    expect(res.json.builds).toHaveLength(1);
+    const build = await finished(res.json.builds[0]);
+    expect(build.status, build.error).toBe('succeeded');
+    expect([build.sha, build.ref, build.tags]).toEqual([fixture.sha, 'refs/pull-requests/3/from', ['pr-3']]);
+    expect(await manifestDigest(image('bb/temp'), 'pr-3')).toBeUndefined();
+    const lookup = recorder.requests.find((r) => r.path.startsWith('/bitbucket/2.0/repositories/cloudbeers/temp/pullrequests/3/commits'));
+    expect(lookup?.headers.authorization).toBe(`Basic ${Buffer.from('bot:bb-app-password').toString('base64')}`);
   }, 180_000);
 
   it.each([
