@@ -344,7 +344,8 @@ describe('trust (CONTRACT.md section 7)', () => {
   });
 
   it('a pull request from a branch of the same repository runs its hooks and logs in, and still pushes nothing', async () => {
-    const f = fixture({ content: 'same-repo-pr', hooks: { pre_build: '#!/bin/sh\necho "pre_build of $DOCKER_TAG"\n' } });
+    // The hook sees its own build's login (Docker Hub hooks push with it), printed only masked.
+    const f = fixture({ content: 'same-repo-pr', hooks: { pre_build: '#!/bin/sh\necho "pre_build of $DOCKER_TAG"\ncat "$DOCKER_CONFIG/config.json"\n' } });
     const image = `${locked.host}/octo/samepr`;
     const b = pullRequestBuild(f, image, 'octo/app');
     expect(b).toMatchObject({ trusted: true, push: false });
@@ -353,6 +354,9 @@ describe('trust (CONTRACT.md section 7)', () => {
     expect((await rejection(build(f, b, { registries: wrong }))).message).toContain(`registries.${locked.host}.password`);
     const { result, log } = await build(f, b, { registries: { [locked.host]: { username: 'bot', password: new Secret(password) } } });
     expect(log.lines).toContain('pre_build of pr-5');
+    const printed = log.lines.join('\n');
+    expect(printed).toMatch(/"auth": "\*\*\*"/);
+    expect(printed).not.toContain(Buffer.from(`bot:${password}`).toString('base64'));
     expect(result.pushed).toEqual([]);
   });
 });
