@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { enableLinearRegExp } from '../adapters/regex-engine.js';
 import { BuildError, isUserError } from '../core/errors.js';
 
 // The CLI is thin: each command module parses its flags, calls the same functions the service
@@ -31,6 +32,7 @@ export async function program(argv: string[] = []): Promise<Command> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  enableLinearRegExp();
   try {
     const cli = await program(argv);
     await cli.parseAsync(argv, { from: 'user' });

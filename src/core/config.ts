@@ -8,8 +8,9 @@ import { regexBody } from './dockerhub-rules.js';
 import { parseFlavor } from './metadata-flavor.js';
 import { parseTags } from './metadata-tags.js';
 import { familiarName, normalizeImageInput, parseReference } from './references.js';
-import { Secret } from './secret.js';
+import { maskSecrets, Secret } from './secret.js';
 import type { BuildRule, RepositoryConfig } from './types.js';
+import { UnboundedRegexError, userRegExp } from './user-regex.js';
 
 // autobuild.yml text -> a typed Config: YAML, then `${VAR}` from the given env, then the zod
 // schema (config-schema.ts), then the checks that need the rest of the core (image names,
@@ -67,11 +68,12 @@ function keyPath(path: Path): string {
   return out === '' ? '(top level)' : out;
 }
 
-function fail(file: string, problems: Problem[]): never {
+/** `masked`: values that came from `${VAR}`, never shown in a message (they may be secrets). */
+function fail(file: string, problems: Problem[], masked: Iterable<string> = []): never {
   const [first] = problems;
   if (!first) throw new Error('fail() needs a problem');
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-  throw new UserError(`${file}: ${keyPath(first.path)}: ${first.problem}`, first.hint ? first.hint + more : undefined);
+  throw new UserError(maskSecrets(`${file}: ${keyPath(first.path)}: ${first.problem}`, masked), first.hint ? maskSecrets(first.hint, masked) + more : undefined);
 }
 
 // --- YAML ------------------------------------------------------------------------------------
@@ -106,26 +108,50 @@ function readYaml(text: string, file: string): unknown {
     const what = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error';
     throw new UserError(`${where}: YAML syntax error: ${what}`, 'fix the YAML at that line (indentation, quotes, a missing ":")');
   }
-  return restore(doc.toJS({ maxAliasCount: 100 }), originals) ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    // yaml refuses alias expansion past the limit (a "billion laughs" file) with a ReferenceError.
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+      throw new UserError(`${file}: YAML aliases (*name) expand more than ${MAX_ALIASES} times`, 'write the values out, or use fewer aliases');
+    }
+    throw err;
+  }
+  return restore(data, originals) ?? {};
 }
+
+/** yaml's guard against exponential alias expansion; a real autobuild.yml uses a handful at most. */
+const MAX_ALIASES = 100;
 
 // --- ${VAR} ----------------------------------------------------------------------------------
 
 const VARIABLE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 const WHOLE_VARIABLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}$/;
 
+/** Where `${VAR}` put a value from the environment, so that errors never echo it. */
+interface VariableUse {
+  /** Key path (as keyPath writes it) -> the variables used in its value. */
+  paths: Map<string, string[]>;
+  values: Set<string>;
+}
+
 /**
  * Replaces `${VAR}` (and `${VAR:-default}`) in every string value; `$$` is a literal `$`.
  * Returns undefined for an optional secret whose whole value is an unset variable.
  */
-function substitute(value: unknown, env: Env, path: Path, file: string): unknown {
+function substitute(value: unknown, env: Env, path: Path, file: string, used: VariableUse): unknown {
   if (typeof value === 'string') {
     const whole = WHOLE_VARIABLE.exec(value);
     if (whole && isOptionalSecretKey(path) && !env[whole[1]!] && !value.includes(':-')) return undefined;
     const text = value.replace(VARIABLE, (match, name: string | undefined, fallback: string | undefined) => {
       if (match === '$$') return '$';
       const set = env[name!];
-      if (set !== undefined && set !== '') return set;
+      if (set !== undefined && set !== '') {
+        used.paths.set(keyPath(path), [...(used.paths.get(keyPath(path)) ?? []), name!]);
+        used.values.add(set);
+        return set;
+      }
       if (fallback !== undefined) return fallback;
       fail(file, [{ path, problem: `environment variable ${name} is not set`, hint: `set ${name}, or write the value directly (use $$ for a literal $)` }]);
     });
@@ -133,11 +159,11 @@ function substitute(value: unknown, env: Env, path: Path, file: string): unknown
     if (whole) return scalarFor(path, text);
     return text;
   }
-  if (Array.isArray(value)) return value.map((item, i) => substitute(item, env, [...path, i], file));
+  if (Array.isArray(value)) return value.map((item, i) => substitute(item, env, [...path, i], file, used));
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      const replaced = substitute(item, env, [...path, key], file);
+      const replaced = substitute(item, env, [...path, key], file, used);
       if (replaced !== undefined) out[key] = replaced;
     }
     return out;
@@ -218,11 +244,14 @@ function unknownKey(path: Path, key: string): Problem {
   };
 }
 
-function describeIssue(issue: z.core.$ZodIssue, data: unknown): Problem[] {
+function describeIssue(issue: z.core.$ZodIssue, data: unknown, used: VariableUse): Problem[] {
   const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
   const input = path.reduce<unknown>((obj, key) => (obj as Record<string | number, unknown> | undefined)?.[key], data);
-  // Never echo a secret's value back.
-  const shown = isOptionalSecretKey(path) ? '' : ` (got ${typeOf(input)})`;
+  // Never echo a secret's value back, nor anything that came from the environment.
+  const variables = used.paths.get(keyPath(path));
+  const shown = isOptionalSecretKey(path) ? ''
+    : variables ? ` (got the value of ${variables.map((v) => `\${${v}}`).join(', ')})`
+    : ` (got ${typeOf(input)})`;
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((key) => unknownKey(path, key));
@@ -240,7 +269,7 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): Problem[] {
       const wrongType = (b: z.core.$ZodIssue[]) => b.every((i) => i.code === 'invalid_type' && i.path.length === 0);
       const matched = issue.errors.filter((b) => b.length > 0 && !wrongType(b));
       if (matched.length === 1) {
-        return matched[0]!.flatMap((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue, data));
+        return matched[0]!.flatMap((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue, data, used));
       }
       const expected = [...new Set(issue.errors.flat().map((i) => (i.code === 'invalid_type' ? (typeWords[i.expected] ?? i.expected) : undefined)))].filter(Boolean);
       const what = expected.length > 0 ? expected.join(' or ') : 'a different value';
@@ -314,6 +343,15 @@ function toForges(data: ConfigOutput, problems: Problem[]): Record<string, Forge
   return forges;
 }
 
+const REDIS_ADDRESS_HINT = 'write redis://[:PASSWORD@]HOST:PORT[/DB] (rediss:// for TLS) or the absolute path of a unix socket';
+
+/** What ioredis can connect to: a redis:// or rediss:// URL with a host, or a socket path. */
+function isRedisAddress(text: string): boolean {
+  if (text.startsWith('/') && !text.startsWith('//')) return true;
+  if (!/^rediss?:\/\//i.test(text) || !URL.canParse(text)) return false;
+  return new URL(text).hostname !== '';
+}
+
 function checkRegistryHost(host: string): Problem | undefined {
   const path = ['registries', host];
   if (/^[a-z]+:\/\//i.test(host)) return { path, problem: 'must be a registry host, not a URL', hint: `write ${JSON.stringify(host.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, ''))}` };
@@ -354,8 +392,12 @@ function checkRules(rules: BuildRule[], path: Path, problems: Problem[]): void {
     const body = regexBody(source);
     if (body !== undefined) {
       try {
-        new RegExp(body);
+        userRegExp(body);
       } catch (err) {
+        if (err instanceof UnboundedRegexError) {
+          problems.push({ path: [...path, i, 'source'], problem: `regular expression ${source} is refused: ${err.message}`, hint: 'rewrite it without those, e.g. + instead of {17,}, or one rule per case instead of a lookahead' });
+          return;
+        }
         problems.push({ path: [...path, i, 'source'], problem: `invalid regular expression ${source}: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`, hint: 'fix the pattern between the slashes' });
       }
     }
@@ -376,7 +418,7 @@ function secret(value: string | undefined): Secret | undefined {
   return value === undefined || value === '' ? undefined : new Secret(value);
 }
 
-function toConfig(data: ConfigOutput, file: string | undefined): Config {
+function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUse): Config {
   const problems: Problem[] = [];
   const registries: Record<string, RegistryConfig> = {};
   for (const [host, reg] of Object.entries(data.registries)) {
@@ -389,6 +431,8 @@ function toConfig(data: ConfigOutput, file: string | undefined): Config {
     registries[host] = entry;
   }
   const forges = toForges(data, problems);
+  // The URL may hold a password: the message never shows it.
+  if (data.redis !== undefined && !isRedisAddress(data.redis)) problems.push({ path: ['redis'], problem: 'is not a Redis URL', hint: REDIS_ADDRESS_HINT });
   const repositories: Record<string, RepositoryConfig> = {};
   const triggerTokens: Record<string, Secret> = {};
   const repositoryNotifications: Record<string, NotificationTarget[]> = {};
@@ -422,7 +466,7 @@ function toConfig(data: ConfigOutput, file: string | undefined): Config {
     const token = secret(repo.triggerToken);
     if (token) triggerTokens[key] = token;
   }
-  if (problems.length > 0) fail(file ?? 'configuration', problems);
+  if (problems.length > 0) fail(file ?? 'configuration', problems, used.values);
 
   const config: Config = {
     server: { host: data.server.host, port: data.server.port },
@@ -462,7 +506,10 @@ function applyEnvOverrides(data: Record<string, unknown>, env: Env): Record<stri
     out['server'] = { ...server, port: Number(port) };
   }
   const redis = env['REDIS_URL'];
-  if (redis !== undefined && redis !== '') out['redis'] = redis;
+  if (redis !== undefined && redis !== '') {
+    if (!isRedisAddress(redis)) throw new UserError('REDIS_URL is not a Redis URL', `${REDIS_ADDRESS_HINT}, or unset it`);
+    out['redis'] = redis;
+  }
   return out;
 }
 
@@ -471,14 +518,15 @@ function validate(data: unknown, env: Env, file: string | undefined): Config {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new UserError(`${where}: the top level must be a mapping of keys`, 'start with keys such as repositories:, registries:, server:');
   }
-  const substituted = applyEnvOverrides(substitute(data, env, [], where) as Record<string, unknown>, env);
+  const used: VariableUse = { paths: new Map(), values: new Set() };
+  const substituted = applyEnvOverrides(substitute(data, env, [], where, used) as Record<string, unknown>, env);
   const result = configSchema.safeParse(substituted);
   if (!result.success) {
     // An unknown key is usually the cause of a "required" one next to it (a typo), so it goes first.
     const issues = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
-    fail(where, issues.flatMap((issue) => describeIssue(issue, substituted)));
+    fail(where, issues.flatMap((issue) => describeIssue(issue, substituted, used)), used.values);
   }
-  return toConfig(result.data, file);
+  return toConfig(result.data, file, used);
 }
 
 /** Parses autobuild.yml text. `env` gives `${VAR}`, PORT and REDIS_URL; `file` names it in errors. */

@@ -3,6 +3,7 @@
 // never matches is the most common Docker Hub complaint.
 import { UserError } from './errors.js';
 import type { BuildRule } from './types.js';
+import { userRegExp } from './user-regex.js';
 
 /** The branch or tag a rule is tried against. */
 export interface RuleSource {
@@ -45,7 +46,7 @@ export function expandTemplate(template: string, name: string, groups: (string |
 
 function compileSource(body: string, label: string, anchored = true): RegExp {
   try {
-    return new RegExp(anchored ? `^(?:${body})$` : body);
+    return userRegExp(anchored ? `^(?:${body})$` : body);
   } catch (err) {
     throw new UserError(`${label}: source is not a valid regex (${(err as Error).message})`, 'fix the pattern between the slashes');
   }
@@ -121,7 +122,7 @@ export function targetsForDockerTag(rules: BuildRule[], dockerTag: string): Rule
     }
     let re: RegExp;
     try {
-      re = new RegExp(`^(?:${body})$`);
+      re = userRegExp(`^(?:${body})$`);
     } catch {
       continue;
     }

@@ -11,6 +11,7 @@ import { BuildQueue } from './build-queue.js';
 import { BuildRecords } from './build-records.js';
 import { CommitStatuses } from './commit-status.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.js';
+import { ensureDataDir } from './data-dir.js';
 import { createHttpServer } from './http-server.js';
 import { Intake } from './intake.js';
 import { ServiceMetrics } from './metrics.js';
@@ -57,6 +58,7 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
   const graceMs = seconds(env, 'AUTOBUILD_GRACE_SECONDS', DEFAULT_GRACE_SECONDS) * 1000;
   const lockMs = seconds(env, 'AUTOBUILD_LOCK_SECONDS', DEFAULT_LOCK_SECONDS) * 1000;
   const dataDir = resolvePath(config.dataDir);
+  ensureDataDir(dataDir, config.dataDir);
   // Listening for SIGTERM/SIGINT from the very start: one that arrives while starting up (right
   // after the "listening" line, say) still means a clean stop once startup is done.
   const stopRequested = new Promise<NodeJS.Signals>((resolve) => {

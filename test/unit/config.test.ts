@@ -216,6 +216,10 @@ const bad: { name: string; text: string; env?: Record<string, string>; message: 
   { name: 'a duplicate key', text: 'builder: docker\nbuilder: buildah', message: /^autobuild\.yml:2:\d+: YAML syntax error: Map keys must be unique/ },
   { name: 'a list at the top level', text: '- a\n- b', message: /autobuild\.yml: the top level must be a mapping/ },
   { name: 'a bad PORT', text: '', env: { PORT: 'eighty' }, message: /^PORT: "eighty" is not a port number/ },
+  { name: 'redis that is not a URL', text: 'redis: not a url', message: /^autobuild\.yml: redis: is not a Redis URL — write redis:\/\// },
+  { name: 'a bad REDIS_URL', text: '', env: { REDIS_URL: 'localhost 6379' }, message: /^REDIS_URL is not a Redis URL — / },
+  { name: 'a ${VAR} of the wrong type names the variable, not its value', text: 'concurrency: ${N}', env: { N: 'many-s3cr3t' }, message: /^autobuild\.yml: concurrency: must be a number \(got the value of \$\{N\}\) — (?!.*s3cr3t)/ },
+  { name: 'YAML aliases expanding exponentially', text: 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', message: /^autobuild\.yml: YAML aliases \(\*name\) expand more than 100 times — / },
 ];
 
 describe('parseConfig accepts', () => {
