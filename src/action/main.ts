@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
+import { enableLinearRegExp } from '../adapters/regex-engine.js';
 import type { RegistryAuth } from '../adapters/registry-client.js';
 import { runBuild } from '../build/pipeline.js';
 import { BuildError, isUserError } from '../core/errors.js';
@@ -19,6 +20,7 @@ import { readExistingTags } from './registry-tags.js';
 import { writeSummary, type BuildOutcome } from './summary.js';
 
 async function main(): Promise<void> {
+  enableLinearRegExp();
   const inputs = readInputs();
   const event = readEvent();
   const repository = event.repository ?? process.env.GITHUB_REPOSITORY ?? 'workflow/repository';

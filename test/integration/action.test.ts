@@ -511,4 +511,23 @@ describe('the Action in a workflow step', () => {
     expect(r.state).toEqual({});
     expect(r.postCode).toBe(0);
   });
+
+  // The runner always writes the event file; a broken one is a set-up mistake, told in one line.
+  it.each([
+    { problem: 'names a file that does not exist', file: () => join(runnerRoot, 'no-such-event.json'), error: /^GITHUB_EVENT_PATH \S+no-such-event\.json does not exist — run autobuild as a step of a GitHub Actions workflow/ },
+    { problem: 'is not JSON', file: () => { const p = join(runnerRoot, 'not-json.json'); writeFileSync(p, 'ref: refs/tags/v1.0.0\n'); return p; }, error: /^GITHUB_EVENT_PATH \S+not-json\.json is not valid JSON \(.*\) — point GITHUB_EVENT_PATH at the webhook payload/ },
+  ])('a GITHUB_EVENT_PATH that $problem fails the step with one line and no stack trace', async ({ file, error }) => {
+    const f = fixture('bad event file');
+    const r = await runAction({
+      fixture: f, event: 'push', payload: tagPush('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
+      inputs: { images: `${open.host}/octo/bad-event` }, env: { GITHUB_EVENT_PATH: file() },
+    });
+    expect(r.mainCode).toBe(1);
+    const errors = r.log.split('\n').filter((l) => l.startsWith('::error::')).map((l) => l.slice('::error::'.length));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(error);
+    expect(r.log).not.toMatch(/^\s+at |SyntaxError/m);
+    expect(await registryTags(open, 'octo/bad-event')).toEqual([]);
+    expect(r.postCode).toBe(0);
+  });
 });
