@@ -10,7 +10,9 @@ import { RegistryClient } from '../adapters/registry-client.js';
 import type { Config } from '../core/config.js';
 import { BuildError, isUserError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
+import { splitRepositoryKey } from '../core/forges.js';
 import { redactUrl } from '../service/redis-connection.js';
+import { checkForges } from './forge-checks.js';
 
 // `autobuild doctor`: every check a new set-up fails on, one result each, with the fix. Each
 // check touches the real thing (Redis, the builder, each registry, GitHub, the public URL) the
@@ -62,6 +64,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     checkBuilder(config),
     ...checkRegistries(config),
     ...checkGitHub(config),
+    ...checkForges(config),
     Promise.resolve(checkWebhookSecret(config)),
     checkPublicUrl(config),
   ]);
@@ -263,6 +266,9 @@ function githubVerdict(name: string, res: GitHubAnswer, repository: string | und
 
 function checkWebhookSecret(config: Config): CheckResult {
   if (config.webhookSecret && !config.webhookSecret.empty) return pass('webhook-secret', 'webhookSecret is set');
+  // A set-up with only GitLab/Bitbucket/Gitea repositories takes no GitHub webhooks.
+  const github = Object.keys(config.repositories).some((key) => splitRepositoryKey(key).host === undefined);
+  if (!github && Object.keys(config.forges).length > 0) return skip('webhook-secret', 'webhookSecret is not set; no GitHub repository is configured, so none is needed');
   return fail('webhook-secret', 'webhookSecret is not set: every webhook will be refused with 401',
     'set webhookSecret: ${GITHUB_WEBHOOK_SECRET} in autobuild.yml and the same secret on the GitHub webhook');
 }

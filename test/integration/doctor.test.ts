@@ -79,6 +79,10 @@ beforeAll(async () => {
     startDockerd(), startRegistry({ username: USER, password: PASSWORD }), startRedis(),
     startRecorder({
       answer: (req) => {
+        if (req.path.startsWith('/gitlab/api/v4/')) {
+          if (req.headers['private-token'] !== 'glpat-good-token') return { status: 401, body: { message: '401 Unauthorized' } };
+          return req.path === '/gitlab/api/v4/projects/group%2Fsub%2Fapp' ? { status: 200, body: { id: 1 } } : { status: 404, body: { message: '404 Project Not Found' } };
+        }
         if (req.headers.authorization !== `Bearer ${TOKEN}`) return { status: 401, body: { message: 'Bad credentials' } };
         if (req.path === `/repos/${REPOSITORY}`) return { status: 200, body: { full_name: REPOSITORY, private: true, permissions: { admin: false, push: true, pull: true } }, headers: { 'x-oauth-scopes': 'repo:status, read:org' } };
         return { status: 404, body: { message: 'Not Found' } };
@@ -127,6 +131,36 @@ describe('autobuild doctor on a good set-up', () => {
     const lines = res.stdout.trim().split('\n');
     expect(lines).toHaveLength(9);
     for (const line of lines) expect(line).toMatch(/^ok {4}\S+ +\S/);
+  });
+});
+
+describe('autobuild doctor checks each forge under forges:', () => {
+  const forgeConfig = (token: string, secret = 'gl-webhook-secret') => configText().replace('repositories:\n', [
+    'forges:',
+    `  gitlab.example.com: {type: gitlab, webhookSecret: "${secret}", token: ${token}, apiUrl: "${github.url}/gitlab/api/v4"}`,
+    'repositories:',
+    '  gitlab.example.com/group/sub/app: {image: registry.example.com/gl/app}',
+    '',
+  ].join('\n'));
+
+  it('a forge with its webhook secret and a token that reads the repository passes', async () => {
+    const res = await doctor(forgeConfig('glpat-good-token'), goodEnv());
+    const report = byName(JSON.parse(res.stdout) as Report);
+    expect(report['forge:gitlab.example.com']).toMatchObject({ status: 'pass' });
+    expect(report['forge:gitlab.example.com/group/sub/app']).toMatchObject({ status: 'pass', message: 'forges.gitlab.example.com.token can read group/sub/app' });
+    expect(res.stdout).not.toContain('glpat-good-token');
+  });
+
+  it.each([
+    ['a refused token', () => forgeConfig('glpat-revoked'), 'forge:gitlab.example.com/group/sub/app', /gitlab refused forges\.gitlab\.example\.com\.token \(HTTP 401/, /make a new token/],
+    ['no webhook secret', () => forgeConfig('glpat-good-token', ''), 'forge:gitlab.example.com', /webhookSecret is not set: every gitlab webhook will be refused with 401/, /set forges\.gitlab\.example\.com\.webhookSecret/],
+  ])('%s fails with its fix', async (_name, config, check, message, fix) => {
+    const res = await doctor(config(), goodEnv());
+    const failed = (JSON.parse(res.stdout) as Report).checks.filter((c) => c.status === 'fail');
+    expect(failed.map((c) => c.name)).toEqual([check]);
+    expect(failed[0]!.message).toMatch(message);
+    expect(failed[0]!.fix).toMatch(fix);
+    expect(res.exitCode).toBe(1);
   });
 });
 
