@@ -130,6 +130,17 @@ export async function runSandboxed(file: string, args: readonly string[], opts: 
   return run('setpriv', argv, { ...opts, killGraceMs: SANDBOX_GRACE_MS, shownAs: [file, ...args] });
 }
 
+/**
+ * Runs a tool of ours that runs untrusted steps itself, such as `buildah bud`, whose chroot
+ * isolation leaves a Dockerfile's RUN in our PID namespace with CAP_KILL: as root, in a PID
+ * namespace of its own, so those steps can neither see nor signal the service's processes and
+ * die with the tool. Not root, the tool runs as is (a rootless buildah has no such power).
+ */
+export async function runInOwnPidNamespace(file: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
+  if ((await sandboxIsolation()).isolation !== 'root') return run(file, args, opts);
+  return run('setpriv', [...namespaceArgs('root'), file, ...args], { ...opts, shownAs: [file, ...args] });
+}
+
 /** Paths that exist and do not contain `keep` (covering those would hide the command's own files). */
 async function existingPaths(paths: readonly string[], keep: string): Promise<string[]> {
   const out: string[] = [];

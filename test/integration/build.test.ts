@@ -362,6 +362,21 @@ describe('trust (CONTRACT.md section 7)', () => {
 });
 
 describe('hooks run in a sandbox', () => {
+  it("buildah runs a Dockerfile's RUN steps where they can neither see nor signal the service's processes", async () => {
+    const dockerfile = [
+      'FROM scratch',
+      'COPY busybox /bin/busybox',
+      'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
+      `RUN echo "processes $(ls /proc | grep -c '^[0-9]')"; kill -0 ${process.pid} 2>/dev/null && echo "can signal the service" || echo "cannot signal the service"`,
+      '',
+    ].join('\n');
+    const f = fixture({ dockerfile });
+    const { log } = await build(f, { ...explicit([`${open.host}/octo/buildah-pidns`], ['1']), push: false }, { builder: 'buildah' });
+    expect(log.lines).toContain('cannot signal the service');
+    const count = Number(log.lines.find((l) => l.startsWith('processes '))?.slice('processes '.length));
+    expect(count).toBeLessThan(10);
+  });
+
   const sleepers = (mark: string) => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
     try {
       return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${mark}\0`;

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BuildError } from '../../core/errors.js';
 import { inheritedEnv, run } from '../process.js';
+import { runInOwnPidNamespace } from '../sandbox.js';
 import { isTransientPushFailure, type Builder, type BuildSpec, type PushTarget, type RunContext } from './builder.js';
 import { buildArgv } from './docker.js';
 
@@ -27,7 +28,8 @@ export class BuildahBuilder implements Builder {
 
   async build(spec: BuildSpec, ctx: RunContext): Promise<{ imageId: string }> {
     const iidFile = join(spec.workDir, 'buildah.iid');
-    await run('buildah', [
+    // The Dockerfile's RUN steps run on this host under chroot isolation: not in our PID namespace.
+    await runInOwnPidNamespace('buildah', [
       ...GLOBAL, 'bud', '--isolation', 'chroot', '--layers', '--iidfile', iidFile, '--file', spec.dockerfile,
       ...buildArgv('--build-arg', spec.buildArgs), ...buildArgv('--label', spec.labels),
       '--tag', spec.localName, spec.contextDir,
