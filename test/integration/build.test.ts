@@ -385,6 +385,20 @@ describe('hooks run in a sandbox', () => {
     }
   });
 
+  it('cancelling a build (as cancel, timeoutMinutes and SIGTERM do) kills a hook whose detached child holds its output', async () => {
+    const [a, b] = [`${700 + Math.floor(Math.random() * 99)}.${Date.now() % 1e6}`, `${800 + Math.floor(Math.random() * 99)}.${Date.now() % 1e6}`];
+    const f = fixture({ content: 'cancel-detached', hooks: { pre_build: `#!/bin/sh\nsetsid sleep ${a} &\n( ( sleep ${b} & ) & )\nsleep ${b}\n` } });
+    const controller = new AbortController();
+    const running = runBuild({ build: explicit([`${open.host}/octo/cancel-detached`], ['1']), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log: collectingSink(), signal: controller.signal });
+    while (sleepers(a).length === 0 || sleepers(b).length < 2) await new Promise((r) => setTimeout(r, 50));
+    const aborted = Date.now();
+    controller.abort();
+    expect((await rejection(running)).message).toContain('canceled');
+    expect(Date.now() - aborted).toBeLessThan(5_000);
+    expect(sleepers(a)).toEqual([]);
+    expect(sleepers(b)).toEqual([]);
+  });
+
   it("a hook reads none of the service's secrets, and what it detaches dies when it exits", async () => {
     const serviceSecret = `env-secret-${Math.random().toString(36).slice(2)}`;
     const etc = tempDir('etc');
