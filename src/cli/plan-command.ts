@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { loadConfig } from '../adapters/config-file.js';
 import { UserError } from '../core/errors.js';
 import { eventFromPayload, eventFromRef } from '../core/events.js';
+import { forgeEvents } from '../core/forge-events.js';
+import type { ForgeConfig } from '../core/forges.js';
 import { plan } from '../core/plan.js';
 import type { Plan, SourceEvent } from '../core/types.js';
 
@@ -20,6 +22,7 @@ interface PlanOptions {
   config?: string;
   existingTags?: string;
   json?: boolean;
+  forge?: string;
 }
 
 async function readText(file: string, flag: string): Promise<string> {
@@ -51,6 +54,19 @@ async function readPayload(file: string): Promise<unknown> {
 async function readExistingTags(file: string): Promise<string[]> {
   const text = await readText(file, '--existing-tags');
   return text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+}
+
+/** A forge's delivery (`--forge HOST`): every event it carries (a Bitbucket push may carry several). */
+async function forgeDeliveryEvents(opts: PlanOptions, forges: Record<string, ForgeConfig>): Promise<SourceEvent[]> {
+  const host = opts.forge!.toLowerCase();
+  const entry = Object.entries(forges).find(([h]) => h.toLowerCase() === host);
+  if (!entry) {
+    const known = Object.keys(forges);
+    throw new UserError(`--forge ${opts.forge}: no such host under forges: in autobuild.yml`, known.length > 0 ? `give one of ${known.join(', ')}` : 'add forges.<host> with its type to autobuild.yml');
+  }
+  if (opts.payload === undefined) throw new UserError('--forge needs --payload', 'give the webhook body as the forge sent it: --payload FILE (or - for stdin)');
+  if (opts.ref !== undefined || opts.sha !== undefined) throw new UserError('--forge takes a payload, not --ref/--sha', 'drop --ref and --sha');
+  return forgeEvents(entry[1].type, opts.event, await readPayload(opts.payload), entry[0]);
 }
 
 async function toEvent(opts: PlanOptions): Promise<SourceEvent> {
@@ -100,11 +116,17 @@ export function planCommand(): Command {
     .option('--config <file>', 'autobuild.yml (default ./autobuild.yml if present, else $AUTOBUILD_CONFIG)')
     .option('--existing-tags <file>', 'tags already in the registry, one per line')
     .option('--json', 'print the plan as one JSON document on stdout')
+    .option('--forge <host>', 'the payload came from the forge configured for HOST under forges: (--event is then its X-Gitlab-Event, X-Event-Key or X-Gitea-Event)')
     .action(async (opts: PlanOptions) => {
       const config = await loadConfig(opts.config);
-      const event = await toEvent(opts);
+      const events = opts.forge !== undefined ? await forgeDeliveryEvents(opts, config.forges) : [await toEvent(opts)];
       const existingTags = opts.existingTags === undefined ? [] : await readExistingTags(opts.existingTags);
-      const result = plan({ event, repositories: config.repositories, existingTags });
+      const result: Plan = { builds: [], skipped: [] };
+      for (const event of events) {
+        const one = plan({ event, repositories: config.repositories, existingTags });
+        result.builds.push(...one.builds);
+        result.skipped.push(...one.skipped);
+      }
       if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else process.stderr.write(summary(result));
     });

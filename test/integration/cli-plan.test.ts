@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import examples from '@octokit/webhooks-examples/api.github.com/index.json' with { type: 'json' };
+import { forgePayload } from '../fixtures/forges/index.js';
 
 // Runs the built binary as a user would: real payloads in, exit code and output checked.
 
@@ -188,5 +189,40 @@ describe('autobuild plan', () => {
 
   it.each(errors)('$name: exit 2 with one line', async ({ args, input, message }) => {
     expectUserError(await run(['plan', ...args()], input), message);
+  });
+});
+
+describe('autobuild plan --forge HOST: a GitLab, Bitbucket or Gitea payload', () => {
+  const forgeConfig = file('forges.yml', [
+    'forges:',
+    '  gitlab.com: {type: gitlab}',
+    '  bitbucket.org: {type: bitbucket}',
+    'repositories:',
+    '  gitlab.com/jsmith/example: {image: registry.example.com/js/example}',
+    '  bitbucket.org/cloudbeers/temp:',
+    '    image: registry.example.com/cb/temp',
+    '    rules: [{sourceType: branch, source: master, tag: "{sourceref}"}]',
+    '',
+  ].join('\n'));
+
+  it('plans a GitLab Tag Push Hook for the HOST/PATH repository, as the receiver would', async () => {
+    const r = await run(['plan', '--config', forgeConfig, '--forge', 'gitlab.com', '--event', 'Tag Push Hook', '--payload', file('gl-tag.json', forgePayload('gitlab-tag-push')), '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.builds.map((b: { repository: string; refs: string[] }) => [b.repository, b.refs])).toEqual([[
+      'gitlab.com/jsmith/example',
+      ['registry.example.com/js/example:1.0.0', 'registry.example.com/js/example:1.0', 'registry.example.com/js/example:1', 'registry.example.com/js/example:latest'],
+    ]]);
+  });
+
+  it('plans every change of a Bitbucket push: the branch and the tag', async () => {
+    const r = await run(['plan', '--config', forgeConfig, '--forge', 'bitbucket.org', '--event', 'repo:push', '--payload', file('bb.json', forgePayload('bitbucket-push-branch-and-tag')), '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).builds.map((b: { ref: string; tags: string[] }) => [b.ref, b.tags])).toEqual([['refs/heads/master', ['master']], ['refs/tags/test', ['test']]]);
+  });
+
+  it('a host not under forges: is a one-line error naming the configured ones', async () => {
+    const r = await run(['plan', '--config', forgeConfig, '--forge', 'gitea.example.com', '--payload', file('gt.json', forgePayload('gitea-push'))]);
+    expectUserError(r, /--forge gitea\.example\.com: no such host under forges: in autobuild\.yml — give one of gitlab\.com, bitbucket\.org/);
   });
 });
