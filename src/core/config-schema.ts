@@ -13,6 +13,15 @@ const stringMap = z
 /** metadata-action inputs are newline-separated text; a YAML list of lines is accepted too. */
 const lines = z.union([z.string(), z.array(z.string()).transform((l) => l.join('\n'))]);
 
+/** A list that may also be written as one string, split on `separator`. */
+const listOf = (separator: RegExp) => z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (typeof v === 'string' ? v.split(separator) : v).map((s) => s.trim()).filter((s) => s !== ''));
+/** Cache lines hold commas themselves (`type=registry,ref=...`), so only newlines split them. */
+const list = listOf(/\n/);
+const platforms = listOf(/[,\n]/).describe('os/arch[/variant] list, e.g. [linux/amd64, linux/arm64]: one image per platform in one image index');
+const target = z.string().min(1).describe('the Dockerfile stage to build');
+
 export const buildRuleSchema = z
   .strictObject({
     sourceType: z.enum(['branch', 'tag']).describe('whether the rule matches pushed branches or tags'),
@@ -22,6 +31,8 @@ export const buildRuleSchema = z
     context: z.string().min(1).optional(),
     buildArgs: stringMap.optional(),
     autobuild: z.boolean().optional().describe('false: only built by a remote trigger'),
+    platforms: platforms.optional(),
+    target: target.optional(),
   })
   .describe('a Docker Hub build rule');
 
@@ -65,6 +76,13 @@ export const repositorySchema = z
     webhooks: z.array(z.url()).default([]).describe('URLs told of each push, Docker Hub payload format'),
     triggerToken: z.string().min(1).optional().describe('enables POST /api/trigger/<token>'),
     notifications: z.array(notificationSchema).default([]).describe('receivers of this repository\'s build states, besides the top-level ones'),
+    platforms: platforms.optional(),
+    target: target.optional(),
+    pull: z.boolean().optional().describe('always fetch the newest base images'),
+    noCache: z.boolean().optional().describe('build without the layer cache'),
+    cacheFrom: list.optional().describe('build-push-action cache-from lines, e.g. type=registry,ref=IMAGE:buildcache; the service default is the first image\'s :buildcache tag'),
+    cacheTo: list.optional().describe('build-push-action cache-to lines; [] turns the service default off'),
+    secrets: z.record(z.string(), z.string()).optional().describe('build secrets ID: ${VAR} for RUN --mount=type=secret,id=ID'),
   })
   .describe("one repository to build: 'owner/name' on GitHub, 'HOST/PATH' on a forge under forges:");
 
@@ -101,6 +119,10 @@ export const configSchema = z
     forges: z.record(z.string(), forgeSchema).default({}).describe('GitLab, Bitbucket, Gitea/Forgejo, keyed by host'),
     notifications: z.array(notificationSchema).default([]).describe('receivers of every build state change'),
     repositories: z.record(z.string(), repositorySchema).default({}).describe("keyed 'owner/name' (GitHub) or 'HOST/PATH' (forges); only these are built"),
+    mirrors: z
+      .record(z.string(), z.array(z.url()))
+      .default({})
+      .describe('pull-through mirrors for FROM pulls, per registry host: {docker.io: [https://mirror.example.com]}'),
   })
   .describe('autobuild.yml');
 
@@ -113,6 +135,7 @@ export function isOptionalSecretKey(path: readonly (string | number)[]): boolean
   if (path.length === 3 && path[0] === 'forges' && (path[2] === 'webhookSecret' || path[2] === 'token')) return true;
   if (path.length === 3 && path[0] === 'notifications' && path[2] === 'secret') return true;
   if (path.length === 5 && path[0] === 'repositories' && path[2] === 'notifications' && path[4] === 'secret') return true;
+  if (path.length === 4 && path[0] === 'repositories' && path[2] === 'secrets') return true;
   return path.length === 3 && ((path[0] === 'registries' && path[2] === 'password') || (path[0] === 'repositories' && path[2] === 'triggerToken'));
 }
 

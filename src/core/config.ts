@@ -1,5 +1,6 @@
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { isSecretId, parseCacheSpec, parsePlatforms } from './build-settings.js';
 import { configSchema, isOptionalSecretKey, type ConfigOutput } from './config-schema.js';
 import { UserError } from './errors.js';
 import { defaultApiUrl, splitRepositoryKey, type ForgeConfig } from './forges.js';
@@ -51,6 +52,10 @@ export interface Config {
   notifications: NotificationTarget[];
   /** Each repository's own receivers, keyed like `repositories` (kept apart: they hold secrets). */
   repositoryNotifications: Record<string, NotificationTarget[]>;
+  /** Each repository's build `secrets` (ID -> value), keyed like `repositories`; never planned or queued. */
+  buildSecrets: Record<string, Record<string, Secret>>;
+  /** Pull-through mirrors for `FROM` pulls, keyed by registry host. */
+  mirrors: Record<string, string[]>;
 }
 
 type Env = Record<string, string | undefined>;
@@ -388,6 +393,7 @@ function images(value: string | string[], path: Path, problems: Problem[]): stri
 
 function checkRules(rules: BuildRule[], path: Path, problems: Problem[]): void {
   rules.forEach((rule, i) => {
+    if (rule.platforms) checkLines(rule.platforms.join(','), [...path, i, 'platforms'], (t) => parsePlatforms(t, 'platforms'), problems);
     const source = rule.source;
     const body = regexBody(source);
     if (body !== undefined) {
@@ -436,6 +442,7 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
   const repositories: Record<string, RepositoryConfig> = {};
   const triggerTokens: Record<string, Secret> = {};
   const repositoryNotifications: Record<string, NotificationTarget[]> = {};
+  const secretsByRepo: Record<string, Record<string, Secret>> = {};
   const seen = new Map<string, string>();
   for (const [key, repo] of Object.entries(data.repositories)) {
     const path = ['repositories', key];
@@ -462,9 +469,33 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
       webhooks: repo.webhooks,
     };
     if (repo.cloneUrl !== undefined) config.cloneUrl = repo.cloneUrl;
+    if (repo.platforms !== undefined) {
+      checkLines(repo.platforms.join(','), [...path, 'platforms'], (t) => parsePlatforms(t, 'platforms'), problems);
+      if (repo.platforms.length > 0) config.platforms = repo.platforms;
+    }
+    if (repo.target !== undefined) config.target = repo.target;
+    if (repo.pull) config.pull = true;
+    if (repo.noCache) config.noCache = true;
+    for (const name of ['cacheFrom', 'cacheTo'] as const) {
+      const lines = repo[name];
+      if (lines === undefined) continue;
+      lines.forEach((line, i) => checkLines(line, [...path, name, i], (t) => parseCacheSpec(t, name), problems));
+      config[name] = lines;
+    }
+    const buildSecrets: Record<string, Secret> = {};
+    for (const [id, value] of Object.entries(repo.secrets ?? {})) {
+      if (!isSecretId(id)) problems.push({ path: [...path, 'secrets', id], problem: 'is not a secret id', hint: 'use letters, digits, _ . - (the id of RUN --mount=type=secret,id=ID)' });
+      const s = secret(value);
+      if (s) buildSecrets[id] = s;
+    }
+    if (Object.keys(buildSecrets).length > 0) secretsByRepo[key] = buildSecrets;
     repositories[key] = config;
     const token = secret(repo.triggerToken);
     if (token) triggerTokens[key] = token;
+  }
+  for (const host of Object.keys(data.mirrors)) {
+    const bad = checkRegistryHost(host);
+    if (bad) problems.push({ ...bad, path: ['mirrors', host] });
   }
   if (problems.length > 0) fail(file ?? 'configuration', problems, used.values);
 
@@ -481,6 +512,8 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
     forges,
     notifications: notificationTargets(data.notifications, 'notifications'),
     repositoryNotifications,
+    buildSecrets: secretsByRepo,
+    mirrors: data.mirrors,
   };
   if (file !== undefined) config.file = file;
   if (data.server.publicUrl !== undefined) config.server.publicUrl = data.server.publicUrl;

@@ -29,6 +29,8 @@ interface Candidate {
   dockerfile: string;
   context: string;
   buildArgs: Record<string, string>;
+  platforms?: string[];
+  target?: string;
 }
 
 const PR_ACTIONS = [...PR_BUILD_ACTIONS].join(', ');
@@ -108,7 +110,10 @@ function unsupportedReason(event: SourceEvent): string | undefined {
 }
 
 function baseCandidate(config: RepositoryConfig, origin: string, tags: TagInfo[]): Candidate {
-  return { tags, origin, dockerfile: config.dockerfile, context: config.context, buildArgs: { ...config.buildArgs } };
+  return {
+    tags, origin, dockerfile: config.dockerfile, context: config.context, buildArgs: { ...config.buildArgs },
+    ...(config.platforms ? { platforms: config.platforms } : {}), ...(config.target ? { target: config.target } : {}),
+  };
 }
 
 function hasTagLines(config: RepositoryConfig): boolean {
@@ -172,6 +177,8 @@ function pushCandidates(config: RepositoryConfig, event: SourceEvent, manual: bo
       dockerfile: rule.dockerfile ?? config.dockerfile,
       context: rule.context ?? config.context,
       buildArgs: { ...config.buildArgs, ...rule.buildArgs },
+      ...((rule.platforms ?? config.platforms) ? { platforms: rule.platforms ?? config.platforms } : {}),
+      ...((rule.target ?? config.target) ? { target: rule.target ?? config.target } : {}),
     });
   }
 
@@ -197,7 +204,7 @@ function mergeCandidates(candidates: Candidate[], skip: (r: string) => void): Ca
     }
     if (tags.length === 0) continue;
     const args = Object.keys(c.buildArgs).sort().map((k) => [k, c.buildArgs[k]]);
-    const key = JSON.stringify([c.context, c.dockerfile, args]);
+    const key = JSON.stringify([c.context, c.dockerfile, args, c.platforms ?? null, c.target ?? null]);
     const into = merged.get(key);
     if (into) into.tags.push(...tags);
     else merged.set(key, { ...c, tags });
@@ -243,5 +250,11 @@ function toBuild(
     ...(tagVersion ? { version: tagVersion } : {}),
     ...(cloneUrl ? { cloneUrl } : {}),
     ...(event.commitMessage !== undefined ? { commitMessage: event.commitMessage } : {}),
+    ...(c.platforms ? { platforms: c.platforms } : {}),
+    ...(c.target ? { target: c.target } : {}),
+    ...(config.pull ? { pull: true } : {}),
+    ...(config.noCache ? { noCache: true } : {}),
+    ...(config.cacheFrom ? { cacheFrom: config.cacheFrom } : {}),
+    ...(config.cacheTo ? { cacheTo: config.cacheTo } : {}),
   };
 }

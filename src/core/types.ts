@@ -1,5 +1,6 @@
 // The shapes that cross module boundaries. Core modules, adapters, the CLI, the service and the
 // Action all speak in these types; CONTRACT.md is the user-facing description of the same data.
+import type { BuildSettings } from './build-settings.js';
 
 /** A GitHub event reduced to what planning needs. Built by `events.ts` from a webhook payload. */
 export interface SourceEvent {
@@ -63,8 +64,11 @@ export interface TagInfo {
   suffix?: string;
 }
 
-/** One build of a plan. `tags` and `refs` are in push order: immutable, moving, `latest` last. */
-export interface PlannedBuild {
+/**
+ * One build of a plan. `tags` and `refs` are in push order: immutable, moving, `latest` last.
+ * The BuildSettings (platforms, target, cache, ...) are set only where configured.
+ */
+export interface PlannedBuild extends BuildSettings {
   repository: string;
   ref: string;
   sha: string;
@@ -112,12 +116,14 @@ export interface BuildRule {
   context?: string;
   buildArgs?: Record<string, string>;
   autobuild?: boolean;
+  platforms?: string[];
+  target?: string;
 }
 
 export type Preset = 'semver' | 'dockerhub' | 'none';
 
-/** Everything planning needs to know about one configured GitHub repository. */
-export interface RepositoryConfig {
+/** Everything planning needs to know about one configured GitHub repository (no secrets). */
+export interface RepositoryConfig extends BuildSettings {
   images: string[];
   cloneUrl?: string;
   preset: Preset;
