@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { describeEvent, maskingSink, type PipelineEvent } from '../src/adapters/log-sink.js';
 import { runBuild } from '../src/build/pipeline.js';
+import { defaultCache } from '../src/core/build-settings.js';
 import type { Config } from '../src/core/config.js';
 import { BuildError } from '../src/core/errors.js';
 import type { Secret } from '../src/core/secret.js';
@@ -45,9 +46,18 @@ const CANCEL_POLL_MS = 1_000;
 
 type StopReason = 'canceled' | 'timeout' | 'shutdown';
 
-function repositoryConfig(config: Config, name: string) {
+function repositoryEntry(config: Config, name: string) {
   const want = name.toLowerCase();
-  return Object.entries(config.repositories).find(([key]) => key.toLowerCase() === want)?.[1];
+  return Object.entries(config.repositories).find(([key]) => key.toLowerCase() === want);
+}
+
+/**
+ * A repository that says nothing about cacheFrom/cacheTo gets the shared registry cache, so a
+ * worker with an empty local store reuses the layers another worker pushed (core/build-settings).
+ */
+function withServiceCache(build: BuildJobData['build']): BuildJobData['build'] {
+  if (build.cacheFrom !== undefined || build.cacheTo !== undefined) return build;
+  return { ...build, ...defaultCache(build.images) };
 }
 
 export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext): Promise<string> {
@@ -108,7 +118,9 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
   const onShutdown = () => stop('shutdown');
   ctx.shutdown.addEventListener('abort', onShutdown, { once: true });
 
-  const repo = repositoryConfig(ctx.config, build.repository);
+  const [repoKey, repo] = repositoryEntry(ctx.config, build.repository) ?? [];
+  // Secrets come from this worker's own configuration, never from the job in Redis.
+  const buildSecrets = repoKey ? ctx.config.buildSecrets[repoKey] ?? {} : {};
   const { cloneUrl, token } = cloneSource(ctx.config, build.repository, repo, build.cloneUrl);
   await mkdir(ctx.workDir, { recursive: true });
   const workRoot = await mkdtemp(join(ctx.workDir, `${id}-`));
@@ -117,7 +129,9 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
   try {
     if (!cloneUrl) throw new BuildError(`no clone URL for ${build.repository}: set repositories.${build.repository}.cloneUrl in autobuild.yml`);
     const result = await runBuild({
-      build,
+      build: withServiceCache(build),
+      secrets: buildSecrets,
+      mirrors: ctx.config.mirrors,
       source: { cloneUrl, sha: build.sha, ...(token ? { token } : {}) },
       workRoot,
       builder: ctx.config.builder,
@@ -134,6 +148,7 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
     await writer.end();
     await ctx.records.transition(id, ['running'], 'succeeded', {
       finishedAt: now(), digest: result.digest, pushed, held: result.held, steps, error: null,
+      ...(result.platforms ? { platforms: result.platforms } : {}),
     });
     ctx.metrics.buildEnded('succeeded', seconds());
     ctx.notifier?.notify('succeeded', id);

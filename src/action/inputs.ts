@@ -2,6 +2,8 @@
 // plain typed values. Shapes mirror docker/metadata-action and docker/build-push-action inputs.
 import * as core from '@actions/core';
 import { parse as parseYaml } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { parseCacheSpec, parsePlatforms, type BuildSettings } from '../core/build-settings.js';
 import { UserError } from '../core/errors.js';
 import { buildRuleSchema } from '../core/config-schema.js';
 import { parseImagesInput } from '../core/metadata-images.js';
@@ -25,6 +27,12 @@ export interface ActionInputs {
   username?: string;
   password?: Secret;
   builder: 'docker' | 'buildah';
+  /** platforms, target, pull, no-cache, cache-from, cache-to (build-push-action's inputs). */
+  settings: BuildSettings;
+  /** From `secrets`, `secret-envs`, `secret-files`; every value masked in the runner's log. */
+  secrets: Record<string, Secret>;
+  /** build-push-action inputs accepted for pasted steps, with what autobuild does about them. */
+  notices: string[];
 }
 
 /** Reads every input. The password is masked in the runner's log before anything else runs. */
@@ -60,7 +68,71 @@ export function readInputs(): ActionInputs {
     username,
     password,
     builder: readBuilder(core.getInput('builder') || 'docker'),
+    settings: readSettings(),
+    secrets: readSecrets(),
+    notices: attestationNotices(),
   };
+}
+
+function readSettings(): BuildSettings {
+  const out: BuildSettings = {};
+  const platforms = core.getInput('platforms');
+  if (platforms) out.platforms = parsePlatforms(splitList(platforms, true), 'input `platforms`');
+  for (const [input, key] of [['cache-from', 'cacheFrom'], ['cache-to', 'cacheTo']] as const) {
+    const lines = splitList(core.getInput(input, { trimWhitespace: false }), false);
+    for (const line of lines) parseCacheSpec(line, `input \`${input}\``);
+    if (lines.length > 0) out[key] = lines;
+  }
+  const target = core.getInput('target');
+  if (target) out.target = target;
+  if (parseOptionalBoolean('pull', core.getInput('pull'))) out.pull = true;
+  if (parseOptionalBoolean('no-cache', core.getInput('no-cache'))) out.noCache = true;
+  return out;
+}
+
+/** build-push-action's three secret inputs; each value is masked before anything else runs. */
+function readSecrets(): Record<string, Secret> {
+  const out: Record<string, Secret> = {};
+  const add = (id: string, value: string) => {
+    if (value !== '') core.setSecret(value);
+    out[id] = new Secret(value);
+  };
+  for (const line of splitList(core.getInput('secrets', { trimWhitespace: false }), false)) {
+    const eq = line.indexOf('=');
+    // Never echo the line: its value is the secret.
+    if (eq <= 0) throw new UserError('input `secrets`: a line is not ID=value', 'write one ID=value per line under `secrets:`');
+    add(line.slice(0, eq).trim(), line.slice(eq + 1));
+  }
+  for (const [id, name] of Object.entries(parseKeyValues('secret-envs', core.getInput('secret-envs', { trimWhitespace: false })))) {
+    const value = process.env[name.trim()];
+    if (value === undefined) throw new UserError(`input \`secret-envs\`: ${id} names environment variable ${name.trim()}, which is not set`, `set it in the step's env:, e.g. ${name.trim()}: \${{ secrets.${name.trim()} }}`);
+    add(id, value);
+  }
+  for (const [id, file] of Object.entries(parseKeyValues('secret-files', core.getInput('secret-files', { trimWhitespace: false })))) {
+    let value: string;
+    try {
+      value = readFileSync(file.trim(), 'utf8');
+    } catch {
+      throw new UserError(`input \`secret-files\`: ${id} names ${file.trim()}, which cannot be read`, 'give a path to a readable file, relative to the workspace or absolute');
+    }
+    add(id, value);
+  }
+  return out;
+}
+
+/**
+ * `provenance` and `sbom` are accepted so a pasted build-push-action step runs; neither builder
+ * here writes attestations (that needs buildx's docker-container driver), so a set value gets a
+ * one-line notice instead of an unknown-input failure.
+ */
+function attestationNotices(): string[] {
+  const notices: string[] = [];
+  for (const input of ['provenance', 'sbom']) {
+    const value = core.getInput(input).trim();
+    if (value === '' || value.toLowerCase() === 'false') continue;
+    notices.push(`${input}: ${JSON.stringify(value)} is accepted but no ${input === 'sbom' ? 'SBOM' : 'provenance'} attestation is attached — the docker (BuildKit without buildx) and buildah builders here do not produce attestations`);
+  }
+  return notices;
 }
 
 /** One image name, lowercased as docker/metadata-action does; tags come from the rules, not here. */

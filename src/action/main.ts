@@ -25,6 +25,7 @@ async function main(): Promise<void> {
   const event = readEvent();
   const repository = event.repository ?? process.env.GITHUB_REPOSITORY ?? 'workflow/repository';
   const registries = registryAuth(inputs);
+  for (const notice of inputs.notices) core.notice(notice);
 
   // Logging in first turns a wrong password into an early, clear failure rather than a plan
   // made without the registry's tags.
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
           dockerConfig,
           log,
           now: new Date(),
+          secrets: inputs.secrets,
         });
       } finally {
         log.finish();
@@ -89,6 +91,7 @@ function repositoryConfig(inputs: ActionInputs): RepositoryConfig {
     buildArgs: inputs.buildArgs,
     labels: inputs.labels,
     webhooks: [],
+    ...inputs.settings,
   };
 }
 
@@ -123,4 +126,9 @@ function fail(err: unknown, secrets: string[]): void {
   core.setFailed(mask(last && !message.includes(last) ? `${message} (last output: ${last.trim()})` : message));
 }
 
-main().catch((err: unknown) => fail(err, [process.env['INPUT_PASSWORD'] ?? '']));
+main().catch((err: unknown) => fail(err, [process.env['INPUT_PASSWORD'] ?? '', ...secretInputValues()]));
+
+/** The `secrets` input's values, masked in a failure even when reading the inputs failed. */
+function secretInputValues(): string[] {
+  return (process.env['INPUT_SECRETS'] ?? '').split(/\r?\n/).map((l) => l.slice(l.indexOf('=') + 1)).filter((v) => v.length >= 4);
+}

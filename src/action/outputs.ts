@@ -6,7 +6,7 @@ import type { BuildResult } from '../build/pipeline.js';
 import type { PlannedBuild } from '../core/types.js';
 
 /** `build --json`: the result without the pipeline's `held` detail. */
-export type BuildDocument = Omit<BuildResult, 'held'>;
+export type BuildDocument = Omit<BuildResult, 'held' | 'labels'>;
 
 export interface ActionOutputs {
   tags: string;
@@ -14,11 +14,20 @@ export interface ActionOutputs {
   digest: string;
   imageid: string;
   json: string;
+  /** docker/metadata-action's `labels`: KEY=VALUE lines, as the image got them. */
+  labels: string;
+  /** docker/metadata-action's `annotations`: `manifest:KEY=VALUE` lines (and `index:` for an index). */
+  annotations: string;
+  /** The platforms of the first build, comma-separated (empty: the engine's own). */
+  platforms: string;
 }
 
 /** The `build --json` document of one result (CONTRACT.md section 4). */
 export function buildDocument(r: BuildResult): BuildDocument {
-  return { images: r.images, tags: r.tags, refs: r.refs, digest: r.digest, imageId: r.imageId, pushed: r.pushed };
+  return {
+    images: r.images, tags: r.tags, refs: r.refs, digest: r.digest, imageId: r.imageId, pushed: r.pushed,
+    ...(r.platforms ? { platforms: r.platforms } : {}),
+  };
 }
 
 export function actionOutputs(done: { build: PlannedBuild; result: BuildResult }[]): ActionOutputs {
@@ -32,6 +41,18 @@ export function actionOutputs(done: { build: PlannedBuild; result: BuildResult }
     digest: first?.result.digest ?? '',
     imageid: first?.result.imageId ?? '',
     json: docs.length === 1 ? JSON.stringify(docs[0]) : JSON.stringify(docs),
+    ...metadataOutputs(first),
+  };
+}
+
+/** labels/annotations as docker/metadata-action writes them, so later steps can pass them on. */
+function metadataOutputs(first: { build: PlannedBuild; result: BuildResult } | undefined): Pick<ActionOutputs, 'labels' | 'annotations' | 'platforms'> {
+  const labels = Object.entries(first?.result.labels ?? {});
+  const levels = first?.build.platforms?.length ? ['manifest', 'index'] : ['manifest'];
+  return {
+    labels: labels.map(([k, v]) => `${k}=${v}`).join('\n'),
+    annotations: levels.flatMap((level) => labels.filter(([k]) => k.startsWith('org.opencontainers.image.')).map(([k, v]) => `${level}:${k}=${v}`)).join('\n'),
+    platforms: first?.build.platforms?.join(',') ?? '',
   };
 }
 

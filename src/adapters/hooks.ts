@@ -23,6 +23,8 @@ export interface HookVariables {
   DOCKERFILE_PATH: string;
   DOCKER_TAG: string;
   IMAGE_NAME: string;
+  /** `linux/amd64,linux/arm64` when the build asks for platforms (as buildx's --platform). */
+  PLATFORMS?: string;
 }
 
 export interface HookContext {

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { BuildError } from '../core/errors.js';
 import { isLoopbackDomain, parseImageName, parseReference } from '../core/references.js';
 import type { Secret } from '../core/secret.js';
@@ -114,16 +116,50 @@ export class RegistryClient {
     return { digest, mediaType: mediaTypeOf(res), bytes };
   }
 
-  /** Points `ref`'s tag at a manifest whose blobs are already in the repository; returns its digest. */
+  /**
+   * Points `ref` (a tag, or `name@digest` to store it untagged) at a manifest whose blobs are
+   * already in the repository; returns its digest.
+   */
   async putManifest(ref: string, bytes: Uint8Array, mediaType: string): Promise<string> {
     const r = parseReference(ref);
-    const url = `${this.#base(r.domain)}/v2/${r.path}/manifests/${r.tag ?? 'latest'}`;
+    const url = `${this.#base(r.domain)}/v2/${r.path}/manifests/${r.digest ?? r.tag ?? 'latest'}`;
     const res = await this.#request(r.domain, scopeOf(r.path, 'push'), url, { method: 'PUT', headers: { 'content-type': mediaType }, body: Buffer.from(bytes) }, `push the manifest of ${ref}`, false);
     if (res.status >= 300) {
       const text = await res.text().catch(() => '');
       throw new BuildError(`registry ${r.domain} did not accept the manifest of ${ref} (HTTP ${res.status})`, { tail: [text.slice(0, 500)], transient: res.status >= 500 });
     }
     return res.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  }
+
+  /** Whether the repository of `image` already holds the blob (then it need not be uploaded). */
+  async hasBlob(image: string, digest: string): Promise<boolean> {
+    const name = parseImageName(image);
+    const url = `${this.#base(name.domain)}/v2/${name.path}/blobs/${digest}`;
+    const res = await this.#request(name.domain, scopeOf(name.path, 'push'), url, { method: 'HEAD' }, `look for blob ${digest} in ${image}`, true);
+    await res.body?.cancel();
+    return res.status === 200;
+  }
+
+  /**
+   * Uploads one blob (a layer or an image config) from a file, unless the repository has it:
+   * POST for an upload session, then one PUT with the whole body and its digest.
+   */
+  async uploadBlob(image: string, digest: string, file: string): Promise<void> {
+    if (await this.hasBlob(image, digest)) return;
+    const name = parseImageName(image);
+    const what = `upload blob ${digest} to ${image}`;
+    const start = await this.#request(name.domain, scopeOf(name.path, 'push'), `${this.#base(name.domain)}/v2/${name.path}/blobs/uploads/`, { method: 'POST' }, what, false);
+    await start.body?.cancel();
+    const location = start.headers.get('location');
+    if (start.status !== 202 || !location) throw new BuildError(`registry ${name.domain} did not start an upload to ${what} (HTTP ${start.status})`, { transient: start.status >= 500 });
+    const url = new URL(location, `${this.#base(name.domain)}/`);
+    url.searchParams.set('digest', digest);
+    const body = () => Readable.toWeb(createReadStream(file)) as unknown as ReadableStream<Uint8Array>;
+    const res = await this.#request(name.domain, scopeOf(name.path, 'push'), url.toString(), {
+      method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body, duplex: 'half',
+    } as unknown as RequestInit, what, false);
+    await res.body?.cancel();
+    if (res.status !== 201) throw new BuildError(`registry ${name.domain} did not accept the blob to ${what} (HTTP ${res.status})`, { transient: res.status >= 500 });
   }
 
   /** Every tag of `image` with its manifest digest, sorted by tag. */
@@ -206,7 +242,9 @@ export class RegistryClient {
     const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
     const signal = this.#signal ? AbortSignal.any([this.#signal, timeout]) : timeout;
     try {
-      return await fetch(url, { ...init, headers, signal, redirect: 'follow' });
+      // A streamed body (a blob upload) is made afresh for each attempt, as a stream reads once.
+      const body = typeof init.body === 'function' ? (init.body as () => BodyInit)() : init.body;
+      return await fetch(url, { ...init, body, headers, signal, redirect: 'follow' });
     } catch (err) {
       if (this.#signal?.aborted) throw new BuildError(`canceled while trying to ${what}`);
       const reason = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);

@@ -1,13 +1,16 @@
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
+import { mountedSecrets, parseCacheSpec, type CacheSpec } from '../core/build-settings.js';
 import { BuildError } from '../core/errors.js';
-import { parseImageName, withTag } from '../core/references.js';
+import { indexPlatforms, type PlatformDigest } from '../core/image-index.js';
+import { registriesConf } from '../core/mirrors.js';
+import { isLoopbackDomain, parseImageName, parseReference, withTag } from '../core/references.js';
 import type { Secret } from '../core/secret.js';
 import { decideTags } from '../core/semver-tags.js';
 import type { PlannedBuild, TagInfo } from '../core/types.js';
 import { BuildahBuilder } from '../adapters/builders/buildah.js';
-import type { Builder, RunContext } from '../adapters/builders/builder.js';
+import type { Builder, BuildSpec, BuiltImage, RunContext } from '../adapters/builders/builder.js';
 import { DockerBuilder } from '../adapters/builders/docker.js';
 import { prepareCredentials, type BuildCredentials } from '../adapters/credentials.js';
 import { authSecret, checkout, headCommit, type GitAuth } from '../adapters/git.js';
@@ -39,6 +42,10 @@ export interface BuildOptions {
   dockerConfig?: string;
   /** Paths hooks must not see even by name: the service's config file, its dataDir. */
   hideFromHooks?: string[];
+  /** Build secrets by id, for `RUN --mount=type=secret,id=ID`; masked in every line. */
+  secrets?: Record<string, Secret>;
+  /** Pull-through mirrors for `FROM` pulls, by registry host (autobuild.yml `mirrors`). */
+  mirrors?: Record<string, string[]>;
 }
 
 export interface BuildResult {
@@ -49,6 +56,10 @@ export interface BuildResult {
   imageId: string;
   pushed: string[];
   held: { ref: string; reason: string }[];
+  /** A multi-platform build: each platform's manifest digest in the index (`digest`). */
+  platforms?: PlatformDigest[];
+  /** The labels the build gave the image (OCI annotations and `labels`), when autobuild built it. */
+  labels?: Record<string, string>;
 }
 
 const PUSH_ATTEMPTS = 3;
@@ -73,10 +84,6 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const trusted = build.trusted === true;
   if (!trusted) log.line('autobuild: untrusted source (a pull request from a fork): no registry login, no hooks, nothing is pushed');
   try {
-    credentials = await prepareCredentials({
-      workRoot: work, images: build.images, registries: trusted ? opts.registries : {}, builder: opts.builder,
-      existing: trusted ? opts.dockerConfig : undefined, signal, onLine: ctx.onLine,
-    });
     // Where the tree comes from: a fresh checkout of exactly the planned commit, or a directory.
     let root: string;
     let commit: { commitMessage: string; commitTime?: string };
@@ -91,12 +98,21 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     const commitMessage = commit.commitMessage || build.commitMessage || '';
     const contextDir = resolve(root, build.context);
     const dockerfile = await locateDockerfile(root, contextDir, build.dockerfile);
+    const dockerfileText = await readFile(dockerfile, 'utf8');
+    const cache = cacheSettings(build, trusted, log);
 
+    // Logged in to the registries the build pushes to, pulls its bases from and keeps its cache in.
+    credentials = await prepareCredentials({
+      workRoot: work, images: [...build.images, ...baseImageNames(dockerfileText), ...[...cache.from, ...cache.to].flatMap((c) => (c.ref ? [parseReference(c.ref).name] : []))],
+      registries: trusted ? opts.registries : {}, builder: opts.builder, existing: trusted ? opts.dockerConfig : undefined, signal, onLine: ctx.onLine,
+    });
     if (opts.builder === 'buildah') await ensureFile(credentials.authFile);
+    const registry = new RegistryClient(opts.registries, { signal });
     const builder: Builder = opts.builder === 'buildah'
       ? new BuildahBuilder({ authFile: credentials.authFile, dockerConfig: credentials.dockerConfig })
-      : new DockerBuilder({ dockerConfig: credentials.dockerConfig });
+      : new DockerBuilder({ dockerConfig: credentials.dockerConfig, registry });
     const variables = hookVariables(build, commitMessage, relative(contextDir, dockerfile));
+    const settings = await buildSettings(opts, trusted, work, dockerfileText, cache, log);
     const ownCheckout = !('dir' in opts.source);
     const openHookWorkspace = () => (workspace ??= openWorkspace({
       dir: sandboxDir, dockerConfig: credentials?.dockerConfig, hide: opts.hideFromHooks ?? [],
@@ -109,32 +125,38 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
 
     await hook('post_checkout');
     await hook('pre_build');
-    const imageId = await step('build', async () => {
+    let labels: Record<string, string> | undefined;
+    const built = await step('build', async (): Promise<BuiltImage> => {
       if (await runTrustedHook('build')) {
-        return builder.imageId(variables.IMAGE_NAME, ctx);
+        return { imageId: await builder.imageId(variables.IMAGE_NAME, ctx) };
       }
-      const labels = { ...ociLabels(build, commit.commitTime ?? (opts.now ?? new Date()).toISOString()), ...build.labels };
-      return (await builder.build({ contextDir, dockerfile, buildArgs: build.buildArgs, labels, localName: variables.IMAGE_NAME, workDir: work }, ctx)).imageId;
+      labels = { ...ociLabels(build, commit.commitTime ?? (opts.now ?? new Date()).toISOString()), ...build.labels };
+      return builder.build({ contextDir, dockerfile, buildArgs: build.buildArgs, labels, localName: variables.IMAGE_NAME, workDir: work, ...settings }, ctx);
     });
     await hook('post_build');
 
-    const result: BuildResult = { images: build.images, tags: build.tags, refs: build.refs, digest: '', imageId, pushed: [], held: [] };
+    const result: BuildResult = {
+      images: build.images, tags: build.tags, refs: build.refs, digest: '', imageId: built.imageId, pushed: [], held: [],
+      ...(built.platforms ? { platforms: built.platforms.map((p) => ({ platform: p.platform, digest: '' })) } : {}),
+      ...(labels ? { labels } : {}),
+    };
     if (!build.push || !trusted) return result;
 
     await hook('pre_push');
-    const registry = new RegistryClient(opts.registries, { signal });
-    const pusher = new Pusher(builder, registry, opts, { id: imageId, name: variables.IMAGE_NAME }, work, ctx, log);
+    const pusher = new Pusher(builder, registry, opts, built, variables.IMAGE_NAME, work, ctx, log);
     await step('push', async () => {
       if (await runTrustedHook('push')) {
         await pusher.adoptHookPush(build.refs);
       } else {
         await pushInOrder(build, pusher, registry, opts, result);
+        for (const ref of built.cacheRefs ?? []) await pusher.pushCache(ref);
       }
     });
     await hook('post_push');
     await step('verify', () => pusher.verify());
     result.pushed = pusher.pushed;
     result.digest = pusher.digest;
+    if (pusher.platforms) result.platforms = pusher.platforms;
     return result;
   } finally {
     await workspace?.then((w) => w.dispose(), () => undefined);
@@ -191,6 +213,8 @@ function tagInfos(build: PlannedBuild): TagInfo[] {
 class Pusher {
   readonly pushed: string[] = [];
   digest = '';
+  /** Each platform's digest in the pushed index (multi-platform builds). */
+  platforms?: PlatformDigest[];
   readonly #digests = new Map<string, string>();
   readonly #manifests = new Map<string, Manifest>();
 
@@ -198,7 +222,9 @@ class Pusher {
     private readonly builder: Builder,
     private readonly registry: RegistryClient,
     private readonly opts: BuildOptions,
-    private readonly local: { id: string; name: string },
+    private readonly built: BuiltImage,
+    /** The local name (IMAGE_NAME): the image, or buildah's manifest list of platforms. */
+    private readonly localName: string,
     private readonly work: string,
     private readonly ctx: RunContext,
     readonly log: LogSink,
@@ -206,20 +232,50 @@ class Pusher {
 
   async push(image: string, tag: string): Promise<void> {
     const ref = withTag(image, tag);
-    const digest = await this.#retry(ref, async () => {
-      const manifest = this.#manifests.get(image);
-      if (manifest) return this.registry.putManifest(ref, manifest.bytes, manifest.mediaType);
-      const domain = parseImageName(image).domain;
-      const { digest } = await this.builder.push({ image: this.local.id, ref, tagged: ref === this.local.name, insecure: isInsecureRegistry(this.opts.registries, domain), workDir: this.work }, this.ctx);
-      // Only a speed-up: when the manifest cannot be read back, later tags use the builder too.
-      const stored = await this.registry.getManifest(`${image}@${digest}`).catch((err: unknown) => {
-        this.log.line(`cannot read back ${image}@${digest} (${err instanceof Error ? err.message : String(err)}); pushing further tags with ${this.builder.name}`);
-        return undefined;
-      });
-      if (stored) this.#manifests.set(image, stored);
-      return digest;
-    });
+    const digest = await this.#retry(ref, () => this.#upload(image, ref));
     this.#record(image, ref, digest);
+  }
+
+  /** The first ref of an image uploads through the builder; later ones re-put its manifest. */
+  async #upload(image: string, ref: string): Promise<string> {
+    const manifest = this.#manifests.get(image);
+    if (manifest) return this.registry.putManifest(ref, manifest.bytes, manifest.mediaType);
+    const domain = parseImageName(image).domain;
+    const { platforms } = this.built;
+    const { digest } = await this.builder.push({
+      image: platforms ? this.localName : this.built.imageId, ref, tagged: ref === this.localName,
+      insecure: isInsecureRegistry(this.opts.registries, domain), workDir: this.work, ...(platforms ? { platforms } : {}),
+    }, this.ctx);
+    // Only a speed-up: when the manifest cannot be read back, later tags use the builder too.
+    const stored = await this.registry.getManifest(`${image}@${digest}`).catch((err: unknown) => {
+      this.log.line(`cannot read back ${image}@${digest} (${err instanceof Error ? err.message : String(err)}); pushing further tags with ${this.builder.name}`);
+      return undefined;
+    });
+    if (stored) {
+      this.#manifests.set(image, stored);
+      if (platforms && !this.platforms) {
+        this.platforms = indexPlatforms(stored.bytes);
+        for (const p of this.platforms) this.log.line(`${p.platform}: ${image}@${p.digest}`);
+        const lacking = platforms.map((p) => p.platform).filter((p) => !this.platforms!.some((q) => q.platform === p || q.platform.startsWith(`${p}/`)));
+        if (lacking.length > 0) throw new BuildError(`the image index pushed to ${ref} lacks ${lacking.join(', ')} (it has ${this.platforms.map((p) => p.platform).join(', ') || 'nothing'}) — the builder did not build every platform`);
+      }
+    }
+    return digest;
+  }
+
+  /**
+   * The built image (or index) under a cache ref, for builders whose cache travels inside the
+   * image (BuildKit's inline cache). A cache that cannot be written costs the next build time,
+   * never this build: failures are logged, not raised.
+   */
+  async pushCache(ref: string): Promise<void> {
+    const image = parseImageNameOf(ref);
+    try {
+      const digest = await this.#retry(ref, () => this.#upload(image, ref));
+      this.log.line(`cache: pushed ${ref}@${digest}`);
+    } catch (err) {
+      this.log.line(`cache: could not push ${ref}: ${err instanceof Error ? err.message : String(err)} (the next build starts without it)`);
+    }
   }
 
   /** A `hooks/push` pushed on its own: take what the registry now holds under our refs. */
@@ -299,6 +355,7 @@ function hookVariables(build: PlannedBuild, commitMessage: string, dockerfilePat
     DOCKERFILE_PATH: dockerfilePath,
     DOCKER_TAG: tag,
     IMAGE_NAME: withTag(repo, tag),
+    ...(build.platforms?.length ? { PLATFORMS: build.platforms.join(',') } : {}),
   };
 }
 
@@ -328,8 +385,87 @@ async function ensureFile(file: string): Promise<void> {
   if (!(await stat(file).then(() => true, () => false))) await writeFile(file, '{"auths":{}}\n', { mode: 0o600 });
 }
 
+/** cacheFrom/cacheTo parsed; a build that pushes nothing writes no cache either. */
+function cacheSettings(build: PlannedBuild, trusted: boolean, log: LogSink): { from: CacheSpec[]; to: CacheSpec[] } {
+  const from = (build.cacheFrom ?? []).map((c) => parseCacheSpec(c, 'cacheFrom'));
+  let to = (build.cacheTo ?? []).map((c) => parseCacheSpec(c, 'cacheTo'));
+  // An untrusted build (a fork's pull request) must not write into the cache trusted builds read.
+  if (to.length > 0 && (!build.push || !trusted)) {
+    log.line(`cache: ${trusted ? 'this build pushes nothing' : 'an untrusted build'}, so it writes no cache (cacheTo skipped)`);
+    to = [];
+  }
+  return { from, to };
+}
+
+/** The BuildSpec fields beyond the Dockerfile: platforms, stage, cache, secrets, mirrors. */
+async function buildSettings(
+  opts: BuildOptions, trusted: boolean, work: string, dockerfileText: string, cache: { from: CacheSpec[]; to: CacheSpec[] }, log: LogSink,
+): Promise<Partial<BuildSpec>> {
+  const { build } = opts;
+  // A fork's pull request gets no secrets: its Dockerfile is not the repository owners'.
+  const given = trusted ? opts.secrets ?? {} : {};
+  const missing = mountedSecrets(dockerfileText).filter((m) => m.required && !given[m.id]).map((m) => m.id);
+  if (missing.length > 0) {
+    const id = missing[0]!;
+    throw new BuildError(`the Dockerfile mounts secret "${id}" (RUN --mount=type=secret,id=${id}) but this build has no secret of that id — add it under secrets: in autobuild.yml (secrets: {${id}: \${VAR}}), as --secret id=${id},env=VAR, or in the Action's secrets input; or write required=false on the mount${trusted ? '' : ' (a pull request from a fork gets no secrets)'}`);
+  }
+  // Secret values go to files only the builder reads (never argv or the environment of a tool
+  // that might print it); the work directory is removed after the build.
+  const secrets: { id: string; file: string }[] = [];
+  if (Object.keys(given).length > 0) {
+    const dir = join(work, 'secrets');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700);
+    for (const [id, value] of Object.entries(given)) {
+      const file = join(dir, id);
+      await writeFile(file, value.reveal(), { mode: 0o600 });
+      secrets.push({ id, file });
+    }
+  }
+  const settings: Partial<BuildSpec> = {
+    ...(build.platforms?.length ? { platforms: build.platforms } : {}),
+    ...(build.target ? { target: build.target } : {}),
+    ...(build.pull ? { pull: true } : {}),
+    ...(build.noCache ? { noCache: true } : {}),
+    ...(cache.from.length ? { cacheFrom: cache.from } : {}),
+    ...(cache.to.length ? { cacheTo: cache.to } : {}),
+    ...(secrets.length ? { secrets } : {}),
+  };
+  const mirrors = opts.mirrors ?? {};
+  const mirrored = Object.keys(mirrors).filter((h) => (mirrors[h] ?? []).length > 0);
+  if (opts.builder === 'docker' && mirrored.length > 0) {
+    log.line(`mirrors: configured for ${mirrored.join(', ')}, but the docker builder pulls through its daemon, which reads only its own registry-mirrors (daemon.json, for docker.io) — this build does not use them; use builder: buildah to pull through them`);
+  }
+  const cacheHosts = [...cache.from, ...cache.to].flatMap((c) => (c.ref ? [parseReference(c.ref).domain] : []));
+  if (opts.builder === 'buildah' && (mirrored.length > 0 || cacheHosts.length > 0)) {
+    const insecureHosts = [...new Set([...cacheHosts, ...Object.keys(opts.registries)])].filter((h) => isLoopbackDomain(h) || opts.registries[h]?.insecure);
+    const file = join(work, 'registries.conf');
+    await writeFile(file, registriesConf({ mirrors, insecureHosts }));
+    settings.registriesConf = file;
+    if (mirrored.length > 0) log.line(`mirrors: FROM pulls from ${mirrored.join(', ')} go through ${mirrored.flatMap((h) => mirrors[h] ?? []).join(', ')} first`);
+  }
+  return settings;
+}
+
+/** The registries of `FROM` images (not `scratch`, not earlier stages, not `${ARG}` names). */
+function baseImageNames(dockerfileText: string): string[] {
+  const stages = new Set<string>();
+  const out: string[] = [];
+  for (const m of dockerfileText.matchAll(/^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/gim)) {
+    const image = m[1]!;
+    if (m[2]) stages.add(m[2].toLowerCase());
+    if (image === 'scratch' || image.includes('$') || stages.has(image.toLowerCase())) continue;
+    try {
+      out.push(parseReference(image).name);
+    } catch {
+      // Not an image reference the build could pull either; the builder will say so.
+    }
+  }
+  return out;
+}
+
 function secretsOf(opts: BuildOptions): Secret[] {
-  const out: Secret[] = [];
+  const out: Secret[] = [...Object.values(opts.secrets ?? {})];
   for (const auth of Object.values(opts.registries)) if (auth.password) out.push(auth.password);
   if ('token' in opts.source && opts.source.token) out.push(authSecret(opts.source.token));
   return out;

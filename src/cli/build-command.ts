@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
@@ -7,6 +7,7 @@ import { stderrSink } from '../adapters/log-sink.js';
 import { inheritedEnv, run } from '../adapters/process.js';
 import { RegistryClient, type RegistryAuth } from '../adapters/registry-client.js';
 import { runBuild, type BuildResult } from '../build/pipeline.js';
+import { parseCacheSpec, parsePlatforms, parseSecretFlag, withSettings, type BuildSettings } from '../core/build-settings.js';
 import type { Config } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import { eventFromRef } from '../core/events.js';
@@ -32,6 +33,13 @@ interface BuildFlags {
   json?: boolean;
   defaultBranch: string;
   quiet?: boolean;
+  platform: string[];
+  cacheFrom: string[];
+  cacheTo: string[];
+  secret: string[];
+  target?: string;
+  pull?: boolean;
+  cache: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -49,6 +57,13 @@ export function buildCommand(): Command {
     .option('--file <path>', 'Dockerfile, relative to DIR (default: the config\'s, else Dockerfile)')
     .addOption(new Option('--builder <name>', 'docker or buildah (default: the config\'s builder)').choices(['docker', 'buildah']))
     .option('--no-push', 'build and tag only')
+    .option('--platform <list>', 'build for these platforms (linux/amd64,linux/arm64) and push one image index; repeatable', collect, [])
+    .option('--cache-from <spec>', 'layer cache to use: type=registry,ref=IMAGE:TAG; repeatable', collect, [])
+    .option('--cache-to <spec>', 'layer cache to write: type=registry,ref=IMAGE:TAG[,mode=max]; repeatable', collect, [])
+    .option('--secret <spec>', 'build secret for RUN --mount=type=secret: id=ID,env=VAR or id=ID,src=FILE; repeatable', collect, [])
+    .option('--target <stage>', 'the Dockerfile stage to build')
+    .option('--pull', 'always fetch the newest base images')
+    .option('--no-cache', 'build without the layer cache')
     .option('--default-branch <name>', 'the branch that gets `edge` (semver preset)', 'main')
     .option('--quiet', 'show steps and pushes only, not the tools\' output')
     .option('--json', 'print {"images","tags","refs","digest","imageId","pushed"} on stdout')
@@ -61,14 +76,18 @@ export function buildCommand(): Command {
         throw new UserError(`build directory ${dir} does not exist`, 'give the directory holding the Dockerfile (default .)');
       }
       const buildArgs = parseBuildArgs(flags.buildArg);
+      const settings = settingsFromFlags(flags);
+      const secrets = await secretsFromFlags(flags.secret);
       const registries = registriesFrom(config, images);
       const git = await gitFacts(contextDir);
       const sha = (flags.sha ?? git.sha ?? '').toLowerCase();
       const ref = flags.ref ?? git.ref;
 
       const { builds, skipped } = flags.tag.length > 0
-        ? { builds: [explicitBuild(flags, images, ref ?? 'refs/heads/local', sha, buildArgs)], skipped: [] as Skip[] }
-        : await plannedBuilds(flags, config, images, ref, sha, buildArgs, registries);
+        ? { builds: [withSettings(explicitBuild(flags, images, ref ?? 'refs/heads/local', sha, buildArgs, configuredRepository(config, images)?.[1]), settings)], skipped: [] as Skip[] }
+        : await plannedBuilds(flags, config, images, ref, sha, buildArgs, registries, settings);
+      const repositoryKey = configuredRepository(config, images)?.[0];
+      const buildSecrets = { ...(repositoryKey ? config.buildSecrets[repositoryKey] : {}), ...secrets };
       for (const build of builds) {
         const file = resolve(contextDir, build.context, build.dockerfile);
         if (!(await stat(file).then((s) => s.isFile(), () => false))) {
@@ -97,6 +116,7 @@ export function buildCommand(): Command {
           results.push(await runBuild({
             build: { ...build, push: build.push && flags.push }, source: { dir: contextDir }, workRoot,
             builder: flags.builder ?? config.builder, registries, log, signal: controller.signal, now: new Date(),
+            secrets: buildSecrets, mirrors: config.mirrors,
           }));
         }
       } finally {
@@ -136,8 +156,47 @@ async function imagesAndDir(values: string[], dirArg: string | undefined): Promi
   return { images, dir: dir ?? '.' };
 }
 
+/** The build options the flags give (each overrides the config's). */
+function settingsFromFlags(flags: BuildFlags): BuildSettings {
+  const out: BuildSettings = {};
+  if (flags.platform.length > 0) out.platforms = parsePlatforms(flags.platform, '--platform');
+  for (const c of flags.cacheFrom) parseCacheSpec(c, '--cache-from');
+  for (const c of flags.cacheTo) parseCacheSpec(c, '--cache-to');
+  if (flags.cacheFrom.length > 0) out.cacheFrom = flags.cacheFrom;
+  if (flags.cacheTo.length > 0) out.cacheTo = flags.cacheTo;
+  if (flags.target) out.target = flags.target;
+  if (flags.pull) out.pull = true;
+  if (!flags.cache) out.noCache = true;
+  return out;
+}
+
+/** `--secret id=ID,env=VAR|src=FILE`: values read here, kept as Secret from then on. */
+async function secretsFromFlags(values: string[]): Promise<Record<string, Secret>> {
+  const out: Record<string, Secret> = {};
+  for (const text of values) {
+    const source = parseSecretFlag(text);
+    if ('env' in source) {
+      const value = process.env[source.env];
+      if (value === undefined) throw new UserError(`--secret id=${source.id}: environment variable ${source.env} is not set`, `export ${source.env}, or use --secret id=${source.id},src=FILE`);
+      out[source.id] = new Secret(value);
+    } else {
+      const value = await readFile(source.src, 'utf8').catch(() => {
+        throw new UserError(`--secret id=${source.id}: cannot read ${source.src}`, 'give a readable file with src=');
+      });
+      out[source.id] = new Secret(value);
+    }
+  }
+  return out;
+}
+
+/** The configured repository whose images include one of `images`, if any. */
+function configuredRepository(config: Config, images: string[]): [string, RepositoryConfig] | undefined {
+  const wanted = new Set(images.map((i) => parseImageName(i).name));
+  return Object.entries(config.repositories).find(([, repo]) => repo.images.some((i) => wanted.has(parseImageName(i).name)));
+}
+
 /** `--tag` given: exactly those tags, in the order given except that `latest` goes last. */
-function explicitBuild(flags: BuildFlags, images: string[], ref: string, sha: string, buildArgs: Record<string, string>): PlannedBuild {
+function explicitBuild(flags: BuildFlags, images: string[], ref: string, sha: string, buildArgs: Record<string, string>, repo?: RepositoryConfig): PlannedBuild {
   for (const tag of flags.tag) {
     if (!isValidTag(tag)) throw new UserError(`--tag ${JSON.stringify(tag)} is not a valid tag`, 'use letters, digits, _ . - (at most 128, not starting with . or -)');
   }
@@ -148,19 +207,18 @@ function explicitBuild(flags: BuildFlags, images: string[], ref: string, sha: st
     // The person running the CLI chose DIR: their own code, trusted like a push.
     tags, refs: tags.flatMap((t) => images.map((i) => `${i}:${t}`)), push: true, trusted: true,
     tagInfo: tags.map((tag) => ({ tag, kind: tag === 'latest' ? 'latest' : 'immutable' })),
+    ...(repo ? withSettings({}, repo) : {}),
   };
 }
 
 /** No `--tag`: the same plan() as `autobuild plan`, for the configured repository listing the image. */
 async function plannedBuilds(
   flags: BuildFlags, config: Config, images: string[], ref: string | undefined, sha: string,
-  buildArgs: Record<string, string>, registries: Record<string, RegistryAuth>,
+  buildArgs: Record<string, string>, registries: Record<string, RegistryAuth>, settings: BuildSettings,
 ): Promise<{ builds: PlannedBuild[]; skipped: Skip[] }> {
   if (!ref) throw new UserError('no tags to push: neither --tag nor --ref given, and DIR is not on a git branch', 'add --tag T, or --ref refs/tags/v1.2.3');
   if (!sha) throw new UserError('no commit: --sha not given and DIR is not a git checkout', 'add --sha <40-hex commit>');
-  const wanted = new Set(images.map((i) => parseImageName(i).name));
-  const configured = Object.entries(config.repositories).find(([, repo]) => repo.images.some((i) => wanted.has(parseImageName(i).name)));
-  const [repository, base] = configured ?? ['local/build', defaultRepository()];
+  const [repository, base] = configuredRepository(config, images) ?? ['local/build', defaultRepository()];
   const repoConfig: RepositoryConfig = {
     ...base,
     images,
@@ -174,7 +232,7 @@ async function plannedBuilds(
   const existing = new Set<string>();
   for (const image of images) for (const tag of await client.listTags(image)) existing.add(tag);
   const result = plan({ event, repositories: { [repository]: repoConfig }, existingTags: [...existing] });
-  return { builds: result.builds, skipped: result.skipped };
+  return { builds: result.builds.map((b) => withSettings(b, settings)), skipped: result.skipped };
 }
 
 function defaultRepository(): RepositoryConfig {

@@ -34,6 +34,8 @@ export interface BuildRecord {
   error: string | null;
   pushed: { ref: string; digest: string }[];
   held: { ref: string; reason: string }[];
+  /** A multi-platform build: each platform's digest in the index (`digest`); else []. */
+  platforms: { platform: string; digest: string }[];
   steps: BuildStep[];
   /** What started it: a GitHub delivery id, `trigger`, or `retry:<id>`. */
   origin: string;
@@ -110,6 +112,7 @@ function decode(hash: Record<string, string>): BuildRecord | undefined {
     error: text('error'),
     pushed: json('pushed', []),
     held: json('held', []),
+    platforms: json('platforms', []),
     steps: json('steps', []),
     origin: hash.origin ?? '',
     build: json('build', {} as PlannedBuild),
@@ -192,6 +195,6 @@ export function summary(r: BuildRecord) {
   return {
     id: r.id, repository: r.repository, ref: r.ref, sha: r.sha, images: r.images, tags: r.tags,
     status: r.status, createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt,
-    digest: r.digest, error: r.error,
+    digest: r.digest, error: r.error, platforms: r.platforms,
   };
 }

@@ -48,7 +48,8 @@ function configSecrets(config: Config): Secret[] {
   const all = [config.webhookSecret, config.apiToken, config.github.token,
     ...Object.values(config.registries).map((r) => r.password), ...Object.values(config.triggerTokens),
     ...Object.values(config.forges).flatMap((f) => [f.webhookSecret, f.token]),
-    ...[...config.notifications, ...Object.values(config.repositoryNotifications).flat()].map((n) => n.secret)];
+    ...[...config.notifications, ...Object.values(config.repositoryNotifications).flat()].map((n) => n.secret),
+    ...Object.values(config.buildSecrets).flatMap((s) => Object.values(s))];
   return all.filter((s): s is Secret => s !== undefined && !s.empty);
 }
 

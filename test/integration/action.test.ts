@@ -290,6 +290,28 @@ describe('the Action in a workflow step', () => {
     expect(r.summary).toMatch(/latest<\/strong>: latest held: .*2\.0\.0.*1\.2\.9 is lower/);
   });
 
+  it('platforms, provenance and sbom from a pasted build-push-action step: one index, two notices, labels and annotations outputs', async () => {
+    const f = fixture('platforms', 'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "echo", "hi"]\n');
+    const image = `${open.host}/octo/platforms`;
+    const r = await runAction({
+      fixture: f, event: 'push', payload: tagPush('v3.0.0', f.sha), ref: 'refs/tags/v3.0.0',
+      inputs: { images: image, platforms: 'linux/amd64,linux/arm64', provenance: 'mode=max', sbom: 'true' },
+    });
+    expect(r.mainCode, r.log).toBe(0);
+    expect(r.log).toMatch(/::notice::provenance: "mode=max" is accepted but no provenance attestation is attached/);
+    expect(r.log).toMatch(/::notice::sbom: "true" is accepted but no SBOM attestation is attached/);
+    const doc = JSON.parse(r.outputs['json']!) as { digest: string; platforms: { platform: string; digest: string }[] };
+    expect(doc.platforms.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(r.outputs['platforms']).toBe('linux/amd64,linux/arm64');
+    expect(r.outputs['labels']!.split('\n')).toContain('org.opencontainers.image.version=3.0.0');
+    expect(r.outputs['annotations']!.split('\n')).toEqual(expect.arrayContaining([
+      'manifest:org.opencontainers.image.version=3.0.0', 'index:org.opencontainers.image.version=3.0.0', `manifest:org.opencontainers.image.revision=${f.sha}`,
+    ]));
+    const res = await fetch(`http://${open.host}/v2/octo/platforms/manifests/latest`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json' } });
+    expect(res.headers.get('docker-content-digest')).toBe(doc.digest);
+    expect(res.headers.get('content-type')).toMatch(/manifest\.list|image\.index/);
+  });
+
   it('a pull request builds the image but pushes nothing', async () => {
     const f = fixture('pull request');
     const image = `${open.host}/octo/pull-request`;
@@ -474,7 +496,7 @@ describe('the Action in a workflow step', () => {
     expect(r.mainCode).toBe(1);
     const errors = r.log.split('\n').filter((l) => l.startsWith('::error::'));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^::error::docker build .* failed with exit code 1 .*\(last output: .*non-zero code: 1\)$/);
+    expect(errors[0]).toMatch(/^::error::docker build .* failed with exit code 1 .*\(last output: .*(non-zero code|exit code): 1\)$/);
     expect(r.log).not.toContain(PASSWORD);
     expect(await registryTags(secured, 'octo/broken', true)).toEqual([]);
     expect(summaryRows(r.summary).map((row) => row[2])).toEqual(['failed', 'failed', 'failed', 'failed']);

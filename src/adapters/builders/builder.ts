@@ -1,3 +1,4 @@
+import type { CacheSpec } from '../../core/build-settings.js';
 import type { Secret } from '../../core/secret.js';
 
 // One interface over the engines that build and push images, so the pipeline reads the same
@@ -13,6 +14,26 @@ export interface BuildSpec {
   localName: string;
   /** Private temp space of this build (iid and digest files). */
   workDir: string;
+  /** Set (even with one entry): build one image per platform for one image index. */
+  platforms?: string[];
+  target?: string;
+  pull?: boolean;
+  noCache?: boolean;
+  cacheFrom?: CacheSpec[];
+  cacheTo?: CacheSpec[];
+  /** Build secrets, each in a private file (mode 0600) the pipeline writes and removes. */
+  secrets?: { id: string; file: string }[];
+  /** A registries.conf for buildah's pulls (mirrors, plain-HTTP hosts); docker ignores it. */
+  registriesConf?: string;
+}
+
+export interface BuiltImage {
+  /** The image id (`sha256:...`); for several platforms, the first platform's. */
+  imageId: string;
+  /** One local image per platform (docker), or the local manifest list's platforms (buildah). */
+  platforms?: { platform: string; image: string }[];
+  /** Registry refs the pipeline pushes the built image to as a cache (docker's inline cache). */
+  cacheRefs?: string[];
 }
 
 export interface PushTarget {
@@ -25,6 +46,8 @@ export interface PushTarget {
   /** Plain HTTP / no TLS verification (loopback or `insecure: true`). */
   insecure: boolean;
   workDir: string;
+  /** Push an image index of these platform images (`image` is then the local list name). */
+  platforms?: { platform: string; image: string }[];
 }
 
 export interface RunContext {
@@ -37,8 +60,8 @@ export interface Builder {
   readonly name: 'docker' | 'buildah';
   /** Environment for hooks so `docker build`/`docker push` in them use the same engine and logins. */
   readonly hookEnv: Record<string, string | undefined>;
-  /** Builds the image once; returns its id (`sha256:...`). */
-  build(spec: BuildSpec, ctx: RunContext): Promise<{ imageId: string }>;
+  /** Builds the image once (once per platform); returns its id (`sha256:...`). */
+  build(spec: BuildSpec, ctx: RunContext): Promise<BuiltImage>;
   /** The id of a local image, e.g. the one a `hooks/build` produced. */
   imageId(name: string, ctx: RunContext): Promise<string>;
   /** Pushes one reference; returns the manifest digest the registry stored. */

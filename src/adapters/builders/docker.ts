@@ -1,12 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BuildError } from '../../core/errors.js';
+import { manifestList, DOCKER_MANIFEST_LIST } from '../../core/image-index.js';
 import { inheritedEnv, run } from '../process.js';
-import { isTransientPushFailure, type Builder, type BuildSpec, type PushTarget, type RunContext } from './builder.js';
+import type { RegistryClient } from '../registry-client.js';
+import { isTransientPushFailure, type Builder, type BuildSpec, type BuiltImage, type PushTarget, type RunContext } from './builder.js';
+import { pushImageByDigest } from './docker-archive.js';
+import { detectDockerEngine, type DockerEngine } from './docker-engine.js';
 
 // The docker engine at DOCKER_HOST, with the build's private DOCKER_CONFIG for logins.
 // Registries on 127.0.0.0/8 are plain HTTP to the daemon by default; other insecure registries
 // must be listed in the daemon's `insecure-registries`.
+// BuildKit (buildx, or the client's built-in one) builds one platform at a time; several
+// platforms are pushed by digest and tied into one index through the registry client, as
+// `docker buildx imagetools create` does. The classic builder is the named fallback.
 
 export function buildArgv(flag: string, values: Record<string, string>): string[] {
   return Object.entries(values).flatMap(([k, v]) => [flag, `${k}=${v}`]);
@@ -15,23 +22,67 @@ export function buildArgv(flag: string, values: Record<string, string>): string[
 export class DockerBuilder implements Builder {
   readonly name = 'docker' as const;
   readonly hookEnv: Record<string, string | undefined>;
+  readonly #registry: RegistryClient | undefined;
 
-  constructor(options: { dockerConfig: string }) {
+  constructor(options: { dockerConfig: string; registry?: RegistryClient }) {
     this.hookEnv = { DOCKER_CONFIG: options.dockerConfig };
+    this.#registry = options.registry;
   }
 
   #env(): Record<string, string | undefined> {
     return { ...inheritedEnv(['DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'DOCKER_BUILDKIT', 'DOCKER_CONTEXT']), ...this.hookEnv };
   }
 
-  async build(spec: BuildSpec, ctx: RunContext): Promise<{ imageId: string }> {
-    const iidFile = join(spec.workDir, 'docker.iid');
-    await run('docker', [
-      'build', '--iidfile', iidFile, '--file', spec.dockerfile,
+  engine(): Promise<DockerEngine> {
+    return detectDockerEngine(this.#env());
+  }
+
+  async build(spec: BuildSpec, ctx: RunContext): Promise<BuiltImage> {
+    const engine = await this.engine();
+    ctx.onLine?.(engine.description);
+    refuseWithoutBuildKit(engine, spec);
+    const platforms = spec.platforms ?? [];
+    if (platforms.length === 0) {
+      return { imageId: await this.#buildOne(engine, spec, spec.localName, undefined, ctx), ...cacheRefs(engine, spec) };
+    }
+    const images: { platform: string; image: string }[] = [];
+    let imageId = '';
+    for (const platform of platforms) {
+      // The first platform keeps the plain local name, so hooks' `docker run $IMAGE_NAME` work.
+      const image = images.length === 0 ? spec.localName : `${spec.localName}-${platform.replaceAll('/', '-')}`;
+      ctx.onLine?.(`docker: building ${platform}`);
+      const id = await this.#buildOne(engine, spec, image, platform, ctx);
+      imageId ||= id;
+      images.push({ platform, image });
+    }
+    return { imageId, platforms: images, ...cacheRefs(engine, spec) };
+  }
+
+  async #buildOne(engine: DockerEngine, spec: BuildSpec, tag: string, platform: string | undefined, ctx: RunContext): Promise<string> {
+    const iidFile = join(spec.workDir, `docker-${platform?.replaceAll('/', '-') ?? 'image'}.iid`);
+    const buildKit = engine.mode !== 'classic';
+    const inlineCache = buildKit && (spec.cacheTo ?? []).length > 0;
+    const argv = [
+      ...(engine.mode === 'buildx' ? ['buildx', 'build', '--load'] : ['build']),
+      ...(buildKit ? ['--progress', 'plain'] : []),
+      '--iidfile', iidFile, '--file', spec.dockerfile,
       ...buildArgv('--build-arg', spec.buildArgs), ...buildArgv('--label', spec.labels),
-      '--tag', spec.localName, spec.contextDir,
-    ], { env: this.#env(), ...ctx, what: 'docker build', hint: 'the Dockerfile failed; see the last lines above' });
-    return { imageId: (await readFile(iidFile, 'utf8')).trim() };
+      // BuildKit keeps cache metadata in the image itself; the pipeline pushes it to the cache ref.
+      ...(inlineCache ? ['--build-arg', 'BUILDKIT_INLINE_CACHE=1'] : []),
+      ...(spec.cacheFrom ?? []).flatMap((c) => (c.ref ? ['--cache-from', c.ref] : [])),
+      ...(platform ? ['--platform', platform] : []),
+      ...(spec.target ? ['--target', spec.target] : []),
+      ...(spec.pull ? ['--pull'] : []),
+      ...(spec.noCache ? ['--no-cache'] : []),
+      ...(spec.secrets ?? []).flatMap((s) => ['--secret', `id=${s.id},src=${s.file}`]),
+      ...(engine.network && buildKit ? ['--network', engine.network] : []),
+      '--tag', tag, spec.contextDir,
+    ];
+    await run(engine.binary, argv, {
+      env: { ...this.#env(), ...(engine.mode === 'buildkit' ? { DOCKER_BUILDKIT: '1' } : {}) }, ...ctx,
+      what: `docker build${platform ? ` (${platform})` : ''}`, hint: 'the Dockerfile failed; see the last lines above',
+    });
+    return (await readFile(iidFile, 'utf8')).trim();
   }
 
   async imageId(name: string, ctx: RunContext): Promise<string> {
@@ -43,6 +94,7 @@ export class DockerBuilder implements Builder {
   }
 
   async push(target: PushTarget, ctx: RunContext): Promise<{ digest: string }> {
+    if (target.platforms) return this.#pushIndex(target, ctx);
     const env = this.#env();
     if (!target.tagged) await run('docker', ['tag', target.image, target.ref], { env, ...ctx, what: `docker tag ${target.ref}` });
     const res = await run('docker', ['push', target.ref], {
@@ -54,4 +106,39 @@ export class DockerBuilder implements Builder {
     if (!digest) throw new BuildError(`docker push ${target.ref} did not report a digest`, { tail: res.lines.slice(-20) });
     return { digest };
   }
+
+  /** Each platform's image by digest, then the index under the ref. */
+  async #pushIndex(target: PushTarget, ctx: RunContext): Promise<{ digest: string }> {
+    const registry = this.#registry;
+    if (!registry) throw new Error('DockerBuilder needs a registry client to push an image index');
+    const destination = target.ref.slice(0, target.ref.lastIndexOf(':'));
+    const children = [];
+    for (const p of target.platforms ?? []) {
+      const child = await pushImageByDigest({ image: p.image, destination, workDir: target.workDir, registry, env: this.#env(), ctx });
+      ctx.onLine?.(`pushed ${p.platform} image ${destination}@${child.digest}`);
+      children.push(child);
+    }
+    const digest = await registry.putManifest(target.ref, manifestList(children), DOCKER_MANIFEST_LIST);
+    return { digest };
+  }
+}
+
+/** What only BuildKit does, refused with one line when the engine has only the classic builder. */
+function refuseWithoutBuildKit(engine: DockerEngine, spec: BuildSpec): void {
+  if (engine.mode !== 'classic') return;
+  const needs = [
+    (spec.platforms?.length ?? 0) > 0 ? 'platforms' : '',
+    (spec.secrets?.length ?? 0) > 0 ? 'build secrets' : '',
+  ].filter(Boolean);
+  if (needs.length > 0) {
+    throw new BuildError(`${needs.join(' and ')} need BuildKit, and ${engine.description.replace(/^docker: /, '')}`, {
+      tail: ['use builder: buildah, or give the docker engine a client with BuildKit (the buildx plugin, or Debian\'s docker.io 20.10 client)'],
+    });
+  }
+}
+
+function cacheRefs(engine: DockerEngine, spec: BuildSpec): Pick<BuiltImage, 'cacheRefs'> {
+  if (engine.mode === 'classic') return {};
+  const refs = (spec.cacheTo ?? []).flatMap((c) => (c.ref ? [c.ref] : []));
+  return refs.length > 0 ? { cacheRefs: refs } : {};
 }

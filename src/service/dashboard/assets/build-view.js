@@ -72,6 +72,8 @@ function originText(origin) {
 function buildDetails(build) {
   const pushed = asArray(build.pushed);
   const held = asArray(build.held);
+  // A multi-platform build: the index digest above, each platform's image digest below it.
+  const platforms = asArray(build.platforms);
   const steps = asArray(build.steps);
   const images = asArray(build.images);
   const tags = asArray(build.tags);
@@ -97,7 +99,8 @@ ${originText(build.origin) ? html`<div><dt>Started by</dt><dd>${originText(build
 <div><dt>Started</dt><dd>${timeAgo(build.startedAt)}</dd></div>
 <div><dt>Finished</dt><dd>${timeAgo(build.finishedAt)}</dd></div>
 <div><dt>Duration</dt><dd>${buildDuration(build) || html`<span class="muted">—</span>`}</dd></div>
-<div class="wide"><dt>Digest</dt><dd>${build.digest ? html`<code class="digest">${build.digest}</code>` : html`<span class="muted">—</span>`}</dd></div>
+<div class="wide"><dt>${platforms.length ? 'Index digest' : 'Digest'}</dt><dd>${build.digest ? html`<code class="digest">${build.digest}</code>` : html`<span class="muted">—</span>`}</dd></div>
+${platforms.map((p) => html`<div class="wide platform"><dt>${p.platform}</dt><dd><code class="digest">${p.digest}</code></dd></div>`)}
 </dl>
 <section aria-labelledby="h-latest">
 <h2 id="h-latest">Latest</h2>
