@@ -1,5 +1,5 @@
 import { UserError } from './errors.js';
-import { field, isObject, isZeroSha, positiveInt, str, type Json } from './payload-fields.js';
+import { field, filesTouched, isObject, isZeroSha, positiveInt, str, type Json } from './payload-fields.js';
 import type { SourceEvent } from './types.js';
 
 // A GitLab webhook (X-Gitlab-Event + JSON body) reduced to SourceEvents. The repository is named
@@ -32,21 +32,12 @@ function projectFacts(host: string, project: unknown): Partial<SourceEvent> {
   return facts;
 }
 
-/** Files the push touched; undefined when GitLab cut the list or a commit lacks its file lists. */
+/** Files the push touched; undefined when GitLab listed fewer commits than it counted. */
 function changedFiles(payload: Json): string[] | undefined {
   const commits = payload['commits'];
   const total = payload['total_commits_count'];
-  if (!Array.isArray(commits) || commits.length === 0 || commits.length >= GITLAB_PUSH_COMMIT_LIMIT) return undefined;
-  if (typeof total === 'number' && total > commits.length) return undefined;
-  const files = new Set<string>();
-  for (const commit of commits) {
-    for (const key of ['added', 'modified', 'removed']) {
-      const list = field(commit, key);
-      if (!Array.isArray(list)) return undefined;
-      for (const file of list) if (typeof file === 'string') files.add(file);
-    }
-  }
-  return [...files];
+  if (Array.isArray(commits) && typeof total === 'number' && total > commits.length) return undefined;
+  return filesTouched(commits, GITLAB_PUSH_COMMIT_LIMIT);
 }
 
 function pushEvent(name: string, payload: Json, host: string): SourceEvent {

@@ -1,5 +1,6 @@
 import type { Config } from '../core/config.js';
 import { forgeRepository, type ForgeConfig } from '../core/forges.js';
+import { forgeApiHeaders } from '../service/forge-api.js';
 import type { CheckResult } from './doctor.js';
 
 // `autobuild doctor`'s checks of the forges under `forges:`: each has the webhook secret its
@@ -7,18 +8,6 @@ import type { CheckResult } from './doctor.js';
 // cheapest request that proves the token works there; nothing is written).
 
 const TIMEOUT_MS = 5_000;
-
-function authHeaders(forge: ForgeConfig): Record<string, string> {
-  const token = forge.token!.reveal();
-  switch (forge.type) {
-    case 'gitlab':
-      return { 'private-token': token };
-    case 'bitbucket':
-      return { authorization: forge.username ? `Basic ${Buffer.from(`${forge.username}:${token}`).toString('base64')}` : `Bearer ${token}` };
-    case 'gitea':
-      return { authorization: `token ${token}` };
-  }
-}
 
 function repositoryPath(forge: ForgeConfig, path: string): string {
   const parts = path.split('/').map(encodeURIComponent).join('/');
@@ -35,7 +24,7 @@ function repositoryPath(forge: ForgeConfig, path: string): string {
 async function checkRepository(name: string, host: string, forge: ForgeConfig, path: string): Promise<CheckResult> {
   const url = `${forge.apiUrl.replace(/\/+$/, '')}${repositoryPath(forge, path)}`;
   try {
-    const res = await fetch(url, { headers: { ...authHeaders(forge), accept: 'application/json', 'user-agent': 'autobuild-doctor' }, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const res = await fetch(url, { headers: { ...forgeApiHeaders(forge), accept: 'application/json', 'user-agent': 'autobuild-doctor' }, signal: AbortSignal.timeout(TIMEOUT_MS) });
     await res.body?.cancel();
     if (res.ok) return { name, status: 'pass', message: `forges.${host}.token can read ${path}` };
     if (res.status === 401) return { name, status: 'fail', message: `${forge.type} refused forges.${host}.token (HTTP 401: bad or expired token)`, fix: `make a new token and put it in forges.${host}.token${forge.type === 'bitbucket' ? ' (an app password goes with its account in username)' : ''}` };

@@ -3,6 +3,7 @@ import { forgeRepository, type ForgeConfig } from '../core/forges.js';
 import { statusRequest, type CommitState } from '../core/forge-statuses.js';
 import type { Secret } from '../core/secret.js';
 import type { PlannedBuild } from '../core/types.js';
+import { forgeApiHeaders } from './forge-api.js';
 import { postJson } from './outbound-post.js';
 
 // Commit statuses, one context per image (`autobuild/<image>`), linking to the build page: on
@@ -23,20 +24,6 @@ export interface CommitStatusOptions {
 
 export function buildPageUrl(publicUrl: string, buildId: string): string {
   return `${publicUrl.replace(/\/+$/, '')}/#/builds/${encodeURIComponent(buildId)}`;
-}
-
-/** How each forge's API takes a token. Bitbucket: an app password with its account, or a bearer access token. */
-function forgeAuthorization(forge: ForgeConfig, token: Secret): Record<string, string> {
-  switch (forge.type) {
-    case 'gitlab':
-      return { 'private-token': token.reveal() };
-    case 'bitbucket':
-      return forge.username
-        ? { authorization: `Basic ${Buffer.from(`${forge.username}:${token.reveal()}`).toString('base64')}` }
-        : { authorization: `Bearer ${token.reveal()}` };
-    case 'gitea':
-      return { authorization: `token ${token.reveal()}` };
-  }
 }
 
 export class CommitStatuses {
@@ -80,7 +67,7 @@ export class CommitStatuses {
   async #setOnForge(forge: ForgeConfig, path: string, build: PlannedBuild, buildId: string, state: CommitState, description: string): Promise<void> {
     if (!forge.statuses || !forge.token || forge.token.empty) return;
     const { publicUrl, log } = this.#opts;
-    const headers = forgeAuthorization(forge, forge.token);
+    const headers = forgeApiHeaders(forge);
     await Promise.all(build.images.map(async (image) => {
       const request = statusRequest(forge.type, {
         apiUrl: forge.apiUrl, path, sha: build.sha, state, context: `autobuild/${image}`,

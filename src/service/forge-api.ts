@@ -9,15 +9,30 @@ import type { SourceEvent } from '../core/types.js';
 
 const TIMEOUT_MS = 10_000;
 
+/**
+ * How each forge's REST API takes the configured token: GitLab a PRIVATE-TOKEN header, Gitea
+ * `Authorization: token`, Bitbucket an app password with its account (Basic) or an access token
+ * (Bearer). The one place a forge token is put into a request header.
+ */
+export function forgeApiHeaders(forge: ForgeConfig): Record<string, string> {
+  if (!forge.token || forge.token.empty) return {};
+  const token = forge.token.reveal();
+  switch (forge.type) {
+    case 'gitlab':
+      return { 'private-token': token };
+    case 'bitbucket':
+      return { authorization: forge.username ? `Basic ${Buffer.from(`${forge.username}:${token}`).toString('base64')}` : `Bearer ${token}` };
+    case 'gitea':
+      return { authorization: `token ${token}` };
+  }
+}
+
 export async function resolveBitbucketPullRequestHead(forge: ForgeConfig, event: SourceEvent, log: FastifyBaseLogger): Promise<string | undefined> {
   if (!forge.token || forge.token.empty || event.repository === undefined || event.prNumber === undefined || event.sha === undefined) return undefined;
   const { path } = splitRepositoryKey(event.repository);
   const url = `${forge.apiUrl.replace(/\/+$/, '')}/repositories/${path.split('/').map(encodeURIComponent).join('/')}/pullrequests/${event.prNumber}/commits?pagelen=1`;
-  const authorization = forge.username
-    ? `Basic ${Buffer.from(`${forge.username}:${forge.token.reveal()}`).toString('base64')}`
-    : `Bearer ${forge.token.reveal()}`;
   try {
-    const res = await fetch(url, { headers: { authorization, accept: 'application/json' }, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const res = await fetch(url, { headers: { ...forgeApiHeaders(forge), accept: 'application/json' }, signal: AbortSignal.timeout(TIMEOUT_MS) });
     if (!res.ok) {
       log.warn({ repository: event.repository, pr: event.prNumber, status: res.status }, 'could not list the Bitbucket pull request commits');
       return undefined;
