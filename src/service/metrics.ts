@@ -16,7 +16,7 @@ export class ServiceMetrics {
 
   constructor(queueCounts?: () => Promise<QueueCounts>) {
     this.#deliveries = new Counter({
-      name: 'autobuild_webhook_deliveries_total', help: 'GitHub webhook deliveries by result',
+      name: 'autobuild_webhook_deliveries_total', help: 'Webhook deliveries (GitHub, GitLab, Bitbucket, Gitea) by result',
       labelNames: ['result'], registers: [this.registry],
     });
     this.#builds = new Counter({

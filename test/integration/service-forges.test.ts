@@ -192,6 +192,14 @@ describe('forge webhooks through the service', () => {
     expect(statuses[0]!.headers.authorization).toBe('token gt-token-for-tests');
   }, 180_000);
 
+  it('Forgejo: a delivery with only X-Forgejo-* headers is verified and answered like Gitea\'s', async () => {
+    const body = JSON.stringify({ ...forgePayload('gitea-push'), after: fixture.sha });
+    const res = await post('/webhooks/gitea', { 'x-forgejo-event': 'push', 'x-forgejo-signature': hmac(GT_SECRET, body), 'x-forgejo-delivery': randomUUID() }, body);
+    expect(res.status, res.text).toBe(202);
+    expect(res.json.builds).toEqual([]);
+    expect(res.json.skipped[0].reason).toMatch(/preset semver builds only the default branch \("main"\) and tags, not branch "develop"/);
+  });
+
   it('a Bitbucket push with a branch and a tag queues both', async () => {
     const p = forgePayload('bitbucket-push-branch-and-tag');
     p.push.changes[0].new.target.hash = fixture.sha;
