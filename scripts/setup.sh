@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(redis-server docker.io docker-registry buildah busybox-static git apache2-utils chromium)
+# docker-compose and systemd (systemd-analyze) check deploy/compose.yml and deploy/autobuild.service.
+packages+=(docker-compose systemd)
 
 if command -v apt-get >/dev/null 2>&1; then
   sudo=()

@@ -9,8 +9,8 @@ import { inheritedEnv, run } from '../adapters/process.js';
 import { RegistryClient } from '../adapters/registry-client.js';
 import type { Config } from '../core/config.js';
 import { BuildError, isUserError } from '../core/errors.js';
+import { forgeRepository, splitRepositoryKey } from '../core/forges.js';
 import type { Secret } from '../core/secret.js';
-import { splitRepositoryKey } from '../core/forges.js';
 import { redactUrl } from '../service/redis-connection.js';
 import { checkForges } from './forge-checks.js';
 
@@ -40,6 +40,8 @@ export interface DoctorOptions {
   configFile?: string;
   env: Record<string, string | undefined>;
   cwd?: string;
+  /** Only these groups of checks (default all): a reload runs `--check config` before restarting. */
+  only?: readonly CheckGroup[];
 }
 
 const NETWORK_TIMEOUT_MS = 5_000;
@@ -49,25 +51,29 @@ const pass = (name: string, message: string): CheckResult => ({ name, status: 'p
 const fail = (name: string, message: string, fix: string): CheckResult => ({ name, status: 'fail', message, fix });
 const skip = (name: string, message: string): CheckResult => ({ name, status: 'skip', message });
 
+export const CHECK_GROUPS = ['config', 'redis', 'builder', 'registries', 'github', 'forges', 'webhook-secret', 'public-url'] as const;
+export type CheckGroup = (typeof CHECK_GROUPS)[number];
+
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   let config: Config;
   try {
     config = await loadConfig(opts.configFile, opts.env, opts.cwd);
   } catch (err) {
     if (!isUserError(err)) throw err;
-    const message = err.hint ? err.message.slice(0, err.message.length - err.hint.length - 3) : err.message;
-    return { ok: false, checks: [fail('config', message, err.hint ?? 'fix autobuild.yml')] };
+    return { ok: false, checks: [fail('config', err.problem, err.hint ?? 'fix autobuild.yml')] };
   }
-  const checks = await Promise.all([
-    Promise.resolve(checkConfig(config)),
-    ...checkRedis(config),
-    checkBuilder(config),
-    ...checkRegistries(config),
-    ...checkGitHub(config),
-    ...checkForges(config),
-    Promise.resolve(checkWebhookSecret(config)),
-    checkPublicUrl(config),
-  ]);
+  const groups: Record<CheckGroup, () => Promise<CheckResult>[]> = {
+    config: () => [Promise.resolve(checkConfig(config))],
+    redis: () => checkRedis(config),
+    builder: () => [checkBuilder(config)],
+    registries: () => checkRegistries(config),
+    github: () => checkGitHub(config),
+    forges: () => checkForges(config),
+    'webhook-secret': () => [Promise.resolve(checkWebhookSecret(config))],
+    'public-url': () => [checkPublicUrl(config)],
+  };
+  const wanted = CHECK_GROUPS.filter((g) => !opts.only || opts.only.includes(g));
+  const checks = await Promise.all(wanted.flatMap((g) => groups[g]()));
   return { ok: checks.every((c) => c.status !== 'fail'), ...(config.file ? { config: config.file } : {}), checks };
 }
 
@@ -211,14 +217,18 @@ function checkGitHub(config: Config): Promise<CheckResult>[] {
   const { token, statuses, apiUrl } = config.github;
   if (!statuses) return [Promise.resolve(skip('github', 'github.statuses is false: no commit statuses are set'))];
   if (!token || token.empty) return [Promise.resolve(skip('github', 'github.token is not set: no commit statuses are set'))];
-  // Keys with a host in front belong to other forges; GitHub's are plain owner/name.
-  const repositories = Object.keys(config.repositories).filter((k) => k.split('/').length === 2);
+  const repositories = githubRepositories(config);
   if (repositories.length === 0) return [githubRequest(apiUrl, token, '/rate_limit').then((r) => githubVerdict('github', r, undefined))];
   return repositories.map(async (repository) => {
     const [owner, repo] = repository.split('/');
     const res = await githubRequest(apiUrl, token, `/repos/${encodeURIComponent(owner!)}/${encodeURIComponent(repo!)}`);
     return githubVerdict(`github:${repository}`, res, repository);
   });
+}
+
+/** Keys with a host in front belong to other forges (forges:); GitHub's are plain owner/name. */
+function githubRepositories(config: Config): string[] {
+  return Object.keys(config.repositories).filter((k) => forgeRepository(k, config.forges) === undefined);
 }
 
 interface GitHubAnswer {

@@ -125,6 +125,14 @@ describe('autobuild doctor on a good set-up', () => {
     expect(res.stdout + res.stderr).not.toContain(TOKEN);
   });
 
+  it('--check config runs only the config check (what the systemd reload runs first)', async () => {
+    const file = join(work, 'only.yml');
+    writeFileSync(file, configText({ redis: `redis://127.0.0.1:${deadPort}` }));
+    const res = await execa(process.execPath, [join(repoRoot, 'bin/autobuild.js'), 'doctor', '--check', 'config', '--config', file, '--json'], { cwd: work, env: goodEnv(), extendEnv: false, reject: false });
+    expect(JSON.parse(res.stdout).checks.map((c: { name: string }) => c.name)).toEqual(['config']);
+    expect(res.exitCode).toBe(0);
+  });
+
   it('prints one line per check without --json', async () => {
     const res = await doctor(configText(), goodEnv(), false);
     expect(res.exitCode).toBe(0);

@@ -56,6 +56,24 @@ function startLogged(file: string, args: string[], logFile: string, env: NodeJS.
   return child;
 }
 
+/**
+ * dockerd leaves the network namespace it bound for `--network host` containers mounted under
+ * its exec root after it exits; unmount what is left under `dir` so the directory can go.
+ */
+function unmountUnder(dir: string): void {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n')
+    .map((line) => line.split(' ')[1] ?? '')
+    .filter((target) => target.startsWith(`${dir}/`))
+    .reverse();
+  for (const target of mounts) {
+    try {
+      execFileSync('umount', ['-l', target], { stdio: 'ignore' });
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
 export interface Dockerd {
   /** `unix://...` for DOCKER_HOST. */
   host: string;
@@ -63,16 +81,32 @@ export interface Dockerd {
   stop(): Promise<void>;
 }
 
-export async function startDockerd(): Promise<Dockerd> {
+/**
+ * `storageDriver: 'overlay2'` suits tests that move big images (vfs copies every layer whole);
+ * where overlay2 cannot start, the engine falls back to vfs, which works everywhere.
+ */
+export async function startDockerd(opts: { storageDriver?: 'vfs' | 'overlay2' } = {}): Promise<Dockerd> {
+  if (opts.storageDriver === 'overlay2') {
+    try {
+      return await startDockerdWith('overlay2');
+    } catch {
+      return startDockerdWith('vfs');
+    }
+  }
+  return startDockerdWith('vfs');
+}
+
+async function startDockerdWith(storageDriver: 'vfs' | 'overlay2'): Promise<Dockerd> {
   const dir = tempDir('dockerd');
   const sock = join(dir, 'docker.sock');
   const child = startLogged('dockerd', [
     '--data-root', join(dir, 'root'), '--exec-root', join(dir, 'exec'), '-H', `unix://${sock}`,
-    '--pidfile', join(dir, 'pid'), '--storage-driver', 'vfs', '--iptables=false', '--bridge=none',
+    '--pidfile', join(dir, 'pid'), '--storage-driver', storageDriver, '--iptables=false', '--bridge=none',
   ], join(dir, 'dockerd.log'));
   const host = `unix://${sock}`;
   const stop = async () => {
     await stopChild(child);
+    unmountUnder(dir);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
