@@ -4,7 +4,7 @@
 // compiler, test runner or browser driver. Run after `npm ci && npm run build`.
 // Usage: node scripts/pack-app.mjs DEST
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,9 +21,6 @@ if (!existsSync(join(root, 'build', 'src', 'cli', 'main.js'))) {
 
 rmSync(dest, { recursive: true, force: true });
 mkdirSync(dest, { recursive: true });
-for (const path of ['package.json', 'bin', 'build', join('src', 'service', 'dashboard', 'assets')]) {
-  cpSync(join(root, path), join(dest, path), { recursive: true, filter: (src) => !src.endsWith('.map') });
-}
 
 // Each production package's top directory under node_modules (`name` or `@scope/name`); its own
 // nested node_modules hold its dependencies, which are production ones too.
@@ -31,9 +28,11 @@ const listed = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'],
   .split('\n').filter((line) => line.startsWith(join(root, 'node_modules') + sep));
 const packages = new Set(listed.map((line) => {
   const parts = relative(join(root, 'node_modules'), line).split(sep);
-  return parts[0].startsWith('@') ? join(parts[0], parts[1]) : parts[0];
+  return join('node_modules', parts[0].startsWith('@') ? join(parts[0], parts[1]) : parts[0]);
 }));
-for (const name of [...packages].sort()) {
-  cpSync(join(root, 'node_modules', name), join(dest, 'node_modules', name), { recursive: true, verbatimSymlinks: true });
-}
+// One `cp -a --parents` for everything: Node's cpSync walks thousands of small files one
+// syscall chain at a time and takes several times longer on a busy disk.
+const paths = ['package.json', 'bin', 'build', join('src', 'service', 'dashboard', 'assets'), ...[...packages].sort()];
+execFileSync('cp', ['-a', '--parents', ...paths, resolve(dest)], { cwd: root });
+execFileSync('find', [resolve(dest), '-name', '*.map', '-delete']);
 console.error(`pack-app: ${packages.size} production packages into ${dest}`);
