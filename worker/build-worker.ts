@@ -34,7 +34,9 @@ export class BuildWorker {
     const settle = async (jobId: string | undefined, reason: string) => {
       if (!jobId || (await opts.queue.queue.getJobState(jobId)) !== 'failed') return;
       const was = await opts.records.transition(jobId, ['queued', 'running'], 'failed', { finishedAt: new Date().toISOString(), error: reason });
-      if (was) opts.metrics.buildEnded('failed');
+      if (!was) return;
+      opts.metrics.buildEnded('failed');
+      opts.notifier?.notify('failed', jobId);
     };
     this.#worker.on('failed', (job, err) => void settle(job?.id, err.message).catch(() => undefined));
     this.#worker.on('stalled', (jobId) => void settle(jobId, 'the build stopped answering too often (worker crashed or killed)').catch(() => undefined));
