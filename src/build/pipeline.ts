@@ -436,9 +436,12 @@ async function buildSettings(
   if (opts.builder === 'docker' && mirrored.length > 0) {
     log.line(`mirrors: configured for ${mirrored.join(', ')}, but the docker builder pulls through its daemon, which reads only its own registry-mirrors (daemon.json, for docker.io) — this build does not use them; use builder: buildah to pull through them`);
   }
-  const cacheHosts = [...cache.from, ...cache.to].flatMap((c) => (c.ref ? [parseReference(c.ref).domain] : []));
-  if (opts.builder === 'buildah' && (mirrored.length > 0 || cacheHosts.length > 0)) {
-    const insecureHosts = [...new Set([...cacheHosts, ...Object.keys(opts.registries)])].filter((h) => isLoopbackDomain(h) || opts.registries[h]?.insecure);
+  // buildah reads plain-HTTP hosts (a loopback registry holding a base image or the cache) and
+  // mirrors from a registries.conf; the docker daemon has its own settings for both.
+  const pulledHosts = [...cache.from, ...cache.to].flatMap((c) => (c.ref ? [parseReference(c.ref).domain] : []))
+    .concat(baseImageNames(dockerfileText).map((n) => parseReference(n).domain));
+  const insecureHosts = [...new Set([...pulledHosts, ...Object.keys(opts.registries)])].filter((h) => isLoopbackDomain(h) || opts.registries[h]?.insecure);
+  if (opts.builder === 'buildah' && (mirrored.length > 0 || insecureHosts.some((h) => pulledHosts.includes(h)))) {
     const file = join(work, 'registries.conf');
     await writeFile(file, registriesConf({ mirrors, insecureHosts }));
     settings.registriesConf = file;
