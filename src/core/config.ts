@@ -424,6 +424,15 @@ function secret(value: string | undefined): Secret | undefined {
   return value === undefined || value === '' ? undefined : new Secret(value);
 }
 
+/** Tokens that stand alone as a credential (the API's, a trigger URL's) must not be guessable. */
+export const MIN_TOKEN_LENGTH = 16;
+
+function checkTokenLength(value: string | undefined, path: string[], problems: Problem[]): void {
+  if (value === undefined || value === '' || value.length >= MIN_TOKEN_LENGTH) return;
+  // The length only: the value itself is a secret and never goes into a message.
+  problems.push({ path, problem: `is ${value.length} characters long; a token needs at least ${MIN_TOKEN_LENGTH}`, hint: 'generate one with `openssl rand -hex 32`' });
+}
+
 function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUse): Config {
   const problems: Problem[] = [];
   const registries: Record<string, RegistryConfig> = {};
@@ -490,6 +499,7 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
     }
     if (Object.keys(buildSecrets).length > 0) secretsByRepo[key] = buildSecrets;
     repositories[key] = config;
+    checkTokenLength(repo.triggerToken, [...path, 'triggerToken'], problems);
     const token = secret(repo.triggerToken);
     if (token) triggerTokens[key] = token;
   }
@@ -497,6 +507,7 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
     const bad = checkRegistryHost(host);
     if (bad) problems.push({ ...bad, path: ['mirrors', host] });
   }
+  checkTokenLength(data.apiToken, ['apiToken'], problems);
   if (problems.length > 0) fail(file ?? 'configuration', problems, used.values);
 
   const config: Config = {

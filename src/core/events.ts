@@ -57,6 +57,56 @@ function repositoryFacts(payload: unknown): Partial<SourceEvent> {
   return facts;
 }
 
+/** Longer refs than this are refused: git allows more, but no real branch or tag comes near it. */
+export const MAX_REF_LENGTH = 1024;
+const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * Why `name` (a full ref or a branch/tag name) is not one git would accept, following
+ * `git check-ref-format`; undefined when it is fine. Refs reach git, hooks and build records,
+ * so a NUL byte, a control character or a megabyte of text stops at the door.
+ */
+export function refNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'it is empty';
+  if (name.length > MAX_REF_LENGTH) return `it is ${name.length} characters long (at most ${MAX_REF_LENGTH})`;
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return 'it contains a space, a control character or one of ~ ^ : ? * [ \\';
+  if (name.includes('..') || name.includes('//') || name.includes('@{')) return 'it contains "..", "//" or "@{"';
+  if (name.startsWith('/') || name.endsWith('/') || name.endsWith('.') || name === '@') return 'it starts or ends with "/", ends with "." or is "@"';
+  if (name.split('/').some((part) => part.startsWith('.') || part.endsWith('.lock'))) return 'a part of it starts with "." or ends with ".lock"';
+  return undefined;
+}
+
+/** Throws a UserError naming `what` when `name` is not a valid git ref (see refNameProblem). */
+export function checkRefName(name: string, what: string, hint = 'send the name exactly as git shows it'): string {
+  const problem = refNameProblem(name);
+  if (problem !== undefined) throw new UserError(`${what} ${JSON.stringify(name.slice(0, 80))}${name.length > 80 ? '...' : ''} is not a valid git ref: ${problem}`, hint);
+  return name;
+}
+
+/** A full git object id (40 hex, or 64 for SHA-256 repositories), lowercase. */
+export function isCommitId(sha: string): boolean {
+  return COMMIT_ID.test(sha);
+}
+
+/**
+ * The ref checks of eventFromPayload, for events read by other modules (the other forges'
+ * payloads): every ref and branch name of the event must be one git accepts.
+ */
+export function checkEventRefs(event: SourceEvent, what: string): SourceEvent {
+  if (event.ref !== undefined) checkRefName(event.ref, `${what} ref`, 'send the webhook body exactly as the forge delivered it');
+  if (event.refName !== undefined) checkRefName(event.refName, `${what} branch or tag`, 'send the webhook body exactly as the forge delivered it');
+  if (event.baseRef !== undefined) checkRefName(event.baseRef, `${what} base branch`, 'send the webhook body exactly as the forge delivered it');
+  return event;
+}
+
+function checkCommit(event: string, sha: string): string {
+  if (!COMMIT_ID.test(sha)) {
+    throw new UserError(`${event} payload names commit ${JSON.stringify(sha.slice(0, 80))}, which is not a 40-hex git commit id`,
+      'send the webhook body exactly as GitHub delivered it');
+  }
+  return sha;
+}
+
 /** Branch, tag or pull request, from a full ref; undefined for anything else (notes, etc.). */
 function splitRef(ref: string): Pick<SourceEvent, 'refType' | 'refName' | 'prNumber'> | undefined {
   if (ref.startsWith('refs/heads/') && ref.length > 'refs/heads/'.length) {
@@ -101,7 +151,7 @@ function pullRequestFromSameRepository(payload: Json): boolean {
 }
 
 function pushEvent(payload: Json): SourceEvent {
-  const ref = requireString('push', payload, 'ref');
+  const ref = checkRefName(requireString('push', payload, 'ref'), 'push payload ref', 'send the webhook body exactly as GitHub delivered it');
   const split = splitRef(ref);
   const facts = repositoryFacts(payload);
   if (facts.repository === undefined) throw missing('push', 'repository.full_name');
@@ -115,7 +165,7 @@ function pushEvent(payload: Json): SourceEvent {
   if (sha === undefined && !deleted) throw missing('push', 'after');
   // Only the repository's writers can push to it (GitHub checked that before sending the event).
   const event: SourceEvent = { name: 'push', kind: 'push', ...facts, ref, ...split, deleted, trusted: true };
-  if (sha !== undefined) event.sha = sha;
+  if (sha !== undefined) event.sha = checkCommit('push', sha);
   const message = str(field(payload, 'head_commit', 'message'));
   if (message !== undefined) event.commitMessage = message;
   const baseRef = tagBaseRef(payload, split.refType);
@@ -144,7 +194,9 @@ function pullRequestEvent(payload: Json, name = 'pull_request'): SourceEvent {
   if (facts.repository === undefined) throw missing(name, 'repository.full_name');
   const number = payload['number'] ?? field(payload, 'pull_request', 'number');
   if (typeof number !== 'number' || !Number.isInteger(number) || number <= 0) throw missing(name, 'number');
-  const sha = requireString(name, payload, 'pull_request', 'head', 'sha');
+  const sha = checkCommit(name, requireString(name, payload, 'pull_request', 'head', 'sha'));
+  const branch = (key: string) => checkRefName(requireString(name, payload, 'pull_request', key, 'ref'), `${name} ${key}.ref`,
+    'send the webhook body exactly as GitHub delivered it');
   const event: SourceEvent = {
     name,
     kind: 'pull_request',
@@ -152,8 +204,8 @@ function pullRequestEvent(payload: Json, name = 'pull_request'): SourceEvent {
     ...facts,
     ref: `refs/pull/${number}/merge`,
     refType: 'pr',
-    refName: requireString(name, payload, 'pull_request', 'head', 'ref'),
-    baseRef: requireString(name, payload, 'pull_request', 'base', 'ref'),
+    refName: branch('head'),
+    baseRef: branch('base'),
     sha,
     prNumber: number,
     trusted: pullRequestFromSameRepository(payload),
@@ -187,12 +239,10 @@ export function eventFromPayload(name: string, payload: unknown): SourceEvent {
   }
 }
 
-const SHA_PATTERN = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-
 function commitSha(text: string): string {
   const sha = text.trim().toLowerCase();
-  if (!SHA_PATTERN.test(sha)) {
-    throw new UserError(`invalid commit sha ${JSON.stringify(text)}`, 'give the full 40-character hex commit id, as GITHUB_SHA does');
+  if (!COMMIT_ID.test(sha)) {
+    throw new UserError(`invalid commit sha ${JSON.stringify(text.slice(0, 80))}`, 'give the full 40-character hex commit id, as GITHUB_SHA does');
   }
   return sha;
 }
@@ -211,10 +261,10 @@ export function eventFromRef(input: {
   defaultBranch?: string;
   payload?: unknown;
 }): SourceEvent {
-  const split = splitRef(input.ref);
+  const split = refNameProblem(input.ref) === undefined ? splitRef(input.ref) : undefined;
   if (split === undefined) {
     throw new UserError(
-      `unsupported ref ${JSON.stringify(input.ref)}`,
+      `unsupported ref ${JSON.stringify(input.ref.slice(0, 80))}${input.ref.length > 80 ? '...' : ''}`,
       'give a full ref: refs/heads/<branch>, refs/tags/<tag> or refs/pull/<number>/merge',
     );
   }
@@ -245,8 +295,8 @@ export function eventFromRef(input: {
     if (isPr) {
       const head = str(field(payload, 'pull_request', 'head', 'ref'));
       const base = str(field(payload, 'pull_request', 'base', 'ref'));
-      if (head !== undefined) event.refName = head;
-      if (base !== undefined) event.baseRef = base;
+      if (head !== undefined) event.refName = checkRefName(head, 'pull_request head.ref');
+      if (base !== undefined) event.baseRef = checkRefName(base, 'pull_request base.ref');
     }
     // The commit lists describe this ref only when the payload is the push of this very ref.
     if (payload['ref'] === input.ref) {

@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { RegistryClient, type RegistryAuth } from '../adapters/registry-client.js';
 import { maskSecrets, type Secret } from '../core/secret.js';
-import { checkApiToken } from './auth.js';
+import { apiTokenVerdict, countWrongToken, refuseGuesser } from './auth.js';
 import { followBuildLog, readBuildLog } from './build-log.js';
-import { buildIds, type BuildQueue } from './build-queue.js';
+import type { BuildQueue } from './build-queue.js';
 import { BUILD_STATUSES, FINISHED, summary, type BuildRecords, type BuildStatus } from './build-records.js';
 import type { Intake } from './intake.js';
 
@@ -32,7 +32,10 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
   await app.register(async (api) => {
     api.addHook('onRequest', async (request, reply) => {
       if (request.url.startsWith('/api/trigger/')) return;
-      if (!checkApiToken(request)) {
+      if (refuseGuesser(request, reply)) return reply;
+      const verdict = apiTokenVerdict(request);
+      if (verdict !== 'ok') {
+        if (verdict === 'wrong') countWrongToken(request);
         return reply.code(401).header('www-authenticate', 'Bearer realm="autobuild"')
           .send({ error: 'missing or wrong API token: send Authorization: Bearer <apiToken> (printed at start, or in dataDir/api-token)' });
       }
@@ -108,9 +111,8 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
       if (!FINISHED.includes(record.status)) {
         return reply.code(409).send({ error: `build ${record.id} is still ${record.status}: cancel it first or wait for it to end` });
       }
-      const ids = buildIds(1);
       // A retry may rebuild an older commit: it must not take a newer queued push's place.
-      await opts.intake.accept({ builds: [record.build], skipped: [] }, ids, `retry:${record.id}`, { supersede: false });
+      const ids = await opts.intake.accept({ builds: [record.build], skipped: [] }, `retry:${record.id}`, { supersede: false });
       return reply.code(202).send({ builds: ids, retryOf: record.id });
     });
 

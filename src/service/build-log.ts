@@ -1,10 +1,11 @@
 import type { Redis } from 'ioredis';
+import { redisKeys } from './redis-keys.js';
 
 // A build's log is a capped Redis stream, so `serve` on another machine than the worker can show
 // it and follow it live. Lines are buffered briefly and written in one pipeline: a chatty build
 // costs a round trip per flush, not per line.
 
-const logKey = (id: string) => `autobuild:log:${id}`;
+const logKey = redisKeys.log;
 const MAX_LINES = 20_000;
 const FLUSH_MS = 200;
 const KEEP_DAYS = 30;

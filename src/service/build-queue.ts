@@ -4,11 +4,12 @@ import type { Redis } from 'ioredis';
 import type { PlannedBuild } from '../core/types.js';
 import type { BuildRecords, BuildStatus } from './build-records.js';
 import { RedisScript } from './redis-connection.js';
+import { PREFIX, redisKeys } from './redis-keys.js';
 
 // The BullMQ queue of builds. A job carries the planned build and its id, never a secret: the
 // worker looks credentials up in its own configuration. Job ids are the build ids, and those are
-// derived from the GitHub delivery, so even two copies of one delivery arriving at once queue
-// each build once (BullMQ ignores an add with an existing job id).
+// derived from the delivery, so a job added twice (an inbox entry taken over after a crash) is
+// queued once (BullMQ ignores an add with an existing job id).
 
 export const QUEUE_NAME = 'autobuild-builds';
 
@@ -17,10 +18,6 @@ export interface BuildJobData {
   build: PlannedBuild;
 }
 
-const BRANCH_PREFIX = 'autobuild:branch:';
-
-const DELIVERY_TTL_SECONDS = 30 * 86_400;
-const deliveryKey = (id: string) => `autobuild:delivery:${id}`;
 
 // Points the branch at the newer of (current, candidate) by queue order, so an old delivery
 // arriving late cannot take the branch back, and marks the build it replaced `superseded` if
@@ -28,14 +25,14 @@ const deliveryKey = (id: string) => `autobuild:delivery:${id}`;
 const SUPERSEDE = new RedisScript(`
 local prev = redis.call('GET', KEYS[1])
 if prev == ARGV[1] then return false end
-local mine = tonumber(redis.call('HGET', 'autobuild:build:' .. ARGV[1], 'seq') or '0')
+local mine = tonumber(redis.call('HGET', '${PREFIX}build:' .. ARGV[1], 'seq') or '0')
 if prev then
-  local theirs = tonumber(redis.call('HGET', 'autobuild:build:' .. prev, 'seq') or '0')
+  local theirs = tonumber(redis.call('HGET', '${PREFIX}build:' .. prev, 'seq') or '0')
   if theirs > mine then return false end
 end
 redis.call('SET', KEYS[1], ARGV[1])
 if not prev then return false end
-local key = 'autobuild:build:' .. prev
+local key = '${PREFIX}build:' .. prev
 if redis.call('HGET', key, 'status') ~= 'queued' then return false end
 redis.call('HSET', key, 'status', 'superseded', 'finishedAt', ARGV[2], 'error', ARGV[3])
 return prev`);
@@ -52,7 +49,7 @@ export function buildIds(count: number, delivery?: string): string[] {
 function branchKey(build: PlannedBuild): string | undefined {
   if (!build.ref.startsWith('refs/heads/')) return undefined;
   const identity = [build.repository.toLowerCase(), build.ref, build.context, build.dockerfile].join('\0');
-  return BRANCH_PREFIX + createHash('sha256').update(identity).digest('hex').slice(0, 32);
+  return redisKeys.branch(createHash('sha256').update(identity).digest('hex').slice(0, 32));
 }
 
 export interface QueueCounts {
@@ -75,46 +72,36 @@ export class BuildQueue {
   }
 
   /**
-   * Records and queues the builds under the given ids and resolves once Redis has them. Every
-   * step is idempotent (records and jobs are created only if their id is new, superseding only
-   * moves a branch forward), so all of them go out at once: one round trip, and a repeat after a
-   * failed answer completes whatever the first attempt did not. A job re-added for a build that
-   * already ended is skipped by the worker.
-   *
-   * `duplicate` says whether this delivery was seen before: its first build record existed, or,
-   * for a delivery that builds nothing, its delivery key did. `superseded`: the older queued
-   * builds these replaced. `supersede: false` (a retry of an older commit) replaces nothing.
+   * Queues a job for each recorded build (the intake wrote the records) and moves each branch to
+   * its newest build. Every step is idempotent (a job id already queued is ignored, superseding
+   * only moves a branch forward), so an inbox entry handled twice queues nothing twice. A job
+   * re-added for a build that already ended is skipped by the worker. `superseded`: the older
+   * queued builds these replaced. `supersede: false` (a retry of an older commit) replaces nothing.
    */
-  async enqueue(
-    builds: PlannedBuild[], ids: string[], origin: string, now: Date,
-    opts: { delivery?: { id: string; answer: string }; supersede?: boolean } = {},
-  ): Promise<{ duplicate: boolean; superseded: string[] }> {
-    const { delivery, supersede = true } = opts;
+  async addJobs(entries: { id: string; build: PlannedBuild }[], now: Date, opts: { supersede?: boolean } = {}): Promise<{ superseded: string[] }> {
+    const { supersede = true } = opts;
     const finishedAt = now.toISOString();
-    const created = Promise.all(builds.map((build, i) => this.#records.create(ids[i]!, build, origin, now)));
+    // Branches move first, then jobs are added: a worker taking a job from this batch already
+    // sees the newest push of its branch, and the builds of this batch that a newer one replaced
+    // get no job at all (a burst of pushes to one branch queues one job, not one per push).
+    const prevs = await Promise.all(entries.map(async ({ id, build }) => {
+      const key = supersede ? branchKey(build) : undefined;
+      if (!key) return null;
+      return (await SUPERSEDE.run(this.#redis, [key], [id, finishedAt, `superseded by ${id}`])) as string | null;
+    }));
+    const superseded = prevs.filter((p): p is string => typeof p === 'string');
+    const gone = new Set(superseded);
     // One add per job rather than addBulk: a MULTI sends BullMQ's whole Lua script text each time.
-    const added = Promise.all(builds.map((build, i) => this.queue.add('build', { buildId: ids[i]!, build }, {
-      jobId: ids[i]!,
+    await Promise.all(entries.filter(({ id }) => !gone.has(id)).map(({ id, build }) => this.queue.add('build', { buildId: id, build }, {
+      jobId: id,
       attempts: 3,
       backoff: { type: 'exponential', delay: 5_000 },
       removeOnComplete: { count: 1_000 },
       removeOnFail: { count: 1_000 },
     })));
-    const superseded = Promise.all(builds.map(async (build, i) => {
-      const key = supersede ? branchKey(build) : undefined;
-      if (!key) return null;
-      return (await SUPERSEDE.run(this.#redis, [key], [ids[i]!, finishedAt, `superseded by ${ids[i]}`])) as string | null;
-    }));
-    const remembered = builds.length === 0 && delivery
-      ? this.#redis.set(deliveryKey(delivery.id), delivery.answer, 'EX', DELIVERY_TTL_SECONDS, 'NX')
-      : Promise.resolve('OK' as const);
-    // A superseded build's job stays queued: the worker skips it in a few milliseconds, which
-    // is cheaper than removing it here on the webhook's hot path (BullMQ's remove script).
-    const [isNew, , prevs, firstTime] = await Promise.all([created, added, superseded, remembered]);
-    return {
-      duplicate: builds.length > 0 ? isNew[0] === false : firstTime === null,
-      superseded: prevs.filter((p): p is string => typeof p === 'string'),
-    };
+    // An older build's job already queued stays: the worker skips it in a few milliseconds,
+    // which is cheaper than removing it (BullMQ's remove script).
+    return { superseded };
   }
 
   /** Whether a newer build of the same branch was queued after this one (checked when a job starts). */

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { PlannedBuild } from '../core/types.js';
 import { RedisScript } from './redis-connection.js';
+import { redisKeys } from './redis-keys.js';
 
 // One record per build in Redis: what was asked (the planned build), where it is (status) and
 // what came out (digest, pushed refs, held tags, steps). Records are hashes so a status change is
@@ -51,20 +52,29 @@ export interface ListQuery {
   before?: string;
 }
 
-const PREFIX = 'autobuild:';
-const recordKey = (id: string) => `${PREFIX}build:${id}`;
-const INDEX = `${PREFIX}builds`;
-const repoIndex = (repository: string) => `${PREFIX}builds:repo:${repository.toLowerCase()}`;
-const SEQ = `${PREFIX}build-seq`;
+const recordKey = redisKeys.build;
+const INDEX = redisKeys.builds;
+const repoIndex = redisKeys.buildsOfRepository;
+const SEQ = redisKeys.buildSeq;
 
-// Creates a record only if its id is new, so a redelivered webhook cannot reset a running build.
-const CREATE = new RedisScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local seq = redis.call('INCR', KEYS[4])
-redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 2))
-redis.call('ZADD', KEYS[2], seq, ARGV[1])
-redis.call('ZADD', KEYS[3], seq, ARGV[1])
-return seq`);
+/**
+ * Lua: creates a record only if its id is new, so a redelivered webhook cannot reset a running
+ * build. Shared by CREATE below and by the intake's accept script (intake-inbox.ts).
+ */
+export const CREATE_RECORD_LUA = `
+local function create_record(id, repo_index, fields)
+  local key = '${redisKeys.build("")}' .. id
+  if redis.call('EXISTS', key) == 1 then return 0 end
+  local seq = redis.call('INCR', '${SEQ}')
+  redis.call('HSET', key, 'seq', seq, unpack(fields))
+  redis.call('ZADD', '${INDEX}', seq, id)
+  redis.call('ZADD', repo_index, seq, id)
+  return seq
+end
+`;
+
+const CREATE = new RedisScript(`${CREATE_RECORD_LUA}
+return create_record(ARGV[1], KEYS[1], {unpack(ARGV, 2)})`);
 
 // Moves a build to a new status only from the allowed ones; returns the old status or nil.
 const TRANSITION = new RedisScript(`
@@ -87,6 +97,15 @@ function encode(fields: Record<string, unknown>): string[] {
     out.push(key, typeof value === 'string' ? value : JSON.stringify(value));
   }
   return out;
+}
+
+/** The hash fields of a new `queued` record, as CREATE_RECORD_LUA takes them. */
+export function recordFields(id: string, build: PlannedBuild, origin: string, now: Date): string[] {
+  return encode({
+    id, repository: build.repository, ref: build.ref, sha: build.sha, images: build.images,
+    tags: build.tags, refs: build.refs, status: 'queued', createdAt: now.toISOString(),
+    origin, build, pushed: [], held: [], steps: [],
+  });
 }
 
 function decode(hash: Record<string, string>): BuildRecord | undefined {
@@ -128,12 +147,7 @@ export class BuildRecords {
 
   /** Writes a `queued` record unless one with this id exists; true when it was new. */
   async create(id: string, build: PlannedBuild, origin: string, now: Date): Promise<boolean> {
-    const fields = encode({
-      id, repository: build.repository, ref: build.ref, sha: build.sha, images: build.images,
-      tags: build.tags, refs: build.refs, status: 'queued', createdAt: now.toISOString(),
-      origin, build, pushed: [], held: [], steps: [],
-    });
-    const seq = await CREATE.run(this.#redis, [recordKey(id), INDEX, repoIndex(build.repository), SEQ], [id, ...fields]);
+    const seq = await CREATE.run(this.#redis, [repoIndex(build.repository)], [id, ...recordFields(id, build, origin, now)]);
     return Number(seq) > 0;
   }
 

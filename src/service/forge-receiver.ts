@@ -1,24 +1,28 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import { bitbucketEvents } from '../core/bitbucket-events.js';
 import { isUserError } from '../core/errors.js';
+import { checkEventRefs, isCommitId } from '../core/events.js';
 import type { ForgeConfig } from '../core/forges.js';
 import { giteaEvents } from '../core/gitea-events.js';
 import { gitlabEvents } from '../core/gitlab-events.js';
-import type { ForgeType, Plan, SourceEvent } from '../core/types.js';
+import type { ForgeType, Skip, SourceEvent } from '../core/types.js';
 import { verifyBitbucketSignature, verifyGiteaSignature, verifyGitlabToken } from '../core/webhook-signatures.js';
-import { buildIds } from './build-queue.js';
 import { resolveBitbucketPullRequestHead } from './forge-api.js';
-import type { Intake } from './intake.js';
-import type { ServiceMetrics } from './metrics.js';
-import { COMMIT_ID, DRAIN_LIMIT, fail, header, readBody, type Answer } from './receiver.js';
+import { answerDelivery, readBody, sendError, type WebhookContext, type WebhookRoute } from './webhook-http.js';
 
 // POST /webhooks/gitlab, /webhooks/bitbucket, /webhooks/gitea: the same answers as
-// /webhooks/github (401 unsigned, 400 malformed, 202 once durably queued, 200 for a repeated
-// delivery, 503 without Redis), through the same intake. Each forge is one ForgeWebhook: how it
+// /webhooks/github (401 unsigned, 400 malformed, 202 once durably stored, 200 for a repeated
+// delivery, 503 without Redis), through the same node:http body reading and the same
+// intake entry (webhook-http.ts answerDelivery -> Intake.receive). Each forge is one ForgeWebhook: how it
 // signs, names the event and the delivery, and its payload -> SourceEvents (src/core). The
 // `forges:` entry whose secret verifies the delivery says which host the repository is on.
 
-type Headers = FastifyRequest['headers'];
+type Headers = IncomingHttpHeaders;
+
+function header(value: string | string[] | undefined): string | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
 
 export interface ForgeWebhook {
   type: ForgeType;
@@ -70,10 +74,8 @@ export const FORGE_WEBHOOKS: ForgeWebhook[] = [
   },
 ];
 
-export interface ForgeReceiverOptions {
+export interface ForgeReceiverOptions extends WebhookContext {
   forges: Record<string, ForgeConfig>;
-  intake: Intake;
-  metrics: ServiceMetrics;
 }
 
 function parseJson(body: Buffer): unknown {
@@ -85,88 +87,63 @@ function verifiedForge(hook: ForgeWebhook, candidates: [string, ForgeConfig][], 
   return candidates.find(([, forge]) => hook.verify(forge.webhookSecret!.reveal(), body, signature));
 }
 
-async function receive(hook: ForgeWebhook, opts: ForgeReceiverOptions, request: FastifyRequest, reply: FastifyReply) {
-  const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-  const candidates = Object.entries(opts.forges).filter(([, f]) => f.type === hook.type && f.webhookSecret !== undefined && !f.webhookSecret.empty);
-  if (candidates.length === 0) {
-    return fail(reply, 401, `no ${hook.type} forge with a webhookSecret is configured on this server: add forges.<host> {type: ${hook.type}, webhookSecret: ...} to autobuild.yml`);
-  }
-  const signature = hook.signature(request.headers);
-  if (!signature) return fail(reply, 401, `missing ${hook.signatureHeader}: set the same secret in the ${hook.label} webhook as forges.<host>.webhookSecret`);
-  if (body.length === 0) return fail(reply, 400, `empty body: a ${hook.label} webhook always sends a JSON payload`);
-  const verified = verifiedForge(hook, candidates, body, signature);
-  if (!verified) return fail(reply, 401, `${hook.signatureHeader} does not match: check that forges.<host>.webhookSecret equals the ${hook.label} webhook secret`);
-  const [host, forge] = verified;
-
-  const name = hook.eventName(request.headers);
-  const deliveryHeader = hook.deliveryId(request.headers);
-  if (!name) return fail(reply, 400, `missing the ${hook.label} event header: send the delivery exactly as ${hook.label} does`);
-  if (!deliveryHeader) return fail(reply, 400, `missing the ${hook.label} delivery id header: send the delivery exactly as ${hook.label} does`);
-  if (deliveryHeader.length > 200) return fail(reply, 400, `the ${hook.label} delivery id is longer than 200 characters`);
-  // Delivery ids of different forges must never collide with each other or with GitHub's.
-  const delivery = `${hook.type}:${deliveryHeader}`;
-
-  let events: SourceEvent[];
-  try {
-    events = hook.events(name, parseJson(body), host);
-  } catch (err) {
-    if (err instanceof SyntaxError) return fail(reply, 400, `body is not valid JSON (${err.message}): send the payload exactly as ${hook.label} delivered it`);
-    if (isUserError(err)) return fail(reply, 400, err.message);
-    throw err;
-  }
-
-  const planned: Plan = { builds: [], skipped: [] };
-  for (const event of events) {
-    if (event.sha !== undefined && !COMMIT_ID.test(event.sha)) {
-      // Bitbucket names a pull request's head by an abbreviated hash; its API knows the full one.
-      const full = hook.type === 'bitbucket' && event.kind === 'pull_request' && /^[0-9a-f]{7,39}$/.test(event.sha)
-        ? await resolveBitbucketPullRequestHead(forge, event, request.log)
-        : undefined;
-      if (full === undefined && hook.type === 'bitbucket' && event.kind === 'pull_request') {
-        planned.skipped.push({ reason: `Bitbucket names pull request #${event.prNumber}'s head commit only by ${event.sha}, and it could not be looked up: set forges.${host}.token (and username) so autobuild can ask the Bitbucket API`, ...(event.repository ? { repository: event.repository } : {}) });
-        continue;
-      }
-      if (full === undefined) {
-        return fail(reply, 400, `${name} payload names commit ${JSON.stringify(event.sha.slice(0, 80))}, which is not a 40-hex git commit id: send the payload exactly as ${hook.label} delivered it`);
-      }
-      event.sha = full;
+function forgeRoute(hook: ForgeWebhook, opts: ForgeReceiverOptions): WebhookRoute {
+  return async (req, res) => {
+    const candidates = Object.entries(opts.forges).filter(([, f]) => f.type === hook.type && f.webhookSecret !== undefined && !f.webhookSecret.empty);
+    if (candidates.length === 0) {
+      return sendError(req, res, 401, `no ${hook.type} forge with a webhookSecret is configured on this server: add forges.<host> {type: ${hook.type}, webhookSecret: ...} to autobuild.yml`);
     }
+    const signature = hook.signature(req.headers);
+    if (!signature) return sendError(req, res, 401, `missing ${hook.signatureHeader}: set the same secret in the ${hook.label} webhook as forges.<host>.webhookSecret`);
+    // Several forges of a type may be configured, each with its own secret: the body is kept and
+    // each secret tried on it (readBody bounds how many large bodies are held at once).
+    const read = await readBody(req);
+    if (!read.ok) return sendError(req, res, read.status, read.error);
+    const body = read.body;
+    if (body.length === 0) return sendError(req, res, 400, `empty body: a ${hook.label} webhook always sends a JSON payload`);
+    const verified = verifiedForge(hook, candidates, body, signature);
+    if (!verified) return sendError(req, res, 401, `${hook.signatureHeader} does not match: check that forges.<host>.webhookSecret equals the ${hook.label} webhook secret`);
+    const [host, forge] = verified;
+
+    const name = hook.eventName(req.headers);
+    const delivery = hook.deliveryId(req.headers);
+    if (!name) return sendError(req, res, 400, `missing the ${hook.label} event header: send the delivery exactly as ${hook.label} does`);
+    if (!delivery) return sendError(req, res, 400, `missing the ${hook.label} delivery id header: send the delivery exactly as ${hook.label} does`);
+    if (delivery.length > 200) return sendError(req, res, 400, `the ${hook.label} delivery id is longer than 200 characters`);
+
+    let events: SourceEvent[];
     try {
-      const one = await opts.intake.plan(event);
-      planned.builds.push(...one.builds);
-      planned.skipped.push(...one.skipped);
+      events = hook.events(name, parseJson(body), host).map((event) => checkEventRefs(event, `${hook.label} ${name}`));
     } catch (err) {
-      if (isUserError(err)) return fail(reply, 400, err.message);
+      if (err instanceof SyntaxError) return sendError(req, res, 400, `body is not valid JSON (${err.message.slice(0, 200)}): send the payload exactly as ${hook.label} delivered it`);
+      if (isUserError(err)) return sendError(req, res, 400, err.message);
       throw err;
     }
-  }
 
-  const answer: Answer = { delivery, builds: buildIds(planned.builds.length, delivery), skipped: planned.skipped };
-  let accepted;
-  try {
-    accepted = await opts.intake.accept(planned, answer.builds, delivery, { delivery: { id: delivery, answer: JSON.stringify(answer) } });
-  } catch (err) {
-    request.log.warn({ delivery, error: (err as Error).message }, 'could not queue the delivery');
-    return fail(reply, 503, 'the build queue (Redis) is unavailable; deliver again later');
-  }
-  if (accepted.duplicate) {
-    (request as { duplicate?: boolean }).duplicate = true;
-    return reply.code(200).send(answer);
-  }
-  request.log.info({ delivery, forge: hook.type, host, event: name, builds: answer.builds, skipped: answer.skipped.length }, 'webhook accepted');
-  return reply.code(202).send(answer);
+    const planned: SourceEvent[] = [];
+    const skipped: Skip[] = [];
+    for (const event of events) {
+      if (event.sha !== undefined && !isCommitId(event.sha)) {
+        // Bitbucket names a pull request's head by an abbreviated hash; its API knows the full one.
+        const full = hook.type === 'bitbucket' && event.kind === 'pull_request' && /^[0-9a-f]{7,39}$/.test(event.sha)
+          ? await resolveBitbucketPullRequestHead(forge, event, opts.log)
+          : undefined;
+        if (full === undefined && hook.type === 'bitbucket' && event.kind === 'pull_request') {
+          skipped.push({ reason: `Bitbucket names pull request #${event.prNumber}'s head commit only by ${event.sha}, and it could not be looked up: set forges.${host}.token (and username) so autobuild can ask the Bitbucket API`, ...(event.repository ? { repository: event.repository } : {}) });
+          continue;
+        }
+        if (full === undefined) {
+          return sendError(req, res, 400, `${name} payload names commit ${JSON.stringify(event.sha.slice(0, 80))}, which is not a 40-hex git commit id: send the payload exactly as ${hook.label} delivered it`);
+        }
+        event.sha = full;
+      }
+      planned.push(event);
+    }
+    return answerDelivery(opts, req, res, { forge: hook.type, id: delivery, events: planned, eventName: name, skipped });
+  };
 }
 
-export async function registerForgeReceivers(app: FastifyInstance, opts: ForgeReceiverOptions): Promise<void> {
-  await app.register(async (scope) => {
-    // The signatures are over the exact bytes sent, so every body arrives raw in this scope.
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', (_req, payload, done) => readBody(payload, done));
-    scope.addHook('onResponse', async (request, reply) => {
-      opts.metrics.delivery(opts.metrics.deliveryFromStatus(reply.statusCode, (request as { duplicate?: boolean }).duplicate === true));
-    });
-    for (const hook of FORGE_WEBHOOKS) {
-      scope.post(hook.path, { bodyLimit: DRAIN_LIMIT }, (request, reply) => receive(hook, opts, request, reply));
-    }
-  });
+/** The forges' webhook routes by path, for http-server.ts. */
+export function forgeWebhookRoutes(opts: ForgeReceiverOptions): Record<string, WebhookRoute> {
+  return Object.fromEntries(FORGE_WEBHOOKS.map((hook) => [hook.path, forgeRoute(hook, opts)]));
 }

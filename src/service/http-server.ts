@@ -1,3 +1,4 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -8,15 +9,18 @@ import { registerApi } from './api.js';
 import { installApiToken } from './auth.js';
 import type { BuildQueue } from './build-queue.js';
 import type { BuildRecords } from './build-records.js';
-import { registerForgeReceivers } from './forge-receiver.js';
+import { forgeWebhookRoutes } from './forge-receiver.js';
 import { registerDashboard } from './dashboard/index.js';
 import type { Intake } from './intake.js';
 import type { ServiceMetrics } from './metrics.js';
-import { registerReceiver } from './receiver.js';
+import { githubWebhookRoute } from './receiver.js';
+import { answersWithin } from './redis-health.js';
 import { registerTrigger } from './trigger.js';
+import { runRoute, type WebhookContext, type WebhookRoute } from './webhook-http.js';
 
-// The HTTP side of the service, assembled: webhook receiver, remote trigger, JSON API, health,
-// metrics and the dashboard, on one fastify instance.
+// The HTTP side of the service, assembled: webhook routes on plain node:http (the hot path: no
+// framework work per delivery), and on fastify the remote trigger, JSON API, health, metrics and
+// the dashboard, all on one port.
 
 export interface HttpServerOptions {
   log: Logger;
@@ -39,8 +43,34 @@ export interface HttpServerOptions {
 
 const HEALTH_TIMEOUT_MS = 1_000;
 
+/** The webhook routes by path: POST only. Other forges add theirs here. */
+export function webhookRoutes(opts: HttpServerOptions, ctx: WebhookContext): Record<string, WebhookRoute> {
+  return {
+    '/webhooks/github': githubWebhookRoute({ ...ctx, ...(opts.webhookSecret ? { webhookSecret: opts.webhookSecret } : {}) }),
+    ...forgeWebhookRoutes({ ...ctx, forges: opts.forges ?? {} }),
+  };
+}
+
 export async function createHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
+  const ctx: WebhookContext = { intake: opts.intake, metrics: opts.metrics, log: opts.log, closing: opts.closing };
+  const routes = new Map(Object.entries(webhookRoutes(opts, ctx)).map(([path, route]) => [path, runRoute(ctx, route)]));
   const app = Fastify({
+    serverFactory: (fastifyHandler, options) => {
+      const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+        const url = req.url ?? '';
+        const q = url.indexOf('?');
+        const route = req.method === 'POST' ? routes.get(q < 0 ? url : url.slice(0, q)) : undefined;
+        if (route) route(req, res);
+        else fastifyHandler(req, res);
+      });
+      // What fastify sets on a server it creates itself (keep-alive longer than clients' own,
+      // so a client never reuses a connection the server is closing).
+      const o = options as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number };
+      if (typeof o.keepAliveTimeout === 'number') server.keepAliveTimeout = o.keepAliveTimeout;
+      if (typeof o.requestTimeout === 'number') server.requestTimeout = o.requestTimeout;
+      if (typeof o.connectionTimeout === 'number') server.setTimeout(o.connectionTimeout);
+      return server;
+    },
     loggerInstance: opts.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     // Keep-alive sockets must not hold a SIGTERM shutdown open.
@@ -49,8 +79,10 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   });
   installApiToken(app, opts.apiToken);
 
-  await registerReceiver(app, { intake: opts.intake, metrics: opts.metrics, ...(opts.webhookSecret ? { webhookSecret: opts.webhookSecret } : {}) });
-  await registerForgeReceivers(app, { forges: opts.forges ?? {}, intake: opts.intake, metrics: opts.metrics });
+  // Browsers must take /api/* answers for what they say they are.
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
   await registerTrigger(app, { intake: opts.intake, triggerTokens: opts.triggerTokens, forges: opts.forges ?? {}, ...(opts.githubToken ? { githubToken: opts.githubToken } : {}) });
   await registerApi(app, {
     redis: opts.redis, blockingConnection: opts.blockingConnection, records: opts.records, queue: opts.queue,
@@ -58,15 +90,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   });
 
   app.get('/healthz', async (_request, reply) => {
-    try {
-      await Promise.race([
-        opts.redis.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), HEALTH_TIMEOUT_MS).unref()),
-      ]);
-      return { ok: true, redis: 'up' };
-    } catch {
-      return reply.code(503).send({ ok: false, redis: 'down' });
-    }
+    if (await answersWithin(opts.redis, HEALTH_TIMEOUT_MS)) return { ok: true, redis: 'up' };
+    return reply.code(503).send({ ok: false, redis: 'down' });
   });
 
   app.get('/metrics', async (_request, reply) => {

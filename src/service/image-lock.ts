@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { redisKeys } from './redis-keys.js';
 
 // One lock per image across every worker, held while a build moves that image's moving tags, so
 // two builds finishing together decide "is this still the highest version?" one after the other.
@@ -16,7 +17,7 @@ export type ImageLock = <T>(image: string, fn: () => Promise<T>) => Promise<T>;
 
 export function imageLock(redis: Redis, signal?: AbortSignal): ImageLock {
   return async <T>(image: string, fn: () => Promise<T>): Promise<T> => {
-    const key = `autobuild:lock:image:${image}`;
+    const key = redisKeys.imageLock(image);
     const token = randomUUID();
     while ((await redis.set(key, token, 'PX', TTL_MS, 'NX')) !== 'OK') {
       if (signal?.aborted) throw new Error(`gave up waiting for the lock on ${image}: build canceled`);

@@ -1,37 +1,48 @@
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RegistryClient, type RegistryAuth } from '../adapters/registry-client.js';
 import { plan, type PlanInput } from '../core/plan.js';
-import type { Plan, RepositoryConfig, SourceEvent } from '../core/types.js';
-import type { BuildQueue } from './build-queue.js';
-import type { CommitStatuses } from './commit-status.js';
-import type { ServiceMetrics } from './metrics.js';
+import type { Plan, PlannedBuild, RepositoryConfig, Skip, SourceEvent } from '../core/types.js';
+import { buildIds } from './build-queue.js';
 import type { Notifier } from './notifier.js';
+import { acceptIntoInbox } from './intake-inbox.js';
+import { redisKeys } from './redis-keys.js';
 
-// The one path from an event to queued builds, shared by the webhook receiver, the remote
-// trigger and retries: look up the tags already in the registry, plan with the core, record and
-// queue the builds, then tell GitHub they are pending.
+// The one path from an event to accepted builds, shared by every webhook route (GitHub and the
+// other forges), the remote trigger and retries: look up the tags already in the registry, plan
+// with the core, then store the delivery in Redis in one atomic, fsync'd step (intake-inbox.ts).
+// Jobs and commit statuses follow from the inbox, outside the request.
 
-/** Tags listed this recently are used as they are. */
+/** Tags listed this recently are not asked for again. */
 const TAGS_FRESH_MS = 5_000;
-/** Up to this age they are still used, while a fresh list is fetched for the next webhook. */
-const TAGS_STALE_MS = 60_000;
+/** With no list at hand yet, a webhook waits this long for the registry, then plans without one. */
+const TAGS_FIRST_WAIT_MS = 250;
 const TAGS_TIMEOUT_MS = 5_000;
 
 export interface IntakeOptions {
   repositories: Record<string, RepositoryConfig>;
   registries: Record<string, RegistryAuth>;
-  queue: BuildQueue;
-  statuses: CommitStatuses;
-  metrics: ServiceMetrics;
+  /** The producer connection: fails fast, so a webhook gets 503 while Redis is away. */
+  redis: Redis;
   log: Logger;
   /** Tells the configured notification receivers that builds were queued. */
   notifier?: Notifier;
 }
 
+/** What a webhook route answers: 202 for a first delivery, 200 with the first answer for a repeat. */
+export interface DeliveryAnswer {
+  status: 200 | 202;
+  /** The JSON body, `{"delivery","builds":[ids],"skipped":[...]}`. */
+  body: string;
+  duplicate: boolean;
+  builds: string[];
+  skipped: number;
+}
+
 export class Intake {
   readonly #opts: IntakeOptions;
   /** A burst of pushes asks the registry once, not once per delivery. */
-  readonly #tags = new Map<string, { at: number; tags: Promise<string[]> }>();
+  readonly #tags = new Map<string, { at: number; tags: string[] }>();
   readonly #fetching = new Map<string, Promise<string[]>>();
 
   constructor(opts: IntakeOptions) {
@@ -54,34 +65,40 @@ export class Intake {
     return undefined;
   }
 
+  /** Lists every configured image's tags now, so the first webhook finds them at hand. */
+  warmUp(): void {
+    for (const repo of Object.values(this.#opts.repositories)) for (const image of repo.images) void this.#tagsOf(image);
+  }
+
   /** Tags in the registry, union over the images; none when the registry cannot be read. */
   async existingTags(images: string[]): Promise<string[]> {
     const all = await Promise.all(images.map((image) => this.#tagsOf(image)));
     return [...new Set(all.flat())];
   }
 
-  // A webhook waits for the registry only when no list younger than a minute is at hand: the
-  // push-time decision re-checks moving tags, so planning with a slightly old list (or, when the
-  // registry cannot be read, none) is safe.
-  #tagsOf(image: string): Promise<string[]> {
+  // A list at hand is used at once, however old, and refreshed in the background; only when
+  // there is none yet does a webhook wait, and then briefly. Planning with an old list (or none)
+  // is safe: moving tags are decided again against the registry right before they are pushed.
+  #tagsOf(image: string): Promise<string[]> | string[] {
     const cached = this.#tags.get(image);
-    const age = cached ? Date.now() - cached.at : Infinity;
-    if (cached && age < TAGS_FRESH_MS) return cached.tags;
+    if (cached && Date.now() - cached.at < TAGS_FRESH_MS) return cached.tags;
     const fetching = this.#fetching.get(image) ?? this.#fetchTags(image);
-    return cached && age < TAGS_STALE_MS ? cached.tags : fetching;
+    if (cached) return cached.tags;
+    return Promise.race([fetching, new Promise<string[]>((r) => setTimeout(() => r([]), TAGS_FIRST_WAIT_MS).unref())]);
   }
 
   #fetchTags(image: string): Promise<string[]> {
     const client = new RegistryClient(this.#opts.registries, { signal: AbortSignal.timeout(TAGS_TIMEOUT_MS) });
     const tags = client.listTags(image).catch((err: Error) => {
       this.#opts.log.warn({ image, error: err.message }, 'could not list registry tags; planning as if there were none');
-      return [] as string[];
+      // Remembered like a list, so the next webhooks do not wait on a registry that is away.
+      return this.#tags.get(image)?.tags ?? [];
+    }).then((list) => {
+      this.#fetching.delete(image);
+      this.#tags.set(image, { at: Date.now(), tags: list });
+      return list;
     });
     this.#fetching.set(image, tags);
-    void tags.then(() => {
-      this.#fetching.delete(image);
-      this.#tags.set(image, { at: Date.now(), tags });
-    });
     return tags;
   }
 
@@ -93,18 +110,49 @@ export class Intake {
   }
 
   /**
-   * Records and queues the planned builds; resolves once Redis holds them. `duplicate`: this
-   * delivery was accepted before (nothing new is queued and no status is sent again).
+   * The entry point of every webhook route: a verified delivery of `forge` (github, gitlab,
+   * bitbucket, gitea), already read into events. Plans them, and stores the delivery durably;
+   * resolves once Redis has it on disk. A delivery id seen before gets its first answer back
+   * (status 200) and queues nothing. Throws UserError for an event that cannot be planned (400)
+   * and anything else when Redis cannot be reached (503).
    */
-  async accept(planned: Plan, ids: string[], origin: string, opts: { delivery?: { id: string; answer: string }; supersede?: boolean } = {}): Promise<{ duplicate: boolean }> {
-    const result = await this.#opts.queue.enqueue(planned.builds, ids, origin, new Date(), opts);
-    result.superseded.forEach(() => this.#opts.metrics.buildEnded('superseded'));
-    if (result.duplicate) return { duplicate: true };
-    // Statuses are best effort and slow (GitHub round trips): never make the sender wait on them.
-    for (const [i, build] of planned.builds.entries()) {
-      void this.#opts.statuses.set(build, ids[i]!, 'pending', 'queued').catch(() => undefined);
-      this.#opts.notifier?.notify('queued', ids[i]!);
+  async receive(forge: string, delivery: string, events: SourceEvent[], opts: { skipped?: Skip[]; now?: Date } = {}): Promise<DeliveryAnswer> {
+    const now = opts.now ?? new Date();
+    const builds: PlannedBuild[] = [];
+    const skipped: Skip[] = [...(opts.skipped ?? [])];
+    for (const event of events) {
+      const planned = await this.plan(event);
+      builds.push(...planned.builds);
+      skipped.push(...planned.skipped);
     }
-    return { duplicate: false };
+    // Ids follow from the delivery, so the answer to a repeat can be given without a lookup.
+    // Other forges' ids are prefixed so they never collide with each other or with GitHub's.
+    const named = forge === 'github' ? delivery : `${forge}:${delivery}`;
+    const ids = buildIds(builds.length, named);
+    const body = JSON.stringify({ delivery: named, builds: ids, skipped });
+    const first = await acceptIntoInbox(this.#opts.redis, {
+      builds, ids, origin: named, supersede: true, now,
+      delivery: { key: redisKeys.delivery(forge, delivery), answer: body },
+    });
+    if (first !== undefined) {
+      let builds: string[] = [];
+      try {
+        builds = (JSON.parse(first) as { builds: string[] }).builds;
+      } catch {
+        // An answer stored by an older version may not be this shape; the text is sent as it is.
+      }
+      return { status: 200, body: first, duplicate: true, builds, skipped: 0 };
+    }
+    return { status: 202, body, duplicate: false, builds: ids, skipped: skipped.length };
+  }
+
+  /**
+   * Stores builds that do not come from a delivery (remote trigger, retry) under fresh ids.
+   * `supersede: false` (a retry of an older commit) replaces no queued build.
+   */
+  async accept(planned: Plan, origin: string, opts: { supersede?: boolean } = {}): Promise<string[]> {
+    const ids = buildIds(planned.builds.length);
+    await acceptIntoInbox(this.#opts.redis, { builds: planned.builds, ids, origin, supersede: opts.supersede ?? true, now: new Date() });
+    return ids;
   }
 }

@@ -14,6 +14,7 @@ import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.js';
 import { ensureDataDir } from './data-dir.js';
 import { createHttpServer } from './http-server.js';
 import { Intake } from './intake.js';
+import { InboxConsumer } from './intake-inbox.js';
 import { ServiceMetrics } from './metrics.js';
 import { NotificationWorker, Notifier } from './notifier.js';
 import { producerConnection, redactUrl, whenReady, workerConnection } from './redis-connection.js';
@@ -123,10 +124,22 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
 
   let app: FastifyInstance | undefined;
   let worker: BuildWorker | undefined;
+  let inbox: InboxConsumer | undefined;
   try {
     if (mode !== 'worker') {
       const token = resolveApiToken(config.apiToken, dataDir);
-      const intake = new Intake({ repositories: config.repositories, registries: config.registries, queue, statuses, metrics, log, notifier });
+      const intake = new Intake({ repositories: config.repositories, registries: config.registries, redis: producer, log, notifier });
+      intake.warmUp();
+      // Accepted deliveries become jobs here, outside the request (intake-inbox.ts).
+      const inboxConnection = workerConnection(url);
+      connections.push(inboxConnection);
+      inboxConnection.on('error', (err: Error) => log.debug({ error: err.message }, 'redis connection error'));
+      inbox = new InboxConsumer({
+        connection: inboxConnection, queue, statuses, metrics, log, notifier,
+        // Fault injection for the crash tests: take entries and never queue them, like a process killed mid-way.
+        stall: env.AUTOBUILD_FAULT_INBOX_STALL === '1',
+      });
+      inbox.start();
       app = await createHttpServer({
         log, redis: producer, records, queue, intake, metrics, secrets, closing: closing.signal,
         blockingConnection: () => {
@@ -170,6 +183,7 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
   } catch (err) {
     // Open sockets would keep the process alive after the error is reported.
     await app?.close().catch(() => undefined);
+    await inbox?.close().catch(() => undefined);
     await queue.close().catch(() => undefined);
     await notifier.close().catch(() => undefined);
     await notificationWorker?.close().catch(() => undefined);
@@ -182,6 +196,7 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
 
   closing.abort();
   await app?.close();
+  await inbox?.close();
   await worker?.close(graceMs);
   // Notifications of the builds that just finished go out before the process stops (bounded).
   await Promise.race([notificationWorker?.close(), new Promise((r) => setTimeout(r, 10_000))]).catch(() => undefined);

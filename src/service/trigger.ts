@@ -2,12 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { resolveRemoteRef, type RemoteTarget } from '../adapters/git-remote.js';
 import { BuildError, isUserError, UserError } from '../core/errors.js';
 import { targetsForDockerTag } from '../core/dockerhub-rules.js';
-import { eventFromRef } from '../core/events.js';
+import { checkRefName, eventFromRef } from '../core/events.js';
 import type { ForgeConfig } from '../core/forges.js';
 import type { Secret } from '../core/secret.js';
 import type { RepositoryConfig } from '../core/types.js';
-import { sameSecret } from './auth.js';
-import { buildIds } from './build-queue.js';
+import { countWrongToken, refuseGuesser, sameSecret } from './auth.js';
 import { cloneSource } from './clone-source.js';
 import type { Intake } from './intake.js';
 
@@ -36,10 +35,13 @@ function targetsOf(body: TriggerBody, repo: RepositoryConfig): RemoteTarget[] {
     const type = typeof body.source_type === 'string' ? body.source_type.toLowerCase() : '';
     if (type !== 'branch' && type !== 'tag') throw new UserError(`source_type must be "Branch" or "Tag", not ${JSON.stringify(body.source_type)}`, 'send {"source_type":"Branch","source_name":"main"}');
     if (typeof body.source_name !== 'string' || body.source_name === '') throw new UserError('source_name is missing', 'send the branch or tag name as source_name');
-    return [{ kind: type, name: body.source_name }];
+    // Checked before it reaches git: a name git would refuse is the sender's mistake (400), not git's (502).
+    return [{ kind: type, name: checkRefName(body.source_name, 'source_name', 'send a branch or tag name, e.g. main or v1.2.3') }];
   }
   if (body.docker_tag !== undefined) {
-    if (typeof body.docker_tag !== 'string' || body.docker_tag === '') throw new UserError('docker_tag must be a tag name', 'send {"docker_tag":"latest"}');
+    if (typeof body.docker_tag !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(body.docker_tag)) {
+      throw new UserError('docker_tag must be a tag name ([A-Za-z0-9_][A-Za-z0-9_.-], at most 128 characters)', 'send {"docker_tag":"latest"}');
+    }
     const targets = targetsForDockerTag(repo.rules, body.docker_tag);
     if (targets.length === 0) throw new UserError(`no rule of this repository produces the tag ${JSON.stringify(body.docker_tag)}`, 'send source_type and source_name instead');
     return targets;
@@ -50,13 +52,17 @@ function targetsOf(body: TriggerBody, repo: RepositoryConfig): RemoteTarget[] {
 
 export async function registerTrigger(app: FastifyInstance, opts: TriggerOptions): Promise<void> {
   app.post<{ Params: { token: string } }>('/api/trigger/:token', async (request, reply) => {
+    if (refuseGuesser(request, reply)) return reply;
     // Compare with every token, not stopping at a match, so timing says nothing about which matched.
     let repository: string | undefined;
     for (const [name, token] of Object.entries(opts.triggerTokens)) {
       if (!token.empty && sameSecret(request.params.token, token)) repository ??= name;
     }
     const repo = repository === undefined ? undefined : opts.intake.repositories[repository];
-    if (repository === undefined || !repo) return reply.code(404).send({ error: 'unknown trigger token' });
+    if (repository === undefined || !repo) {
+      countWrongToken(request);
+      return reply.code(404).send({ error: 'unknown trigger token' });
+    }
     const body = (request.body && typeof request.body === 'object' ? request.body : {}) as TriggerBody;
     const source = cloneSource({ forges: opts.forges ?? {}, github: opts.githubToken ? { token: opts.githubToken } : {} }, repository, repo, `https://github.com/${repository}.git`);
     const cloneUrl = source.cloneUrl!;
@@ -87,9 +93,9 @@ export async function registerTrigger(app: FastifyInstance, opts: TriggerOptions
       payload: { repository: { full_name: repository, clone_url: cloneUrl, default_branch: resolved.defaultBranch } },
     });
     const planned = await opts.intake.plan(event, true);
-    const ids = buildIds(planned.builds.length);
+    let ids: string[];
     try {
-      await opts.intake.accept(planned, ids, 'trigger');
+      ids = await opts.intake.accept(planned, 'trigger');
     } catch (err) {
       request.log.warn({ error: (err as Error).message }, 'could not queue the triggered build');
       return reply.code(503).send({ error: 'the build queue (Redis) is unavailable; try again later' });

@@ -40,7 +40,7 @@ repositories:
 
 const secrets = {
   GITHUB_WEBHOOK_SECRET: 'hook-secret-value',
-  AUTOBUILD_API_TOKEN: 'api-token-value',
+  AUTOBUILD_API_TOKEN: 'api-token-value-0123',
   GITHUB_TOKEN: 'ghp_token_value',
   REGISTRY_PASSWORD: 'registry-password',
   APP_TRIGGER_TOKEN: 'trigger-token-value',
@@ -55,7 +55,7 @@ const good: { name: string; text: string; env?: Record<string, string>; check: (
     env: secrets,
     check: (c) => {
       expect(c.webhookSecret?.reveal()).toBe('hook-secret-value');
-      expect(c.apiToken?.reveal()).toBe('api-token-value');
+      expect(c.apiToken?.reveal()).toBe('api-token-value-0123');
       expect(c.github.token?.reveal()).toBe('ghp_token_value');
       expect(c.registries['registry.example.com']).toMatchObject({ username: 'bot', insecure: false });
       expect(c.registries['registry.example.com']?.password?.reveal()).toBe('registry-password');
@@ -138,8 +138,8 @@ const good: { name: string; text: string; env?: Record<string, string>; check: (
   },
   {
     name: 'a default applies to an unset secret',
-    text: 'apiToken: ${TOKEN:-fallback-token}',
-    check: (c) => expect(c.apiToken?.reveal()).toBe('fallback-token'),
+    text: 'apiToken: ${TOKEN:-fallback-token-0123}',
+    check: (c) => expect(c.apiToken?.reveal()).toBe('fallback-token-0123'),
   },
   {
     name: '$$ writes a literal dollar',
@@ -220,6 +220,8 @@ const bad: { name: string; text: string; env?: Record<string, string>; message: 
   { name: 'a bad REDIS_URL', text: '', env: { REDIS_URL: 'localhost 6379' }, message: /^REDIS_URL is not a Redis URL — / },
   { name: 'a ${VAR} of the wrong type names the variable, not its value', text: 'concurrency: ${N}', env: { N: 'many-s3cr3t' }, message: /^autobuild\.yml: concurrency: must be a number \(got the value of \$\{N\}\) — (?!.*s3cr3t)/ },
   { name: 'YAML aliases expanding exponentially', text: 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', message: /^autobuild\.yml: YAML aliases \(\*name\) expand more than 100 times — / },
+  { name: 'an API token shorter than 16 characters', text: 'apiToken: ${TOKEN}', env: { TOKEN: 'hunter2-secret' }, message: /^autobuild\.yml: apiToken: is 14 characters long; a token needs at least 16 — generate one with `openssl rand -hex 32`/ },
+  { name: 'a trigger token shorter than 16 characters', text: minimal('    triggerToken: abc\n'), message: /repositories\.octo-org\/app\.triggerToken: is 3 characters long; a token needs at least 16/ },
 ];
 
 describe('parseConfig accepts', () => {
@@ -246,6 +248,10 @@ describe('parseConfig rejects with the key path', () => {
   it('never echoes a secret value in an error', () => {
     expect(() => parseConfig('apiToken: 12345678', {}, 'a.yml')).toThrow(/apiToken: must be text — /);
     expect(() => parseConfig('apiToken: 12345678', {}, 'a.yml')).not.toThrow(/12345678/);
+  });
+
+  it('never echoes a short token in its error', () => {
+    expect(() => parseConfig('apiToken: ${TOKEN}', { TOKEN: 'hunter2-secret' }, 'a.yml')).not.toThrow(/hunter2/);
   });
 
   it('counts the further problems', () => {

@@ -283,6 +283,21 @@ describe('malformed payloads', () => {
       payload: () => ({ ...prPayload('opened'), action: undefined }),
       problem: /pull_request payload has no "action"/,
     },
+    { name: 'a push of a ref with a NUL byte', event: 'push', payload: () => ({ ...branchPush(), ref: 'refs/heads/ma\u0000ster' }), problem: /push payload ref "refs\/heads\/ma\\u0000ster" is not a valid git ref/ },
+    { name: 'a push of a 200,000-character ref', event: 'push', payload: () => ({ ...branchPush(), ref: `refs/heads/${'a'.repeat(200_000)}` }), problem: /is not a valid git ref: it is 200011 characters long \(at most 1024\)/ },
+    { name: 'a push of a ref with a space', event: 'push', payload: () => ({ ...branchPush(), ref: 'refs/heads/a b' }), problem: /not a valid git ref: it contains a space/ },
+    { name: 'a push of a ref ending in .lock', event: 'push', payload: () => ({ ...branchPush(), ref: 'refs/heads/x.lock' }), problem: /ends with ".lock"/ },
+    { name: 'a push naming a commit that is not hex', event: 'push', payload: () => ({ ...branchPush(), head_commit: { id: 'zz; rm -rf /' } }), problem: /push payload names commit "zz; rm -rf \/", which is not a 40-hex git commit id/ },
+    {
+      name: 'a pull request from a branch with a control character',
+      event: 'pull_request',
+      payload: () => {
+        const p = prPayload('opened');
+        p.pull_request.head.ref = 'fix\u0007';
+        return p;
+      },
+      problem: /pull_request head.ref "fix\\u0007" is not a valid git ref/,
+    },
   ];
   it.each(bad)('$name is a UserError naming the field', ({ event, payload: make, problem }) => {
     expect(() => eventFromPayload(event, make())).toThrow(UserError);
@@ -349,6 +364,8 @@ describe('eventFromRef', () => {
     ['a short ref', { ref: 'main', sha }, /unsupported ref "main"/],
     ['a notes ref', { ref: 'refs/notes/x', sha }, /unsupported ref/],
     ['a short sha', { ref: 'refs/heads/main', sha: 'abc123' }, /invalid commit sha "abc123"/],
+    ['a ref with a NUL byte', { ref: 'refs/heads/ma\u0000in', sha }, /unsupported ref "refs\/heads\/ma\\u0000in"/],
+    ['a 200,000-character ref, quoted short', { ref: `refs/heads/${'b'.repeat(200_000)}`, sha }, /unsupported ref "refs\/heads\/b{69}"\.\.\./],
   ] as const)('rejects %s', (_name, input, problem) => {
     expect(() => eventFromRef(input)).toThrow(UserError);
     expect(() => eventFromRef(input)).toThrow(problem);

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Secret } from '../../core/secret.js';
+import { countWrongToken, refuseGuesser } from '../auth.js';
 import { loadAssets } from './assets.js';
 import { appPage, signInPage } from './pages.js';
-import { clearSessionCookie, isSameOrigin, isSignedIn, setSessionCookie, tokenMatches } from './session.js';
+import { clearSessionCookie, isSameOrigin, isSignedIn, presentedToken, setSessionCookie, tokenMatches } from './session.js';
 
 // The dashboard: a sign-in form, one HTML shell and the static files of a small single-page app
 // that reads the service's JSON API (/api/*) with the session cookie. No data is rendered here.
@@ -63,15 +64,20 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
     }
 
     scope.get('/', async (request, reply) => {
-      const html = isSignedIn(request, apiToken) ? appPage(assets) : signInPage(assets);
+      if (refuseGuesser(request, reply, true)) return reply;
+      const signedIn = isSignedIn(request, apiToken);
+      if (!signedIn && presentedToken(request) !== undefined) countWrongToken(request);
+      const html = signedIn ? appPage(assets) : signInPage(assets);
       return reply.headers(PAGE_HEADERS).send(html);
     });
 
     scope.post('/login', async (request, reply) => {
       if (refuseCrossSite(request, reply)) return reply;
+      if (refuseGuesser(request, reply, true)) return reply;
       const token = formField(request.body, 'token')?.trim();
       const next = formField(request.body, 'next');
       if (!tokenMatches(token, apiToken)) {
+        countWrongToken(request);
         return reply.code(401).headers(PAGE_HEADERS).send(signInPage(assets, 'wrong token', landing(next).slice(1)));
       }
       setSessionCookie(request, reply, token!);

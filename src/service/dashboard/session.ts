@@ -36,6 +36,12 @@ function bearer(request: FastifyRequest): string | undefined {
   return match?.[1]?.trim();
 }
 
+/** The token the request shows (cookie or Bearer), right or wrong; undefined when it shows none. */
+export function presentedToken(request: FastifyRequest): string | undefined {
+  const cookie = readCookie(request, SESSION_COOKIE);
+  return cookie !== undefined && cookie !== '' ? cookie : bearer(request);
+}
+
 /** Signed in by the session cookie or, for scripts and curl, an `Authorization: Bearer` header. */
 export function isSignedIn(request: FastifyRequest, apiToken: Secret): boolean {
   return tokenMatches(readCookie(request, SESSION_COOKIE), apiToken) || tokenMatches(bearer(request), apiToken);

@@ -1,0 +1,31 @@
+// Every Redis key autobuild writes, named in one place (BullMQ keeps its own `bull:*` keys).
+// Lua scripts get these names as KEYS or build them from `PREFIX`, never spell them again.
+
+export const PREFIX = 'autobuild:';
+
+export const redisKeys = {
+  /** Hash: one build record (build-records.ts). */
+  build: (id: string) => `${PREFIX}build:${id}`,
+  /** Sorted set of every build id by queue order. */
+  builds: `${PREFIX}builds`,
+  /** Sorted set of one repository's build ids by queue order. */
+  buildsOfRepository: (repository: string) => `${PREFIX}builds:repo:${repository.toLowerCase()}`,
+  /** Counter giving each new build its queue order. */
+  buildSeq: `${PREFIX}build-seq`,
+  /** String: the newest build id of a branch (by queue order), for superseding. `hash` names the branch. */
+  branch: (hash: string) => `${PREFIX}branch:${hash}`,
+  /**
+   * String: the first answer to a delivery, so a redelivery gets it again. GitHub's keep the
+   * key form they had before other forges existed.
+   */
+  delivery: (forge: string, id: string) => (forge === 'github' ? `${PREFIX}delivery:${id}` : `${PREFIX}delivery:${forge}:${id}`),
+  /** Stream: accepted deliveries whose jobs are still to be queued (intake-inbox.ts). */
+  inbox: `${PREFIX}inbox`,
+  /** Stream: one build's log lines (build-log.ts). */
+  log: (id: string) => `${PREFIX}log:${id}`,
+  /** String: the lock held while a build moves an image's moving tags (image-lock.ts). */
+  imageLock: (image: string) => `${PREFIX}lock:image:${image}`,
+} as const;
+
+/** The consumer group that turns inbox entries into jobs. */
+export const INBOX_GROUP = 'autobuild-intake';
