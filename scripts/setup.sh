@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 packages=(redis-server docker.io docker-registry buildah busybox-static git apache2-utils chromium)
 # docker-compose and systemd (systemd-analyze) check deploy/compose.yml and deploy/autobuild.service.
 packages+=(docker-compose systemd)
+# qemu-user-static runs RUN steps of foreign platforms; gcc-aarch64-linux-gnu builds the arm64 test program.
+packages+=(qemu-user-static gcc-aarch64-linux-gnu)
 
 if command -v apt-get >/dev/null 2>&1; then
   sudo=()

@@ -13,6 +13,7 @@ import { BuildahBuilder } from '../adapters/builders/buildah.js';
 import type { Builder, BuildSpec, BuiltImage, RunContext } from '../adapters/builders/builder.js';
 import { DockerBuilder } from '../adapters/builders/docker.js';
 import { prepareCredentials, type BuildCredentials } from '../adapters/credentials.js';
+import { checkEmulation, emulationFailure } from '../adapters/emulation.js';
 import { authSecret, checkout, headCommit, type GitAuth } from '../adapters/git.js';
 import { runHook, type HookName, type HookVariables } from '../adapters/hooks.js';
 import { maskingSink, type LogSink, type StepName } from '../adapters/log-sink.js';
@@ -131,7 +132,13 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
         return { imageId: await builder.imageId(variables.IMAGE_NAME, ctx) };
       }
       labels = { ...ociLabels(build, commit.commitTime ?? (opts.now ?? new Date()).toISOString()), ...build.labels };
-      return builder.build({ contextDir, dockerfile, buildArgs: build.buildArgs, labels, localName: variables.IMAGE_NAME, workDir: work, ...settings }, ctx);
+      const platforms = settings.platforms ?? [];
+      await checkEmulation(platforms, dockerfileText);
+      try {
+        return await builder.build({ contextDir, dockerfile, buildArgs: build.buildArgs, labels, localName: variables.IMAGE_NAME, workDir: work, ...settings }, ctx);
+      } catch (err) {
+        throw emulationFailure(err, platforms) ?? err;
+      }
     });
     await hook('post_build');
 

@@ -7,6 +7,7 @@ import { parseConfig } from '../../src/core/config.js';
 import { UserError } from '../../src/core/errors.js';
 import { indexPlatforms, manifestList } from '../../src/core/image-index.js';
 import { registriesConf } from '../../src/core/mirrors.js';
+import { emulatorFor, runsTargetBinaries } from '../../src/core/emulation.js';
 import { eventFromRef } from '../../src/core/events.js';
 import { plan } from '../../src/core/plan.js';
 
@@ -156,5 +157,27 @@ repositories:
   });
   it('flags win over the config where given', () => {
     expect(withSettings({ platforms: ['linux/amd64'], target: 'a', cacheTo: ['x'] }, { platforms: ['linux/arm64'], cacheTo: [] })).toEqual({ platforms: ['linux/arm64'], target: 'a', cacheTo: ['x'] });
+  });
+});
+
+describe('emulation', () => {
+  it.each([
+    ['linux/amd64', 'amd64', undefined],
+    ['linux/386', 'amd64', undefined],
+    ['linux/arm64', 'amd64', 'qemu-aarch64'],
+    ['linux/arm/v7', 'amd64', 'qemu-arm'],
+    ['linux/amd64', 'arm64', 'qemu-x86_64'],
+    ['linux/arm/v7', 'arm64', undefined],
+    ['linux/s390x', 'amd64', 'qemu-s390x'],
+  ])('%s on an %s host needs %s', (platform, host, handler) => {
+    expect(emulatorFor(platform, host)).toBe(handler);
+  });
+  it.each([
+    ['FROM scratch\nCOPY a /a\n', false],
+    ['FROM scratch\nCOPY a /a\nRUN ["/a"]\n', true],
+    ['FROM --platform=$BUILDPLATFORM golang AS build\nRUN go build\nFROM scratch\nCOPY --from=build /x /x\n', false],
+    ['FROM --platform=${BUILDPLATFORM} golang AS build\nRUN go build\nFROM alpine\nrun apk add x\n', true],
+  ])('runsTargetBinaries(%j) = %s', (dockerfile, expected) => {
+    expect(runsTargetBinaries(dockerfile)).toBe(expected);
   });
 });

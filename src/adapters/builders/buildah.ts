@@ -55,10 +55,14 @@ export class BuildahBuilder implements Builder {
       spec.contextDir,
     ], { env: this.#env(), ...ctx, what: 'buildah bud', hint: 'the Dockerfile failed; see the last lines above' });
     if (platforms.length === 0) return { imageId: withAlgorithm((await readFile(iidFile, 'utf8')).trim()) };
-    const list = await run('buildah', [...GLOBAL, 'images', '--no-trunc', '--format', '{{.ID}}', spec.localName], {
-      env: this.#env(), ...ctx, onLine: undefined, what: `buildah images ${spec.localName}`,
+    // `buildah images NAME` would pick the host's platform out of the list (and fail when the list
+    // has none), so the list's own id is found among all images by its name.
+    const list = await run('buildah', [...GLOBAL, 'images', '--no-trunc', '--format', '{{.ID}} {{.Name}}:{{.Tag}}'], {
+      env: this.#env(), ...ctx, onLine: undefined, what: 'buildah images',
     });
-    const imageId = withAlgorithm(list.stdout.trim().split('\n')[0] ?? '');
+    const row = list.stdout.split('\n').map((l) => l.trim().split(/\s+/)).find(([, name]) => name === spec.localName || name?.endsWith(`/${spec.localName}`));
+    if (!row?.[0]) throw new BuildError(`buildah built no manifest list named ${spec.localName}`, { tail: list.lines.slice(-10) });
+    const imageId = withAlgorithm(row[0]);
     return { imageId, platforms: platforms.map((platform) => ({ platform, image: spec.localName })) };
   }
 
