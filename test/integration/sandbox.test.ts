@@ -1,7 +1,8 @@
 // Untrusted commands (hooks) in the sandbox, on this machine's real kernel: what such a command
 // can read of the service, and whether anything it starts outlives it.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inheritedEnv } from '../../src/adapters/process.js';
 import { openWorkspace, runSandboxed, sandboxIsolation } from '../../src/adapters/sandbox.js';
@@ -90,6 +91,34 @@ describe('what a sandboxed command can read', () => {
     expect(res.lines).toContain('CapEff:\t0000000000000000');
     expect(res.lines).toContain('NoNewPrivs:\t1');
     expect(res.lines.at(-1)).toMatch(/Permission denied/);
+  });
+});
+
+describe('when the service is not root', () => {
+  // The service itself as an unprivileged user (nobody), running the built module: the sandbox
+  // falls back to a user namespace, with the same PID and mount namespaces.
+  it.runIf(process.getuid?.() === 0)("a command still cannot read the service's environment or the hidden config file", () => {
+    const etc = dir('etc-nobody');
+    chmodSync(etc, 0o755);
+    const config = join(etc, 'autobuild.yml');
+    writeFileSync(config, `webhookSecret: ${secret}-config\n`, { mode: 0o644 });
+    const cwd = dir('cwd-nobody');
+    chmodSync(cwd, 0o777);
+    const module = resolve('build/src/adapters/sandbox.js');
+    const script = [
+      `const { runSandboxed, sandboxIsolation } = await import(${JSON.stringify(module)});`,
+      `const res = await runSandboxed('/bin/sh', ['-c', 'id -u; cat /proc/$PPID/environ; for e in /proc/[0-9]*/environ; do cat "$e"; done; echo; cat ${config}; echo done'],`,
+      `  { env: { PATH: process.env.PATH }, cwd: ${JSON.stringify(cwd)}, hide: [${JSON.stringify(config)}], required: true });`,
+      'console.log(JSON.stringify({ isolation: await sandboxIsolation(), lines: res.lines }));',
+    ].join('\n');
+    const out = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, '--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, AUTOBUILD_TEST_SERVICE_SECRET: secret }, cwd, encoding: 'utf8', timeout: 30_000,
+    });
+    expect(out.stderr).toBe('');
+    const result = JSON.parse(out.stdout) as { isolation: { isolation: string }; lines: string[] };
+    expect(result.isolation.isolation).toBe('user-namespace');
+    expect(result.lines).toContain('done');
+    expect(result.lines.join('\n')).not.toContain(secret);
   });
 });
 
