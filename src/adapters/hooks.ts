@@ -11,7 +11,7 @@ import type { SandboxWorkspace } from './sandbox.js';
 // line, so a commit message like `$(rm -rf /)` stays text. A hook is code from the repository,
 // not ours: it runs in the build's sandbox (adapters/sandbox.ts), never beside the service.
 
-export const HOOK_NAMES = ['post_checkout', 'pre_build', 'build', 'post_build', 'pre_push', 'push', 'post_push'] as const;
+export const HOOK_NAMES = ['post_checkout', 'pre_build', 'build', 'post_build', 'pre_test', 'test', 'post_test', 'pre_push', 'push', 'post_push'] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
 
 /** The variables Docker Hub gives hooks. */
@@ -33,7 +33,7 @@ export interface HookContext {
   /** Working directory of the hook: the build context, as on Docker Hub. */
   contextDir: string;
   variables: HookVariables;
-  /** The builder's hook variables (DOCKER_CONFIG, REGISTRY_AUTH_FILE); the workspace's win. */
+  /** The builder's hook variables (DOCKER_CONFIG, REGISTRY_AUTH_FILE) and the build's `env`; the workspace's win. */
   env: Record<string, string | undefined>;
   /** Where hooks run: opened on the first hook the repository has, shared by the build's hooks. */
   workspace: () => Promise<SandboxWorkspace>;

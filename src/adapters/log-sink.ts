@@ -4,7 +4,7 @@ import { maskSecrets, type Secret } from '../core/secret.js';
 // the pipeline did). The service writes both to the build log, the CLI shows progress on stderr,
 // tests collect them to assert the push order.
 
-export type StepName = 'checkout' | 'build' | 'push' | 'verify' | `hook:${string}`;
+export type StepName = 'checkout' | 'build' | 'test' | 'push' | 'verify' | `hook:${string}`;
 
 export type PipelineEvent =
   | { type: 'step-started'; step: StepName }

@@ -6,9 +6,10 @@ import { BuildError } from '../core/errors.js';
 import { indexPlatforms, type PlatformDigest } from '../core/image-index.js';
 import { registriesConf } from '../core/mirrors.js';
 import { isLoopbackDomain, parseImageName, parseReference, withTag } from '../core/references.js';
+import { decideAutotest } from '../core/autotest.js';
 import type { Secret } from '../core/secret.js';
 import { decideTags } from '../core/semver-tags.js';
-import type { PlannedBuild, TagInfo } from '../core/types.js';
+import type { AutotestMode, PlannedBuild, TagInfo } from '../core/types.js';
 import { BuildahBuilder } from '../adapters/builders/buildah.js';
 import type { Builder, BuildSpec, BuiltImage, RunContext } from '../adapters/builders/builder.js';
 import { DockerBuilder } from '../adapters/builders/docker.js';
@@ -18,6 +19,7 @@ import { authSecret, checkout, headCommit, type GitAuth } from '../adapters/git.
 import { runHook, type HookName, type HookVariables } from '../adapters/hooks.js';
 import { maskingSink, type LogSink, type StepName } from '../adapters/log-sink.js';
 import { openWorkspace, type SandboxWorkspace } from '../adapters/sandbox.js';
+import { testStep } from './test-step.js';
 import { RegistryClient, isInsecureRegistry, type Manifest, type RegistryAuth } from '../adapters/registry-client.js';
 
 // One build from source to registry: check out, run Docker Hub hooks at their steps, build once,
@@ -47,6 +49,10 @@ export interface BuildOptions {
   secrets?: Record<string, Secret>;
   /** Pull-through mirrors for `FROM` pulls, by registry host (autobuild.yml `mirrors`). */
   mirrors?: Record<string, string[]>;
+  /** Docker Hub's build environment variables: hooks and tests see them; masked everywhere. */
+  env?: Record<string, Secret>;
+  /** The repository's `autotest` and whether tests were turned off (--no-test); core/autotest.ts decides. */
+  autotest?: { mode?: AutotestMode; disabled?: boolean };
 }
 
 export interface BuildResult {
@@ -120,7 +126,9 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       // The service's own checkout goes to the hooks' uid; the CLI's DIR stays its owner's.
       switchUser: ownCheckout, required: ownCheckout, ...(ownCheckout ? { tree: root } : {}),
     }));
-    const hookContext = { dockerfileDir: dirname(dockerfile), contextDir, variables, env: builder.hookEnv, workspace: openHookWorkspace, secrets, signal, onLine: ctx.onLine };
+    // An untrusted build (a fork's pull request) gets none of the service's: no `env` either.
+    const buildEnv = trusted ? Object.fromEntries(Object.entries(opts.env ?? {}).map(([k, v]) => [k, v.reveal()])) : {};
+    const hookContext = { dockerfileDir: dirname(dockerfile), contextDir, variables, env: { ...buildEnv, ...builder.hookEnv }, workspace: openHookWorkspace, secrets, signal, onLine: ctx.onLine };
     const runTrustedHook = (name: HookName) => (trusted ? runHook(name, hookContext) : Promise.resolve(false));
     const hook = (name: HookName) => step(`hook:${name}`, () => runTrustedHook(name), true);
 
@@ -141,6 +149,12 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       }
     });
     await hook('post_build');
+    // Docker Hub's order: build, test, push; a failed test pushes nothing.
+    await testStep({
+      decision: decideAutotest({ ...opts.autotest, pullRequest: build.ref.startsWith('refs/pull/'), trusted }),
+      builder, image: { id: built.imageId, name: variables.IMAGE_NAME }, platforms: built.platforms?.length ?? 1, trusted,
+      contextDir, dockerfile, dockerfileDir: dirname(dockerfile), hooks: hookContext, runHook: runTrustedHook, workDir: work, ctx, step,
+    });
 
     const result: BuildResult = {
       images: build.images, tags: build.tags, refs: build.refs, digest: '', imageId: built.imageId, pushed: [], held: [],
@@ -478,6 +492,7 @@ function secretsOf(opts: BuildOptions): Secret[] {
   const out: Secret[] = [...Object.values(opts.secrets ?? {})];
   for (const auth of Object.values(opts.registries)) if (auth.password) out.push(auth.password);
   if ('token' in opts.source && opts.source.token) out.push(authSecret(opts.source.token));
+  out.push(...Object.values(opts.env ?? {}));
   return out;
 }
 

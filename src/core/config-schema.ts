@@ -83,6 +83,13 @@ export const repositorySchema = z
     cacheFrom: list.optional().describe('build-push-action cache-from lines, e.g. type=registry,ref=IMAGE:buildcache; the service default is the first image\'s :buildcache tag'),
     cacheTo: list.optional().describe('build-push-action cache-to lines; [] turns the service default off'),
     secrets: z.record(z.string(), z.string()).optional().describe('build secrets ID: ${VAR} for RUN --mount=type=secret,id=ID'),
+    env: stringMap.default({}).describe("Docker Hub's build environment variables: seen by hooks and tests, masked in every log, never stored"),
+    autotest: z.enum(['off', 'internal', 'external']).default('internal')
+      .describe('Docker Hub Autotest: run *.test.yml (service sut) before pushing; pull requests tested from this repository (internal) or also forks (external)'),
+    submodules: z.boolean().default(true).describe('check out git submodules recursively'),
+    sshKey: z.string().optional().describe("private key for ssh submodules (Docker Hub's SSH_PRIVATE)"),
+    knownHosts: lines.default('').describe('known_hosts lines for ssh submodules, added to the built-in GitHub, GitLab and Bitbucket keys'),
+    timeoutMinutes: z.number().positive().optional().describe('this repository\'s build timeout, over the global timeoutMinutes'),
   })
   .describe("one repository to build: 'owner/name' on GitHub, 'HOST/PATH' on a forge under forges:");
 
@@ -107,7 +114,7 @@ export const configSchema = z
     apiToken: z.string().optional().describe('omitted: generated once, kept in dataDir'),
     builder: z.enum(['docker', 'buildah']).default('docker'),
     concurrency: z.number().int().min(1).default(1).describe('builds at once per worker'),
-    timeoutMinutes: z.number().positive().default(60),
+    timeoutMinutes: z.number().positive().default(60).describe('a build running longer is stopped (Docker Hub allowed 4 hours: 240)'),
     github: z
       .strictObject({
         token: z.string().optional(),
@@ -136,7 +143,8 @@ export function isOptionalSecretKey(path: readonly (string | number)[]): boolean
   if (path.length === 3 && path[0] === 'notifications' && path[2] === 'secret') return true;
   if (path.length === 5 && path[0] === 'repositories' && path[2] === 'notifications' && path[4] === 'secret') return true;
   if (path.length === 4 && path[0] === 'repositories' && path[2] === 'secrets') return true;
-  return path.length === 3 && ((path[0] === 'registries' && path[2] === 'password') || (path[0] === 'repositories' && path[2] === 'triggerToken'));
+  if (path[0] === 'repositories' && path.length === 4 && path[2] === 'env') return true;
+  return path.length === 3 && ((path[0] === 'registries' && path[2] === 'password') || (path[0] === 'repositories' && (path[2] === 'triggerToken' || path[2] === 'sshKey')));
 }
 
 /** JSON Schema of autobuild.yml for editors (as written, so keys with defaults are optional). */

@@ -56,6 +56,12 @@ export interface Config {
   buildSecrets: Record<string, Record<string, Secret>>;
   /** Pull-through mirrors for `FROM` pulls, keyed by registry host. */
   mirrors: Record<string, string[]>;
+  /**
+   * Each repository's `env` (Docker Hub's build environment variables) and `sshKey`, kept apart
+   * for the same reason: only the worker reads them, from its own configuration.
+   */
+  buildEnv: Record<string, Record<string, Secret>>;
+  sshKeys: Record<string, Secret>;
 }
 
 type Env = Record<string, string | undefined>;
@@ -420,6 +426,21 @@ function checkLines(text: string, path: Path, parse: (text: string) => unknown, 
   }
 }
 
+/** Names a shell and compose accept as variables; values become secrets (an empty value stays ''). */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function envOf(values: Record<string, string>, path: Path, problems: Problem[]): Record<string, Secret> {
+  const out: Record<string, Secret> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (!ENV_NAME.test(name)) {
+      problems.push({ path: [...path, name], problem: 'is not a variable name', hint: 'use letters, digits and _ (not starting with a digit), e.g. SSH_PRIVATE' });
+      continue;
+    }
+    out[name] = new Secret(value);
+  }
+  return out;
+}
+
 function secret(value: string | undefined): Secret | undefined {
   return value === undefined || value === '' ? undefined : new Secret(value);
 }
@@ -452,6 +473,8 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
   const triggerTokens: Record<string, Secret> = {};
   const repositoryNotifications: Record<string, NotificationTarget[]> = {};
   const secretsByRepo: Record<string, Record<string, Secret>> = {};
+  const buildEnv: Record<string, Record<string, Secret>> = {};
+  const sshKeys: Record<string, Secret> = {};
   const seen = new Map<string, string>();
   for (const [key, repo] of Object.entries(data.repositories)) {
     const path = ['repositories', key];
@@ -476,6 +499,9 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
       buildArgs: repo.buildArgs,
       labels: repo.labels,
       webhooks: repo.webhooks,
+      autotest: repo.autotest,
+      submodules: repo.submodules,
+      knownHosts: repo.knownHosts,
     };
     if (repo.cloneUrl !== undefined) config.cloneUrl = repo.cloneUrl;
     if (repo.platforms !== undefined) {
@@ -498,10 +524,15 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
       if (s) buildSecrets[id] = s;
     }
     if (Object.keys(buildSecrets).length > 0) secretsByRepo[key] = buildSecrets;
+    if (repo.timeoutMinutes !== undefined) config.timeoutMinutes = repo.timeoutMinutes;
     repositories[key] = config;
     checkTokenLength(repo.triggerToken, [...path, 'triggerToken'], problems);
     const token = secret(repo.triggerToken);
     if (token) triggerTokens[key] = token;
+    const env = envOf(repo.env, [...path, 'env'], problems);
+    if (Object.keys(env).length > 0) buildEnv[key] = env;
+    const sshKey = secret(repo.sshKey);
+    if (sshKey) sshKeys[key] = sshKey;
   }
   for (const host of Object.keys(data.mirrors)) {
     const bad = checkRegistryHost(host);
@@ -525,6 +556,8 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
     repositoryNotifications,
     buildSecrets: secretsByRepo,
     mirrors: data.mirrors,
+    buildEnv,
+    sshKeys,
   };
   if (file !== undefined) config.file = file;
   if (data.server.publicUrl !== undefined) config.server.publicUrl = data.server.publicUrl;

@@ -43,3 +43,9 @@ export class BuildError extends Error {
 export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError;
 }
+
+/** Autotest's `sut` (or `hooks/test`) failed: nothing is pushed and the commit status says so. */
+export class TestsFailedError extends BuildError {
+  /** The short form for a commit status: Docker Hub's "tests failed". */
+  readonly summary = 'tests failed';
+}

@@ -137,4 +137,15 @@ export interface RepositoryConfig extends BuildSettings {
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
   webhooks: string[];
+  /** Docker Hub Autotest (`autotest.ts`); missing means the default, `internal`. */
+  autotest?: AutotestMode;
+  /** Check out submodules recursively; missing means true. */
+  submodules?: boolean;
+  /** known_hosts lines for ssh submodules, on top of the built-in ones. */
+  knownHosts?: string;
+  /** Over the global timeoutMinutes. */
+  timeoutMinutes?: number;
 }
+
+/** Which builds run Docker Hub's Autotest: none, pull requests of this repository, or forks' too. */
+export type AutotestMode = 'off' | 'internal' | 'external';

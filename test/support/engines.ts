@@ -184,6 +184,8 @@ export interface FixtureOptions {
   dockerfile?: string;
   /** Dockerfile location inside the repository. */
   subdir?: string;
+  /** More files next to the Dockerfile: name -> text (e.g. docker-compose.test.yml). */
+  files?: Record<string, string>;
 }
 
 export interface Fixture {
@@ -218,6 +220,7 @@ export function makeFixtureRepo(opts: FixtureOptions = {}): Fixture {
   mkdirSync(ctx, { recursive: true });
   copyFileSync(execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim(), join(ctx, 'busybox'));
   writeFileSync(join(ctx, 'Dockerfile'), opts.dockerfile ?? busyboxDockerfile(opts.content));
+  for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(ctx, name), text);
   if (opts.hooks) {
     mkdirSync(join(ctx, 'hooks'));
     for (const [name, text] of Object.entries(opts.hooks)) {

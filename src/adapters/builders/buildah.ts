@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CacheSpec } from '../../core/build-settings.js';
 import { BuildError } from '../../core/errors.js';
@@ -72,6 +72,20 @@ export class BuildahBuilder implements Builder {
       hint: 'a hooks/build must build the image named $IMAGE_NAME',
     });
     return withAlgorithm(res.stdout.trim());
+  }
+
+  /**
+   * Copies the built image into the docker engine at DOCKER_HOST under `name`, so Autotest can
+   * run it with docker compose (through an archive: it needs no access to the engine's socket).
+   */
+  async copyToDocker(image: string, name: string, workDir: string, ctx: RunContext): Promise<void> {
+    const archive = join(workDir, 'autotest-image.tar');
+    try {
+      await run('buildah', [...GLOBAL, 'push', image, `docker-archive:${archive}:${name}`], { env: this.#env(), ...ctx, what: `buildah push ${name} to an archive for the tests` });
+      await run('docker', ['load', '--input', archive], { env: inheritedEnv(['DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'DOCKER_CONTEXT']), ...ctx, what: `docker load ${name} for the tests` });
+    } finally {
+      await rm(archive, { force: true });
+    }
   }
 
   async push(target: PushTarget, ctx: RunContext): Promise<{ digest: string }> {

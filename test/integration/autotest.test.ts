@@ -1,0 +1,270 @@
+// Docker Hub's Autotest on real engines: a private dockerd, docker-compose 1.29, a registry and
+// git fixtures. What a user checks: whether the tags reached the registry, what the log says,
+// which variables the test hooks saw, and that no container or network is left behind.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectingSink, type CollectingSink } from '../../src/adapters/log-sink.js';
+import { RegistryClient } from '../../src/adapters/registry-client.js';
+import { runBuild, type BuildOptions, type BuildResult } from '../../src/build/pipeline.js';
+import { decideAutotest } from '../../src/core/autotest.js';
+import { TestsFailedError } from '../../src/core/errors.js';
+import { Secret } from '../../src/core/secret.js';
+import type { PlannedBuild } from '../../src/core/types.js';
+import { makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
+import { rejection } from '../support/expect-failure.js';
+
+let dockerd: Dockerd;
+let registry: Registry;
+let workRoot: string;
+let buildahDir: string;
+const fixtures: Fixture[] = [];
+const savedEnv = { DOCKER_HOST: process.env.DOCKER_HOST, CONTAINERS_STORAGE_CONF: process.env.CONTAINERS_STORAGE_CONF, PATH: process.env.PATH };
+
+beforeAll(async () => {
+  [dockerd, registry] = await Promise.all([startDockerd(), startRegistry()]);
+  process.env.DOCKER_HOST = dockerd.host;
+  workRoot = tempDir('autotest-work');
+  buildahDir = tempDir('autotest-buildah');
+  writeFileSync(join(buildahDir, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${buildahDir}/root"\nrunroot = "${buildahDir}/run"\n`);
+  process.env.CONTAINERS_STORAGE_CONF = join(buildahDir, 'storage.conf');
+});
+
+afterAll(async () => {
+  for (const f of fixtures) f.cleanup();
+  for (const [k, v] of Object.entries(savedEnv)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  await Promise.all([dockerd?.stop(), registry?.stop()]);
+  if (workRoot) rmSync(workRoot, { recursive: true, force: true });
+  if (buildahDir) rmSync(buildahDir, { recursive: true, force: true });
+});
+
+/** sut reads the file the Dockerfile wrote and compares it with what the test expects. */
+function sutChecks(expected: string): string {
+  return [
+    'services:',
+    '  sut:',
+    '    build: .',
+    `    command: ["/bin/sh", "-c", "echo sut saw $$(cat /hello.txt); test \\"$$(cat /hello.txt)\\" = ${expected} || { echo sut: expected ${expected} >&2; exit 3; }"]`,
+    '',
+  ].join('\n');
+}
+
+const TEST_HOOK = (name: string) => `#!/bin/sh\necho "${name} SOURCE_BRANCH=$SOURCE_BRANCH SOURCE_COMMIT=$SOURCE_COMMIT DOCKER_REPO=$DOCKER_REPO DOCKER_TAG=$DOCKER_TAG IMAGE_NAME=$IMAGE_NAME DOCKERFILE_PATH=$DOCKERFILE_PATH COMMIT_MSG=$COMMIT_MSG"\n`;
+
+function fixture(opts: Parameters<typeof makeFixtureRepo>[0]): Fixture {
+  const f = makeFixtureRepo(opts);
+  fixtures.push(f);
+  return f;
+}
+
+function branchBuild(image: string, sha: string, tags = ['edge', 'latest']): PlannedBuild {
+  return {
+    repository: 'octo/app', ref: 'refs/heads/main', sha, images: [image], context: '.', dockerfile: 'Dockerfile', buildArgs: {}, labels: {},
+    tags, refs: tags.map((t) => `${image}:${t}`), push: true,
+    tagInfo: tags.map((tag) => ({ tag, kind: tag === 'latest' ? 'latest' : 'moving' })),
+  };
+}
+
+async function build(f: Fixture, b: PlannedBuild, extra: Partial<BuildOptions> = {}): Promise<{ result: BuildResult; log: CollectingSink }> {
+  const log = collectingSink();
+  const result = await runBuild({ build: b, source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log, ...extra });
+  return { result, log };
+}
+
+async function registryTags(image: string): Promise<string[]> {
+  return (await new RegistryClient({}).tagDigests(image)).map((t) => t.tag).sort();
+}
+
+function docker(...args: string[]): string {
+  return execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: dockerd.host }, encoding: 'utf8' }).trim();
+}
+
+/** Containers, networks and volumes a compose project left in the engine. */
+function composeLeftovers(): string[] {
+  const filter = ['--filter', 'label=com.docker.compose.project'];
+  return [
+    ...docker('ps', '-a', '--format', '{{.Names}}', ...filter).split('\n'),
+    ...docker('network', 'ls', '--format', '{{.Name}}', ...filter).split('\n'),
+    ...docker('volume', 'ls', '--format', '{{.Name}}', ...filter).split('\n'),
+  ].filter(Boolean);
+}
+
+describe('Autotest with the docker builder', () => {
+  it('a commit whose sut passes pushes every tag, after pre_test and post_test ran with the Docker Hub variables', async () => {
+    const f = fixture({
+      content: 'hello', commitMessage: 'Tests pass',
+      files: { 'docker-compose.test.yml': sutChecks('hello') },
+      hooks: { pre_test: TEST_HOOK('pre_test'), post_test: TEST_HOOK('post_test') },
+    });
+    const image = `${registry.host}/octo/passes`;
+    const { result, log } = await build(f, branchBuild(image, f.sha));
+    expect(await registryTags(image)).toEqual(['edge', 'latest']);
+    expect(result.pushed).toEqual([`${image}:edge`, `${image}:latest`]);
+    const variables = `SOURCE_BRANCH=main SOURCE_COMMIT=${f.sha} DOCKER_REPO=${image} DOCKER_TAG=edge IMAGE_NAME=${image}:edge DOCKERFILE_PATH=Dockerfile COMMIT_MSG=Tests pass`;
+    expect(log.lines).toContain(`pre_test ${variables}`);
+    expect(log.lines).toContain(`post_test ${variables}`);
+    expect(log.lines).toContain('sut saw hello');
+    // Steps in Docker Hub's order: the test runs after the build and before any push.
+    const steps = log.events.flatMap((e) => (e.type === 'step-started' ? [e.step] : []));
+    expect(steps).toEqual(['checkout', 'build', 'hook:pre_test', 'test', 'hook:post_test', 'push', 'verify']);
+    expect(composeLeftovers()).toEqual([]);
+  });
+
+  it('a commit whose sut fails pushes nothing and ends with sut\'s output', async () => {
+    const f = fixture({ content: 'broken', files: { 'docker-compose.test.yml': sutChecks('hello') } });
+    const image = `${registry.host}/octo/fails`;
+    const log = collectingSink();
+    const err = await rejection(runBuild({ build: branchBuild(image, f.sha), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log }));
+    expect(err).toBeInstanceOf(TestsFailedError);
+    expect((err as TestsFailedError).message).toBe('tests failed: sut in docker-compose.test.yml exited with code 3');
+    expect((err as TestsFailedError).summary).toBe('tests failed');
+    expect((err as TestsFailedError).tail).toEqual(expect.arrayContaining(['sut saw broken', 'sut: expected hello']));
+    expect(log.events.some((e) => e.type === 'pushed')).toBe(false);
+    expect(await registryTags(image)).toEqual([]);
+    expect(composeLeftovers()).toEqual([]);
+  });
+
+  it('the image under test is the one just built: compose builds nothing, and its tags are gone afterwards', async () => {
+    // sut has `build: .` and a second service names the image by IMAGE_NAME: both get the built image.
+    const f = fixture({
+      content: 'same-image',
+      files: {
+        'docker-compose.test.yml': [
+          'version: "2.4"',
+          'services:',
+          '  app:',
+          '    image: ${IMAGE_NAME}',
+          '    command: ["true"]',
+          '  sut:',
+          '    build: .',
+          '    depends_on: [app]',
+          '    command: ["/bin/sh", "-c", "cat /hello.txt"]',
+          '',
+        ].join('\n'),
+      },
+    });
+    const image = `${registry.host}/octo/same`;
+    const { result, log } = await build(f, branchBuild(image, f.sha, ['edge']));
+    expect(log.lines).toContain('same-image');
+    expect(log.lines.filter((l) => /^Building |Step \d+\/\d+ : FROM/.test(l))).toEqual(['Step 1/5 : FROM scratch']);
+    expect(log.lines).toContain(`autotest: service sut uses the built image ${image}:edge`);
+    expect(result.pushed).toEqual([`${image}:edge`]);
+    // Only the build's own tag stays; the name compose looked for was removed with the project.
+    const tags = docker('image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=*_sut`);
+    expect(tags).toBe('');
+    expect(composeLeftovers()).toEqual([]);
+  });
+
+  it('build environment variables reach hooks and sut and never appear in the log', async () => {
+    const value = `env-value-${Math.random().toString(36).slice(2)}`;
+    const f = fixture({
+      content: 'env',
+      files: {
+        'docker-compose.test.yml': [
+          'services:',
+          '  sut:',
+          '    build: .',
+          '    environment: [API_KEY]',
+          '    command: ["/bin/sh", "-c", "echo sut key=$$API_KEY; test -n \\"$$API_KEY\\""]',
+          '',
+        ].join('\n'),
+      },
+      hooks: { pre_build: '#!/bin/sh\necho "pre_build key=$API_KEY length=${#API_KEY}"\n' },
+    });
+    const image = `${registry.host}/octo/env`;
+    const { log } = await build(f, branchBuild(image, f.sha, ['edge']), { env: { API_KEY: new Secret(value) } });
+    expect(log.lines).toContain(`pre_build key=*** length=${value.length}`);
+    expect(log.lines).toContain('sut key=***');
+    expect(JSON.stringify(log)).not.toContain(value);
+  });
+
+  it('--no-test (a decision not to test) builds and pushes without running sut', async () => {
+    const f = fixture({ content: 'untested', files: { 'docker-compose.test.yml': sutChecks('hello') } });
+    const image = `${registry.host}/octo/untested`;
+    const { log } = await build(f, branchBuild(image, f.sha, ['edge']), { autotest: decideAutotest({ pullRequest: false, trusted: true, disabled: true }) });
+    expect(log.lines).toContain('autotest: tests skipped on request (--no-test / test: false)');
+    expect(log.lines).not.toContain('sut saw untested');
+    expect(await registryTags(image)).toEqual(['edge']);
+  });
+
+  it('a hooks/test replaces the compose run, and its failure is a test failure', async () => {
+    const f = fixture({
+      content: 'hooked',
+      files: { 'docker-compose.test.yml': sutChecks('hooked') },
+      hooks: { test: '#!/bin/sh\necho "custom test of $IMAGE_NAME"\nexit 4\n' },
+    });
+    const image = `${registry.host}/octo/hooked`;
+    const log = collectingSink();
+    const err = await rejection(runBuild({ build: branchBuild(image, f.sha, ['edge']), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log }));
+    expect(err).toBeInstanceOf(TestsFailedError);
+    expect(log.lines).toContain(`custom test of ${image}:edge`);
+    expect(log.lines).not.toContain('sut saw hooked');
+    expect(await registryTags(image)).toEqual([]);
+  });
+
+  it('a file without a service sut fails the build with one clear line', async () => {
+    const f = fixture({ content: 'nosut', files: { 'unit.test.yml': 'services:\n  tests:\n    build: .\n' } });
+    const err = await rejection(build(f, branchBuild(`${registry.host}/octo/nosut`, f.sha, ['edge'])));
+    expect(err).toBeInstanceOf(TestsFailedError);
+    expect((err as Error).message).toBe('unit.test.yml has no service named sut');
+  });
+
+  it('canceling during the tests stops sut and leaves no container, network or volume behind', async () => {
+    const f = fixture({
+      content: 'slow',
+      files: {
+        'docker-compose.test.yml': [
+          'services:',
+          '  sut:',
+          '    build: .',
+          '    volumes: [scratch:/data]',
+          '    command: ["/bin/sh", "-c", "echo sut started; sleep 300"]',
+          'volumes:',
+          '  scratch: {}',
+          '',
+        ].join('\n'),
+      },
+    });
+    const controller = new AbortController();
+    const log = collectingSink();
+    const sink = { ...log, line: (t: string) => { log.line(t); if (t === 'sut started') controller.abort(); } };
+    const started = Date.now();
+    await rejection(runBuild({ build: branchBuild(`${registry.host}/octo/slow`, f.sha, ['edge']), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log: sink, signal: controller.signal }));
+    expect(controller.signal.aborted).toBe(true);
+    expect(Date.now() - started).toBeLessThan(120_000);
+    expect(composeLeftovers()).toEqual([]);
+  });
+});
+
+describe('Autotest with the buildah builder', () => {
+  it('runs sut through the docker engine and pushes after it passed', async () => {
+    const f = fixture({ content: 'buildah', files: { 'docker-compose.test.yml': sutChecks('buildah') } });
+    const image = `${registry.host}/octo/buildah`;
+    const { log } = await build(f, branchBuild(image, f.sha, ['edge']), { builder: 'buildah' });
+    expect(log.lines).toContain('sut saw buildah');
+    expect(await registryTags(image)).toEqual(['edge']);
+    // The copy made for the tests left the engine with them.
+    expect(docker('image', 'ls', '-q', `${image}:edge`)).toBe('');
+    expect(composeLeftovers()).toEqual([]);
+  });
+
+  it('without a docker engine or podman-compose the build fails with one clear line', async () => {
+    // A PATH with the tools the build needs and no compose of any kind, and no engine at DOCKER_HOST.
+    const bin = tempDir('autotest-bin');
+    for (const tool of ['git', 'buildah', 'docker', 'sh']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
+    mkdirSync(join(bin, 'empty'));
+    const f = fixture({ content: 'noengine', files: { 'docker-compose.test.yml': sutChecks('noengine') } });
+    process.env.PATH = bin;
+    process.env.DOCKER_HOST = `unix://${join(bin, 'empty', 'no.sock')}`;
+    try {
+      const err = await rejection(build(f, branchBuild(`${registry.host}/octo/noengine`, f.sha, ['edge']), { builder: 'buildah' }));
+      expect((err as Error).message).toBe('autotest: builder buildah cannot run the *.test.yml files: no docker engine answers at DOCKER_HOST and podman-compose is not installed — start a docker engine (set DOCKER_HOST) or install podman-compose, or skip the tests (autotest, --no-test, test: false)');
+    } finally {
+      process.env.PATH = savedEnv.PATH;
+      process.env.DOCKER_HOST = dockerd.host;
+      rmSync(bin, { recursive: true, force: true });
+    }
+    expect(await registryTags(`${registry.host}/octo/noengine`)).toEqual([]);
+  });
+});
