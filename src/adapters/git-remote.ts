@@ -40,7 +40,7 @@ export async function resolveRemoteRef(url: string, target: RemoteTarget, opts: 
     ? ['HEAD']
     : target.kind === 'branch' ? ['HEAD', `refs/heads/${target.name}`] : ['HEAD', `refs/tags/${target.name}`, `refs/tags/${target.name}^{}`];
   const result = await run('git', ['ls-remote', '--symref', '--', url, ...patterns], {
-    env: gitEnv(opts.token),
+    env: gitEnv(opts.token, url),
     secrets: [opts.token === undefined ? undefined : authSecret(opts.token)],
     signal: opts.signal,
     what: `list the refs of ${url}`,
