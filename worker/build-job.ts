@@ -8,7 +8,7 @@ import { describeEvent, maskingSink, type PipelineEvent } from '../src/adapters/
 import { runBuild } from '../src/build/pipeline.js';
 import { defaultCache } from '../src/core/build-settings.js';
 import type { Config } from '../src/core/config.js';
-import { BuildError } from '../src/core/errors.js';
+import { BuildError, TestsFailedError } from '../src/core/errors.js';
 import type { Secret } from '../src/core/secret.js';
 import { BuildLogWriter } from '../src/service/build-log.js';
 import { cloneSource } from '../src/service/clone-source.js';
@@ -110,7 +110,10 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
     stopped ??= reason;
     controller.abort(new Error(reason));
   };
-  const timeoutMs = ctx.config.timeoutMinutes * 60_000;
+  const [repoKey, repo] = repositoryEntry(ctx.config, build.repository) ?? [];
+  // Re-read here, never taken from the job: a repository's own timeout wins over the global one.
+  const timeoutMinutes = repo?.timeoutMinutes ?? ctx.config.timeoutMinutes;
+  const timeoutMs = timeoutMinutes * 60_000;
   const timer = setTimeout(() => stop('timeout'), timeoutMs);
   const poll = setInterval(() => {
     ctx.records.status(id).then((s) => { if (s === 'canceled') stop('canceled'); }, () => undefined);
@@ -118,7 +121,6 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
   const onShutdown = () => stop('shutdown');
   ctx.shutdown.addEventListener('abort', onShutdown, { once: true });
 
-  const [repoKey, repo] = repositoryEntry(ctx.config, build.repository) ?? [];
   // Secrets come from this worker's own configuration, never from the job in Redis.
   const buildSecrets = repoKey ? ctx.config.buildSecrets[repoKey] ?? {} : {};
   const { cloneUrl, token } = cloneSource(ctx.config, build.repository, repo, build.cloneUrl);
@@ -132,7 +134,12 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
       build: withServiceCache(build),
       secrets: buildSecrets,
       mirrors: ctx.config.mirrors,
-      source: { cloneUrl, sha: build.sha, ...(token ? { token } : {}) },
+      source: {
+        cloneUrl, sha: build.sha, ...(token ? { token } : {}),
+        submodules: repo?.submodules ?? true,
+        ...(repoKey && ctx.config.sshKeys[repoKey] ? { sshKey: ctx.config.sshKeys[repoKey] } : {}),
+        ...(repo?.knownHosts ? { knownHosts: repo.knownHosts } : {}),
+      },
       workRoot,
       builder: ctx.config.builder,
       registries: ctx.config.registries,
@@ -142,6 +149,9 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
       now: new Date(),
       // Hooks run sandboxed; these hold the service's secrets and other builds' files.
       hideFromHooks: [ctx.config.file, ctx.config.dataDir, ctx.workDir, homedir()].flatMap((p) => (p ? [resolve(p)] : [])),
+      // From this worker's configuration, never from the job (the pipeline drops it when untrusted).
+      env: repoKey ? ctx.config.buildEnv[repoKey] ?? {} : {},
+      autotest: { ...(repo?.autotest ? { mode: repo.autotest } : {}) },
     });
     const pushed = result.pushed.map((ref) => ({ ref, digest: digests.get(ref) ?? result.digest }));
     sink.line(`autobuild: succeeded, digest ${result.digest}`);
@@ -164,7 +174,7 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
     return 'succeeded';
   } catch (err) {
     const message = stopped === 'timeout'
-      ? `timed out after ${ctx.config.timeoutMinutes} minutes (timeoutMinutes)`
+      ? `timed out after ${timeoutMinutes} minutes (timeoutMinutes)`
       : (err as Error).message;
     if (err instanceof BuildError) for (const line of err.tail) sink.line(`  | ${line}`);
     sink.line(`autobuild: ${stopped === 'canceled' ? 'canceled' : `failed: ${message}`}`);
@@ -192,7 +202,7 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
     ctx.metrics.buildEnded('failed', seconds());
     ctx.notifier?.notify('failed', id);
     log.warn({ error: message }, 'build failed');
-    await ctx.statuses.set(build, id, 'failure', message);
+    await ctx.statuses.set(build, id, 'failure', err instanceof TestsFailedError ? err.summary : message);
     throw new UnrecoverableError(message);
   } finally {
     clearTimeout(timer);

@@ -33,6 +33,8 @@ export interface ActionInputs {
   secrets: Record<string, Secret>;
   /** build-push-action inputs accepted for pasted steps, with what autobuild does about them. */
   notices: string[];
+  /** `test: auto` runs Autotest when *.test.yml files exist; `false` skips it. */
+  test: boolean;
 }
 
 /** Reads every input. The password is masked in the runner's log before anything else runs. */
@@ -71,6 +73,7 @@ export function readInputs(): ActionInputs {
     settings: readSettings(),
     secrets: readSecrets(),
     notices: attestationNotices(),
+    test: readTest(core.getInput('test') || 'auto'),
   };
 }
 
@@ -175,6 +178,13 @@ export function parseOptionalBoolean(input: string, text: string): boolean | und
 function readPreset(text: string): Preset {
   if (text === 'semver' || text === 'dockerhub' || text === 'none') return text;
   throw new UserError(`input \`preset\` is "${text}"`, 'use semver, dockerhub or none');
+}
+
+function readTest(text: string): boolean {
+  const t = text.trim().toLowerCase();
+  if (t === 'auto' || t === 'true') return true;
+  if (t === 'false') return false;
+  throw new UserError(`input \`test\` is "${text}"`, 'use auto (run *.test.yml when present) or false');
 }
 
 function readBuilder(text: string): 'docker' | 'buildah' {

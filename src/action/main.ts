@@ -63,6 +63,9 @@ async function main(): Promise<void> {
           log,
           now: new Date(),
           secrets: inputs.secrets,
+          // The runner is GitHub's sandbox, so a fork's pull request is tested too (without logins).
+          autotest: { mode: 'external', disabled: !inputs.test },
+          passEnv: workflowEnv(),
         });
       } finally {
         log.finish();
@@ -75,6 +78,19 @@ async function main(): Promise<void> {
   }
   setOutputs(actionOutputs(outcomes.flatMap((o) => (o.result ? [{ build: o.build, result: o.result }] : []))));
   if (builds.length === 0) core.notice(`nothing to build: ${thePlan.skipped.map((s) => s.reason).join('; ') || 'no tags for this event'}`);
+}
+
+/**
+ * The step's environment for hooks and tests, as Docker Hub's build environment variables: the
+ * workflow's `env:` and the runner's GITHUB_* facts, but never the inputs (the password is one)
+ * or the runner's own ACTIONS_* tokens.
+ */
+function workflowEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith('INPUT_') && !k.startsWith('ACTIONS_')) out[k] = v;
+  }
+  return out;
 }
 
 /** The inputs as the one configured repository of this workflow run. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, realpath } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { untrustedComposeProblems } from '../core/compose-policy.js';
 import { BuildError, TestsFailedError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
 import type { ComposeTool } from './compose.js';
@@ -44,6 +45,8 @@ export interface AutotestOptions {
   secrets: Iterable<Secret | string | undefined>;
   signal?: AbortSignal;
   onLine?: (line: string) => void;
+  /** Set for untrusted code (a fork's pull request): the checkout, which no path may leave. */
+  untrustedRoot?: string;
 }
 
 /** A unique compose project name (compose v1 and v2 both accept [a-z0-9_-]). */
@@ -59,7 +62,13 @@ export async function runAutotest(opts: AutotestOptions): Promise<void> {
 async function runTestFile(file: string, opts: AutotestOptions): Promise<void> {
   const name = basename(file);
   const project = projectName();
-  const services = await readServices(file);
+  const { doc, services } = await readServices(file);
+  if (opts.untrustedRoot !== undefined) {
+    const problems = untrustedComposeProblems(doc, name, await canonical(resolve(file, '..')), await canonical(opts.untrustedRoot));
+    if (problems.length > 0) {
+      throw new BuildError(`${problems[0]} — a fork's pull request is tested without access to the host; remove it from the test file, or test forks with autotest: internal (not at all)`, { tail: problems });
+    }
+  }
   if (!services.has('sut')) {
     throw new TestsFailedError(`${name} has no service named sut`, { tail: [`add a service "sut" to ${name}: its exit code decides whether the tests pass`] });
   }
@@ -109,7 +118,7 @@ interface Service {
 }
 
 /** The file's services with what matters here; a file that is no compose file is a test failure. */
-async function readServices(file: string): Promise<Map<string, Service>> {
+async function readServices(file: string): Promise<{ doc: unknown; services: Map<string, Service> }> {
   let doc: unknown;
   try {
     doc = parseYaml(await readFile(file, 'utf8'));
@@ -135,7 +144,7 @@ async function readServices(file: string): Promise<Map<string, Service>> {
     }
     services.set(name, service);
   }
-  return services;
+  return { doc, services };
 }
 
 /**

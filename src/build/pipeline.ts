@@ -30,7 +30,11 @@ export type { RegistryAuth } from '../adapters/registry-client.js';
 
 export interface BuildOptions {
   build: PlannedBuild;
-  source: { dir: string } | { cloneUrl: string; sha: string; token?: GitAuth };
+  source: { dir: string } | {
+    cloneUrl: string; sha: string; token?: GitAuth;
+    /** Submodules recursively (default true), over the token or `sshKey`, host keys checked. */
+    submodules?: boolean; sshKey?: Secret; knownHosts?: string;
+  };
   /** Private temp space; the pipeline works in a fresh subdirectory and removes it. */
   workRoot: string;
   builder: 'docker' | 'buildah';
@@ -51,6 +55,8 @@ export interface BuildOptions {
   mirrors?: Record<string, string[]>;
   /** Docker Hub's build environment variables: hooks and tests see them; masked everywhere. */
   env?: Record<string, Secret>;
+  /** Variables handed to hooks and tests as they are (the Action's workflow `env:`, which the runner masks). */
+  passEnv?: Record<string, string>;
   /** The repository's `autotest` and whether tests were turned off (--no-test); core/autotest.ts decides. */
   autotest?: { mode?: AutotestMode; disabled?: boolean };
 }
@@ -100,7 +106,15 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     } else {
       const source = opts.source;
       root = join(sandboxDir, 'src');
-      commit = await step('checkout', () => checkout({ cloneUrl: source.cloneUrl, sha: source.sha, dir: root, token: source.token, signal, onLine: ctx.onLine }));
+      commit = await step('checkout', () => checkout({
+        cloneUrl: source.cloneUrl, sha: source.sha, dir: root, token: source.token, signal, onLine: ctx.onLine,
+        ...(source.submodules === undefined ? {} : { submodules: source.submodules }),
+        // Untrusted code gets no ssh key, and its submodules get no token: a fork's .gitmodules
+        // could otherwise pull another private repository into a build it controls.
+        ...(trusted && source.sshKey ? { sshKey: source.sshKey } : {}),
+        ...(source.knownHosts ? { knownHosts: source.knownHosts } : {}),
+        credentialsForSubmodules: trusted,
+      }));
     }
     const commitMessage = commit.commitMessage || build.commitMessage || '';
     const contextDir = resolve(root, build.context);
@@ -127,7 +141,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       switchUser: ownCheckout, required: ownCheckout, ...(ownCheckout ? { tree: root } : {}),
     }));
     // An untrusted build (a fork's pull request) gets none of the service's: no `env` either.
-    const buildEnv = trusted ? Object.fromEntries(Object.entries(opts.env ?? {}).map(([k, v]) => [k, v.reveal()])) : {};
+    const buildEnv = trusted ? { ...opts.passEnv, ...Object.fromEntries(Object.entries(opts.env ?? {}).map(([k, v]) => [k, v.reveal()])) } : {};
     const hookContext = { dockerfileDir: dirname(dockerfile), contextDir, variables, env: { ...buildEnv, ...builder.hookEnv }, workspace: openHookWorkspace, secrets, signal, onLine: ctx.onLine };
     const runTrustedHook = (name: HookName) => (trusted ? runHook(name, hookContext) : Promise.resolve(false));
     const hook = (name: HookName) => step(`hook:${name}`, () => runTrustedHook(name), true);
@@ -152,7 +166,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     // Docker Hub's order: build, test, push; a failed test pushes nothing.
     await testStep({
       decision: decideAutotest({ ...opts.autotest, pullRequest: build.ref.startsWith('refs/pull/'), trusted }),
-      builder, image: { id: built.imageId, name: variables.IMAGE_NAME }, platforms: built.platforms?.length ?? 1, trusted,
+      builder, image: { id: built.imageId, name: variables.IMAGE_NAME }, platforms: built.platforms?.length ?? 1, trusted, root,
       contextDir, dockerfile, dockerfileDir: dirname(dockerfile), hooks: hookContext, runHook: runTrustedHook, workDir: work, ctx, step,
     });
 
@@ -492,6 +506,7 @@ function secretsOf(opts: BuildOptions): Secret[] {
   const out: Secret[] = [...Object.values(opts.secrets ?? {})];
   for (const auth of Object.values(opts.registries)) if (auth.password) out.push(auth.password);
   if ('token' in opts.source && opts.source.token) out.push(authSecret(opts.source.token));
+  if ('sshKey' in opts.source && opts.source.sshKey) out.push(opts.source.sshKey);
   out.push(...Object.values(opts.env ?? {}));
   return out;
 }

@@ -24,8 +24,10 @@ export interface TestStepOptions {
   hooks: HookContext;
   /** Runs a hook when the build may run hooks at all (trusted); returns whether it ran. */
   runHook: (name: HookName) => Promise<boolean>;
-  /** An untrusted build's test files may not reach into the host (compose-policy.ts). */
+  /** An untrusted build's test files may not reach into the host (core/compose-policy.ts). */
   trusted: boolean;
+  /** The checkout (or the directory built). */
+  root: string;
   workDir: string;
   ctx: RunContext;
   /** Runs a named step with the log's started/finished events. */
@@ -67,6 +69,7 @@ export async function testStep(opts: TestStepOptions): Promise<void> {
         image: engine.image,
         env: { ...inheritedEnv(['DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'DOCKER_CONTEXT']), ...opts.hooks.env, ...opts.hooks.variables },
         secrets: opts.ctx.secrets, signal: opts.ctx.signal, onLine: opts.ctx.onLine,
+        ...(opts.trusted ? {} : { untrustedRoot: opts.root }),
       });
     } finally {
       await engine.dispose();

@@ -30,6 +30,8 @@ interface BuildFlags {
   file?: string;
   builder?: 'docker' | 'buildah';
   push: boolean;
+  test: boolean;
+  env: string[];
   json?: boolean;
   defaultBranch: string;
   quiet?: boolean;
@@ -64,6 +66,8 @@ export function buildCommand(): Command {
     .option('--target <stage>', 'the Dockerfile stage to build')
     .option('--pull', 'always fetch the newest base images')
     .option('--no-cache', 'build without the layer cache')
+    .option('--no-test', 'skip Autotest (the sut service of *.test.yml next to the Dockerfile)')
+    .option('--env <key=value>', 'build environment variable for hooks and tests (Docker Hub\'s); KEY alone takes it from this environment; repeat for several', collect, [])
     .option('--default-branch <name>', 'the branch that gets `edge` (semver preset)', 'main')
     .option('--quiet', 'show steps and pushes only, not the tools\' output')
     .option('--json', 'print {"images","tags","refs","digest","imageId","pushed"} on stdout')
@@ -78,6 +82,7 @@ export function buildCommand(): Command {
       const buildArgs = parseBuildArgs(flags.buildArg);
       const settings = settingsFromFlags(flags);
       const secrets = await secretsFromFlags(flags.secret);
+      const envFlags = parseEnv(flags.env);
       const registries = registriesFrom(config, images);
       const git = await gitFacts(contextDir);
       const sha = (flags.sha ?? git.sha ?? '').toLowerCase();
@@ -86,8 +91,11 @@ export function buildCommand(): Command {
       const { builds, skipped } = flags.tag.length > 0
         ? { builds: [withSettings(explicitBuild(flags, images, ref ?? 'refs/heads/local', sha, buildArgs, configuredRepository(config, images)?.[1]), settings)], skipped: [] as Skip[] }
         : await plannedBuilds(flags, config, images, ref, sha, buildArgs, registries, settings);
-      const repositoryKey = configuredRepository(config, images)?.[0];
+      const repository = configuredRepository(config, images);
+      const repositoryKey = repository?.[0];
       const buildSecrets = { ...(repositoryKey ? config.buildSecrets[repositoryKey] : {}), ...secrets };
+      // The configured repository's `env` and `autotest` apply; --env adds to (and overrides) `env`.
+      const env: Record<string, Secret> = { ...(repositoryKey ? config.buildEnv[repositoryKey] : {}), ...envFlags };
       for (const build of builds) {
         const file = resolve(contextDir, build.context, build.dockerfile);
         if (!(await stat(file).then((s) => s.isFile(), () => false))) {
@@ -117,6 +125,7 @@ export function buildCommand(): Command {
             build: { ...build, push: build.push && flags.push }, source: { dir: contextDir }, workRoot,
             builder: flags.builder ?? config.builder, registries, log, signal: controller.signal, now: new Date(),
             secrets: buildSecrets, mirrors: config.mirrors,
+            env, autotest: { ...(repository?.[1].autotest ? { mode: repository[1].autotest } : {}), disabled: !flags.test },
           }));
         }
       } finally {
@@ -239,12 +248,32 @@ function defaultRepository(): RepositoryConfig {
   return { images: [], preset: 'semver', rules: [], tags: '', flavor: '', paths: [], dockerfile: 'Dockerfile', context: '.', buildArgs: {}, labels: {}, webhooks: [] };
 }
 
+/** `--build-arg K=V` values. */
 function parseBuildArgs(values: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of values) {
     const eq = v.indexOf('=');
     if (eq <= 0) throw new UserError(`--build-arg ${JSON.stringify(v)} has no KEY=VALUE form`, 'write --build-arg NAME=value');
     out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+/**
+ * `--env KEY=VALUE`, or `--env KEY` for the value of KEY in this environment (as `docker run -e`).
+ * Values may be secrets, so an error names only the key.
+ */
+function parseEnv(values: string[]): Record<string, Secret> {
+  const out: Record<string, Secret> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    const name = eq === -1 ? v : v.slice(0, eq);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new UserError(`--env ${JSON.stringify(name)} is not a variable name`, 'write --env NAME=value (NAME: letters, digits and _, not starting with a digit)');
+    }
+    const value = eq === -1 ? process.env[name] : v.slice(eq + 1);
+    if (value === undefined) throw new UserError(`--env ${name}: ${name} is not set in this environment`, `write --env ${name}=value, or export ${name}`);
+    out[name] = new Secret(value);
   }
   return out;
 }

@@ -50,7 +50,8 @@ function configSecrets(config: Config): Secret[] {
     ...Object.values(config.registries).map((r) => r.password), ...Object.values(config.triggerTokens),
     ...Object.values(config.forges).flatMap((f) => [f.webhookSecret, f.token]),
     ...[...config.notifications, ...Object.values(config.repositoryNotifications).flat()].map((n) => n.secret),
-    ...Object.values(config.buildSecrets).flatMap((s) => Object.values(s))];
+    ...Object.values(config.buildSecrets).flatMap((s) => Object.values(s)),
+    ...Object.values(config.buildEnv).flatMap((env) => Object.values(env)), ...Object.values(config.sshKeys)];
   return all.filter((s): s is Secret => s !== undefined && !s.empty);
 }
 

@@ -97,7 +97,26 @@ const good: { name: string; text: string; env?: Record<string, string>; check: (
       expect(c.repositories['octo-org/app']).toEqual({
         images: ['registry.example.com/octo/app'], preset: 'semver', rules: [], tags: '', flavor: '', paths: [],
         dockerfile: 'Dockerfile', context: '.', buildArgs: {}, labels: {}, webhooks: [],
+        autotest: 'internal', submodules: true, knownHosts: '',
       });
+      expect(c.buildEnv).toEqual({});
+      expect(c.sshKeys).toEqual({});
+    },
+  },
+  {
+    name: "Docker Hub's settings: env values (${VAR} too) and sshKey become secrets kept out of the repository config",
+    text: minimal('    env: {API_URL: https://api.example.com, TOKEN: "${DEPLOY_TOKEN}", UNSET: "${NOT_SET}"}\n    sshKey: ${SSH_PRIVATE}\n    autotest: external\n    submodules: false\n    timeoutMinutes: 240\n    knownHosts: |\n      git.example.com ssh-ed25519 AAAA\n'),
+    env: { DEPLOY_TOKEN: 'deploy-token-value', SSH_PRIVATE: '-----BEGIN KEY-----\nabc\n-----END KEY-----' },
+    check: (c) => {
+      const env = c.buildEnv['octo-org/app']!;
+      expect(Object.keys(env)).toEqual(['API_URL', 'TOKEN']);
+      expect(env.TOKEN).toBeInstanceOf(Secret);
+      expect(env.TOKEN!.reveal()).toBe('deploy-token-value');
+      expect(env.API_URL!.reveal()).toBe('https://api.example.com');
+      expect(c.sshKeys['octo-org/app']!.reveal()).toContain('abc');
+      expect(c.repositories['octo-org/app']).toMatchObject({ autotest: 'external', submodules: false, timeoutMinutes: 240, knownHosts: 'git.example.com ssh-ed25519 AAAA\n' });
+      // Nothing secret travels with the repository's config (it goes into plans and jobs).
+      expect(JSON.stringify(c.repositories)).not.toMatch(/deploy-token-value|BEGIN KEY|api\.example\.com/);
     },
   },
   {
@@ -222,6 +241,10 @@ const bad: { name: string; text: string; env?: Record<string, string>; message: 
   { name: 'YAML aliases expanding exponentially', text: 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', message: /^autobuild\.yml: YAML aliases \(\*name\) expand more than 100 times — / },
   { name: 'an API token shorter than 16 characters', text: 'apiToken: ${TOKEN}', env: { TOKEN: 'hunter2-secret' }, message: /^autobuild\.yml: apiToken: is 14 characters long; a token needs at least 16 — generate one with `openssl rand -hex 32`/ },
   { name: 'a trigger token shorter than 16 characters', text: minimal('    triggerToken: abc\n'), message: /repositories\.octo-org\/app\.triggerToken: is 3 characters long; a token needs at least 16/ },
+  { name: 'an env name no shell accepts', text: minimal('    env: {"MY-VAR": x}\n'), message: /repositories\.octo-org\/app\.env\.MY-VAR: is not a variable name/ },
+  { name: 'an unknown autotest mode', text: minimal('    autotest: forks\n'), message: /repositories\.octo-org\/app\.autotest: must be one of off, internal, external/ },
+  { name: 'a repository timeout of zero', text: minimal('    timeoutMinutes: 0\n'), message: /repositories\.octo-org\/app\.timeoutMinutes: must be/ },
+  { name: 'an env value of the wrong type never echoes the value', text: minimal('    env: {TOKEN: [s3cr3t-list]}\n'), message: /repositories\.octo-org\/app\.env\.TOKEN: must be (?!.*s3cr3t)/ },
 ];
 
 describe('parseConfig accepts', () => {
