@@ -145,11 +145,24 @@ export async function runInOwnPidNamespace(file: string, args: readonly string[]
 async function existingPaths(paths: readonly string[], keep: string): Promise<string[]> {
   const out: string[] = [];
   for (const p of new Set(paths.map((x) => resolve(x)))) {
-    const inside = relative(p, resolve(keep));
-    if (inside === '' || (!inside.startsWith('..') && !inside.startsWith(sep))) continue;
+    if (contains(p, resolve(keep))) continue;
     if (await stat(p).then(() => true, () => false)) out.push(p);
   }
-  return out;
+  return outermost(out);
+}
+
+function contains(dir: string, path: string): boolean {
+  const inside = relative(dir, path);
+  return inside === '' || (!inside.startsWith('..') && !inside.startsWith(sep));
+}
+
+/**
+ * Drops paths inside another one of the list: once the outer is covered the inner no longer
+ * exists in the namespace, and mounting over it would fail (the default dataDir holds the
+ * worker's work directory).
+ */
+function outermost(paths: readonly string[]): string[] {
+  return paths.filter((p) => !paths.some((q) => q !== p && contains(q, p)));
 }
 
 /** A per-build place for sandboxed commands: their HOME, TMPDIR, a copy of DOCKER_CONFIG, the engine. */

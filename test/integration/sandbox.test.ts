@@ -83,6 +83,15 @@ describe('what a sandboxed command can read', () => {
     expect(res.lines).toContain('ls-done');
   });
 
+  it('runs when a path to hide lies inside another one (the worker\'s work directory in dataDir)', async () => {
+    const data = dir('data-nested');
+    mkdirSync(join(data, 'work'));
+    writeFileSync(join(data, 'work', 'token'), `${secret}\n`, { mode: 0o644 });
+    const res = await sh(`cat ${data}/work/token; echo ran`, { hide: [data, join(data, 'work')] });
+    expect(res.lines).toContain('ran');
+    expect(res.lines.join('\n')).not.toContain(secret);
+  });
+
   it.runIf(process.getuid?.() === 0)('runs as the uid it is given, with no groups and no way back to root', async () => {
     const cwd = dir('cwd');
     chmodSync(cwd, 0o777);
