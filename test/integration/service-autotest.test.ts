@@ -59,9 +59,11 @@ function commit(branch: string, text: string): string {
 
 const image = (repo: string) => `${registry.host}/${repo}`;
 
+/** The image's tags in the registry, without the service's shared layer cache (`buildcache`). */
 async function registryTags(repo: string): Promise<string[]> {
   const res = await fetch(`http://${registry.host}/v2/${repo}/tags/list`);
-  return res.status === 200 ? ((await res.json()) as { tags: string[] | null }).tags ?? [] : [];
+  const tags = res.status === 200 ? ((await res.json()) as { tags: string[] | null }).tags ?? [] : [];
+  return tags.filter((t) => t !== 'buildcache').sort();
 }
 
 async function api(path: string): Promise<{ status: number; text: string; json: any }> {
