@@ -252,7 +252,7 @@ describe('Autotest with the buildah builder', () => {
   it('without a docker engine or podman-compose the build fails with one clear line', async () => {
     // A PATH with the tools the build needs and no compose of any kind, and no engine at DOCKER_HOST.
     const bin = tempDir('autotest-bin');
-    for (const tool of ['git', 'buildah', 'docker', 'sh']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
+    for (const tool of ['git', 'buildah', 'docker', 'sh', 'setpriv', 'unshare']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
     mkdirSync(join(bin, 'empty'));
     const f = fixture({ content: 'noengine', files: { 'docker-compose.test.yml': sutChecks('noengine') } });
     process.env.PATH = bin;
