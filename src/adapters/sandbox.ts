@@ -224,8 +224,10 @@ export async function openWorkspace(opts: WorkspaceOptions): Promise<SandboxWork
     await run('chown', ['-R', '-P', '--no-dereference', `${user.uid}:${user.gid}`, home, tmp, ...(env.DOCKER_CONFIG ? [env.DOCKER_CONFIG] : []), ...(opts.tree ? [opts.tree] : [])], {
       env: inheritedEnv(), what: 'hand the checkout to the sandbox user',
     });
-    // Traversable (not listable) so the uid reaches its own directories inside.
+    // Traversable (not listable) so the uid reaches its own directories inside; the checkout is
+    // the uid's alone (git made it 0755), so a hook of another build cannot read it.
     await chmod(opts.dir, 0o711);
+    if (opts.tree) await chmod(opts.tree, 0o700);
   }
   return {
     user,

@@ -179,4 +179,31 @@ describe('a build workspace', () => {
       await ws.dispose();
     }
   });
+
+  it.runIf(process.getuid?.() === 0)("a hook of one build cannot read another build's checkout or DOCKER_CONFIG", async () => {
+    const open = async (name: string) => {
+      const base = join(dir(`ws-${name}`), 'sandbox');
+      const tree = join(base, 'src');
+      mkdirSync(tree, { recursive: true, mode: 0o755 });
+      writeFileSync(join(tree, 'app.env'), `${secret}-${name}\n`, { mode: 0o644 });
+      const dockerConfig = dir(`dc-${name}`);
+      writeFileSync(join(dockerConfig, 'config.json'), `{"auths":{"r.example":{"auth":"${secret}"}}}\n`, { mode: 0o600 });
+      chmodSync(join(base, '..'), 0o755);
+      return { tree, ws: await openWorkspace({ dir: base, tree, dockerConfig, required: true, switchUser: true }) };
+    };
+    const a = await open('a');
+    const b = await open('b');
+    try {
+      expect(a.ws.user?.uid).not.toBe(b.ws.user?.uid);
+      const res = await b.ws.run('/bin/sh', ['-c', `cat ${a.tree}/app.env; cat ${a.ws.env.DOCKER_CONFIG}/config.json; cat app.env; echo done`], { env: inheritedEnv(), cwd: b.tree });
+      const text = res.lines.join('\n');
+      expect(text).toContain(`${secret}-b`);
+      expect(text).not.toContain(`${secret}-a`);
+      expect(text).not.toContain(`"auth":"${secret}"`);
+      expect(text).toMatch(/Permission denied/);
+    } finally {
+      await a.ws.dispose();
+      await b.ws.dispose();
+    }
+  });
 });
