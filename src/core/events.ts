@@ -1,4 +1,5 @@
 import { UserError } from './errors.js';
+import { field, filesTouched, isObject, str, type Json } from './payload-fields.js';
 import type { SourceEvent } from './types.js';
 
 // A GitHub webhook payload (or a workflow's GITHUB_REF/GITHUB_SHA) reduced to a SourceEvent.
@@ -9,25 +10,6 @@ const GITHUB_PUSH_COMMIT_LIMIT = 20;
 
 /** pull_request actions that mean "the code to build changed" (as docker/metadata-action builds). */
 export const PR_BUILD_ACTIONS: ReadonlySet<string> = new Set(['opened', 'synchronize', 'reopened']);
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function field(obj: unknown, ...path: string[]): unknown {
-  let cur: unknown = obj;
-  for (const key of path) {
-    if (!isObject(cur)) return undefined;
-    cur = cur[key];
-  }
-  return cur;
-}
 
 function missing(event: string, path: string): UserError {
   return new UserError(
@@ -120,23 +102,9 @@ function splitRef(ref: string): Pick<SourceEvent, 'refType' | 'refName' | 'prNum
   return undefined;
 }
 
-/**
- * Files the push touched, or undefined when that cannot be known: no commit list, an empty one
- * (a new ref pointing at existing commits lists none), a list GitHub may have cut at 20, or a
- * commit without its file lists. Unknown must never read as "touched nothing".
- */
+/** Files the push touched, or undefined when that cannot be known (see filesTouched). */
 function changedFiles(payload: Json): string[] | undefined {
-  const commits = payload['commits'];
-  if (!Array.isArray(commits) || commits.length === 0 || commits.length >= GITHUB_PUSH_COMMIT_LIMIT) return undefined;
-  const files = new Set<string>();
-  for (const commit of commits) {
-    for (const key of ['added', 'modified', 'removed']) {
-      const list = field(commit, key);
-      if (!Array.isArray(list)) return undefined;
-      for (const file of list) if (typeof file === 'string') files.add(file);
-    }
-  }
-  return [...files];
+  return filesTouched(payload['commits'], GITHUB_PUSH_COMMIT_LIMIT);
 }
 
 /**
