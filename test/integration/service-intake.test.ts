@@ -144,21 +144,25 @@ describe('a delivery id is accepted once', () => {
     expect((await api(base, `/api/builds?limit=500`)).json.builds.filter((b: { id: string }) => b.id === id)).toHaveLength(1);
   });
 
-  it('a first delivery is never answered as a repeat, even with a worker idle and waiting', async () => {
+  it('a first delivery is never answered as a repeat, even with a worker idle and Redis just restarted', async () => {
     const port = await freePort();
     const start = await startService('start', {
       cwd: work, env: { PORT: String(port), REDIS_URL: redis.url }, args: ['--config', config],
     });
     services.push(start);
     const startBase = `http://127.0.0.1:${port}`;
-    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => deliver(startBase, { payload: push(`refs/tags/v8.${i}.0`), secret: SECRET })));
-    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
-    for (const a of answers) {
+    // A Redis that has just restarted knows none of autobuild's scripts (SCRIPT FLUSH is the same
+    // for them): the record and the job were once written by separate commands, and the idle
+    // worker could write the record first, turning the first delivery into a "repeat".
+    for (let i = 0; i < 15; i++) {
+      await client.script('FLUSH');
+      const a = await deliver(startBase, { payload: push(`refs/tags/v8.${i}.0`), secret: SECRET });
+      expect(a.status).toBe(202);
       const record = (await api(startBase, `/api/builds/${a.json.builds[0]}`)).json;
       expect(record.origin).toBe(a.delivery);
     }
     await start.stop();
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('bad input stops at the door', () => {
