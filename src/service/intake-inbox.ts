@@ -140,6 +140,8 @@ export class InboxConsumer {
         if (entries.length > 0) await this.#handle(entries);
       } catch (err) {
         if (this.#stopped) break;
+        // A Redis that came back without its data has no group any more: make it again.
+        if (String((err as Error).message).includes('NOGROUP')) grouped = false;
         this.#opts.log.warn({ error: (err as Error).message }, 'intake inbox: could not queue accepted builds yet; retrying');
         await new Promise((r) => setTimeout(r, 500));
       }
