@@ -2,7 +2,7 @@
 // payloads, the built `autobuild start` / `serve` + `worker` processes, a private dockerd, a
 // registry, a git fixture repository and a recorder standing in for GitHub and webhook receivers.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -332,6 +332,43 @@ describe('timeoutMinutes', () => {
       const statuses = await recorder.waitFor((r) => r.path === `/repos/${REPO}/statuses/${sha}`, 2);
       expect(statuses.map((s) => s.body.state)).toEqual(['pending', 'failure']);
       expect(await manifestDigest('slow-timeout')).toBeUndefined();
+    } finally {
+      expect(await service.stop()).toBe(0);
+    }
+  }, 120_000);
+
+  it("a hook's detached children holding its output do not outlive timeoutMinutes, and start still exits 0 on SIGTERM", async () => {
+    const marks = [`${700 + Math.floor(Math.random() * 99)}.${Date.now() % 1e6}`, `${800 + Math.floor(Math.random() * 99)}.${Date.now() % 1e6}`] as const;
+    const sleepers = (mark: string) => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${mark}\0`;
+      } catch {
+        return false;
+      }
+    });
+    const port = await freePort();
+    const service = await startService('start', {
+      cwd: work, args: ['--config', writeConfig('hook-timeout.yml', ['timeoutMinutes: 0.1'])],
+      env: { PORT: String(port), REDIS_URL: redis.url, DOCKER_HOST: dockerd.host },
+    });
+    try {
+      const c = client(`http://127.0.0.1:${port}`);
+      git('checkout', '-q', '-B', 'slow-hook', 'main');
+      mkdirSync(join(fixture.dir, 'hooks'), { recursive: true });
+      writeFileSync(join(fixture.dir, 'hooks', 'pre_build'), `#!/bin/sh\nsetsid sleep ${marks[0]} &\n( ( sleep ${marks[1]} & ) & )\nsleep ${marks[1]}\n`);
+      chmodSync(join(fixture.dir, 'hooks', 'pre_build'), 0o755);
+      git('add', '-A');
+      git('commit', '-q', '-m', 'a hook that detaches');
+      const sha = git('rev-parse', 'HEAD');
+      git('checkout', '-q', 'main');
+      const [id] = await c.push('refs/heads/slow-hook', sha);
+      const t0 = Date.now();
+      const b = await c.waitStatus(id!, undefined, 60_000);
+      expect(b.status).toBe('failed');
+      expect(b.error).toMatch(/timed out after 0.1 minutes/);
+      expect(Date.now() - t0).toBeLessThan(40_000);
+      expect(sleepers(marks[0])).toEqual([]);
+      expect(sleepers(marks[1])).toEqual([]);
     } finally {
       expect(await service.stop()).toBe(0);
     }
