@@ -72,7 +72,7 @@ describe('preset semver (the default)', () => {
     { name: 'a prerelease gets only its own tag', event: tagPush('v1.3.0-rc.1'), existing: ['1.2.0'], builds: [['1.3.0-rc.1']] },
     { name: 'a prerelease in the registry never blocks a release', event: tagPush('v1.2.3'), existing: ['2.0.0-rc.1'], builds: [['1.2.3', '1.2', '1', 'latest']] },
     { name: 'a 0.x release gets 0.1 and 0', event: tagPush('v0.1.2'), builds: [['0.1.2', '0.1', '0', 'latest']] },
-    { name: 'a tag that is not semver gets its sanitised name', event: tagPush('release/2024 spring'), builds: [['release-2024-spring']] },
+    { name: 'a tag that is not semver gets its sanitised name', event: tagPush('release/2024+spring'), builds: [['release-2024-spring']] },
     { name: 'the default branch gets edge', event: branchPush('master'), existing: ['9.9.9'], builds: [['edge']] },
     {
       name: 'another branch builds nothing and says so',
