@@ -135,6 +135,12 @@ for (const builder of ['buildah', 'docker'] as const) {
       }
     });
 
+    it('hooks get PLATFORMS, as buildx users script it', async () => {
+      const f = fixture({ dockerfile: copyOnly(`${builder}-hooks`), hooks: { post_build: '#!/bin/sh\necho "hook sees PLATFORMS=$PLATFORMS"\n' } });
+      const { log } = await build(f, planned('refs/tags/v1.0.0', f.sha, [`${registry.host}/octo/hooks-${builder}`], { platforms: ['linux/amd64', 'linux/arm64'] }), { builder });
+      expect(log.lines).toContain('hook sees PLATFORMS=linux/amd64,linux/arm64');
+    });
+
     it('target builds the named stage; noCache runs every step again', async () => {
       const dockerfile = 'FROM scratch AS one\nCOPY busybox /bin/busybox\nLABEL stage=one\n\nFROM one AS two\nLABEL stage=two\n';
       const f = fixture({ dockerfile });

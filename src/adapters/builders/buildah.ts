@@ -40,9 +40,9 @@ export class BuildahBuilder implements Builder {
       await run('buildah', [...GLOBAL, 'manifest', 'rm', spec.localName], { env: this.#env(), ...ctx, onLine: undefined }).catch(() => undefined);
     }
     // The Dockerfile's RUN steps run on this host under chroot isolation: not in our PID namespace.
-    await runInOwnPidNamespace('buildah', [
+    const built = await runInOwnPidNamespace('buildah', [
       ...GLOBAL, 'bud', '--isolation', 'chroot', ...(layers(spec) ? ['--layers'] : []), '--authfile', this.#authFile,
-      // With several platforms there is no single image id to write; the list's id is read below.
+      // With several platforms there is no single image id to write; it is read from the output.
       ...(platforms.length > 0 ? [] : ['--iidfile', iidFile]), '--file', spec.dockerfile,
       ...buildArgv('--build-arg', spec.buildArgs), ...buildArgv('--label', spec.labels),
       ...(spec.target ? ['--target', spec.target] : []),
@@ -55,14 +55,11 @@ export class BuildahBuilder implements Builder {
       spec.contextDir,
     ], { env: this.#env(), ...ctx, what: 'buildah bud', hint: 'the Dockerfile failed; see the last lines above' });
     if (platforms.length === 0) return { imageId: withAlgorithm((await readFile(iidFile, 'utf8')).trim()) };
-    // `buildah images NAME` would pick the host's platform out of the list (and fail when the list
-    // has none), so the list's own id is found among all images by its name.
-    const list = await run('buildah', [...GLOBAL, 'images', '--no-trunc', '--format', '{{.ID}} {{.Name}}:{{.Tag}}'], {
-      env: this.#env(), ...ctx, onLine: undefined, what: 'buildah images',
-    });
-    const row = list.stdout.split('\n').map((l) => l.trim().split(/\s+/)).find(([, name]) => name === spec.localName || name?.endsWith(`/${spec.localName}`));
-    if (!row?.[0]) throw new BuildError(`buildah built no manifest list named ${spec.localName}`, { tail: list.lines.slice(-10) });
-    const imageId = withAlgorithm(row[0]);
+    // No iidfile with several platforms: buildah prints each image's id as it commits it; the
+    // last one stands for the build (as docker's first platform does).
+    const ids = built.stdout.split('\n').map((l) => l.trim()).filter((l) => /^[0-9a-f]{64}$/.test(l));
+    if (ids.length === 0) throw new BuildError('buildah bud printed no image id', { tail: built.lines.slice(-10) });
+    const imageId = withAlgorithm(ids.at(-1)!);
     return { imageId, platforms: platforms.map((platform) => ({ platform, image: spec.localName })) };
   }
 
