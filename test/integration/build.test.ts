@@ -19,6 +19,7 @@ import {
 } from '../support/engines.js';
 import { rejection } from '../support/expect-failure.js';
 import { pullRequestPayload } from '../fixtures/events.js';
+import { sleepers, sleepMark } from '../support/processes.js';
 
 let dockerd: Dockerd;
 let open: Registry;
@@ -236,19 +237,13 @@ describe('failures and hooks', () => {
   });
 
   it('cancelling stops the build at once and kills what its hooks started', async () => {
-    const marker = `${200 + Math.floor(Math.random() * 99)}.${Math.floor(Math.random() * 1e6)}`;
+    const marker = sleepMark();
     const f = fixture({ content: 'cancel', hooks: { pre_build: `#!/bin/sh\nsleep ${marker} &\nsleep ${marker}\n` } });
     const controller = new AbortController();
     const log = collectingSink();
     const started = Date.now();
     const running = runBuild({ build: explicit([`${open.host}/octo/cancel`], ['1']), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log, signal: controller.signal });
-    const sleeping = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).some((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${marker}\0`;
-      } catch {
-        return false;
-      }
-    });
+    const sleeping = () => sleepers(marker).length > 0;
     while (!sleeping()) await new Promise((r) => setTimeout(r, 50));
     controller.abort();
     const err = await rejection(running);
@@ -377,16 +372,9 @@ describe('hooks run in a sandbox', () => {
     expect(count).toBeLessThan(10);
   });
 
-  const sleepers = (mark: string) => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${mark}\0`;
-    } catch {
-      return false;
-    }
-  });
 
   it('cancelling a build (as cancel, timeoutMinutes and SIGTERM do) kills a hook whose detached child holds its output', async () => {
-    const [a, b] = [`${700 + Math.floor(Math.random() * 99)}.${Date.now() % 1e6}`, `${800 + Math.floor(Math.random() * 99)}.${Date.now() % 1e6}`];
+    const [a, b] = [sleepMark(), sleepMark()];
     const f = fixture({ content: 'cancel-detached', hooks: { pre_build: `#!/bin/sh\nsetsid sleep ${a} &\n( ( sleep ${b} & ) & )\nsleep ${b}\n` } });
     const controller = new AbortController();
     const running = runBuild({ build: explicit([`${open.host}/octo/cancel-detached`], ['1']), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log: collectingSink(), signal: controller.signal });
@@ -406,7 +394,7 @@ describe('hooks run in a sandbox', () => {
     const config = join(etc, 'autobuild.yml');
     writeFileSync(config, `webhookSecret: ${serviceSecret}-config\n`, { mode: 0o644 });
     writeFileSync(join(dataDir, 'api-token'), `${serviceSecret}-token\n`, { mode: 0o644 });
-    const [a, b] = [`${700 + Math.floor(Math.random() * 99)}.${Date.now() % 1e6}`, `${800 + Math.floor(Math.random() * 99)}.${Date.now() % 1e6}`];
+    const [a, b] = [sleepMark(), sleepMark()];
     const f = fixture({
       content: 'sandboxed-hook',
       hooks: {

@@ -1,13 +1,14 @@
 // Untrusted commands (hooks) in the sandbox, on this machine's real kernel: what such a command
 // can read of the service, and whether anything it starts outlives it.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inheritedEnv } from '../../src/adapters/process.js';
 import { openWorkspace, runSandboxed, sandboxIsolation } from '../../src/adapters/sandbox.js';
 import { tempDir } from '../support/engines.js';
 import { rejection } from '../support/expect-failure.js';
+import { sleepers, sleepMark } from '../support/processes.js';
 
 const secret = `svc-secret-${Math.random().toString(36).slice(2)}`;
 const dirs: string[] = [];
@@ -19,22 +20,6 @@ function dir(prefix: string): string {
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-/** A number no other process uses as an argument, so `sleep <it>` finds exactly our processes. */
-function marker(): string {
-  return `${600 + Math.floor(Math.random() * 300)}.${Math.floor(Math.random() * 1e6)}`;
-}
-
-/** Host pids of processes whose command line is `sleep <mark>`. */
-function sleepers(mark: string): string[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${mark}\0`;
-    } catch {
-      return false;
-    }
-  });
-}
 
 async function until(what: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -133,8 +118,8 @@ describe('when the service is not root', () => {
 
 describe('nothing a sandboxed command starts outlives it', () => {
   it('a command that exits while a detached child and a double-forked one hold its stdout ends at once, and both are gone', async () => {
-    const a = marker();
-    const b = marker();
+    const a = sleepMark();
+    const b = sleepMark();
     const started = Date.now();
     // setsid: a new session and process group; ( ( ... & ) & ): reparented to init; both keep stdout open.
     const res = await sh(`setsid sleep ${a} & ( ( sleep ${b} & ) & ); sleep 0.3; echo hook-done`);
@@ -144,8 +129,8 @@ describe('nothing a sandboxed command starts outlives it', () => {
   });
 
   it('cancel kills the command and everything it detached, within the grace period', async () => {
-    const a = marker();
-    const b = marker();
+    const a = sleepMark();
+    const b = sleepMark();
     const controller = new AbortController();
     const running = sh(`setsid sleep ${a} & ( ( sleep ${b} & ) & ); sleep ${b}`, { signal: controller.signal });
     expect(await until(() => sleepers(a).length === 1 && sleepers(b).length === 2, 5_000)).toBe(true);

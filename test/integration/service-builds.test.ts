@@ -2,7 +2,7 @@
 // payloads, the built `autobuild start` / `serve` + `worker` processes, a private dockerd, a
 // registry, a git fixture repository and a recorder standing in for GitHub and webhook receivers.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { busyboxDockerfile, makeFixtureRepo, startDockerd, startRegistry, type D
 import { startRecorder, type Recorder } from '../support/github-recorder.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
 import { buildBinary, startService, type ServiceProcess } from '../support/service-process.js';
+import { sleepers, sleepMark } from '../support/processes.js';
 import { deliver, pushPayload } from '../support/webhooks.js';
 
 const SECRET = 'webhook-secret-for-build-tests';
@@ -338,14 +339,7 @@ describe('timeoutMinutes', () => {
   }, 120_000);
 
   it("a hook's detached children holding its output do not outlive timeoutMinutes, and start still exits 0 on SIGTERM", async () => {
-    const marks = [`${700 + Math.floor(Math.random() * 99)}.${Date.now() % 1e6}`, `${800 + Math.floor(Math.random() * 99)}.${Date.now() % 1e6}`] as const;
-    const sleepers = (mark: string) => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${mark}\0`;
-      } catch {
-        return false;
-      }
-    });
+    const marks = [sleepMark(), sleepMark()] as const;
     const port = await freePort();
     const service = await startService('start', {
       cwd: work, args: ['--config', writeConfig('hook-timeout.yml', ['timeoutMinutes: 0.1'])],
