@@ -34,11 +34,6 @@ export interface TestStepOptions {
   step: <T>(name: 'test' | `hook:${string}`, fn: () => Promise<T>, quietWhenFalse?: boolean) => Promise<T>;
 }
 
-/** Whether this build has anything to test: test files or a hooks/test. */
-export async function hasTests(dockerfileDir: string): Promise<boolean> {
-  return (await findTestFiles(dockerfileDir)).length > 0 || (await findHook(dockerfileDir, 'test')) !== undefined;
-}
-
 export async function testStep(opts: TestStepOptions): Promise<void> {
   const files = await findTestFiles(opts.dockerfileDir);
   const testHook = opts.trusted ? await findHook(opts.dockerfileDir, 'test') : undefined;
