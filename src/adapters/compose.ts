@@ -1,16 +1,17 @@
 import { run } from './process.js';
 
 // Which Compose this machine has, and how to call it: the `docker compose` v2 plugin when the
-// docker client has it, the standalone `docker-compose` (v1, as Debian ships 1.29) otherwise,
-// and `podman-compose` for builds that have no docker engine at all (buildah).
+// docker client has it, the standalone `docker-compose` (v1, as Debian ships 1.29) otherwise.
+// (podman-compose is not used: podman could not start containers on the machines this was
+// built on, so that path could not be tested.)
 
 export interface ComposeTool {
-  /** argv before the compose arguments: ['docker', 'compose'], ['docker-compose'], ['podman-compose']. */
+  /** argv before the compose arguments: ['docker', 'compose'] or ['docker-compose']. */
   argv: string[];
   /** How compose names the image of a service with `build:` and no `image:`. */
   serviceImages(project: string, service: string): string[];
-  /** The engine the compose tool drives. */
-  engine: 'docker' | 'podman';
+  /** The engine the compose tool drives (its CLI tags and removes images). */
+  engine: 'docker';
 }
 
 const DOCKER_V2: ComposeTool = {
@@ -20,7 +21,6 @@ const DOCKER_V2: ComposeTool = {
   engine: 'docker',
 };
 const DOCKER_V1: ComposeTool = { argv: ['docker-compose'], serviceImages: (p, s) => [`${p}_${s}`], engine: 'docker' };
-const PODMAN: ComposeTool = { argv: ['podman-compose'], serviceImages: (p, s) => [`${p}_${s}`, `localhost/${p}_${s}`], engine: 'podman' };
 
 async function works(file: string, args: string[], env: Record<string, string | undefined>): Promise<boolean> {
   try {
@@ -36,11 +36,6 @@ export async function dockerCompose(env: Record<string, string | undefined>): Pr
   if (await works('docker', ['compose', 'version'], env)) return DOCKER_V2;
   if (await works('docker-compose', ['version'], env)) return DOCKER_V1;
   return undefined;
-}
-
-/** podman-compose, when it and podman are installed. */
-export async function podmanCompose(env: Record<string, string | undefined>): Promise<ComposeTool | undefined> {
-  return (await works('podman', ['version'], env)) && (await works('podman-compose', ['version'], env)) ? PODMAN : undefined;
 }
 
 /** Whether the docker engine at DOCKER_HOST answers. */

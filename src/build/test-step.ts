@@ -3,7 +3,7 @@ import type { AutotestDecision } from '../core/autotest.js';
 import { findTestFiles, runAutotest } from '../adapters/autotest.js';
 import { BuildahBuilder } from '../adapters/builders/buildah.js';
 import type { Builder, RunContext } from '../adapters/builders/builder.js';
-import { dockerCompose, dockerEngineAnswers, podmanCompose, type ComposeTool } from '../adapters/compose.js';
+import { dockerCompose, dockerEngineAnswers, type ComposeTool } from '../adapters/compose.js';
 import { findHook, type HookContext, type HookName } from '../adapters/hooks.js';
 import { inheritedEnv, run } from '../adapters/process.js';
 
@@ -75,7 +75,7 @@ export async function testStep(opts: TestStepOptions): Promise<void> {
 
 /**
  * The compose tool that can run the built image: docker's with the docker builder; with buildah
- * the docker engine (the image copied into it) when one answers, else podman-compose.
+ * the docker engine at DOCKER_HOST, the image copied into it for the test.
  */
 async function testEngine(opts: TestStepOptions): Promise<{ compose: ComposeTool; image: { id: string; name: string }; dispose: () => Promise<void> }> {
   const env = { ...inheritedEnv(), ...opts.hooks.env };
@@ -96,7 +96,5 @@ async function testEngine(opts: TestStepOptions): Promise<{ compose: ComposeTool
     const dispose = () => run('docker', ['rmi', image.name], { env, signal: AbortSignal.timeout(60_000) }).then(() => undefined, () => undefined);
     return { compose: docker, image, dispose };
   }
-  const podman = await podmanCompose(env);
-  if (podman) return { compose: podman, image: opts.image, dispose: none };
-  throw new BuildError('autotest: builder buildah cannot run the *.test.yml files: no docker engine answers at DOCKER_HOST and podman-compose is not installed — start a docker engine (set DOCKER_HOST) or install podman-compose, or skip the tests (autotest, --no-test, test: false)');
+  throw new BuildError('autotest: builder buildah cannot run the *.test.yml files: no docker engine with Docker Compose answers at DOCKER_HOST — start a docker engine (set DOCKER_HOST) and install Docker Compose on the worker, or skip the tests (autotest, --no-test, test: false)');
 }

@@ -1,7 +1,7 @@
 // Docker Hub's Autotest on real engines: a private dockerd, docker-compose 1.29, a registry and
 // git fixtures. What a user checks: whether the tags reached the registry, what the log says,
 // which variables the test hooks saw, and that no container or network is left behind.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -249,7 +249,7 @@ describe('Autotest with the buildah builder', () => {
     expect(composeLeftovers()).toEqual([]);
   });
 
-  it('without a docker engine or podman-compose the build fails with one clear line', async () => {
+  it('without a docker engine the build fails with one clear line and pushes nothing', async () => {
     // A PATH with the tools the build needs and no compose of any kind, and no engine at DOCKER_HOST.
     const bin = tempDir('autotest-bin');
     for (const tool of ['git', 'buildah', 'docker', 'sh', 'setpriv', 'unshare']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
@@ -259,12 +259,58 @@ describe('Autotest with the buildah builder', () => {
     process.env.DOCKER_HOST = `unix://${join(bin, 'empty', 'no.sock')}`;
     try {
       const err = await rejection(build(f, branchBuild(`${registry.host}/octo/noengine`, f.sha, ['edge']), { builder: 'buildah' }));
-      expect((err as Error).message).toBe('autotest: builder buildah cannot run the *.test.yml files: no docker engine answers at DOCKER_HOST and podman-compose is not installed — start a docker engine (set DOCKER_HOST) or install podman-compose, or skip the tests (autotest, --no-test, test: false)');
+      expect((err as Error).message).toBe('autotest: builder buildah cannot run the *.test.yml files: no docker engine with Docker Compose answers at DOCKER_HOST — start a docker engine (set DOCKER_HOST) and install Docker Compose on the worker, or skip the tests (autotest, --no-test, test: false)');
     } finally {
       process.env.PATH = savedEnv.PATH;
       process.env.DOCKER_HOST = dockerd.host;
       rmSync(bin, { recursive: true, force: true });
     }
     expect(await registryTags(`${registry.host}/octo/noengine`)).toEqual([]);
+  });
+});
+
+describe('autobuild build (the CLI)', () => {
+  const cli = (args: string[], env: Record<string, string> = {}) => {
+    const res = spawnSync(process.execPath, ['bin/autobuild.js', ...args], {
+      cwd: process.cwd(), encoding: 'utf8', env: { ...process.env, DOCKER_HOST: dockerd.host, ...env }, timeout: 180_000,
+    });
+    return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+  };
+  const checksKey = [
+    'services:',
+    '  sut:',
+    '    build: .',
+    '    environment: [API_KEY]',
+    '    command: ["/bin/sh", "-c", "echo sut key=$${API_KEY:-none}; test -n \\"$$API_KEY\\""]',
+    '',
+  ].join('\n');
+
+  it('--env reaches sut masked; without it sut fails and nothing is pushed; --no-test skips the test', async () => {
+    spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: process.cwd(), stdio: 'ignore' });
+    const f = fixture({ content: 'cli-env', files: { 'docker-compose.test.yml': checksKey } });
+    const image = `${registry.host}/octo/cli-env`;
+    const value = `cli-secret-${Math.random().toString(36).slice(2)}`;
+
+    const failed = cli(['build', f.dir, '--image', image, '--tag', 'one']);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('sut key=none');
+    expect(failed.stderr).toContain('tests failed: sut in docker-compose.test.yml exited with code 1');
+    expect(await registryTags(image)).toEqual([]);
+
+    const passed = cli(['build', f.dir, '--image', image, '--tag', 'two', '--env', 'API_KEY', '--json'], { API_KEY: value });
+    expect(passed.code, passed.stderr).toBe(0);
+    expect(passed.stderr).toContain('sut key=***');
+    expect(passed.stderr + passed.stdout).not.toContain(value);
+
+    const skipped = cli(['build', f.dir, '--image', image, '--tag', 'three', '--no-test']);
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(skipped.stderr).not.toContain('sut key=');
+    expect(await registryTags(image)).toEqual(['three', 'two']);
+  });
+
+  it('a bad --env is one line and exit 2', () => {
+    const res = cli(['build', '.', '--image', `${registry.host}/octo/x`, '--tag', 'x', '--env', '1BAD=x']);
+    expect(res.code).toBe(2);
+    expect(res.stderr.trim()).toBe('autobuild: --env "1BAD" is not a variable name — write --env NAME=value (NAME: letters, digits and _, not starting with a digit)');
   });
 });
