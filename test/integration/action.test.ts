@@ -553,3 +553,45 @@ describe('the Action in a workflow step', () => {
     expect(r.postCode).toBe(0);
   });
 });
+
+describe('Autotest in the Action', () => {
+  const sut = [
+    'services:',
+    '  sut:',
+    '    build: .',
+    '    environment: [API_KEY]',
+    '    command: ["/bin/sh", "-c", "echo sut key=$${API_KEY:-none}; test -n \\"$$API_KEY\\""]',
+    '',
+  ].join('\n');
+
+  it('test: auto runs sut with the workflow env before pushing; a failing sut pushes nothing; test: false skips it', async () => {
+    const f = makeFixtureRepo({ content: 'action autotest', files: { 'docker-compose.test.yml': sut } });
+    fixtures.push(f);
+    const image = `${open.host}/octo/action-autotest`;
+    const push = (tag: string) => ({ fixture: f, event: 'push', payload: tagPush(tag, f.sha), ref: `refs/tags/${tag}` });
+
+    const failed = await runAction({ ...push('v1.0.0'), inputs: { images: image } });
+    expect(failed.mainCode).toBe(1);
+    expect(failed.log).toContain('sut key=none');
+    expect(failed.log).toMatch(/::error::tests failed: sut in docker-compose\.test\.yml exited with code 1/);
+    expect(await registryTags(open, 'octo/action-autotest')).toEqual([]);
+
+    const value = `workflow-env-${Math.random().toString(36).slice(2)}`;
+    const passed = await runAction({ ...push('v1.0.1'), inputs: { images: image }, env: { API_KEY: value } });
+    expect(passed.mainCode, passed.log).toBe(0);
+    expect(passed.log).toContain(`sut key=${value}`);
+    expect(await registryTags(open, 'octo/action-autotest')).toEqual(['1', '1.0', '1.0.1', 'latest']);
+
+    const skipped = await runAction({ ...push('v1.0.2'), inputs: { images: image, test: 'false' } });
+    expect(skipped.mainCode, skipped.log).toBe(0);
+    expect(skipped.log).not.toContain('sut key=');
+    expect(await registryTags(open, 'octo/action-autotest')).toContain('1.0.2');
+  });
+
+  it('a bad test input is one line naming it', async () => {
+    const f = fixture('bad test input');
+    const r = await runAction({ fixture: f, event: 'push', payload: tagPush('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0', inputs: { images: `${open.host}/octo/x`, test: 'sometimes' } });
+    expect(r.mainCode).toBe(1);
+    expect(r.log).toContain('::error::input `test` is "sometimes" — use auto (run *.test.yml when present) or false');
+  });
+});

@@ -19,6 +19,7 @@ const SECRET = 'webhook-secret-for-autotest';
 const API_TOKEN = 'api-token-for-autotest-0123456';
 const INTERNAL = 'octo-org/app';
 const EXTERNAL = 'octo-org/app-external';
+const QUICK = 'octo-org/app-quick';
 const ENV_VALUE = `env-secret-${Math.random().toString(36).slice(2)}`;
 const FINISHED = ['succeeded', 'failed', 'canceled', 'superseded'];
 
@@ -143,6 +144,8 @@ beforeAll(async () => {
     'repositories:',
     ...repo(INTERNAL, 'internal'),
     ...repo(EXTERNAL, 'external'),
+    ...repo(QUICK, 'internal'),
+    '    timeoutMinutes: 0.05',
     '',
   ].join('\n'));
   const port = await freePort();
@@ -158,6 +161,16 @@ afterAll(async () => {
   await Promise.all([redis?.dispose(), dockerd?.stop(), registry?.stop(), recorder?.stop()]);
   fixture?.cleanup();
   if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('timeouts', () => {
+  it("a repository's timeoutMinutes wins over the global 60 minutes", async () => {
+    const id = await push(QUICK, commit('main', 'quick'));
+    const build = await waitFinished(id);
+    expect(build.status).toBe('failed');
+    expect(build.error).toBe('timed out after 0.05 minutes (timeoutMinutes)');
+    expect(await registryTags(QUICK)).toEqual([]);
+  });
 });
 
 describe('Autotest in the service', () => {
