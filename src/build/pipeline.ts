@@ -201,37 +201,48 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   }
 }
 
-/** Immutable refs first; then, holding every image's lock, moving refs and `latest` last. */
+/**
+ * Immutable refs first; then, holding every image's lock, moving refs, and `latest` last and
+ * alone. The refs of one class go out together (Pusher.pushAll). The registry's tag lists, which
+ * the moving tags are decided against, are read under the locks while the immutable refs are
+ * still being pushed: this build's own immutable tags cannot change that decision.
+ */
 async function pushInOrder(build: PlannedBuild, pusher: Pusher, registry: RegistryClient, opts: BuildOptions, result: BuildResult): Promise<void> {
   const infos = tagInfos(build);
-  const immutable = infos.filter((t) => t.kind === 'immutable');
-  for (const info of immutable) for (const image of build.images) await pusher.push(image, info.tag);
-
+  const targets = (list: TagInfo[], keep?: Map<string, TagInfo[]>) =>
+    list.flatMap((info) => build.images.filter((image) => keep?.get(image)?.includes(info) ?? true).map((image) => ({ image, tag: info.tag })));
+  const immutable = pusher.pushAll(targets(infos.filter((t) => t.kind === 'immutable')));
   const moving = infos.filter((t) => t.kind !== 'immutable');
-  if (moving.length === 0) return;
+  if (moving.length === 0) return immutable;
+  // Awaited below, or in `finally` when the moving part fails first.
+  immutable.catch(() => undefined);
+
   const lock = opts.withImageLock ?? ((_image, fn) => fn());
   const images = [...build.images].sort();
   // Locks are taken in sorted order so two builds sharing images cannot deadlock.
   const underLocks = (i: number, fn: () => Promise<void>): Promise<void> =>
     i === images.length ? fn() : lock(images[i]!, () => underLocks(i + 1, fn));
-  await underLocks(0, async () => {
-    // Decided again right before pushing: a build that finishes late never moves a tag back.
-    const keep = new Map<string, TagInfo[]>();
-    for (const image of build.images) {
-      const decision = decideTags(moving, await registry.listTags(image));
-      keep.set(image, decision.keep);
-      for (const h of decision.held) {
-        const ref = withTag(image, h.tag);
-        result.held.push({ ref, reason: h.reason });
-        pusher.log.event({ type: 'held', ref, reason: h.reason });
-      }
-    }
-    for (const kind of ['moving', 'latest'] as const) {
-      for (const info of moving.filter((t) => t.kind === kind)) {
-        for (const image of build.images) if (keep.get(image)!.includes(info)) await pusher.push(image, info.tag);
-      }
-    }
-  });
+  try {
+    await underLocks(0, async () => {
+      // Decided again right before pushing: a build that finishes late never moves a tag back.
+      const listed = await Promise.all(build.images.map((image) => registry.listTags(image)));
+      await immutable;
+      const keep = new Map<string, TagInfo[]>();
+      build.images.forEach((image, i) => {
+        const decision = decideTags(moving, listed[i]!);
+        keep.set(image, decision.keep);
+        for (const h of decision.held) {
+          const ref = withTag(image, h.tag);
+          result.held.push({ ref, reason: h.reason });
+          pusher.log.event({ type: 'held', ref, reason: h.reason });
+        }
+      });
+      await pusher.pushAll(targets(moving.filter((t) => t.kind === 'moving'), keep));
+      for (const target of targets(moving.filter((t) => t.kind === 'latest'), keep)) await pusher.pushAll([target]);
+    });
+  } finally {
+    await immutable.catch(() => undefined);
+  }
 }
 
 /** The planned tags with their kinds; builds without tagInfo (`--tag`) push `latest` last. */
@@ -265,10 +276,31 @@ class Pusher {
     readonly log: LogSink,
   ) {}
 
-  async push(image: string, tag: string): Promise<void> {
-    const ref = withTag(image, tag);
-    const digest = await this.#retry(ref, () => this.#upload(image, ref));
-    this.#record(image, ref, digest);
+  /**
+   * Pushes refs of one class at once: each image's first ref through the builder when the image
+   * has none yet (that uploads the layers), then every other ref in parallel as manifest PUTs
+   * over the registry client's kept-alive connections. Pushed refs are recorded in the order
+   * given, also when one of them failed (whose error is then thrown).
+   */
+  async pushAll(targets: { image: string; tag: string }[]): Promise<void> {
+    const firsts = new Map<string, { image: string; tag: string }>();
+    for (const t of targets) if (!this.#manifests.has(t.image) && !firsts.has(t.image)) firsts.set(t.image, t);
+    const settle = (list: { image: string; tag: string }[]) =>
+      Promise.allSettled(list.map((t) => { const ref = withTag(t.image, t.tag); return this.#retry(ref, () => this.#upload(t.image, ref)); }));
+    const done = new Map<{ image: string; tag: string }, PromiseSettledResult<string>>();
+    const first = [...firsts.values()];
+    (await settle(first)).forEach((r, i) => done.set(first[i]!, r));
+    // When an image's first push failed, its other refs are not tried.
+    const failedImages = new Set(first.filter((t) => done.get(t)!.status === 'rejected').map((t) => t.image));
+    const rest = targets.filter((t) => !done.has(t) && !failedImages.has(t.image));
+    (await settle(rest)).forEach((r, i) => done.set(rest[i]!, r));
+    let error: unknown;
+    for (const t of targets) {
+      const r = done.get(t);
+      if (r?.status === 'fulfilled') this.#record(t.image, withTag(t.image, t.tag), r.value);
+      else if (r?.status === 'rejected') error ??= r.reason;
+    }
+    if (error !== undefined) throw error;
   }
 
   /** The first ref of an image uploads through the builder; later ones re-put its manifest. */
