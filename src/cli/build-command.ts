@@ -1,17 +1,13 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { loadConfig } from '../adapters/config-file.js';
-import { stderrSink } from '../adapters/log-sink.js';
-import { inheritedEnv, run } from '../adapters/process.js';
-import { RegistryClient, type RegistryAuth } from '../adapters/registry-client.js';
-import { runBuild, type BuildResult } from '../build/pipeline.js';
+import type { RegistryAuth } from '../adapters/registry-client.js';
+import type { BuildResult } from '../build/pipeline.js';
 import { parseCacheSpec, parsePlatforms, parseSecretFlag, withSettings, type BuildSettings } from '../core/build-settings.js';
 import type { Config } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import { eventFromRef } from '../core/events.js';
-import { plan } from '../core/plan.js';
 import { isValidTag, parseImageName } from '../core/references.js';
 import { Secret } from '../core/secret.js';
 import type { PlannedBuild, RepositoryConfig, Skip } from '../core/types.js';
@@ -73,24 +69,32 @@ export function buildCommand(): Command {
     .option('--json', 'print {"images","tags","refs","digest","imageId","pushed"} on stdout')
     .addHelpText('after', '\nCredentials come from registries.<host> in autobuild.yml, or from AUTOBUILD_REGISTRY_USERNAME and\nAUTOBUILD_REGISTRY_PASSWORD for registries the config does not list.')
     .action(async (dirArg: string | undefined, flags: BuildFlags) => {
+      const [{ loadConfig }, { runBuild }, { stderrSink }] = await Promise.all([
+        import('../adapters/config-file.js'), import('../build/pipeline.js'), import('../adapters/log-sink.js'),
+      ]);
       const config = await loadConfig(flags.config);
       const { images, dir } = await imagesAndDir(flags.image ?? [], dirArg);
       const contextDir = resolve(dir);
-      if (!(await stat(contextDir).then((s) => s.isDirectory(), () => false))) {
-        throw new UserError(`build directory ${dir} does not exist`, 'give the directory holding the Dockerfile (default .)');
-      }
       const buildArgs = parseBuildArgs(flags.buildArg);
       const settings = settingsFromFlags(flags);
       const secrets = await secretsFromFlags(flags.secret);
       const envFlags = parseEnv(flags.env);
       const registries = registriesFrom(config, images);
-      const git = await gitFacts(contextDir);
+      // What waits on the disk, git or the registry runs side by side; git only for what the
+      // flags do not say, and the registry's tags only when rules decide the tags.
+      const existingTags = flags.tag.length > 0 ? undefined : listExistingTags(images, registries);
+      existingTags?.catch(() => undefined);
+      const [isDir, git] = await Promise.all([
+        stat(contextDir).then((s) => s.isDirectory(), () => false),
+        gitFacts(contextDir, { ref: flags.ref === undefined, sha: flags.sha === undefined }),
+      ]);
+      if (!isDir) throw new UserError(`build directory ${dir} does not exist`, 'give the directory holding the Dockerfile (default .)');
       const sha = (flags.sha ?? git.sha ?? '').toLowerCase();
       const ref = flags.ref ?? git.ref;
 
-      const { builds, skipped } = flags.tag.length > 0
+      const { builds, skipped } = existingTags === undefined
         ? { builds: [withSettings(explicitBuild(flags, images, ref ?? 'refs/heads/local', sha, buildArgs, configuredRepository(config, images)?.[1]), settings)], skipped: [] as Skip[] }
-        : await plannedBuilds(flags, config, images, ref, sha, buildArgs, registries, settings);
+        : await plannedBuilds(flags, config, images, ref, sha, buildArgs, existingTags, settings);
       const repository = configuredRepository(config, images);
       const repositoryKey = repository?.[0];
       const buildSecrets = { ...(repositoryKey ? config.buildSecrets[repositoryKey] : {}), ...secrets };
@@ -117,12 +121,12 @@ export function buildCommand(): Command {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      const workRoot = await mkdtemp(join(tmpdir(), 'autobuild-cli-'));
       const results: BuildResult[] = [];
       try {
         for (const build of builds) {
           results.push(await runBuild({
-            build: { ...build, push: build.push && flags.push }, source: { dir: contextDir }, workRoot,
+            // runBuild makes (and removes) a private directory of its own under workRoot.
+            build: { ...build, push: build.push && flags.push }, source: { dir: contextDir }, workRoot: tmpdir(),
             builder: flags.builder ?? config.builder, registries, log, signal: controller.signal, now: new Date(),
             secrets: buildSecrets, mirrors: config.mirrors,
             env, autotest: { ...(repository?.[1].autotest ? { mode: repository[1].autotest } : {}), disabled: !flags.test },
@@ -131,7 +135,6 @@ export function buildCommand(): Command {
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
-        await rm(workRoot, { recursive: true, force: true });
       }
       for (const r of results) {
         process.stderr.write(r.pushed.length ? `pushed ${r.pushed.length} refs at ${r.digest}\n` : `built ${r.imageId} (not pushed)\n`);
@@ -223,7 +226,7 @@ function explicitBuild(flags: BuildFlags, images: string[], ref: string, sha: st
 /** No `--tag`: the same plan() as `autobuild plan`, for the configured repository listing the image. */
 async function plannedBuilds(
   flags: BuildFlags, config: Config, images: string[], ref: string | undefined, sha: string,
-  buildArgs: Record<string, string>, registries: Record<string, RegistryAuth>, settings: BuildSettings,
+  buildArgs: Record<string, string>, existingTags: Promise<string[]>, settings: BuildSettings,
 ): Promise<{ builds: PlannedBuild[]; skipped: Skip[] }> {
   if (!ref) throw new UserError('no tags to push: neither --tag nor --ref given, and DIR is not on a git branch', 'add --tag T, or --ref refs/tags/v1.2.3');
   if (!sha) throw new UserError('no commit: --sha not given and DIR is not a git checkout', 'add --sha <40-hex commit>');
@@ -237,9 +240,8 @@ async function plannedBuilds(
     buildArgs: { ...base.buildArgs, ...buildArgs },
   };
   const event = eventFromRef({ ref, sha, repository, defaultBranch: flags.defaultBranch });
-  const client = new RegistryClient(registries);
-  const existing = new Set<string>();
-  for (const image of images) for (const tag of await client.listTags(image)) existing.add(tag);
+  const { plan } = await import('../core/plan.js');
+  const existing = await existingTags;
   const result = plan({ event, repositories: { [repository]: repoConfig }, existingTags: [...existing] });
   return { builds: result.builds.map((b) => withSettings(b, settings)), skipped: result.skipped };
 }
@@ -295,8 +297,17 @@ export function registriesFrom(config: Config, images: string[]): Record<string,
   return registries;
 }
 
-/** DIR's checked-out branch and commit, when it is a git checkout. */
-async function gitFacts(dir: string): Promise<{ ref?: string; sha?: string }> {
+/** The tags every image already has in its registry, all looked up at once. */
+async function listExistingTags(images: string[], registries: Record<string, RegistryAuth>): Promise<string[]> {
+  const { RegistryClient } = await import('../adapters/registry-client.js');
+  const client = new RegistryClient(registries);
+  return [...new Set((await Promise.all(images.map((image) => client.listTags(image)))).flat())];
+}
+
+/** DIR's checked-out branch and commit, when it is a git checkout; git runs only for what is `wanted`. */
+async function gitFacts(dir: string, wanted: { ref: boolean; sha: boolean }): Promise<{ ref?: string; sha?: string }> {
+  if (!wanted.ref && !wanted.sha) return {};
+  const { inheritedEnv, run } = await import('../adapters/process.js');
   const git = async (args: string[]) => {
     try {
       return (await run('git', args, { env: inheritedEnv(), cwd: dir })).stdout.trim() || undefined;
@@ -304,6 +315,9 @@ async function gitFacts(dir: string): Promise<{ ref?: string; sha?: string }> {
       return undefined;
     }
   };
-  const [ref, sha] = await Promise.all([git(['symbolic-ref', '-q', 'HEAD']), git(['rev-parse', '--verify', '-q', 'HEAD'])]);
-  return { ref, sha };
+  const [ref, sha] = await Promise.all([
+    wanted.ref ? git(['symbolic-ref', '-q', 'HEAD']) : undefined,
+    wanted.sha ? git(['rev-parse', '--verify', '-q', 'HEAD']) : undefined,
+  ]);
+  return { ...(ref ? { ref } : {}), ...(sha ? { sha } : {}) };
 }

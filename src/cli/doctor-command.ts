@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { UserError } from '../core/errors.js';
-import { CHECK_GROUPS, doctorExitCode, formatReport, runDoctor, type CheckGroup } from '../doctor/doctor.js';
+import { CHECK_GROUPS, type CheckGroup } from '../doctor/check-groups.js';
 
 // `autobuild doctor`: checks the set-up and prints one line per check with the fix when it
 // fails; `--json` prints the report as one document. Exit 0 only when nothing failed, 2 when
@@ -13,6 +13,7 @@ export function doctorCommand(): Command {
     .option('--json', 'print {"ok","config","checks":[{"name","status","message","fix"}]} on stdout')
     .option('--check <groups>', `only these checks, comma-separated: ${CHECK_GROUPS.join(', ')}`)
     .action(async (flags: { config?: string; json?: boolean; check?: string }) => {
+      const { doctorExitCode, formatReport, runDoctor } = await import('../doctor/doctor.js');
       const report = await runDoctor({ configFile: flags.config, env: process.env, ...(flags.check !== undefined ? { only: groupsFrom(flags.check) } : {}) });
       if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else for (const line of formatReport(report)) process.stdout.write(`${line}\n`);

@@ -1,40 +1,38 @@
 import { Command, CommanderError } from 'commander';
 import { enableLinearRegExp } from '../adapters/regex-engine.js';
 import { BuildError, isUserError } from '../core/errors.js';
+import { buildCommand } from './build-command.js';
+import { doctorCommand } from './doctor-command.js';
+import { planCommand } from './plan-command.js';
+import { serviceCommands } from './service-command.js';
+import { tagsCommand } from './tags-command.js';
 
 // The CLI is thin: each command module parses its flags, calls the same functions the service
 // and the Action call, and formats the result. This file only wires them and reports errors:
 // UserError -> one line on stderr, exit 2; BuildError -> message and last log lines, exit 1.
-// Each command's module is loaded only when that command runs: `plan` should not pay for
-// loading BullMQ, fastify and the builders. `--help` (or no command) loads them all.
-const commandModules: Record<string, () => Promise<Command[]>> = {
-  plan: async () => [(await import('./plan-command.js')).planCommand()],
-  build: async () => [(await import('./build-command.js')).buildCommand()],
-  tags: async () => [(await import('./tags-command.js')).tagsCommand()],
-  service: async () => (await import('./service-command.js')).serviceCommands(),
-  doctor: async () => [(await import('./doctor-command.js')).doctorCommand()],
-};
-const serviceNames = new Set(['start', 'serve', 'worker']);
+//
+// Start-up cost is what users feel first, so loading is lazy (docs/DESIGN.md, "CLI start-up"):
+// a command module imports statically only commander, node built-ins, types and the light core
+// modules (errors, events, references, secret); everything else (config loading with zod and
+// yaml, the pipeline, BullMQ, fastify) is `await import()`ed inside its action. So `--help`
+// and every command's definition cost almost nothing, and a command loads only what it runs.
+// A new command: a module following that rule, added to the list below.
+const commands = (): Command[] => [planCommand(), buildCommand(), tagsCommand(), ...serviceCommands(), doctorCommand()];
 
-export async function program(argv: string[] = []): Promise<Command> {
+export function program(): Command {
   const cli = new Command('autobuild')
     .description('Build a Dockerfile once, tag it from git refs, push every tag separately (latest last).')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError(false);
-  const first = argv.find((a) => !a.startsWith('-'));
-  const wanted = first === undefined ? undefined : serviceNames.has(first) ? 'service' : first;
-  const keys = wanted !== undefined && wanted in commandModules ? [wanted] : Object.keys(commandModules);
-  for (const key of keys) {
-    for (const command of await commandModules[key]!()) cli.addCommand(command.exitOverride());
-  }
+  for (const command of commands()) cli.addCommand(command.exitOverride());
   return cli;
 }
 
 export async function main(argv: string[]): Promise<number> {
   enableLinearRegExp();
   try {
-    const cli = await program(argv);
+    const cli = program();
     await cli.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

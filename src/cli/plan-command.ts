@@ -1,11 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { loadConfig } from '../adapters/config-file.js';
 import { UserError } from '../core/errors.js';
 import { eventFromPayload, eventFromRef } from '../core/events.js';
 import { forgeEvents } from '../core/forge-events.js';
 import type { ForgeConfig } from '../core/forges.js';
-import { plan } from '../core/plan.js';
 import type { Plan, SourceEvent } from '../core/types.js';
 
 // `autobuild plan`: which builds one GitHub event asks for, without building anything.
@@ -118,6 +116,7 @@ export function planCommand(): Command {
     .option('--json', 'print the plan as one JSON document on stdout')
     .option('--forge <host>', 'the payload came from the forge configured for HOST under forges: (--event is then its X-Gitlab-Event, X-Event-Key or X-Gitea-Event)')
     .action(async (opts: PlanOptions) => {
+      const [{ loadConfig }, { plan }] = await Promise.all([import('../adapters/config-file.js'), import('../core/plan.js')]);
       const config = await loadConfig(opts.config);
       const events = opts.forge !== undefined ? await forgeDeliveryEvents(opts, config.forges) : [await toEvent(opts)];
       const existingTags = opts.existingTags === undefined ? [] : await readExistingTags(opts.existingTags);

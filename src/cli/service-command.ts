@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { loadConfig } from '../adapters/config-file.js';
-import { DEFAULT_GRACE_SECONDS, DEFAULT_LOCK_SECONDS, runService, type ServiceMode } from '../service/service-runtime.js';
+import { DEFAULT_GRACE_SECONDS, DEFAULT_LOCK_SECONDS } from '../service/service-defaults.js';
+import type { ServiceMode } from '../service/service-runtime.js';
 
 // `autobuild start`, `serve` and `worker`: load autobuild.yml and run the service in that mode
 // until SIGTERM/SIGINT. The work is in src/service/service-runtime.ts.
@@ -25,6 +25,7 @@ function serviceCommand(mode: ServiceMode): Command {
     .option('--config <file>', 'autobuild.yml (default ./autobuild.yml if present, else $AUTOBUILD_CONFIG)')
     .addHelpText('after', ENV_HELP)
     .action(async (flags: { config?: string }) => {
+      const [{ loadConfig }, { runService }] = await Promise.all([import('../adapters/config-file.js'), import('../service/service-runtime.js')]);
       const config = await loadConfig(flags.config, process.env);
       process.exitCode = await runService({ mode, config, env: process.env });
     });

@@ -1,8 +1,4 @@
 import { Command } from 'commander';
-import { loadConfig } from '../adapters/config-file.js';
-import { RegistryClient } from '../adapters/registry-client.js';
-import { parseImageName } from '../core/references.js';
-import { registriesFrom } from './build-command.js';
 
 // `autobuild tags IMAGE`: what the registry holds for an image, tag by tag with its manifest
 // digest, so a user can see which version `latest`, `1` and `1.2` point at.
@@ -14,6 +10,9 @@ export function tagsCommand(): Command {
     .option('--config <file>', 'autobuild.yml, for registry credentials (default ./autobuild.yml if present, else $AUTOBUILD_CONFIG)')
     .option('--json', 'print {"image","tags":[{"tag","digest"}]} on stdout')
     .action(async (image: string, flags: { config?: string; json?: boolean }) => {
+      const [{ loadConfig }, { RegistryClient }, { parseImageName }, { registriesFrom }] = await Promise.all([
+        import('../adapters/config-file.js'), import('../adapters/registry-client.js'), import('../core/references.js'), import('./build-command.js'),
+      ]);
       parseImageName(image);
       const config = await loadConfig(flags.config);
       const tags = await new RegistryClient(registriesFrom(config, [image])).tagDigests(image);

@@ -12,6 +12,7 @@ import { BuildError, isUserError } from '../core/errors.js';
 import { forgeRepository, splitRepositoryKey } from '../core/forges.js';
 import type { Secret } from '../core/secret.js';
 import { redactUrl } from '../service/redis-connection.js';
+import { CHECK_GROUPS, type CheckGroup } from './check-groups.js';
 import { checkForges } from './forge-checks.js';
 
 // `autobuild doctor`: every check a new set-up fails on, one result each, with the fix. Each
@@ -51,8 +52,7 @@ const pass = (name: string, message: string): CheckResult => ({ name, status: 'p
 const fail = (name: string, message: string, fix: string): CheckResult => ({ name, status: 'fail', message, fix });
 const skip = (name: string, message: string): CheckResult => ({ name, status: 'skip', message });
 
-export const CHECK_GROUPS = ['config', 'redis', 'builder', 'registries', 'github', 'forges', 'webhook-secret', 'public-url'] as const;
-export type CheckGroup = (typeof CHECK_GROUPS)[number];
+export { CHECK_GROUPS, type CheckGroup };
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   let config: Config;

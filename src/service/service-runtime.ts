@@ -12,6 +12,7 @@ import { BuildRecords } from './build-records.js';
 import { CommitStatuses } from './commit-status.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.js';
 import { ensureDataDir } from './data-dir.js';
+import { DEFAULT_GRACE_SECONDS, DEFAULT_LOCK_SECONDS } from './service-defaults.js';
 import { createHttpServer } from './http-server.js';
 import { Intake } from './intake.js';
 import { InboxConsumer } from './intake-inbox.js';
@@ -33,9 +34,7 @@ export interface RuntimeOptions {
   print?: (line: string) => void;
 }
 
-/** A build may take minutes; 120 s covers most pushes while staying under typical stop timeouts. */
-export const DEFAULT_GRACE_SECONDS = 120;
-export const DEFAULT_LOCK_SECONDS = 30;
+export { DEFAULT_GRACE_SECONDS, DEFAULT_LOCK_SECONDS };
 
 function seconds(env: Record<string, string | undefined>, name: string, fallback: number): number {
   const raw = env[name];

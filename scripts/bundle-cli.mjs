@@ -1,0 +1,37 @@
+// Bundles the CLI into build/cli/ (not committed; `npm run build` writes it after tsc), which
+// bin/autobuild.js runs. One small entry chunk holds commander and the command definitions; each
+// command's code sits in chunks loaded on first use (the `await import()`s in src/cli), so
+// `autobuild --help` reads a few hundred KB instead of 900 files. See docs/DESIGN.md.
+import { build } from 'esbuild';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+// `node scripts/bundle-cli.mjs [OUTDIR]`: OUTDIR (default build/cli) lets a test build a copy.
+const outdir = process.argv[2] ?? join('build', 'cli');
+
+rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
+const result = await build({
+  entryPoints: { autobuild: 'src/cli/main.ts' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  // msgpackr's optional native addon is found at run time next to node_modules, not bundled.
+  external: ['msgpackr-extract'],
+  // Bundled CommonJS dependencies call require(); ESM output needs one.
+  banner: { js: "import { createRequire as __autobuildRequire } from 'node:module'; const require = __autobuildRequire(import.meta.url);" },
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  charset: 'utf8',
+  metafile: true,
+  logLevel: 'warning',
+});
+// The dashboard finds its files next to the module that serves them (new URL('./assets/', import.meta.url)).
+cpSync(join('src', 'service', 'dashboard', 'assets'), join(outdir, 'chunks', 'assets'), { recursive: true });
+writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
