@@ -3,7 +3,7 @@
 // service stack it does not use. Checked on the compiled tree and on the bundle that
 // bin/autobuild.js runs after `npm run build` (scripts/bundle-cli.mjs).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,5 +106,33 @@ describe('the bundle', () => {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+  });
+});
+
+describe('autobuild build before it builds', () => {
+  /** `git` on PATH that records its arguments and then runs the real one. */
+  function recordingGit(): { path: string; calls: () => string[] } {
+    const dir = join(work, `git-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(dir);
+    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    writeFileSync(join(dir, 'git'), `#!/bin/sh\necho "$*" >> ${join(dir, 'calls')}\nexec ${realGit} "$@"\n`);
+    chmodSync(join(dir, 'git'), 0o755);
+    writeFileSync(join(dir, 'calls'), '');
+    return { path: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}`, calls: () => readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter(Boolean) };
+  }
+
+  it.each([
+    { flags: ['--ref', 'refs/heads/main', '--sha', SHA], asked: [] as string[] },
+    { flags: ['--sha', SHA], asked: ['symbolic-ref'] },
+    { flags: [] as string[], asked: ['rev-parse', 'symbolic-ref'] },
+  ])('asks git only for what the flags do not give ($flags)', ({ flags, asked }) => {
+    const git = recordingGit();
+    const empty = mkdtempSync(join(work, 'no-dockerfile-'));
+    const res = spawnSync(process.execPath, [join(repoRoot, 'bin', 'autobuild.js'), 'build', empty, '--image', '127.0.0.1:5000/octo/app', '--tag', '1', ...flags], {
+      cwd: work, encoding: 'utf8', env: { PATH: git.path, HOME: process.env.HOME ?? '/root' },
+    });
+    expect(res.status, res.stderr).toBe(2);
+    expect(res.stderr).toMatch(/no Dockerfile at/);
+    expect(git.calls().map((c) => c.split(' ')[0]).sort()).toEqual(asked);
   });
 });
