@@ -237,6 +237,42 @@ describe('Autotest with the docker builder', () => {
   });
 });
 
+describe('a fork\'s pull request (untrusted) with autotest: external', () => {
+  const prBuild = (image: string, sha: string): PlannedBuild => ({ ...branchBuild(image, sha, ['pr-5']), ref: 'refs/pull/5/merge', push: false, trusted: false });
+
+  it('is tested, without env and without hooks, and pushes nothing', async () => {
+    const f = fixture({
+      content: 'fork',
+      files: { 'docker-compose.test.yml': sutChecks('fork') },
+      hooks: { pre_test: '#!/bin/sh\necho "pre_test ran"\n' },
+    });
+    const image = `${registry.host}/octo/fork`;
+    const { log } = await build(f, prBuild(image, f.sha), { autotest: { mode: 'external' }, env: { API_KEY: new Secret('fork-must-not-see') } });
+    expect(log.lines).toContain('sut saw fork');
+    expect(log.lines).not.toContain('pre_test ran');
+    expect(await registryTags(image)).toEqual([]);
+  });
+
+  it('may not mount the host into its test containers: one line names the key, nothing runs', async () => {
+    const f = fixture({
+      content: 'fork-escape',
+      files: { 'docker-compose.test.yml': 'services:\n  sut:\n    build: .\n    volumes: ["/:/host"]\n    command: ["/bin/sh", "-c", "echo escaped; ls /host"]\n' },
+    });
+    const log = collectingSink();
+    const err = await rejection(runBuild({ build: prBuild(`${registry.host}/octo/escape`, f.sha), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log, autotest: { mode: 'external' } }));
+    expect(err.message).toMatch(/^docker-compose\.test\.yml: services\.sut\.volumes: "\/" is outside the repository — a fork's pull request is tested without access to the host/);
+    expect(log.lines).not.toContain('escaped');
+    expect(composeLeftovers()).toEqual([]);
+  });
+
+  it('with autotest: internal is not tested at all', async () => {
+    const f = fixture({ content: 'fork-internal', files: { 'docker-compose.test.yml': sutChecks('fork-internal') } });
+    const { log } = await build(f, prBuild(`${registry.host}/octo/fork-internal`, f.sha));
+    expect(log.lines).toContain('autotest: pull request from a fork not tested: autotest is internal (set autotest: external to test forks, without env, secrets or registry logins)');
+    expect(log.lines).not.toContain('sut saw fork-internal');
+  });
+});
+
 describe('Autotest with the buildah builder', () => {
   it('runs sut through the docker engine and pushes after it passed', async () => {
     const f = fixture({ content: 'buildah', files: { 'docker-compose.test.yml': sutChecks('buildah') } });
