@@ -335,8 +335,11 @@ class Pusher {
    * image (BuildKit's inline cache). A cache that cannot be written costs the next build time,
    * never this build: failures are logged, not raised.
    */
-  async pushCache(ref: string): Promise<void> {
-    const image = parseImageNameOf(ref);
+  async pushCache(cacheRef: string): Promise<void> {
+    // A cache ref without a tag means `latest`, as docker and BuildKit read it.
+    const parsed = parseReference(cacheRef);
+    const ref = withTag(parsed.name, parsed.tag ?? 'latest');
+    const image = parsed.name;
     try {
       const digest = await this.#retry(ref, () => this.#upload(image, ref));
       this.log.line(`cache: pushed ${ref}@${digest}`);

@@ -92,15 +92,16 @@ function checkedRef(ref: string, where: string): string {
 }
 
 /**
- * The service's default cache when a repository sets neither cacheFrom nor cacheTo: one tag,
- * `buildcache`, in the first image's own repository (the name docker's cache docs use). Every
- * worker can pull from where it pushes, so a second worker with an empty store starts warm,
- * and the credentials already configured for the image cover it.
+ * The service's default cache when a repository sets neither cacheFrom nor cacheTo: a repository
+ * of its own beside the first image, `<image>-buildcache`, so the image's tags stay the user's
+ * (buildah keeps one image per cached step there; docker one image with its inline cache). Every
+ * worker can pull from where it pushes, so a second worker with an empty store starts warm, and
+ * the credentials configured for the image's registry cover it.
  */
 export function defaultCache(images: string[]): { cacheFrom: string[]; cacheTo: string[] } {
   const first = images[0];
   if (!first) return { cacheFrom: [], cacheTo: [] };
-  const line = `type=registry,ref=${parseImageName(first).name}:buildcache`;
+  const line = `type=registry,ref=${parseImageName(first).name}-buildcache`;
   return { cacheFrom: [line], cacheTo: [`${line},mode=max`] };
 }
 

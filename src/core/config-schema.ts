@@ -80,7 +80,7 @@ export const repositorySchema = z
     target: target.optional(),
     pull: z.boolean().optional().describe('always fetch the newest base images'),
     noCache: z.boolean().optional().describe('build without the layer cache'),
-    cacheFrom: list.optional().describe('build-push-action cache-from lines, e.g. type=registry,ref=IMAGE:buildcache; the service default is the first image\'s :buildcache tag'),
+    cacheFrom: list.optional().describe('build-push-action cache-from lines, e.g. type=registry,ref=IMAGE:buildcache; the service default is the repository <first image>-buildcache'),
     cacheTo: list.optional().describe('build-push-action cache-to lines; [] turns the service default off'),
     secrets: z.record(z.string(), z.string()).optional().describe('build secrets ID: ${VAR} for RUN --mount=type=secret,id=ID'),
     env: stringMap.default({}).describe("Docker Hub's build environment variables: seen by hooks and tests, masked in every log, never stored"),

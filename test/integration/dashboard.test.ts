@@ -92,6 +92,7 @@ describe('dashboard in a browser', () => {
   let dockerd: Dockerd;
   let registry: Registry;
   let fixture: Fixture;
+  let multi: Fixture;
   let fastSha: string;
   let slowSha: string;
   let service: ServiceProcess;
@@ -121,6 +122,9 @@ describe('dashboard in a browser', () => {
     git('commit', '-q', '-am', 'A build that takes ten minutes');
     slowSha = git('rev-parse', 'HEAD');
 
+    // A second repository built for two platforms (COPY only: no emulation needed).
+    multi = makeFixtureRepo({ dockerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "echo", "hi"]\n' });
+
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     const configFile = join(work, 'autobuild.yml');
@@ -135,6 +139,10 @@ describe('dashboard in a browser', () => {
       `  ${REPO}:`,
       `    image: ${registry.host}/${image}`,
       `    cloneUrl: ${fixture.url}`,
+      '  octo-org/multi:',
+      `    image: ${registry.host}/octo/multi`,
+      `    cloneUrl: ${multi.url}`,
+      '    platforms: [linux/amd64, linux/arm64]',
       '',
     ].join('\n'));
     service = await startService('start', {
@@ -154,6 +162,7 @@ describe('dashboard in a browser', () => {
     await service?.stop();
     await Promise.all([dockerd?.stop(), registry?.stop()]);
     fixture?.cleanup();
+    multi?.cleanup();
     if (work) rmSync(work, { recursive: true, force: true });
   }, 120_000);
 
@@ -279,6 +288,20 @@ describe('dashboard in a browser', () => {
     expect(await page.locator('select[name=status]').inputValue()).toBe('canceled');
     expect(await page.locator('table.builds tbody tr').innerText()).toContain('canceled');
     await page.screenshot({ path: join(artifacts, 'dashboard-builds-canceled.png') });
+  });
+
+  it('shows a multi-platform build\'s index digest and each platform\'s digest', async () => {
+    const id = await sendPush(base, pushPayload({ repository: 'octo-org/multi', ref: 'refs/tags/v1.0.0', sha: multi.sha, defaultBranch: 'main', cloneUrl: multi.url }));
+    await page.goto(`${base}/#/builds/${id}`);
+    await waitUntil('the multi-platform build to finish', async () => /succeeded|failed|canceled/.test(await badgeText(page)), 180_000);
+    expect(await badgeText(page)).toContain('succeeded');
+    const index = await registryDigest(registry, 'octo/multi', 'latest');
+    const facts = await page.locator('dl.facts').innerText();
+    expect(facts).toMatch(new RegExp(`Index digest\\s+${index}`));
+    const platforms = await page.locator('dl.facts div.platform').allInnerTexts();
+    expect(platforms.map((p) => p.split(/\s+/)[0]).sort()).toEqual(['linux/amd64', 'linux/arm64']);
+    for (const p of platforms) expect(p).toMatch(/sha256:[0-9a-f]{64}/);
+    expect(pageErrors).toEqual([]);
   });
 
   it('groups an image\'s tags by digest on the images page', async () => {

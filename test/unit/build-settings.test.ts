@@ -41,10 +41,10 @@ describe('parseCacheSpec (build-push-action cache-from/cache-to)', () => {
   ])('%s is refused', (line, message) => {
     expect(() => parseCacheSpec(line, 'cacheTo')).toThrow(message);
   });
-  it('the service default is the first image\'s :buildcache tag, written with mode=max', () => {
+  it('the service default is a repository beside the first image, so its tags stay the user\'s', () => {
     expect(defaultCache(['127.0.0.1:5000/octo/app', 'ghcr.io/o/app'])).toEqual({
-      cacheFrom: ['type=registry,ref=127.0.0.1:5000/octo/app:buildcache'],
-      cacheTo: ['type=registry,ref=127.0.0.1:5000/octo/app:buildcache,mode=max'],
+      cacheFrom: ['type=registry,ref=127.0.0.1:5000/octo/app-buildcache'],
+      cacheTo: ['type=registry,ref=127.0.0.1:5000/octo/app-buildcache,mode=max'],
     });
   });
 });
