@@ -17,6 +17,7 @@ import { FINISHED, type BuildRecords, type BuildStep } from '../src/service/buil
 import type { CommitStatuses } from '../src/service/commit-status.js';
 import { notifyWebhooks } from '../src/service/dockerhub-webhooks.js';
 import { imageLock } from '../src/service/image-lock.js';
+import { watchSlot, type BaseWatch } from '../src/service/base-watch.js';
 import type { ServiceMetrics } from '../src/service/metrics.js';
 import type { Notifier } from '../src/service/notifier.js';
 
@@ -40,6 +41,8 @@ export interface BuildJobContext {
   notifier?: Notifier;
   /** Aborted when the worker's shutdown grace period is over. */
   shutdown: AbortSignal;
+  /** Records the FROM images of builds of `rebuildOnBaseChange` repositories. */
+  baseWatch?: BaseWatch;
 }
 
 const CANCEL_POLL_MS = 1_000;
@@ -87,6 +90,7 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
   const writer = new BuildLogWriter(ctx.redis, id);
   const steps: BuildStep[] = [];
   const digests = new Map<string, string>();
+  let bases: string[] = [];
   const sink = maskingSink({
     line: (text) => writer.line(text),
     event: (e: PipelineEvent) => {
@@ -97,11 +101,13 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
         if (step) Object.assign(step, { status: 'done', ms: e.ms });
       }
       if (e.type === 'pushed') digests.set(e.ref, e.digest);
+      if (e.type === 'bases') bases = e.refs;
       if (e.type.startsWith('step-')) void ctx.records.update(id, { steps }).catch(() => undefined);
     },
   }, ctx.secrets);
   const attempt = job.attemptsStarted > 0 ? job.attemptsStarted : job.attemptsMade + 1;
   sink.line(`autobuild: building ${build.repository} ${build.ref} at ${build.sha} (attempt ${attempt}) -> ${build.refs.join(' ')}`);
+  if (build.reason) sink.line(`autobuild: ${build.reason}`);
   log.info({ attempt }, 'build started');
 
   let stopped: StopReason | undefined;
@@ -163,6 +169,11 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
     ctx.metrics.buildEnded('succeeded', seconds());
     ctx.notifier?.notify('succeeded', id);
     log.info({ digest: result.digest, pushed: pushed.length }, 'build succeeded');
+    const slot = repo?.rebuildOnBaseChange ? watchSlot(build, result.pushed) : undefined;
+    if (slot && ctx.baseWatch) {
+      await ctx.baseWatch.record(build, slot, id, bases, new Date())
+        .catch((err: Error) => log.warn({ error: err.message }, 'could not record the base images'));
+    }
     const pushedAt = new Date();
     await Promise.all([
       ctx.statuses.set(build, id, 'success', `pushed ${pushed.length} tag${pushed.length === 1 ? '' : 's'}`),

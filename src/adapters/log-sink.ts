@@ -11,7 +11,8 @@ export type PipelineEvent =
   | { type: 'step-finished'; step: StepName; ms: number }
   | { type: 'pushed'; ref: string; digest: string }
   | { type: 'held'; ref: string; reason: string }
-  | { type: 'retry'; ref: string; attempt: number; reason: string };
+  | { type: 'retry'; ref: string; attempt: number; reason: string }
+  | { type: 'bases'; refs: string[]; problems: string[] };
 
 export interface LogSink {
   /** One output line, already masked by the caller. */
@@ -32,6 +33,8 @@ export function describeEvent(e: PipelineEvent): string {
       return `not moving ${e.ref}: ${e.reason}`;
     case 'retry':
       return `retrying ${e.ref} (attempt ${e.attempt}): ${e.reason}`;
+    case 'bases':
+      return `base images: ${e.refs.length > 0 ? e.refs.join(', ') : 'none'}${e.problems.map((p) => `; not followed: ${p}`).join('')}`;
   }
 }
 

@@ -2,6 +2,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { mountedSecrets, parseCacheSpec, type CacheSpec } from '../core/build-settings.js';
+import { dockerfileBases } from '../core/dockerfile-bases.js';
 import { BuildError } from '../core/errors.js';
 import { indexPlatforms, type PlatformDigest } from '../core/image-index.js';
 import { registriesConf } from '../core/mirrors.js';
@@ -119,6 +120,9 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     const commitMessage = commit.commitMessage || build.commitMessage || '';
     const contextDir = resolve(root, build.context);
     const dockerfile = await locateDockerfile(root, contextDir, build.dockerfile);
+    // What the Dockerfile builds FROM, for the log and for rebuilding when a base changes.
+    const bases = dockerfileBases(await readFile(dockerfile, 'utf8'), build.buildArgs);
+    log.event({ type: 'bases', refs: bases.bases.map((b) => b.ref), problems: bases.problems });
     const dockerfileText = await readFile(dockerfile, 'utf8');
     const cache = cacheSettings(build, trusted, log);
 

@@ -79,6 +79,7 @@ export const repositorySchema = z
     platforms: platforms.optional(),
     target: target.optional(),
     pull: z.boolean().optional().describe('always fetch the newest base images'),
+    rebuildOnBaseChange: z.boolean().optional().describe('rebuild the newest release and the default branch when a FROM image changes in its registry'),
     noCache: z.boolean().optional().describe('build without the layer cache'),
     cacheFrom: list.optional().describe('build-push-action cache-from lines, e.g. type=registry,ref=IMAGE:buildcache; the service default is the repository <first image>-buildcache'),
     cacheTo: list.optional().describe('build-push-action cache-to lines; [] turns the service default off'),
@@ -115,6 +116,7 @@ export const configSchema = z
     builder: z.enum(['docker', 'buildah']).default('docker'),
     concurrency: z.number().int().min(1).default(1).describe('builds at once per worker'),
     timeoutMinutes: z.number().positive().default(60).describe('a build running longer is stopped (Docker Hub allowed 4 hours: 240)'),
+    baseImagePollMinutes: z.number().positive().default(60).describe('how often base images of rebuildOnBaseChange repositories are checked'),
     github: z
       .strictObject({
         token: z.string().optional(),

@@ -36,6 +36,8 @@ export interface Config {
   builder: 'docker' | 'buildah';
   concurrency: number;
   timeoutMinutes: number;
+  /** How often the bases of `rebuildOnBaseChange` repositories are checked. */
+  baseImagePollMinutes: number;
   github: { token?: Secret; apiUrl: string; statuses: boolean };
   /** Keyed by registry host as written: `registry.example.com`, `127.0.0.1:5000`, `docker.io`. */
   registries: Record<string, RegistryConfig>;
@@ -510,6 +512,7 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
     }
     if (repo.target !== undefined) config.target = repo.target;
     if (repo.pull) config.pull = true;
+    if (repo.rebuildOnBaseChange) config.rebuildOnBaseChange = true;
     if (repo.noCache) config.noCache = true;
     for (const name of ['cacheFrom', 'cacheTo'] as const) {
       const lines = repo[name];
@@ -547,6 +550,7 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
     builder: data.builder,
     concurrency: data.concurrency,
     timeoutMinutes: data.timeoutMinutes,
+    baseImagePollMinutes: data.baseImagePollMinutes,
     github: { apiUrl: data.github.apiUrl, statuses: data.github.statuses },
     registries,
     repositories,

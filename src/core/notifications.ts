@@ -29,6 +29,8 @@ export interface NotifiedBuild {
   finishedAt: string | null;
   digest: string | null;
   error: string | null;
+  /** Why it ran when no push asked for it (`base image X changed A -> B`). */
+  reason?: string | null;
 }
 
 /** The targets that want `event` for a build of `repository`: the top-level ones, then the repository's. */
@@ -76,7 +78,7 @@ export function slackText(event: NotificationEvent, build: NotifiedBuild, buildU
   const took = event === 'queued' || event === 'started' ? undefined : seconds(build.startedAt, build.finishedAt);
   const error = event === 'failed' && build.error ? `: ${build.error.split('\n')[0]!.slice(0, 200)}` : '';
   return `autobuild: *${WORDS[event]}* ${escape(build.repository)} ${escape(ref)} (${build.sha.slice(0, 7)})${escape(tags)}`
-    + `${took !== undefined ? ` in ${duration(took)}` : ''}${escape(error)} — <${buildUrl}|build ${escape(build.id)}>`;
+    + `${took !== undefined ? ` in ${duration(took)}` : ''}${escape(error)}${build.reason ? ` (${escape(build.reason)})` : ''} — <${buildUrl}|build ${escape(build.id)}>`;
 }
 
 /** The exact body a target receives (signed as sent). */

@@ -86,6 +86,8 @@ export interface PlannedBuild extends BuildSettings {
   version?: string;
   cloneUrl?: string;
   commitMessage?: string;
+  /** Why this build ran when no push asked for it: `base image X changed A -> B`. */
+  reason?: string;
   /**
    * false: the code is not from the repository's writers (a fork's pull request). The build then
    * runs with no registry login, no `env`, no build secrets, no hooks, no `cacheTo`, and pushes
@@ -145,6 +147,8 @@ export interface RepositoryConfig extends BuildSettings {
   knownHosts?: string;
   /** Over the global timeoutMinutes. */
   timeoutMinutes?: number;
+  /** Rebuild the newest release and the default branch when one of their FROM images changes. */
+  rebuildOnBaseChange?: boolean;
 }
 
 /** Which builds run Docker Hub's Autotest: none, pull requests of this repository, or forks' too. */

@@ -7,6 +7,7 @@ import { apiTokenVerdict, countWrongToken, refuseGuesser } from './auth.js';
 import { followBuildLog, readBuildLog } from './build-log.js';
 import type { BuildQueue } from './build-queue.js';
 import { BUILD_STATUSES, FINISHED, summary, type BuildRecords, type BuildStatus } from './build-records.js';
+import { isWatched, type BaseWatch } from './base-watch.js';
 import type { Intake } from './intake.js';
 
 // The JSON API under /api/* (the trigger aside): builds, their logs, cancel and retry, and what
@@ -24,6 +25,7 @@ export interface ApiOptions {
   secrets: Secret[];
   /** Aborted at shutdown: ends live log streams so the server can close. */
   closing: AbortSignal;
+  baseWatch?: BaseWatch;
 }
 
 const unavailable = { error: 'Redis is unavailable; try again later' };
@@ -130,5 +132,17 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     });
 
     api.get('/api/queue', async () => opts.queue.counts());
+
+    // Rebuild on base change: what is watched, and a check now (the schedule runs the same one).
+    api.get('/api/bases', async () => ({ bases: (await opts.baseWatch?.list()) ?? [] }));
+    api.post('/api/base-check', async () => {
+      if (!opts.baseWatch) return { checkedAt: new Date().toISOString(), checked: 0, rebuilds: [], missing: [], unavailable: [] };
+      return opts.baseWatch.check(
+        (builds, origin) => opts.intake.accept({ builds, skipped: [] }, origin, { supersede: false }),
+        new Date(),
+        (repository) => isWatched(opts.intake.repositories, repository),
+      );
+    });
   });
 }
+

@@ -38,7 +38,9 @@ export interface BuildRecord {
   /** A multi-platform build: each platform's digest in the index (`digest`); else []. */
   platforms: { platform: string; digest: string }[];
   steps: BuildStep[];
-  /** What started it: a GitHub delivery id, `trigger`, or `retry:<id>`. */
+  /** Why it ran when no push asked for it (`base image X changed A -> B`); else null. */
+  reason: string | null;
+  /** What started it: a GitHub delivery id, `trigger`, `retry:<id>` or `base-change:<id>`. */
   origin: string;
   /** The planned build exactly as queued; a retry queues it again. */
   build: PlannedBuild;
@@ -135,6 +137,7 @@ function decode(hash: Record<string, string>): BuildRecord | undefined {
     steps: json('steps', []),
     origin: hash.origin ?? '',
     build: json('build', {} as PlannedBuild),
+    reason: json<PlannedBuild>('build', {} as PlannedBuild).reason ?? null,
   };
 }
 
@@ -209,6 +212,6 @@ export function summary(r: BuildRecord) {
   return {
     id: r.id, repository: r.repository, ref: r.ref, sha: r.sha, images: r.images, tags: r.tags,
     status: r.status, createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt,
-    digest: r.digest, error: r.error, platforms: r.platforms,
+    digest: r.digest, error: r.error, platforms: r.platforms, reason: r.reason,
   };
 }

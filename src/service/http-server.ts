@@ -6,6 +6,7 @@ import type { RegistryAuth } from '../adapters/registry-client.js';
 import type { ForgeConfig } from '../core/forges.js';
 import type { Secret } from '../core/secret.js';
 import { registerApi } from './api.js';
+import type { BaseWatch } from './base-watch.js';
 import { installApiToken } from './auth.js';
 import type { BuildQueue } from './build-queue.js';
 import type { BuildRecords } from './build-records.js';
@@ -39,6 +40,8 @@ export interface HttpServerOptions {
   closing: AbortSignal;
   /** GitLab, Bitbucket, Gitea/Forgejo: their webhooks arrive at /webhooks/<type>. */
   forges?: Record<string, ForgeConfig>;
+  /** Rebuild on base change: GET /api/bases, POST /api/base-check. */
+  baseWatch?: BaseWatch;
 }
 
 const HEALTH_TIMEOUT_MS = 1_000;
@@ -87,6 +90,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   await registerApi(app, {
     redis: opts.redis, blockingConnection: opts.blockingConnection, records: opts.records, queue: opts.queue,
     intake: opts.intake, registries: opts.registries, secrets: opts.secrets, closing: opts.closing,
+    ...(opts.baseWatch ? { baseWatch: opts.baseWatch } : {}),
   });
 
   app.get('/healthz', async (_request, reply) => {

@@ -25,6 +25,10 @@ export const redisKeys = {
   log: (id: string) => `${PREFIX}log:${id}`,
   /** String: the lock held while a build moves an image's moving tags (image-lock.ts). */
   imageLock: (image: string) => `${PREFIX}lock:image:${image}`,
+  /** Hash: the builds rebuild-on-base-change follows, field `repository\0slot` (base-watch.ts). */
+  baseWatch: `${PREFIX}base-watch`,
+  /** String: set once a base change (repository + base + new digest, hashed) was rebuilt. */
+  baseRebuilt: (hash: string) => `${PREFIX}base-rebuilt:${hash}`,
 } as const;
 
 /** The consumer group that turns inbox entries into jobs. */

@@ -8,6 +8,7 @@ import type { Secret } from '../core/secret.js';
 import { BuildWorker } from '../../worker/build-worker.js';
 import { resolveApiToken } from './api-token.js';
 import { BuildQueue } from './build-queue.js';
+import { BaseWatch, isWatched, startBaseCheckSchedule } from './base-watch.js';
 import { BuildRecords } from './build-records.js';
 import { CommitStatuses } from './commit-status.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.js';
@@ -121,6 +122,8 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
   const notifier = new Notifier({ redis: producer, config, records, publicUrl, log });
   let notificationWorker: NotificationWorker | undefined;
   const closing = new AbortController();
+  const baseWatch = new BaseWatch({ redis: producer, registries: config.registries, log });
+  let baseSchedule: { close(): Promise<void> } | undefined;
 
   let app: FastifyInstance | undefined;
   let worker: BuildWorker | undefined;
@@ -150,7 +153,20 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
         apiToken: token.token, triggerTokens: config.triggerTokens, registries: config.registries, forges: config.forges,
         ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
         ...(config.github.token ? { githubToken: config.github.token } : {}),
+        baseWatch,
       });
+      if (Object.values(config.repositories).some((r) => r.rebuildOnBaseChange)) {
+        const scheduleConnection = workerConnection(url);
+        connections.push(scheduleConnection);
+        scheduleConnection.on('error', (err: Error) => log.debug({ error: err.message }, 'redis connection error'));
+        baseSchedule = await startBaseCheckSchedule({
+          connection: scheduleConnection, minutes: config.baseImagePollMinutes, log,
+          run: () => baseWatch.check(
+            (builds, origin) => intake.accept({ builds, skipped: [] }, origin, { supersede: false }),
+            new Date(), (repository) => isWatched(config.repositories, repository),
+          ),
+        });
+      }
       if (!config.webhookSecret || config.webhookSecret.empty) log.warn('webhookSecret is not set: every GitHub webhook will be refused with 401');
       const address = await app.listen({ host, port }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') throw new UserError(`port ${port} on ${host} is already in use`, 'stop what uses it, or set PORT / server.port to a free port');
@@ -172,7 +188,7 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
       worker = new BuildWorker({
         connection, concurrency: config.concurrency, lockMs, config, redis: connection, records: workerRecords,
         queue: new BuildQueue(connection, workerRecords), statuses, metrics, log,
-        workDir: join(dataDir, 'work'), publicUrl, secrets, notifier,
+        workDir: join(dataDir, 'work'), publicUrl, secrets, notifier, baseWatch,
       });
       const notifyConnection = workerConnection(url);
       connections.push(notifyConnection);
@@ -187,6 +203,7 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
     await queue.close().catch(() => undefined);
     await notifier.close().catch(() => undefined);
     await notificationWorker?.close().catch(() => undefined);
+    await baseSchedule?.close().catch(() => undefined);
     await stopAll();
     throw err;
   }
@@ -197,6 +214,7 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
   closing.abort();
   await app?.close();
   await inbox?.close();
+  await baseSchedule?.close().catch(() => undefined);
   await worker?.close(graceMs);
   // Notifications of the builds that just finished go out before the process stops (bounded).
   await Promise.race([notificationWorker?.close(), new Promise((r) => setTimeout(r, 10_000))]).catch(() => undefined);

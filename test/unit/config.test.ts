@@ -299,7 +299,7 @@ describe('configJsonSchema', () => {
   it('describes every top-level key and forbids unknown ones', () => {
     const schema = configJsonSchema() as { properties: Record<string, unknown>; additionalProperties: unknown };
     expect(Object.keys(schema.properties).sort()).toEqual(
-      ['apiToken', 'builder', 'concurrency', 'dataDir', 'forges', 'github', 'mirrors', 'notifications', 'redis', 'registries', 'repositories', 'server', 'timeoutMinutes', 'webhookSecret'],
+      ['apiToken', 'baseImagePollMinutes', 'builder', 'concurrency', 'dataDir', 'forges', 'github', 'mirrors', 'notifications', 'redis', 'registries', 'repositories', 'server', 'timeoutMinutes', 'webhookSecret'],
     );
     expect(schema.additionalProperties).toBe(false);
   });

@@ -22,6 +22,11 @@ describe('notification bodies', () => {
     expect(text).toContain(': step &lt;build&gt; failed &amp; stopped —');
   });
 
+  it('a rebuild for a changed base image says so', () => {
+    const reason = `base image docker.io/library/alpine:3.20 changed sha256:${'a'.repeat(64)} -> sha256:${'b'.repeat(64)}`;
+    expect(slackText('queued', { ...build, status: 'queued', startedAt: null, finishedAt: null, reason }, URL)).toContain(` (${reason.replace('->', '-&gt;')}) — <`);
+  });
+
   it('queued and started have no duration yet', () => {
     expect(slackText('queued', { ...build, status: 'queued', startedAt: null, finishedAt: null }, URL)).not.toMatch(/ in \d/);
   });

@@ -87,6 +87,7 @@ function buildDetails(build) {
 <button type="button" data-action="retry"${canCancel ? html` disabled` : ''}>Retry</button>
 <button type="button" data-action="cancel" class="danger"${canCancel ? '' : html` disabled`}>Cancel</button>
 </div>
+${build.reason ? html`<p class="notice reason"><strong>Why it ran:</strong> ${build.reason}</p>` : ''}
 ${build.error ? html`<p class="notice${build.status === 'failed' ? ' notice-error' : ''}"><strong>${build.status === 'failed' ? 'Error' : 'Why it stopped'}:</strong> ${build.error}</p>` : ''}
 <dl class="facts">
 <div><dt>Build</dt><dd><code>${build.id}</code></dd></div>

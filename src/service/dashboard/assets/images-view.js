@@ -54,7 +54,19 @@ function groupByDigest(tags) {
   });
 }
 
-function imageSection(image, index) {
+const BASE_STATES = { ok: 'followed', missing: 'gone from its registry: not rebuilt', unavailable: 'could not be checked: tried again next round' };
+
+/** Rebuild on base change: the FROM images of the builds followed for this image, with their digests. */
+function basesTable(entries) {
+  if (!entries.length) return '';
+  return html`<h3>Base images</h3>
+<table class="bases">
+<thead><tr><th scope="col">Build</th><th scope="col">Base image</th><th scope="col">Digest</th><th scope="col">State</th><th scope="col">Last checked</th></tr></thead>
+<tbody>${entries.flatMap((e) => asArray(e.bases).map((b) => html`<tr><td>${e.slot === 'release' ? 'newest release' : String(e.slot).replace(/^refs\/heads\//, '')} <a href="#/builds/${e.buildId}">${e.buildId}</a></td><td><code>${b.ref}</code></td><td>${b.digest ? html`<code class="digest" title="${b.digest}">${b.digest}</code>` : html`<span class="muted">unknown</span>`}</td><td>${BASE_STATES[b.state] || b.state}${b.note ? html` <span class="muted">(${b.note})</span>` : ''}</td><td>${e.checkedAt ? html`<time datetime="${e.checkedAt}">${e.checkedAt}</time>` : html`<span class="muted">not yet</span>`}</td></tr>`))}</tbody>
+</table>`;
+}
+
+function imageSection(image, index, bases = []) {
   const groups = groupByDigest(image.tags);
   const headingId = `image-${index}`;
   return html`<section class="image" aria-labelledby="${headingId}">
@@ -65,6 +77,7 @@ ${groups.length ? html`<table class="digests">
 <thead><tr><th scope="col">Tags</th><th scope="col">Digest</th></tr></thead>
 <tbody>${groups.map((g) => html`<tr><td>${g.tags.map((t) => html`<code class="tag">${t}</code> `)}</td><td>${g.digest ? html`<code class="digest" title="${g.digest}">${g.digest}</code>` : html`<span class="muted">unknown</span>`}</td></tr>`)}</tbody>
 </table>` : image.error ? '' : html`<p class="muted">No tags in the registry yet.</p>`}
+${basesTable(bases.filter((e) => asArray(e.build && e.build.images).includes(image.image)))}
 </section>`;
 }
 
@@ -82,9 +95,14 @@ export function imagesView(main) {
   let renderedText = '';
   const refresh = async () => {
     try {
-      const images = asArray((await api('/api/images', { signal: controller.signal }))?.images);
+      const [answer, watched] = await Promise.all([
+        api('/api/images', { signal: controller.signal }),
+        api('/api/bases', { signal: controller.signal }),
+      ]);
+      const images = asArray(answer?.images);
+      const bases = asArray(watched?.bases);
       showProblem(problem, null);
-      const text = images.length ? piece(images.map(imageSection)) : piece(html`<p class="muted">No images configured.</p>`);
+      const text = images.length ? piece(images.map((image, i) => imageSection(image, i, bases))) : piece(html`<p class="muted">No images configured.</p>`);
       if (text !== renderedText && !selecting(list)) { list.innerHTML = text; renderedText = text; }
       list.removeAttribute('aria-busy');
     } catch (err) {
