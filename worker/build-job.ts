@@ -8,8 +8,10 @@ import { describeEvent, maskingSink, type PipelineEvent } from '../src/adapters/
 import { runBuild } from '../src/build/pipeline.js';
 import { defaultCache } from '../src/core/build-settings.js';
 import type { Config } from '../src/core/config.js';
-import { BuildError, TestsFailedError } from '../src/core/errors.js';
+import { BuildError, isUserError, TestsFailedError } from '../src/core/errors.js';
+import { boundText, resolveQueuedBuild, toQueuedBuild, type QueuedBuild } from '../src/core/queued-build.js';
 import type { Secret } from '../src/core/secret.js';
+import type { PlannedBuild } from '../src/core/types.js';
 import { BuildLogWriter } from '../src/service/build-log.js';
 import { cloneSource } from '../src/service/clone-source.js';
 import type { BuildJobData, BuildQueue } from '../src/service/build-queue.js';
@@ -21,7 +23,9 @@ import { watchSlot, type BaseWatch } from '../src/service/base-watch.js';
 import type { ServiceMetrics } from '../src/service/metrics.js';
 import type { Notifier } from '../src/service/notifier.js';
 
-// One queued build, start to end: skip it if it was canceled or superseded while queued, run the
+// One queued build, start to end: re-derive it from this worker's own configuration (a job found
+// in Redis is not trusted; one that asks for anything the configuration does not allow is
+// refused before anything runs), skip it if it was canceled or superseded while queued, run the
 // pipeline with a signal that cancel, timeout and shutdown can pull, keep the record and the log
 // current, then tell GitHub and the configured webhooks. Transient failures go back to BullMQ to
 // be retried with backoff; build failures end the job for good (UnrecoverableError).
@@ -58,18 +62,44 @@ function repositoryEntry(config: Config, name: string) {
  * A repository that says nothing about cacheFrom/cacheTo gets the shared registry cache, so a
  * worker with an empty local store reuses the layers another worker pushed (core/build-settings).
  */
-function withServiceCache(build: BuildJobData['build']): BuildJobData['build'] {
+function withServiceCache(build: PlannedBuild): PlannedBuild {
   if (build.cacheFrom !== undefined || build.cacheTo !== undefined) return build;
   return { ...build, ...defaultCache(build.images) };
 }
 
+/** A refused job still leaves a failed record, so whoever watches the builds sees it. */
+async function refuse(id: string, data: unknown, reason: string, ctx: BuildJobContext): Promise<void> {
+  const field = (key: string) => {
+    const value = typeof data === 'object' && data !== null ? (data as Record<string, unknown>)[key] : undefined;
+    return typeof value === 'string' ? boundText(value, 200) : '';
+  };
+  const shell: QueuedBuild = {
+    repository: field('repository'), ref: field('ref'), sha: field('sha'), images: [], context: '', dockerfile: '',
+    buildArgs: [], labels: {}, tags: [], refs: [], push: false, tagInfo: [], trusted: false,
+  };
+  await ctx.records.create(id, shell, 'refused', new Date());
+  if (await ctx.records.transition(id, ['queued', 'running'], 'failed', { finishedAt: new Date().toISOString(), error: reason })) {
+    ctx.metrics.buildEnded('failed');
+  }
+  ctx.log.warn({ buildId: id, error: reason }, 'refused a queued build that this configuration does not allow');
+}
+
 export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext): Promise<string> {
-  const { buildId: id, build } = job.data;
+  const { buildId: id } = job.data;
+  let build: PlannedBuild;
+  try {
+    build = resolveQueuedBuild(job.data.build, { repositories: ctx.config.repositories, githubApiUrl: ctx.config.github.apiUrl });
+  } catch (err) {
+    if (!isUserError(err)) throw err;
+    await refuse(id, job.data.build, err.message, ctx);
+    throw new UnrecoverableError(err.message);
+  }
   const log = ctx.log.child({ buildId: id, repository: build.repository, ref: build.ref });
   const now = () => new Date().toISOString();
+  const [repoKey, repo] = repositoryEntry(ctx.config, build.repository) ?? [];
 
   // A record lost with its Redis data (the job survived in another way) is recreated from the job.
-  const current = (await ctx.records.status(id)) ?? (await ctx.records.create(id, build, 'recovered', new Date()), 'queued');
+  const current = (await ctx.records.status(id)) ?? (await ctx.records.create(id, toQueuedBuild(build, repo), 'recovered', new Date()), 'queued');
   if (FINISHED.includes(current)) return current;
   const newer = await ctx.queue.isSuperseded(build, id);
   if (newer) {
@@ -116,7 +146,6 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
     stopped ??= reason;
     controller.abort(new Error(reason));
   };
-  const [repoKey, repo] = repositoryEntry(ctx.config, build.repository) ?? [];
   // Re-read here, never taken from the job: a repository's own timeout wins over the global one.
   const timeoutMinutes = repo?.timeoutMinutes ?? ctx.config.timeoutMinutes;
   const timeoutMs = timeoutMinutes * 60_000;
@@ -146,6 +175,7 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
         ...(repoKey && ctx.config.sshKeys[repoKey] ? { sshKey: ctx.config.sshKeys[repoKey] } : {}),
         ...(repo?.knownHosts ? { knownHosts: repo.knownHosts } : {}),
       },
+      masked: ctx.secrets,
       workRoot,
       builder: ctx.config.builder,
       registries: ctx.config.registries,

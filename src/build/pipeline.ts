@@ -36,6 +36,8 @@ export interface BuildOptions {
     /** Submodules recursively (default true), over the token or `sshKey`, host keys checked. */
     submodules?: boolean; sshKey?: Secret; knownHosts?: string;
   };
+  /** Extra values masked in every line and error (e.g. build-arg values from `${VAR}`). */
+  masked?: Secret[];
   /** Private temp space; the pipeline works in a fresh subdirectory and removes it. */
   workRoot: string;
   builder: 'docker' | 'buildah';
@@ -542,7 +544,7 @@ function baseImageNames(dockerfileText: string): string[] {
 }
 
 function secretsOf(opts: BuildOptions): Secret[] {
-  const out: Secret[] = [...Object.values(opts.secrets ?? {})];
+  const out: Secret[] = [...Object.values(opts.secrets ?? {}), ...(opts.masked ?? [])];
   for (const auth of Object.values(opts.registries)) if (auth.password) out.push(auth.password);
   if ('token' in opts.source && opts.source.token) out.push(authSecret(opts.source.token));
   if ('sshKey' in opts.source && opts.source.sshKey) out.push(opts.source.sshKey);

@@ -64,6 +64,23 @@ export interface Config {
    */
   buildEnv: Record<string, Record<string, Secret>>;
   sshKeys: Record<string, Secret>;
+  /**
+   * Credentials written in a repository's `cloneUrl` (`https://user:pass@host/...`), keyed like
+   * `repositories`. They are cut out of the URL at load, so the URL can be shown anywhere, and
+   * reach git only as an HTTP header.
+   */
+  cloneCredentials: Record<string, CloneCredentials>;
+  /** Every build-arg value that came from `${VAR}`: handled like any secret (masked everywhere). */
+  buildArgSecrets: Secret[];
+}
+
+export interface CloneCredentials {
+  username: string;
+  password: Secret;
+  /** `user:password` as git sends it in a Basic Authorization header. */
+  userinfo: Secret;
+  /** Forms the same values may take in output (password alone, percent-encoded), for masking. */
+  forms: Secret[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -147,6 +164,8 @@ interface VariableUse {
   /** Key path (as keyPath writes it) -> the variables used in its value. */
   paths: Map<string, string[]>;
   values: Set<string>;
+  /** Build-arg values that came from `${VAR}`: secrets. */
+  buildArgs?: string[];
 }
 
 /**
@@ -168,6 +187,7 @@ function substitute(value: unknown, env: Env, path: Path, file: string, used: Va
       if (fallback !== undefined) return fallback;
       fail(file, [{ path, problem: `environment variable ${name} is not set`, hint: `set ${name}, or write the value directly (use $$ for a literal $)` }]);
     });
+    if (text !== value && /\$\{/.test(value) && isBuildArgValue(path)) (used.buildArgs ??= []).push(text);
     // `port: ${APP_PORT}` means a number: YAML saw text, so convert where the schema wants one.
     if (whole) return scalarFor(path, text);
     return text;
@@ -182,6 +202,12 @@ function substitute(value: unknown, env: Env, path: Path, file: string, used: Va
     return out;
   }
   return value;
+}
+
+/** repositories.X.buildArgs.K and repositories.X.rules[i].buildArgs.K */
+function isBuildArgValue(path: Path): boolean {
+  if (path[0] !== 'repositories') return false;
+  return (path.length === 4 && path[2] === 'buildArgs') || (path.length === 6 && path[2] === 'rules' && path[4] === 'buildArgs');
 }
 
 function scalarFor(path: Path, text: string): unknown {
@@ -443,6 +469,57 @@ function envOf(values: Record<string, string>, path: Path, problems: Problem[]):
   return out;
 }
 
+/** A repository-relative path, normalised; undefined when it is absolute or leaves the checkout. */
+export function insideCheckout(path: string): string | undefined {
+  if (path.startsWith('/') || path.includes('\0')) return undefined;
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (out.length === 0) return undefined;
+      out.pop();
+    } else {
+      out.push(part);
+    }
+  }
+  return out.length === 0 ? '.' : out.join('/');
+}
+
+/** `context` must stay in the checkout; `dockerfile` too, read from the context or the root. */
+function checkBuildPaths(context: string | undefined, dockerfile: string | undefined, path: Path, fallbackContext: string, problems: Problem[]): void {
+  const fix = 'give a path inside the repository, relative to its root (no leading / and no .. that climbs out)';
+  if (context !== undefined && insideCheckout(context) === undefined) {
+    problems.push({ path: [...path, 'context'], problem: `${JSON.stringify(context)} leaves the repository's checkout`, hint: fix });
+  }
+  if (dockerfile !== undefined) {
+    const ctx = insideCheckout(context ?? fallbackContext) ?? '.';
+    if (dockerfile.startsWith('/') || (insideCheckout(`${ctx}/${dockerfile}`) === undefined && insideCheckout(dockerfile) === undefined)) {
+      problems.push({ path: [...path, 'dockerfile'], problem: `${JSON.stringify(dockerfile)} leaves the repository's checkout`, hint: fix });
+    }
+  }
+}
+
+/** Cuts `user:pass@` out of an http(s) clone URL; the URL without it is what everyone sees. */
+function splitCloneUrl(text: string): { url: string; credentials?: CloneCredentials } {
+  // The authority ends at the first `/`; its user part at the last `@` (a raw `@` in a password).
+  const m = /^(https?:\/\/)([^/?#]*)@([^@/?#]*(?:[/?#].*)?)$/i.exec(text);
+  if (!m) return { url: text };
+  const [, scheme, raw, rest] = m as unknown as [string, string, string, string];
+  const colon = raw.indexOf(':');
+  const decode = (v: string) => {
+    try {
+      return decodeURIComponent(v);
+    } catch {
+      return v;
+    }
+  };
+  const user = decode(colon === -1 ? raw : raw.slice(0, colon));
+  const password = colon === -1 ? '' : decode(raw.slice(colon + 1));
+  // `https://TOKEN@host/...` carries a token as the user name: it is as secret as a password.
+  const forms = [password || user, raw, colon === -1 ? '' : raw.slice(colon + 1)].filter((v) => v.length > 0).map((v) => new Secret(v));
+  return { url: `${scheme}${rest}`, credentials: { username: user, password: new Secret(password), userinfo: new Secret(`${user}:${password}`), forms } };
+}
+
 function secret(value: string | undefined): Secret | undefined {
   return value === undefined || value === '' ? undefined : new Secret(value);
 }
@@ -477,6 +554,7 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
   const secretsByRepo: Record<string, Record<string, Secret>> = {};
   const buildEnv: Record<string, Record<string, Secret>> = {};
   const sshKeys: Record<string, Secret> = {};
+  const cloneCredentials: Record<string, CloneCredentials> = {};
   const seen = new Map<string, string>();
   for (const [key, repo] of Object.entries(data.repositories)) {
     const path = ['repositories', key];
@@ -489,6 +567,8 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
     checkRules(repo.rules, [...path, 'rules'], problems);
     checkLines(repo.tags, [...path, 'tags'], parseTags, problems);
     checkLines(repo.flavor, [...path, 'flavor'], parseFlavor, problems);
+    checkBuildPaths(repo.context, repo.dockerfile, path, '.', problems);
+    repo.rules.forEach((rule, i) => checkBuildPaths(rule.context, rule.dockerfile, [...path, 'rules', i], repo.context, problems));
     const config: RepositoryConfig = {
       images: images(repo.image, [...path, 'image'], problems),
       preset: repo.preset,
@@ -505,7 +585,6 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
       submodules: repo.submodules,
       knownHosts: repo.knownHosts,
     };
-    if (repo.cloneUrl !== undefined) config.cloneUrl = repo.cloneUrl;
     if (repo.platforms !== undefined) {
       checkLines(repo.platforms.join(','), [...path, 'platforms'], (t) => parsePlatforms(t, 'platforms'), problems);
       if (repo.platforms.length > 0) config.platforms = repo.platforms;
@@ -528,6 +607,11 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
     }
     if (Object.keys(buildSecrets).length > 0) secretsByRepo[key] = buildSecrets;
     if (repo.timeoutMinutes !== undefined) config.timeoutMinutes = repo.timeoutMinutes;
+    if (repo.cloneUrl !== undefined) {
+      const split = splitCloneUrl(repo.cloneUrl);
+      config.cloneUrl = split.url;
+      if (split.credentials) cloneCredentials[key] = split.credentials;
+    }
     repositories[key] = config;
     checkTokenLength(repo.triggerToken, [...path, 'triggerToken'], problems);
     const token = secret(repo.triggerToken);
@@ -562,6 +646,8 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
     mirrors: data.mirrors,
     buildEnv,
     sshKeys,
+    cloneCredentials,
+    buildArgSecrets: [...new Set(used.buildArgs ?? [])].filter((v) => v !== '').map((v) => new Secret(v)),
   };
   if (file !== undefined) config.file = file;
   if (data.server.publicUrl !== undefined) config.server.publicUrl = data.server.publicUrl;

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { PlannedBuild } from '../core/types.js';
+import type { QueuedBuild } from '../core/queued-build.js';
 import type { BuildRecords, BuildStatus } from './build-records.js';
 import { RedisScript } from './redis-connection.js';
 import { PREFIX, redisKeys } from './redis-keys.js';
@@ -15,8 +15,11 @@ export const QUEUE_NAME = 'autobuild-builds';
 
 export interface BuildJobData {
   buildId: string;
-  build: PlannedBuild;
+  build: QueuedBuild;
 }
+
+/** What identifies a branch's line of builds (superseding and push order). */
+type BranchBuild = Pick<QueuedBuild, 'repository' | 'ref' | 'context' | 'dockerfile'>;
 
 
 // Points the branch at the newer of (current, candidate) by queue order, so an old delivery
@@ -46,7 +49,7 @@ export function buildIds(count: number, delivery?: string): string[] {
 }
 
 /** Builds of a branch replace each other while queued; tag and PR builds never do. */
-function branchKey(build: PlannedBuild): string | undefined {
+function branchKey(build: BranchBuild): string | undefined {
   if (!build.ref.startsWith('refs/heads/')) return undefined;
   const identity = [build.repository.toLowerCase(), build.ref, build.context, build.dockerfile].join('\0');
   return redisKeys.branch(createHash('sha256').update(identity).digest('hex').slice(0, 32));
@@ -78,7 +81,7 @@ export class BuildQueue {
    * re-added for a build that already ended is skipped by the worker. `superseded`: the older
    * queued builds these replaced. `supersede: false` (a retry of an older commit) replaces nothing.
    */
-  async addJobs(entries: { id: string; build: PlannedBuild }[], now: Date, opts: { supersede?: boolean } = {}): Promise<{ superseded: string[] }> {
+  async addJobs(entries: { id: string; build: QueuedBuild }[], now: Date, opts: { supersede?: boolean } = {}): Promise<{ superseded: string[] }> {
     const { supersede = true } = opts;
     const finishedAt = now.toISOString();
     // Branches move first, then jobs are added: a worker taking a job from this batch already
@@ -105,7 +108,7 @@ export class BuildQueue {
   }
 
   /** Whether a newer build of the same branch was queued after this one (checked when a job starts). */
-  async isSuperseded(build: PlannedBuild, id: string): Promise<string | undefined> {
+  async isSuperseded(build: BranchBuild, id: string): Promise<string | undefined> {
     const key = branchKey(build);
     if (!key) return undefined;
     const latest = await this.#redis.get(key);

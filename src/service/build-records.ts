@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { PlannedBuild } from '../core/types.js';
+import type { QueuedBuild } from '../core/queued-build.js';
 import { RedisScript } from './redis-connection.js';
 import { redisKeys } from './redis-keys.js';
 
@@ -43,7 +43,7 @@ export interface BuildRecord {
   /** What started it: a GitHub delivery id, `trigger`, `retry:<id>` or `base-change:<id>`. */
   origin: string;
   /** The planned build exactly as queued; a retry queues it again. */
-  build: PlannedBuild;
+  build: QueuedBuild;
 }
 
 export interface ListQuery {
@@ -102,7 +102,7 @@ function encode(fields: Record<string, unknown>): string[] {
 }
 
 /** The hash fields of a new `queued` record, as CREATE_RECORD_LUA takes them. */
-export function recordFields(id: string, build: PlannedBuild, origin: string, now: Date): string[] {
+export function recordFields(id: string, build: QueuedBuild, origin: string, now: Date): string[] {
   return encode({
     id, repository: build.repository, ref: build.ref, sha: build.sha, images: build.images,
     tags: build.tags, refs: build.refs, status: 'queued', createdAt: now.toISOString(),
@@ -136,8 +136,8 @@ function decode(hash: Record<string, string>): BuildRecord | undefined {
     platforms: json('platforms', []),
     steps: json('steps', []),
     origin: hash.origin ?? '',
-    build: json('build', {} as PlannedBuild),
-    reason: json<PlannedBuild>('build', {} as PlannedBuild).reason ?? null,
+    build: json('build', {} as QueuedBuild),
+    reason: json<QueuedBuild>('build', {} as QueuedBuild).reason ?? null,
   };
 }
 
@@ -149,7 +149,7 @@ export class BuildRecords {
   }
 
   /** Writes a `queued` record unless one with this id exists; true when it was new. */
-  async create(id: string, build: PlannedBuild, origin: string, now: Date): Promise<boolean> {
+  async create(id: string, build: QueuedBuild, origin: string, now: Date): Promise<boolean> {
     const seq = await CREATE.run(this.#redis, [repoIndex(build.repository)], [id, ...recordFields(id, build, origin, now)]);
     return Number(seq) > 0;
   }

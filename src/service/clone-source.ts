@@ -1,5 +1,6 @@
 import type { GitAuth } from '../adapters/git.js';
 import { forgeCloneUrl, forgeGitCredentials, forgeRepository, type ForgeConfig } from '../core/forges.js';
+import type { CloneCredentials } from '../core/config.js';
 import type { Secret } from '../core/secret.js';
 import type { RepositoryConfig } from '../core/types.js';
 
@@ -20,10 +21,16 @@ function sameHost(url: string, host: string): boolean {
 export interface CloneSettings {
   forges: Record<string, ForgeConfig>;
   github: { token?: Secret };
+  /** Credentials cut out of configured clone URLs, keyed like `repositories`. */
+  cloneCredentials?: Record<string, CloneCredentials>;
 }
 
 /** `fallbackUrl`: for a GitHub repository without cloneUrl, the payload's clone_url (or the trigger's guess). */
 export function cloneSource(config: CloneSettings, repository: string, repo: RepositoryConfig | undefined, fallbackUrl: string | undefined): { cloneUrl?: string; token?: GitAuth } {
+  // Credentials written in the configured cloneUrl were cut out at load; they go with that URL only.
+  const want = repository.toLowerCase();
+  const own = Object.entries(config.cloneCredentials ?? {}).find(([k]) => k.toLowerCase() === want)?.[1];
+  if (own && repo?.cloneUrl) return { cloneUrl: repo.cloneUrl, token: { username: own.username, password: own.password } };
   const forge = forgeRepository(repository, config.forges);
   if (forge) {
     const cloneUrl = repo?.cloneUrl ?? forgeCloneUrl(forge);

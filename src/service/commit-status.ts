@@ -37,7 +37,7 @@ export class CommitStatuses {
     return this.#opts.enabled && this.#opts.token !== undefined && !this.#opts.token.empty;
   }
 
-  async set(build: PlannedBuild, buildId: string, state: CommitState, description: string): Promise<void> {
+  async set(build: Pick<PlannedBuild, 'repository' | 'sha' | 'images'>, buildId: string, state: CommitState, description: string): Promise<void> {
     const forge = forgeRepository(build.repository, this.#opts.forges ?? {});
     if (forge) return this.#setOnForge(forge.forge, forge.path, build, buildId, state, description);
     if (!this.active) return;
@@ -64,7 +64,7 @@ export class CommitStatuses {
     }));
   }
 
-  async #setOnForge(forge: ForgeConfig, path: string, build: PlannedBuild, buildId: string, state: CommitState, description: string): Promise<void> {
+  async #setOnForge(forge: ForgeConfig, path: string, build: Pick<PlannedBuild, 'repository' | 'sha' | 'images'>, buildId: string, state: CommitState, description: string): Promise<void> {
     if (!forge.statuses || !forge.token || forge.token.empty) return;
     const { publicUrl, log } = this.#opts;
     const headers = forgeApiHeaders(forge);

@@ -1,17 +1,21 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { Redis } from 'ioredis';
 import { UserError } from '../core/errors.js';
 
-// `autobuild start` without `redis`/REDIS_URL runs a private redis-server: loopback only, a free
-// port, AOF with fsync on every write under `<dataDir>/redis` (a queued build survives a crash),
-// stopped by its pid when autobuild exits. It runs in a process group of its own, so a Ctrl-C in
-// the terminal reaches autobuild (which lets builds finish, then stops Redis) and not Redis itself.
-// Its pid file lets the next start stop one left behind by an autobuild killed with -9.
+// `autobuild start` without `redis`/REDIS_URL runs a private redis-server. Whoever can write to
+// the queue can ask for builds, so it listens on no TCP port at all: only on a unix socket in a
+// directory of mode 0700 (`<dataDir>/redis`), reachable by this user and root alone. Its data
+// (AOF with fsync on every write, so a queued build survives a crash) lives in that same private
+// directory and is written with umask 077. It is stopped by its pid when autobuild exits. It runs
+// in a process group of its own, so a Ctrl-C in the terminal reaches autobuild (which lets builds
+// finish, then stops Redis) and not Redis itself. Its pid file lets the next start stop one left
+// behind by an autobuild killed with -9.
 
 export interface EmbeddedRedis {
+  /** The unix socket's path, which ioredis takes in place of a URL. */
   url: string;
   pid: number | undefined;
   stop(): Promise<void>;
@@ -19,16 +23,8 @@ export interface EmbeddedRedis {
 
 const READY_TIMEOUT_MS = 15_000;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
+/** A unix socket path must fit in sun_path (108 bytes); a deep dataDir gets a private temp dir. */
+const SOCKET_PATH_MAX = 100;
 
 async function answersPing(url: string): Promise<boolean> {
   const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false });
@@ -61,17 +57,33 @@ async function stopLeftover(pidFile: string): Promise<void> {
 
 export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis> {
   const dir = join(dataDir, 'redis');
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // An older autobuild created it world-readable; tighten it before anything is written.
+  chmodSync(dir, 0o700);
   const pidFile = join(dir, 'redis-server.pid');
   await stopLeftover(pidFile);
-  const port = await freePort();
-  const child = execa('redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-    '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'yes',
-    '--pidfile', pidFile,
-  ], { stdio: 'ignore', reject: false, cleanup: true, detached: true });
+  let socketDir = dir;
+  let ownSocketDir = false;
+  if (join(dir, 'redis.sock').length > SOCKET_PATH_MAX) {
+    socketDir = mkdtempSync(join(tmpdir(), 'autobuild-redis-'));
+    chmodSync(socketDir, 0o700);
+    ownSocketDir = true;
+  }
+  const socket = join(socketDir, 'redis.sock');
+  // The child inherits the umask at spawn: its AOF files and pid file are private from birth.
+  const umask = process.umask(0o077);
+  let child;
+  try {
+    child = execa('redis-server', [
+      '--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--dir', dir,
+      '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'yes',
+      '--pidfile', pidFile,
+    ], { stdio: 'ignore', reject: false, cleanup: true, detached: true });
+  } finally {
+    process.umask(umask);
+  }
   const exited = child.then((r) => r);
-  const url = `redis://127.0.0.1:${port}`;
+  const url = socket;
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let ended: Awaited<typeof exited> | undefined;
@@ -98,6 +110,7 @@ export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis
       // SIGTERM: redis-server flushes the AOF and exits.
       child.kill('SIGTERM');
       await exited;
+      if (ownSocketDir) rmSync(socketDir, { recursive: true, force: true });
     },
   };
 }

@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RegistryAuth } from '../adapters/registry-client.js';
+import type { CloneCredentials } from '../core/config.js';
 import type { ForgeConfig } from '../core/forges.js';
 import type { Secret } from '../core/secret.js';
 import { registerApi } from './api.js';
@@ -35,6 +36,7 @@ export interface HttpServerOptions {
   webhookSecret?: Secret;
   githubToken?: Secret;
   triggerTokens: Record<string, Secret>;
+  cloneCredentials?: Record<string, CloneCredentials>;
   registries: Record<string, RegistryAuth>;
   secrets: Secret[];
   closing: AbortSignal;
@@ -86,7 +88,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
   });
-  await registerTrigger(app, { intake: opts.intake, triggerTokens: opts.triggerTokens, forges: opts.forges ?? {}, ...(opts.githubToken ? { githubToken: opts.githubToken } : {}) });
+  await registerTrigger(app, { intake: opts.intake, triggerTokens: opts.triggerTokens, forges: opts.forges ?? {}, cloneCredentials: opts.cloneCredentials ?? {}, ...(opts.githubToken ? { githubToken: opts.githubToken } : {}) });
   await registerApi(app, {
     redis: opts.redis, blockingConnection: opts.blockingConnection, records: opts.records, queue: opts.queue,
     intake: opts.intake, registries: opts.registries, secrets: opts.secrets, closing: opts.closing,

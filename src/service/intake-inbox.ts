@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { PlannedBuild } from '../core/types.js';
+import type { QueuedBuild } from '../core/queued-build.js';
 import type { BuildQueue } from './build-queue.js';
 import { CREATE_RECORD_LUA, recordFields, type BuildStatus } from './build-records.js';
 import type { CommitStatuses } from './commit-status.js';
@@ -46,7 +46,7 @@ redis.call('XADD', KEYS[1], '*', 'ids', table.concat(ids, ','), 'origin', ARGV[3
 return false`);
 
 export interface AcceptInput {
-  builds: PlannedBuild[];
+  builds: QueuedBuild[];
   ids: string[];
   /** What started it: a delivery id, `trigger`, `retry:<id>`. */
   origin: string;
@@ -175,7 +175,7 @@ export class InboxConsumer {
     const rows = (await pipe.exec()) ?? [];
     let row = 0;
     const now = new Date();
-    const batches = new Map<boolean, { id: string; build: PlannedBuild }[]>();
+    const batches = new Map<boolean, { id: string; build: QueuedBuild }[]>();
     for (const entry of parsed) {
       for (const id of entry.ids) {
         const [err, value] = rows[row++] ?? [];
@@ -184,7 +184,7 @@ export class InboxConsumer {
         // Canceled (or already run) before its job existed: nothing to queue.
         if (status !== 'queued' || !build) continue;
         const jobs = batches.get(entry.supersede) ?? [];
-        jobs.push({ id, build: JSON.parse(build) as PlannedBuild });
+        jobs.push({ id, build: JSON.parse(build) as QueuedBuild });
         batches.set(entry.supersede, jobs);
       }
     }

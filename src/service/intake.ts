@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RegistryClient, type RegistryAuth } from '../adapters/registry-client.js';
 import { plan, type PlanInput } from '../core/plan.js';
+import { toQueuedBuild, type QueuedBuild } from '../core/queued-build.js';
 import type { Plan, PlannedBuild, RepositoryConfig, Skip, SourceEvent } from '../core/types.js';
 import { buildIds } from './build-queue.js';
 import type { Notifier } from './notifier.js';
@@ -118,11 +119,11 @@ export class Intake {
    */
   async receive(forge: string, delivery: string, events: SourceEvent[], opts: { skipped?: Skip[]; now?: Date } = {}): Promise<DeliveryAnswer> {
     const now = opts.now ?? new Date();
-    const builds: PlannedBuild[] = [];
+    const builds: QueuedBuild[] = [];
     const skipped: Skip[] = [...(opts.skipped ?? [])];
     for (const event of events) {
       const planned = await this.plan(event);
-      builds.push(...planned.builds);
+      builds.push(...planned.builds.map((b) => this.#queued(b)));
       skipped.push(...planned.skipped);
     }
     // Ids follow from the delivery, so the answer to a repeat can be given without a lookup.
@@ -150,9 +151,15 @@ export class Intake {
    * Stores builds that do not come from a delivery (remote trigger, retry) under fresh ids.
    * `supersede: false` (a retry of an older commit) replaces no queued build.
    */
-  async accept(planned: Plan, origin: string, opts: { supersede?: boolean } = {}): Promise<string[]> {
+  async accept(planned: Plan | { builds: QueuedBuild[] }, origin: string, opts: { supersede?: boolean } = {}): Promise<string[]> {
     const ids = buildIds(planned.builds.length);
-    await acceptIntoInbox(this.#opts.redis, { builds: planned.builds, ids, origin, supersede: opts.supersede ?? true, now: new Date() });
+    const builds = planned.builds.map((b: PlannedBuild | QueuedBuild) => this.#queued(b));
+    await acceptIntoInbox(this.#opts.redis, { builds, ids, origin, supersede: opts.supersede ?? true, now: new Date() });
     return ids;
+  }
+
+  /** A planned build as it goes into Redis: build-arg names only (a retry's is queued already). */
+  #queued(build: PlannedBuild | QueuedBuild): QueuedBuild {
+    return Array.isArray(build.buildArgs) ? build as QueuedBuild : toQueuedBuild(build as PlannedBuild, this.repository(build.repository));
   }
 }

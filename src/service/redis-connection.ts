@@ -50,6 +50,7 @@ export async function whenReady(redis: Redis, url: string, ms = 10_000): Promise
 
 /** The URL without its password, for messages. */
 export function redactUrl(url: string): string {
+  if (url.startsWith('/')) return `unix socket ${url}`;
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';

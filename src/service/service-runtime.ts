@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Config } from '../core/config.js';
 import { UserError } from '../core/errors.js';
-import type { Secret } from '../core/secret.js';
+import { Secret } from '../core/secret.js';
 import { BuildWorker } from '../../worker/build-worker.js';
 import { resolveApiToken } from './api-token.js';
 import { BuildQueue } from './build-queue.js';
@@ -46,12 +46,16 @@ function seconds(env: Record<string, string | undefined>, name: string, fallback
 }
 
 function configSecrets(config: Config): Secret[] {
+  const clone = Object.values(config.cloneCredentials).flatMap((c) => [
+    c.userinfo, ...c.forms, new Secret(Buffer.from(c.userinfo.reveal()).toString('base64')),
+  ]);
   const all = [config.webhookSecret, config.apiToken, config.github.token,
     ...Object.values(config.registries).map((r) => r.password), ...Object.values(config.triggerTokens),
     ...Object.values(config.forges).flatMap((f) => [f.webhookSecret, f.token]),
     ...[...config.notifications, ...Object.values(config.repositoryNotifications).flat()].map((n) => n.secret),
     ...Object.values(config.buildSecrets).flatMap((s) => Object.values(s)),
-    ...Object.values(config.buildEnv).flatMap((env) => Object.values(env)), ...Object.values(config.sshKeys)];
+    ...Object.values(config.buildEnv).flatMap((env) => Object.values(env)), ...Object.values(config.sshKeys),
+    ...clone, ...config.buildArgSecrets];
   return all.filter((s): s is Secret => s !== undefined && !s.empty);
 }
 
@@ -150,7 +154,7 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
           c.on('error', () => undefined);
           return c;
         },
-        apiToken: token.token, triggerTokens: config.triggerTokens, registries: config.registries, forges: config.forges,
+        apiToken: token.token, triggerTokens: config.triggerTokens, cloneCredentials: config.cloneCredentials, registries: config.registries, forges: config.forges,
         ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
         ...(config.github.token ? { githubToken: config.github.token } : {}),
         baseWatch,

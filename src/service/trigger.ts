@@ -4,6 +4,7 @@ import { BuildError, isUserError, UserError } from '../core/errors.js';
 import { targetsForDockerTag } from '../core/dockerhub-rules.js';
 import { checkRefName, eventFromRef } from '../core/events.js';
 import type { ForgeConfig } from '../core/forges.js';
+import type { CloneCredentials } from '../core/config.js';
 import type { Secret } from '../core/secret.js';
 import type { RepositoryConfig } from '../core/types.js';
 import { countWrongToken, refuseGuesser, sameSecret } from './auth.js';
@@ -18,6 +19,8 @@ export interface TriggerOptions {
   intake: Intake;
   /** Each repository's triggerToken, keyed like `repositories`. */
   triggerTokens: Record<string, Secret>;
+  /** Credentials cut out of configured clone URLs, keyed like `repositories`. */
+  cloneCredentials?: Record<string, CloneCredentials>;
   githubToken?: Secret;
   /** `HOST/PATH` repositories resolve their refs on their forge, with its token. */
   forges?: Record<string, ForgeConfig>;
@@ -64,7 +67,7 @@ export async function registerTrigger(app: FastifyInstance, opts: TriggerOptions
       return reply.code(404).send({ error: 'unknown trigger token' });
     }
     const body = (request.body && typeof request.body === 'object' ? request.body : {}) as TriggerBody;
-    const source = cloneSource({ forges: opts.forges ?? {}, github: opts.githubToken ? { token: opts.githubToken } : {} }, repository, repo, `https://github.com/${repository}.git`);
+    const source = cloneSource({ forges: opts.forges ?? {}, github: opts.githubToken ? { token: opts.githubToken } : {}, cloneCredentials: opts.cloneCredentials ?? {} }, repository, repo, `https://github.com/${repository}.git`);
     const cloneUrl = source.cloneUrl!;
     const token = source.token;
 

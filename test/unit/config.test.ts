@@ -206,7 +206,48 @@ const good: { name: string; text: string; env?: Record<string, string>; check: (
   },
 ];
 
+const credentialRows: { name: string; text: string; env?: Record<string, string>; check: (c: Config) => void }[] = [
+  {
+    name: 'credentials in a cloneUrl are cut out of the URL into a secret',
+    text: minimal('    cloneUrl: "https://bot:${CLONE_PASS}@git.example.com/octo/app.git"\n'),
+    env: { CLONE_PASS: 'p@ss-word-1234' },
+    check: (c) => {
+      expect(c.repositories['octo-org/app']?.cloneUrl).toBe('https://git.example.com/octo/app.git');
+      expect(c.cloneCredentials['octo-org/app']?.userinfo.reveal()).toBe('bot:p@ss-word-1234');
+      expect(JSON.stringify(c)).not.toContain('word-1234');
+      expect(inspect(c, { depth: 10 })).not.toContain('word-1234');
+    },
+  },
+  {
+    name: 'a token written as the user of a cloneUrl is a secret too',
+    text: minimal('    cloneUrl: "https://ghp_tokenvalue123@github.com/octo-org/app.git"\n'),
+    check: (c) => {
+      expect(c.repositories['octo-org/app']?.cloneUrl).toBe('https://github.com/octo-org/app.git');
+      expect(c.cloneCredentials['octo-org/app']?.forms.map((f) => f.reveal())).toContain('ghp_tokenvalue123');
+    },
+  },
+  {
+    name: 'build-arg values from ${VAR} are listed as secrets; plain values are not',
+    text: minimal('    buildArgs: {NPM_TOKEN: "${NPM_TOKEN}", MODE: production}\n    rules: [{sourceType: tag, source: x, tag: y, buildArgs: {KEY: "k-${SUFFIX}"}}]\n'),
+    env: { NPM_TOKEN: 'npm-secret-value', SUFFIX: 'suffix-secret' },
+    check: (c) => {
+      expect(c.buildArgSecrets.map((s) => s.reveal()).sort()).toEqual(['k-suffix-secret', 'npm-secret-value']);
+      expect(c.repositories['octo-org/app']?.buildArgs).toEqual({ NPM_TOKEN: 'npm-secret-value', MODE: 'production' });
+    },
+  },
+  {
+    name: 'a Dockerfile read from the context may climb back to the root',
+    text: minimal('    context: app\n    dockerfile: ../Dockerfile\n'),
+    check: (c) => expect(c.repositories['octo-org/app']).toMatchObject({ context: 'app', dockerfile: '../Dockerfile' }),
+  },
+];
+good.push(...credentialRows);
+
 const bad: { name: string; text: string; env?: Record<string, string>; message: RegExp }[] = [
+  { name: 'a context that leaves the checkout', text: minimal('    context: ../..\n'), message: /repositories\.octo-org\/app\.context: "..\/.." leaves the repository's checkout — give a path inside the repository/ },
+  { name: 'an absolute context', text: minimal('    context: /etc\n'), message: /repositories\.octo-org\/app\.context: "\/etc" leaves the repository's checkout/ },
+  { name: 'a Dockerfile that leaves the checkout', text: minimal('    dockerfile: ../../etc/passwd\n'), message: /repositories\.octo-org\/app\.dockerfile: "..\/..\/etc\/passwd" leaves the repository's checkout/ },
+  { name: "a rule's Dockerfile that leaves the checkout", text: minimal('    rules: [{sourceType: tag, source: x, tag: y, dockerfile: /etc/shadow}]\n'), message: /repositories\.octo-org\/app\.rules\[0\]\.dockerfile: "\/etc\/shadow" leaves the repository's checkout/ },
   { name: 'an unknown top-level key', text: 'servr: {}', message: /^autobuild\.yml: servr: unknown key — did you mean "server"\?/ },
   { name: 'a typo in a repository key', text: minimal('    dockerfle: x\n'), message: /^autobuild\.yml: repositories\.octo-org\/app\.dockerfle: unknown key — did you mean "dockerfile"/ },
   { name: 'an unknown key in a rule', text: minimal('    rules: [{sourceType: tag, source: x, tag: y, branch: z}]\n'), message: /repositories\.octo-org\/app\.rules\[0\]\.branch: unknown key/ },

@@ -5,7 +5,7 @@ import { BuildError } from '../../core/errors.js';
 import { parseReference } from '../../core/references.js';
 import { inheritedEnv, run } from '../process.js';
 import { runInOwnPidNamespace } from '../sandbox.js';
-import { isTransientPushFailure, type Builder, type BuildSpec, type BuiltImage, type PushTarget, type RunContext } from './builder.js';
+import { buildArgPassing, isTransientPushFailure, type Builder, type BuildSpec, type BuiltImage, type PushTarget, type RunContext } from './builder.js';
 import { buildArgv } from './docker.js';
 
 // buildah needs no daemon: vfs storage and chroot isolation work as root in a plain container
@@ -39,12 +39,14 @@ export class BuildahBuilder implements Builder {
       // --manifest adds to a list of that name if one is left over; start from an empty one.
       await run('buildah', [...GLOBAL, 'manifest', 'rm', spec.localName], { env: this.#env(), ...ctx, onLine: undefined }).catch(() => undefined);
     }
+    const engineEnv = this.#env();
+    const args = buildArgPassing(spec.buildArgs, engineEnv);
     // The Dockerfile's RUN steps run on this host under chroot isolation: not in our PID namespace.
     const built = await runInOwnPidNamespace('buildah', [
       ...GLOBAL, 'bud', '--isolation', 'chroot', ...(layers(spec) ? ['--layers'] : []), '--authfile', this.#authFile,
       // With several platforms there is no single image id to write; it is read from the output.
       ...(platforms.length > 0 ? [] : ['--iidfile', iidFile]), '--file', spec.dockerfile,
-      ...buildArgv('--build-arg', spec.buildArgs), ...buildArgv('--label', spec.labels),
+      ...args.argv, ...buildArgv('--label', spec.labels),
       ...(spec.target ? ['--target', spec.target] : []),
       ...(spec.pull ? ['--pull=always'] : []),
       ...(spec.noCache ? ['--no-cache'] : []),
@@ -53,7 +55,7 @@ export class BuildahBuilder implements Builder {
       ...(spec.secrets ?? []).flatMap((s) => ['--secret', `id=${s.id},src=${s.file}`]),
       ...(platforms.length > 0 ? ['--platform', platforms.join(','), '--manifest', spec.localName] : ['--tag', spec.localName]),
       spec.contextDir,
-    ], { env: this.#env(), ...ctx, what: 'buildah bud', hint: 'the Dockerfile failed; see the last lines above' });
+    ], { env: { ...args.env, ...engineEnv }, ...ctx, what: 'buildah bud', hint: 'the Dockerfile failed; see the last lines above' });
     if (platforms.length === 0) return { imageId: withAlgorithm((await readFile(iidFile, 'utf8')).trim()) };
     // No iidfile with several platforms: buildah prints each image's id as it commits it; the
     // last one stands for the build (as docker's first platform does).

@@ -1,4 +1,5 @@
 import type { CacheSpec } from '../../core/build-settings.js';
+import { BuildError } from '../../core/errors.js';
 import type { Secret } from '../../core/secret.js';
 
 // One interface over the engines that build and push images, so the pipeline reads the same
@@ -73,4 +74,23 @@ export function isTransientPushFailure(tail: string[]): boolean {
   const text = tail.join('\n');
   if (/unauthorized|denied|authentication required|forbidden|\b40[13]\b/i.test(text)) return false;
   return /\b50[0-9]\b|service unavailable|bad gateway|gateway timeout|timeout|timed out|connection (refused|reset)|EOF|no such host|TLS handshake/i.test(text);
+}
+
+/**
+ * Build args reach the engine as `--build-arg NAME` with the value in the child's environment
+ * (docker and buildah both read it from there), so a value never shows in argv, `ps` or the
+ * command line quoted in an error. A name the engine itself reads from its environment (PATH,
+ * DOCKER_CONFIG, ...) cannot travel that way and is refused rather than put on the command line.
+ */
+export function buildArgPassing(args: Record<string, string>, engineEnv: Record<string, string | undefined>): { argv: string[]; env: Record<string, string> } {
+  const argv: string[] = [];
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(args)) {
+    if (Object.hasOwn(engineEnv, name) && engineEnv[name] !== value) {
+      throw new BuildError(`build arg ${name} has the name of a variable the build engine itself uses — rename it in buildArgs (and in the Dockerfile's ARG)`);
+    }
+    argv.push('--build-arg', name);
+    env[name] = value;
+  }
+  return { argv, env };
 }

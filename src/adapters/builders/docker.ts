@@ -4,7 +4,7 @@ import { BuildError } from '../../core/errors.js';
 import { manifestList, DOCKER_MANIFEST_LIST } from '../../core/image-index.js';
 import { inheritedEnv, run } from '../process.js';
 import type { RegistryClient } from '../registry-client.js';
-import { isTransientPushFailure, type Builder, type BuildSpec, type BuiltImage, type PushTarget, type RunContext } from './builder.js';
+import { buildArgPassing, isTransientPushFailure, type Builder, type BuildSpec, type BuiltImage, type PushTarget, type RunContext } from './builder.js';
 import { pushImageByDigest } from './docker-archive.js';
 import { detectDockerEngine, type DockerEngine } from './docker-engine.js';
 
@@ -62,11 +62,13 @@ export class DockerBuilder implements Builder {
     const iidFile = join(spec.workDir, `docker-${platform?.replaceAll('/', '-') ?? 'image'}.iid`);
     const buildKit = engine.mode !== 'classic';
     const inlineCache = buildKit && (spec.cacheTo ?? []).length > 0;
+    const engineEnv = this.#env();
+    const args = buildArgPassing(spec.buildArgs, engineEnv);
     const argv = [
       ...(engine.mode === 'buildx' ? ['buildx', 'build', '--load'] : ['build']),
       ...(buildKit ? ['--progress', 'plain'] : []),
       '--iidfile', iidFile, '--file', spec.dockerfile,
-      ...buildArgv('--build-arg', spec.buildArgs), ...buildArgv('--label', spec.labels),
+      ...args.argv, ...buildArgv('--label', spec.labels),
       // BuildKit keeps cache metadata in the image itself; the pipeline pushes it to the cache ref.
       ...(inlineCache ? ['--build-arg', 'BUILDKIT_INLINE_CACHE=1'] : []),
       ...(spec.cacheFrom ?? []).flatMap((c) => (c.ref ? ['--cache-from', c.ref] : [])),
@@ -79,7 +81,7 @@ export class DockerBuilder implements Builder {
       '--tag', tag, spec.contextDir,
     ];
     await run(engine.binary, argv, {
-      env: { ...this.#env(), ...(engine.mode === 'buildkit' ? { DOCKER_BUILDKIT: '1' } : {}) }, ...ctx,
+      env: { ...args.env, ...engineEnv, ...(engine.mode === 'buildkit' ? { DOCKER_BUILDKIT: '1' } : {}) }, ...ctx,
       what: `docker build${platform ? ` (${platform})` : ''}`, hint: 'the Dockerfile failed; see the last lines above',
     });
     return (await readFile(iidFile, 'utf8')).trim();
