@@ -119,7 +119,9 @@ function sameCloneUrl(a: string, b: string, caseInsensitivePath: boolean): boole
 }
 
 const SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-const REF = /^refs\/(?:heads|tags)\/[^\0-\x1f\x7f]+$|^refs\/pull\/[0-9]+\/(?:merge|head)$/;
+const REF = /^refs\/(?:heads|tags)\/[^\0-\x1f\x7f]+$/;
+/** Pull (merge) request refs as GitHub, Gitea, GitLab and Bitbucket name them. */
+const PULL_REQUEST_REF = /^refs\/(?:pull\/[0-9]+\/(?:merge|head)|merge-requests\/[0-9]+\/head|pull-requests\/[0-9]+\/from)$/;
 
 function refuse(what: string, fix: string): never {
   throw new UserError(`refused a queued build: ${what}`, fix);
@@ -152,7 +154,8 @@ export function resolveQueuedBuild(data: unknown, trust: WorkerTrust): PlannedBu
   const [repository, repo] = found;
 
   const ref = textField(job, 'ref', 1_024);
-  if (!REF.test(ref)) refuse(`ref ${JSON.stringify(ref.slice(0, 100))} is not a branch, tag or pull request`, 'only refs/heads/*, refs/tags/* and refs/pull/N/* are built');
+  const isPullRequest = PULL_REQUEST_REF.test(ref);
+  if (!REF.test(ref) && !isPullRequest) refuse(`ref ${JSON.stringify(ref.slice(0, 100))} is not a branch, tag or pull request`, 'only refs/heads/*, refs/tags/* and pull request refs are built');
   const sha = textField(job, 'sha', 64);
   if (!SHA.test(sha)) refuse(`commit ${JSON.stringify(sha)} is not a full commit sha`, 'a queued build names the 40-hex commit');
 
@@ -174,7 +177,6 @@ export function resolveQueuedBuild(data: unknown, trust: WorkerTrust): PlannedBu
   }
   const tagList = tags as string[];
 
-  const isPullRequest = ref.startsWith('refs/pull/');
   let settings: Settings;
   if (job.rule === undefined) {
     settings = repositorySettings(repo);
