@@ -201,7 +201,7 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
     log.info({ digest: result.digest, pushed: pushed.length }, 'build succeeded');
     const slot = repo?.rebuildOnBaseChange ? watchSlot(build, result.pushed) : undefined;
     if (slot && ctx.baseWatch) {
-      await ctx.baseWatch.record(build, slot, id, bases, new Date())
+      await ctx.baseWatch.record(toQueuedBuild(build, repo), slot, id, bases, new Date())
         .catch((err: Error) => log.warn({ error: err.message }, 'could not record the base images'));
     }
     const pushedAt = new Date();

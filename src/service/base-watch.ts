@@ -3,7 +3,7 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RegistryClient, type RegistryAuth } from '../adapters/registry-client.js';
-import type { PlannedBuild } from '../core/types.js';
+import type { QueuedBuild } from '../core/queued-build.js';
 import { redisKeys } from './redis-keys.js';
 
 // Rebuild when a base image changes (Docker Hub's "repository links"). After a successful push
@@ -29,8 +29,8 @@ export interface WatchEntry {
   /** `release` (the newest release tag: the build that pushed `latest`) or the branch ref. */
   slot: string;
   buildId: string;
-  /** The build as queued: a rebuild queues it again, at the same commit with the same tags. */
-  build: PlannedBuild;
+  /** The build as queued (build-arg names only): a rebuild queues it again, same commit and tags. */
+  build: QueuedBuild;
   bases: WatchedBase[];
   recordedAt: string;
   checkedAt: string | null;
@@ -54,7 +54,7 @@ export interface BaseCheckReport {
 }
 
 /** Queues builds the way a retry does (records, statuses, notifications); answers their ids. */
-export type Enqueue = (builds: PlannedBuild[], origin: string) => Promise<string[]>;
+export type Enqueue = (builds: QueuedBuild[], origin: string) => Promise<string[]>;
 
 const WATCH_KEY = redisKeys.baseWatch;
 const REBUILT_TTL_SECONDS = 365 * 86_400;
@@ -70,7 +70,7 @@ export function baseChangeReason(base: string, from: string, to: string): string
  * Which watch slot a successful build fills: a branch build its branch, a tag build the
  * `release` slot when it pushed `latest` (it is the newest release); other tag builds none.
  */
-export function watchSlot(build: PlannedBuild, pushed: string[]): string | undefined {
+export function watchSlot(build: Pick<QueuedBuild, 'trusted' | 'push' | 'ref'>, pushed: string[]): string | undefined {
   if (!build.trusted || !build.push) return undefined;
   if (build.ref.startsWith('refs/heads/')) return build.ref;
   if (build.ref.startsWith('refs/tags/') && pushed.some((ref) => ref.endsWith(':latest'))) return 'release';
@@ -89,7 +89,7 @@ export class BaseWatch {
   }
 
   /** Remembers a build's bases with their digests now, replacing the slot's previous build. */
-  async record(build: PlannedBuild, slot: string, buildId: string, bases: string[], now: Date): Promise<WatchEntry> {
+  async record(build: QueuedBuild, slot: string, buildId: string, bases: string[], now: Date): Promise<WatchEntry> {
     const client = new RegistryClient(this.#registries, { signal: AbortSignal.timeout(60_000) });
     const watched = await Promise.all(bases.map(async (ref): Promise<WatchedBase> => {
       try {
