@@ -41,7 +41,7 @@ describe('deploy/compose.yml', () => {
 
   it('the example autobuild.yml it mounts is valid', async () => {
     const res = await execa(process.execPath, [join(repoRoot, 'bin', 'autobuild.js'), 'doctor', '--check', 'config', '--json', '--config', join(repoRoot, 'deploy', 'autobuild.example.yml')], {
-      env: { PATH: process.env.PATH, GITHUB_WEBHOOK_SECRET: 'x', AUTOBUILD_API_TOKEN: 'y', GITHUB_TOKEN: 'z', REGISTRY_PASSWORD: 'w' }, extendEnv: false, reject: false,
+      env: { PATH: process.env.PATH, GITHUB_WEBHOOK_SECRET: 'webhook-secret-0123456789', AUTOBUILD_API_TOKEN: 'api-token-0123456789abcdef', GITHUB_TOKEN: 'ghp_0123456789abcdef', REGISTRY_PASSWORD: 'registry-password-0123' }, extendEnv: false, reject: false,
     });
     expect(JSON.parse(res.stdout).checks).toEqual([expect.objectContaining({ name: 'config', status: 'pass' })]);
   });
