@@ -3,7 +3,7 @@
 // while the build runs. A Dockerfile mounting a secret the build lacks fails in one line.
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,8 +12,9 @@ import { RegistryClient } from '../../src/adapters/registry-client.js';
 import { runBuild, type BuildOptions, type BuildResult } from '../../src/build/pipeline.js';
 import { Secret } from '../../src/core/secret.js';
 import type { PlannedBuild } from '../../src/core/types.js';
-import { makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
+import { buildahStore, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
 import { rejection } from '../support/expect-failure.js';
+import { sampleArgv } from '../support/processes.js';
 
 let dockerd: Dockerd;
 let registry: Registry;
@@ -27,9 +28,9 @@ beforeAll(async () => {
   [dockerd, registry] = await Promise.all([startDockerd(), startRegistry()]);
   process.env.DOCKER_HOST = dockerd.host;
   workRoot = tempDir('work');
-  buildahDir = tempDir('buildah');
-  writeFileSync(join(buildahDir, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${buildahDir}/root"\nrunroot = "${buildahDir}/run"\n`);
-  process.env.CONTAINERS_STORAGE_CONF = join(buildahDir, 'storage.conf');
+  const store = buildahStore();
+  buildahDir = store.dir;
+  process.env.CONTAINERS_STORAGE_CONF = store.conf;
 });
 
 afterAll(async () => {
@@ -59,31 +60,6 @@ async function build(f: Fixture, b: PlannedBuild, extra: Partial<BuildOptions>):
   const log = collectingSink();
   const result = await runBuild({ build: b, source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log, ...extra });
   return { result, log };
-}
-
-/** Every process's argv seen while `fn` runs, sampled from /proc every few milliseconds. */
-async function sampleArgv<T>(fn: () => Promise<T>): Promise<{ value: T; argv: string[] }> {
-  const seen = new Set<string>();
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-        try {
-          const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-          if (cmd) seen.add(cmd);
-        } catch {
-          // gone
-        }
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  })();
-  try {
-    return { value: await fn(), argv: [...seen] };
-  } finally {
-    sampling = false;
-    await sampler;
-  }
 }
 
 /** Every layer's bytes (uncompressed) and the config of the image under `ref`. */

@@ -13,7 +13,7 @@ import { collectingSink } from '../../src/adapters/log-sink.js';
 import { RegistryClient } from '../../src/adapters/registry-client.js';
 import { runBuild } from '../../src/build/pipeline.js';
 import type { PlannedBuild } from '../../src/core/types.js';
-import { makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
+import { buildahStore, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
 import { rejection } from '../support/expect-failure.js';
 
 const BINFMT = '/proc/sys/fs/binfmt_misc';
@@ -30,9 +30,9 @@ beforeAll(async () => {
   [dockerd, registry] = await Promise.all([startDockerd(), startRegistry()]);
   process.env.DOCKER_HOST = dockerd.host;
   workRoot = tempDir('work');
-  buildahDir = tempDir('buildah');
-  writeFileSync(join(buildahDir, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${buildahDir}/root"\nrunroot = "${buildahDir}/run"\n`);
-  process.env.CONTAINERS_STORAGE_CONF = join(buildahDir, 'storage.conf');
+  const store = buildahStore();
+  buildahDir = store.dir;
+  process.env.CONTAINERS_STORAGE_CONF = store.conf;
   // A static arm64 program whose RUN step leaves a file behind.
   const src = tempDir('arm64');
   writeFileSync(join(src, 'hello.c'), '#include <stdio.h>\nint main(void){FILE*f=fopen("/ran.txt","w");if(!f)return 1;fputs("ran on arm64\\n",f);fclose(f);return 0;}\n');

@@ -1,15 +1,14 @@
 // A layer cache shared through the registry: one engine builds with cacheTo (the service's
 // default, `<image>:buildcache`), a second engine with an empty store builds the next commit with
 // cacheFrom, and its log shows the slow step taken from the cache instead of run again.
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectingSink } from '../../src/adapters/log-sink.js';
 import { RegistryClient } from '../../src/adapters/registry-client.js';
 import { runBuild } from '../../src/build/pipeline.js';
 import { defaultCache } from '../../src/core/build-settings.js';
 import type { PlannedBuild } from '../../src/core/types.js';
-import { makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
+import { buildahStore, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
 
 let engines: Dockerd[] = [];
 let registry: Registry;
@@ -31,12 +30,11 @@ afterAll(async () => {
   for (const s of stores) rmSync(s, { recursive: true, force: true });
 });
 
-/** A fresh buildah store, as a second worker machine would have. */
-function buildahStore(): string {
-  const dir = tempDir('buildah');
+/** A fresh buildah store, as a second worker machine would have; removed after the file. */
+function freshStore(): string {
+  const { conf, dir } = buildahStore();
   stores.push(dir);
-  writeFileSync(join(dir, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/run"\n`);
-  return join(dir, 'storage.conf');
+  return conf;
 }
 
 /** The slow step is the one worth caching; the last step changes with every commit. */
@@ -63,7 +61,7 @@ for (const builder of ['docker', 'buildah'] as const) {
       const image = `${registry.host}/octo/cached-${builder}`;
       const run = async (engine: number, release: string) => {
         if (builder === 'docker') process.env.DOCKER_HOST = engines[engine]!.host;
-        else process.env.CONTAINERS_STORAGE_CONF = buildahStore();
+        else process.env.CONTAINERS_STORAGE_CONF = freshStore();
         const f = makeFixtureRepo({ dockerfile: dockerfile(release) });
         fixtures.push(f);
         const log = collectingSink();

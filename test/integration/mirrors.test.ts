@@ -9,7 +9,7 @@ import { collectingSink } from '../../src/adapters/log-sink.js';
 import { runBuild } from '../../src/build/pipeline.js';
 import { Secret } from '../../src/core/secret.js';
 import type { PlannedBuild } from '../../src/core/types.js';
-import { freePort, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
+import { buildahStore, freePort, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
 
 let upstream: Registry;
 let locked: Registry;
@@ -24,11 +24,11 @@ const stores: string[] = [];
 const fixtures: Fixture[] = [];
 const savedEnv = { DOCKER_HOST: process.env.DOCKER_HOST, CONTAINERS_STORAGE_CONF: process.env.CONTAINERS_STORAGE_CONF };
 
-function buildahStore(): string {
-  const dir = tempDir('buildah');
+/** A fresh buildah store, as a second worker machine would have; removed after the file. */
+function freshStore(): string {
+  const { conf, dir } = buildahStore();
   stores.push(dir);
-  writeFileSync(join(dir, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/run"\n`);
-  return join(dir, 'storage.conf');
+  return conf;
 }
 
 beforeAll(async () => {
@@ -37,7 +37,7 @@ beforeAll(async () => {
   // The base image lives only upstream.
   const base = makeFixtureRepo({ dockerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nLABEL base=yes\n' });
   fixtures.push(base);
-  const env = { ...process.env, CONTAINERS_STORAGE_CONF: buildahStore() };
+  const env = { ...process.env, CONTAINERS_STORAGE_CONF: freshStore() };
   execFileSync('buildah', ['--storage-driver', 'vfs', 'bud', '--isolation', 'chroot', '-t', 'localhost/base:1', base.dir], { env, stdio: 'ignore' });
   execFileSync('buildah', ['--storage-driver', 'vfs', 'push', '--tls-verify=false', 'localhost/base:1', `docker://${upstream.host}/library/base:1`], { env, stdio: 'ignore' });
   // Set-up only: the password on this one command's argv, never during a build.
@@ -85,7 +85,7 @@ function planned(image: string, sha: string): PlannedBuild {
 
 describe('mirrors', () => {
   it('buildah pulls the FROM image through the mirror configured for its registry', async () => {
-    process.env.CONTAINERS_STORAGE_CONF = buildahStore();
+    process.env.CONTAINERS_STORAGE_CONF = freshStore();
     const f = makeFixtureRepo({ dockerfile: `FROM ${upstream.host}/library/base:1\nLABEL app=yes\n` });
     fixtures.push(f);
     const log = collectingSink();
@@ -104,7 +104,7 @@ describe('mirrors', () => {
   for (const builder of ['docker', 'buildah'] as const) {
     it(`${builder}: credentials under registries.<host> let FROM pull a private base image`, async () => {
       if (builder === 'docker') process.env.DOCKER_HOST = dockerd.host;
-      else process.env.CONTAINERS_STORAGE_CONF = buildahStore();
+      else process.env.CONTAINERS_STORAGE_CONF = freshStore();
       const f = makeFixtureRepo({ dockerfile: `FROM ${locked.host}/private/base:1\nLABEL app=private-base\n` });
       fixtures.push(f);
       const image = `${target.host}/octo/private-base-${builder}`;

@@ -2,7 +2,7 @@
 // Debian's 20.10 client), buildah with a private store, CNCF registries. What a user checks: each
 // tag in the registry is one index with every platform, the arm64 child's config says arm64,
 // `latest` last, and the log says which builder ran.
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectingSink, type CollectingSink } from '../../src/adapters/log-sink.js';
@@ -11,7 +11,7 @@ import { runBuild, type BuildOptions, type BuildResult } from '../../src/build/p
 import { eventFromRef } from '../../src/core/events.js';
 import { plan } from '../../src/core/plan.js';
 import type { PlannedBuild, RepositoryConfig } from '../../src/core/types.js';
-import { makeFixtureRepo, startDockerd, startFlakyProxy, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
+import { buildahStore, makeFixtureRepo, startDockerd, startFlakyProxy, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
 import { rejection } from '../support/expect-failure.js';
 
 let dockerd: Dockerd;
@@ -25,9 +25,9 @@ beforeAll(async () => {
   [dockerd, registry] = await Promise.all([startDockerd(), startRegistry()]);
   process.env.DOCKER_HOST = dockerd.host;
   workRoot = tempDir('work');
-  buildahDir = tempDir('buildah');
-  writeFileSync(join(buildahDir, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${buildahDir}/root"\nrunroot = "${buildahDir}/run"\n`);
-  process.env.CONTAINERS_STORAGE_CONF = join(buildahDir, 'storage.conf');
+  const store = buildahStore();
+  buildahDir = store.dir;
+  process.env.CONTAINERS_STORAGE_CONF = store.conf;
 });
 
 afterAll(async () => {

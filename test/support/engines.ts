@@ -334,3 +334,11 @@ export function dockerBuildAndPush(dockerHost: string, contextDir: string, refs:
   for (const r of rest) execFileSync('docker', ['tag', first!, r], { env });
   for (const r of refs) execFileSync('docker', ['push', '-q', r], { env, stdio: 'ignore' });
 }
+
+/** A private buildah store (vfs) in a temp dir: `conf` for CONTAINERS_STORAGE_CONF, `dir` to remove. */
+export function buildahStore(): { conf: string; dir: string } {
+  const dir = tempDir('buildah');
+  const conf = join(dir, 'storage.conf');
+  writeFileSync(conf, `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/run"\n`);
+  return { conf, dir };
+}

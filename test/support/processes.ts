@@ -17,3 +17,28 @@ export function sleepers(mark: string): string[] {
     }
   });
 }
+
+/** Every process's argv seen while `fn` runs, sampled from /proc every few milliseconds. */
+export async function sampleArgv<T>(fn: () => Promise<T>): Promise<{ value: T; argv: string[] }> {
+  const seen = new Set<string>();
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+        try {
+          const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          if (cmd) seen.add(cmd);
+        } catch {
+          // The process ended between listing and reading.
+        }
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  try {
+    return { value: await fn(), argv: [...seen] };
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+}
