@@ -162,6 +162,22 @@ export class RegistryClient {
     if (res.status !== 201) throw new BuildError(`registry ${name.domain} did not accept the blob to ${what} (HTTP ${res.status})`, { transient: res.status >= 500 });
   }
 
+  /**
+   * Connects to `image`'s registry and answers its auth challenge for pushing (a HEAD of `tag`),
+   * ahead of the pushes: run beside a build, the pushes then find the connection open and the
+   * token cached. Never fails; the pushes report any problem.
+   */
+  async warmUp(image: string, tag: string): Promise<void> {
+    try {
+      const name = parseImageName(image);
+      const url = `${this.#base(name.domain)}/v2/${name.path}/manifests/${tag}`;
+      const res = await this.#request(name.domain, scopeOf(name.path, 'push'), url, { method: 'HEAD', headers: { accept: MANIFEST_TYPES.join(', ') } }, `reach ${image}`, false);
+      await res.body?.cancel();
+    } catch {
+      // Left to the pushes, which say what went wrong.
+    }
+  }
+
   /** Every tag of `image` with its manifest digest, sorted by tag. */
   async tagDigests(image: string): Promise<TagDigest[]> {
     const name = parseImageName(image);

@@ -154,6 +154,8 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
 
     await hook('post_checkout');
     await hook('pre_build');
+    // While the image builds, the registry client connects and authenticates for the push.
+    if (build.push && trusted && build.tags[0] !== undefined) for (const image of build.images) void registry.warmUp(image, build.tags[0]);
     let labels: Record<string, string> | undefined;
     const built = await step('build', async (): Promise<BuiltImage> => {
       if (await runTrustedHook('build')) {

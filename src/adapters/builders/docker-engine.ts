@@ -43,15 +43,19 @@ async function detect(env: Record<string, string | undefined>): Promise<DockerEn
       return false;
     }
   };
-  const network = (await ok(clients[0] ?? 'docker', ['network', 'inspect', 'bridge'])) ? undefined : ('host' as const);
+  // Every question at once: each is a client start-up (tens of ms), paid by every `autobuild build`.
+  const [bridge, buildx, builtIn] = await Promise.all([
+    ok(clients[0] ?? 'docker', ['network', 'inspect', 'bridge']),
+    Promise.all(clients.map((binary) => ok(binary, ['buildx', 'version']))),
+    Promise.all(clients.map((binary) => ok(binary, ['build', '--help'], { DOCKER_BUILDKIT: '1' }))),
+  ]);
+  const network = bridge ? undefined : ('host' as const);
   const withNetwork = network ? { network } : {};
-  for (const binary of clients) {
-    if (await ok(binary, ['buildx', 'version'])) return { binary, mode: 'buildx', ...withNetwork, description: `docker: BuildKit through buildx (${binary})` };
-  }
-  for (const binary of clients) {
-    if (await ok(binary, ['build', '--help'], { DOCKER_BUILDKIT: '1' })) {
-      return { binary, mode: 'buildkit', ...withNetwork, description: `docker: BuildKit built into ${binary} (DOCKER_BUILDKIT=1)` };
-    }
+  const withBuildx = clients.find((_, i) => buildx[i]);
+  if (withBuildx) return { binary: withBuildx, mode: 'buildx', ...withNetwork, description: `docker: BuildKit through buildx (${withBuildx})` };
+  const withBuiltIn = clients.find((_, i) => builtIn[i]);
+  if (withBuiltIn) {
+    return { binary: withBuiltIn, mode: 'buildkit', ...withNetwork, description: `docker: BuildKit built into ${withBuiltIn} (DOCKER_BUILDKIT=1)` };
   }
   const binary = clients[0] ?? 'docker';
   return {
