@@ -114,6 +114,20 @@ for (const builder of ['docker', 'buildah'] as const) {
   });
 }
 
+describe('a fork\'s pull request (untrusted)', () => {
+  it('gets no secrets and writes no cache, and says so', async () => {
+    const f = makeFixtureRepo({ dockerfile: secretDockerfile });
+    fixtures.push(f);
+    const image = `${registry.host}/octo/fork-pr`;
+    const log = collectingSink();
+    const b = { ...explicit([image], ['pr-7']), push: false, trusted: false, cacheTo: [`type=registry,ref=${image}-buildcache`] };
+    const err = await rejection(runBuild({ build: b, source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log, secrets: { tok: new Secret(value) } }));
+    expect(err.message).toMatch(/mounts secret "tok" .* \(a pull request from a fork gets no secrets\)$/);
+    expect(log.lines).toContain('cache: an untrusted build, so it writes no cache (cacheTo skipped)');
+    expect(JSON.stringify([err.message, log.lines])).not.toContain(value);
+  });
+});
+
 describe('autobuild build --secret', () => {
   it('id=ID,env=VAR reaches the build; the value is in no output of the command', () => {
     const f = makeFixtureRepo({ dockerfile: secretDockerfile });
