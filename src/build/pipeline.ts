@@ -13,7 +13,7 @@ import { decideTags } from '../core/semver-tags.js';
 import type { AutotestMode, PlannedBuild, TagInfo } from '../core/types.js';
 import { BuildahBuilder } from '../adapters/builders/buildah.js';
 import type { Builder, BuildSpec, BuiltImage, RunContext } from '../adapters/builders/builder.js';
-import { DockerBuilder } from '../adapters/builders/docker.js';
+import { DockerBuilder, prepareDockerEngine } from '../adapters/builders/docker.js';
 import { prepareCredentials, type BuildCredentials } from '../adapters/credentials.js';
 import { checkEmulation, emulationFailure } from '../adapters/emulation.js';
 import { authSecret, checkout, headCommit, type GitAuth } from '../adapters/git.js';
@@ -87,6 +87,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const log = maskingSink(opts.log, secrets);
   await mkdir(opts.workRoot, { recursive: true });
   const work = await mkdtemp(join(opts.workRoot, 'build-'));
+  if (opts.builder === 'docker') prepareDockerEngine(join(work, 'docker-config-none'));
   // Hooks run as a uid of their own (adapters/sandbox.ts) that must reach the checkout, so a
   // clone lives here, outside the service's private workRoot; so do the hooks' HOME and TMPDIR.
   const sandboxDir = await mkdtemp(join(tmpdir(), 'autobuild-build-'));

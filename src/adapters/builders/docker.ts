@@ -19,6 +19,17 @@ export function buildArgv(flag: string, values: Record<string, string>): string[
   return Object.entries(values).flatMap(([k, v]) => [flag, `${k}=${v}`]);
 }
 
+const ENGINE_ENV = ['DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'DOCKER_BUILDKIT', 'DOCKER_CONTEXT'];
+
+/**
+ * Starts finding out how the docker engine builds (detectDockerEngine caches it per process)
+ * before the build's DockerBuilder exists, so the questions run beside the checkout and the
+ * logins. `dockerConfig`: a directory with no login in it, as the build's own starts out.
+ */
+export function prepareDockerEngine(dockerConfig: string): void {
+  detectDockerEngine({ ...inheritedEnv(ENGINE_ENV), DOCKER_CONFIG: dockerConfig }).catch(() => undefined);
+}
+
 export class DockerBuilder implements Builder {
   readonly name = 'docker' as const;
   readonly hookEnv: Record<string, string | undefined>;
@@ -30,7 +41,7 @@ export class DockerBuilder implements Builder {
   }
 
   #env(): Record<string, string | undefined> {
-    return { ...inheritedEnv(['DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'DOCKER_BUILDKIT', 'DOCKER_CONTEXT']), ...this.hookEnv };
+    return { ...inheritedEnv(ENGINE_ENV), ...this.hookEnv };
   }
 
   engine(): Promise<DockerEngine> {
