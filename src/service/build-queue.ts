@@ -22,23 +22,32 @@ export interface BuildJobData {
 type BranchBuild = Pick<QueuedBuild, 'repository' | 'ref' | 'context' | 'dockerfile'>;
 
 
-// Points the branch at the newer of (current, candidate) by queue order, so an old delivery
-// arriving late cannot take the branch back, and marks the build it replaced `superseded` if
-// that one is still queued. Returns the superseded build's id.
-const SUPERSEDE = new RedisScript(`
-local prev = redis.call('GET', KEYS[1])
-if prev == ARGV[1] then return false end
-local mine = tonumber(redis.call('HGET', '${PREFIX}build:' .. ARGV[1], 'seq') or '0')
-if prev then
-  local theirs = tonumber(redis.call('HGET', '${PREFIX}build:' .. prev, 'seq') or '0')
-  if theirs > mine then return false end
+/**
+ * Lua: points the branch at the newer of (current, candidate) by queue order, so an old delivery
+ * arriving late cannot take the branch back, and marks the build it replaced `superseded` if
+ * that one is still queued. Returns the superseded build's id. Run by the intake's accept
+ * script (intake-inbox.ts) right after the records are written, and by SUPERSEDE below.
+ */
+export const SUPERSEDE_LUA = `
+local function supersede(branch_key, id, finished_at, reason)
+  local prev = redis.call('GET', branch_key)
+  if prev == id then return false end
+  local mine = tonumber(redis.call('HGET', '${PREFIX}build:' .. id, 'seq') or '0')
+  if prev then
+    local theirs = tonumber(redis.call('HGET', '${PREFIX}build:' .. prev, 'seq') or '0')
+    if theirs > mine then return false end
+  end
+  redis.call('SET', branch_key, id)
+  if not prev then return false end
+  local key = '${PREFIX}build:' .. prev
+  if redis.call('HGET', key, 'status') ~= 'queued' then return false end
+  redis.call('HSET', key, 'status', 'superseded', 'finishedAt', finished_at, 'error', reason)
+  return prev
 end
-redis.call('SET', KEYS[1], ARGV[1])
-if not prev then return false end
-local key = '${PREFIX}build:' .. prev
-if redis.call('HGET', key, 'status') ~= 'queued' then return false end
-redis.call('HSET', key, 'status', 'superseded', 'finishedAt', ARGV[2], 'error', ARGV[3])
-return prev`);
+`;
+
+const SUPERSEDE = new RedisScript(`${SUPERSEDE_LUA}
+return supersede(KEYS[1], ARGV[1], ARGV[2], ARGV[3])`);
 
 /** Build ids for one origin: stable for a GitHub delivery, random otherwise. */
 export function buildIds(count: number, delivery?: string): string[] {
@@ -49,7 +58,7 @@ export function buildIds(count: number, delivery?: string): string[] {
 }
 
 /** Builds of a branch replace each other while queued; tag and PR builds never do. */
-function branchKey(build: BranchBuild): string | undefined {
+export function branchKey(build: BranchBuild): string | undefined {
   if (!build.ref.startsWith('refs/heads/')) return undefined;
   const identity = [build.repository.toLowerCase(), build.ref, build.context, build.dockerfile].join('\0');
   return redisKeys.branch(createHash('sha256').update(identity).digest('hex').slice(0, 32));

@@ -2,12 +2,13 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { QueuedBuild } from '../core/queued-build.js';
-import type { BuildQueue } from './build-queue.js';
+import { branchKey, SUPERSEDE_LUA, type BuildQueue } from './build-queue.js';
 import { CREATE_RECORD_LUA, recordFields, type BuildStatus } from './build-records.js';
 import type { CommitStatuses } from './commit-status.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { Notifier } from './notifier.js';
 import { RedisScript } from './redis-connection.js';
+import type { RespConnection } from './resp-connection.js';
 import { INBOX_GROUP, redisKeys } from './redis-keys.js';
 
 // Accepting a delivery is ONE Redis script, run before the sender gets its 202: it checks the
@@ -24,26 +25,34 @@ export const DELIVERY_TTL_SECONDS = 30 * 86_400;
 /** A delivery that built nothing only needs to survive GitHub's immediate retries. */
 export const EMPTY_DELIVERY_TTL_SECONDS = 3_600;
 
-// KEYS: inbox [, delivery]. ARGV: answer, ttl, origin, supersede, count, then per build:
-// id, repository index key, field count, fields... Returns the first answer for a repeat.
-const ACCEPT = new RedisScript(`${CREATE_RECORD_LUA}
+// KEYS: inbox [, delivery]. ARGV: answer, ttl, origin, supersede, count, now, then per build:
+// id, repository index key, branch key ('' when it replaces nothing), field count, fields...
+// Returns the first answer for a repeat, else how many queued builds the new ones superseded.
+const ACCEPT = new RedisScript(`${CREATE_RECORD_LUA}${SUPERSEDE_LUA}
 if KEYS[2] then
   local first = redis.call('GET', KEYS[2])
   if first then return first end
   redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
 end
 local count = tonumber(ARGV[5])
-if count == 0 then return false end
+if count == 0 then return 0 end
 local ids = {}
-local i = 6
+local branches = {}
+local i = 7
 for b = 1, count do
-  local n = tonumber(ARGV[i + 2])
-  create_record(ARGV[i], ARGV[i + 1], {unpack(ARGV, i + 3, i + 2 + n)})
+  local n = tonumber(ARGV[i + 3])
+  create_record(ARGV[i], ARGV[i + 1], {unpack(ARGV, i + 4, i + 3 + n)})
   ids[b] = ARGV[i]
-  i = i + 3 + n
+  branches[b] = ARGV[i + 2]
+  i = i + 4 + n
 end
-redis.call('XADD', KEYS[1], '*', 'ids', table.concat(ids, ','), 'origin', ARGV[3], 'supersede', ARGV[4])
-return false`);
+-- A newer push of a branch replaces its queued build here, in queue order, before any job exists.
+local superseded = 0
+for b = 1, count do
+  if branches[b] ~= '' and supersede(branches[b], ids[b], ARGV[6], 'superseded by ' .. ids[b]) then superseded = superseded + 1 end
+end
+redis.call('XADD', KEYS[1], '*', 'ids', table.concat(ids, ','), 'origin', ARGV[3])
+return superseded`);
 
 export interface AcceptInput {
   builds: QueuedBuild[];
@@ -56,21 +65,26 @@ export interface AcceptInput {
   now: Date;
 }
 
-/** Stores an accepted delivery durably. Returns the first answer when the delivery was seen before. */
-export async function acceptIntoInbox(redis: Redis, input: AcceptInput): Promise<string | undefined> {
+/**
+ * Stores an accepted delivery durably. Returns the first answer when the delivery was seen
+ * before, else how many queued builds the new ones superseded. `redis` is the bare hot-path
+ * connection when there is one, else ioredis.
+ */
+export async function acceptIntoInbox(redis: Redis | RespConnection, input: AcceptInput): Promise<{ first?: string; superseded: number }> {
   const args: (string | number)[] = [
     input.delivery?.answer ?? '',
     input.builds.length > 0 ? DELIVERY_TTL_SECONDS : EMPTY_DELIVERY_TTL_SECONDS,
-    input.origin, input.supersede ? '1' : '0', input.builds.length,
+    input.origin, input.supersede ? '1' : '0', input.builds.length, input.now.toISOString(),
   ];
   input.builds.forEach((build, i) => {
     const id = input.ids[i]!;
     const fields = recordFields(id, build, input.origin, input.now);
-    args.push(id, redisKeys.buildsOfRepository(build.repository), fields.length, ...fields);
+    const branch = input.supersede ? branchKey(build) ?? '' : '';
+    args.push(id, redisKeys.buildsOfRepository(build.repository), branch, fields.length, ...fields);
   });
   const keys = input.delivery ? [redisKeys.inbox, input.delivery.key] : [redisKeys.inbox];
-  const first = await ACCEPT.run(redis, keys, args);
-  return typeof first === 'string' ? first : undefined;
+  const result = 'send' in redis ? await ACCEPT.runOn(redis, keys, args) : await ACCEPT.run(redis, keys, args);
+  return typeof result === 'string' ? { first: result, superseded: 0 } : { superseded: Number(result ?? 0) };
 }
 
 export interface InboxConsumerOptions {
@@ -168,31 +182,26 @@ export class InboxConsumer {
     const parsed = entries.map(([entryId, fields]) => ({
       entryId,
       ids: (field(fields, 'ids') ?? '').split(',').filter((id) => id !== ''),
-      supersede: field(fields, 'supersede') !== '0',
     }));
     const pipe = this.#redis.pipeline();
     for (const entry of parsed) for (const id of entry.ids) pipe.hmget(redisKeys.build(id), 'status', 'build');
     const rows = (await pipe.exec()) ?? [];
     let row = 0;
     const now = new Date();
-    const batches = new Map<boolean, { id: string; build: QueuedBuild }[]>();
+    const jobs: { id: string; build: QueuedBuild }[] = [];
     for (const entry of parsed) {
       for (const id of entry.ids) {
         const [err, value] = rows[row++] ?? [];
         if (err) throw err;
         const [status, build] = value as [BuildStatus | null, string | null];
-        // Canceled (or already run) before its job existed: nothing to queue.
+        // Superseded at accept, or canceled, before its job existed: nothing to queue.
         if (status !== 'queued' || !build) continue;
-        const jobs = batches.get(entry.supersede) ?? [];
         jobs.push({ id, build: JSON.parse(build) as QueuedBuild });
-        batches.set(entry.supersede, jobs);
       }
     }
-    // Superseding compares queue order (assigned at accept), so the jobs of many entries can
-    // be added at once: a branch's newer push still wins whichever script runs first.
-    for (const [supersede, jobs] of batches) {
-      const { superseded } = await this.#opts.queue.addJobs(jobs, now, { supersede });
-      superseded.forEach(() => this.#opts.metrics.buildEnded('superseded'));
+    if (jobs.length > 0) {
+      // Branches were moved by the accept script, in queue order.
+      await this.#opts.queue.addJobs(jobs, now, { supersede: false });
       // Statuses are best effort and slow (GitHub round trips): nothing waits on them.
       for (const { id, build } of jobs) {
         void this.#opts.statuses.set(build, id, 'pending', 'queued').catch(() => undefined);

@@ -5,9 +5,11 @@ import { plan, type PlanInput } from '../core/plan.js';
 import { toQueuedBuild, type QueuedBuild } from '../core/queued-build.js';
 import type { Plan, PlannedBuild, RepositoryConfig, Skip, SourceEvent } from '../core/types.js';
 import { buildIds } from './build-queue.js';
+import type { ServiceMetrics } from './metrics.js';
 import type { Notifier } from './notifier.js';
 import { acceptIntoInbox } from './intake-inbox.js';
 import { redisKeys } from './redis-keys.js';
+import type { RespConnection } from './resp-connection.js';
 
 // The one path from an event to accepted builds, shared by every webhook route (GitHub and the
 // other forges), the remote trigger and retries: look up the tags already in the registry, plan
@@ -25,6 +27,10 @@ export interface IntakeOptions {
   registries: Record<string, RegistryAuth>;
   /** The producer connection: fails fast, so a webhook gets 503 while Redis is away. */
   redis: Redis;
+  /** Counts the builds superseded at accept. */
+  metrics?: ServiceMetrics;
+  /** A bare connection for the accept script, when the Redis URL allows one (resp-connection.ts). */
+  fast?: RespConnection;
   log: Logger;
   /** Tells the configured notification receivers that builds were queued. */
   notifier?: Notifier;
@@ -131,7 +137,7 @@ export class Intake {
     const named = forge === 'github' ? delivery : `${forge}:${delivery}`;
     const ids = buildIds(builds.length, named);
     const body = JSON.stringify({ delivery: named, builds: ids, skipped });
-    const first = await acceptIntoInbox(this.#opts.redis, {
+    const { first, superseded } = await acceptIntoInbox(this.#opts.fast ?? this.#opts.redis, {
       builds, ids, origin: named, supersede: true, now,
       delivery: { key: redisKeys.delivery(forge, delivery), answer: body },
     });
@@ -144,6 +150,7 @@ export class Intake {
       }
       return { status: 200, body: first, duplicate: true, builds, skipped: 0 };
     }
+    for (let i = 0; i < superseded; i++) this.#opts.metrics?.buildEnded('superseded');
     return { status: 202, body, duplicate: false, builds: ids, skipped: skipped.length };
   }
 
@@ -154,7 +161,8 @@ export class Intake {
   async accept(planned: Plan | { builds: QueuedBuild[] }, origin: string, opts: { supersede?: boolean } = {}): Promise<string[]> {
     const ids = buildIds(planned.builds.length);
     const builds = planned.builds.map((b: PlannedBuild | QueuedBuild) => this.#queued(b));
-    await acceptIntoInbox(this.#opts.redis, { builds, ids, origin, supersede: opts.supersede ?? true, now: new Date() });
+    const { superseded } = await acceptIntoInbox(this.#opts.redis, { builds, ids, origin, supersede: opts.supersede ?? true, now: new Date() });
+    for (let i = 0; i < superseded; i++) this.#opts.metrics?.buildEnded('superseded');
     return ids;
   }
 

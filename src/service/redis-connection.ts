@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { RedisReplyError, type RespConnection } from './resp-connection.js';
 
 // Two kinds of Redis connection with opposite failure modes. The HTTP side must fail fast, so a
 // webhook gets a 503 (GitHub redelivers) instead of hanging while Redis is away; the worker side
@@ -72,6 +73,16 @@ export class RedisScript {
   constructor(lua: string) {
     this.#lua = lua;
     this.#sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  /** The same on a bare RESP connection (the webhook's hot path). */
+  async runOn(conn: RespConnection, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await conn.send(['EVALSHA', this.#sha, keys.length, ...keys, ...args]);
+    } catch (err) {
+      if (!(err instanceof RedisReplyError) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return conn.send(['EVAL', this.#lua, keys.length, ...keys, ...args]);
+    }
   }
 
   async run(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {

@@ -20,6 +20,7 @@ import { InboxConsumer } from './intake-inbox.js';
 import { ServiceMetrics } from './metrics.js';
 import { NotificationWorker, Notifier } from './notifier.js';
 import { producerConnection, redactUrl, whenReady, workerConnection } from './redis-connection.js';
+import { respConnectionFor, type RespConnection } from './resp-connection.js';
 
 // `autobuild start | serve | worker`: wires Redis, the HTTP server and the worker for one mode,
 // runs until SIGTERM/SIGINT, then shuts down in order: stop accepting HTTP, stop taking jobs and
@@ -87,6 +88,8 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
   }, pino.destination({ dest: 2, sync: true }));
 
   let embedded: EmbeddedRedis | undefined;
+  /** The webhook hot path's own Redis connection (resp-connection.ts), when the URL allows one. */
+  let fast: RespConnection | undefined;
   let url = config.redis;
   if (!url) {
     if (mode !== 'start') {
@@ -98,6 +101,7 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
   }
   const connections: Redis[] = [];
   const stopAll = async () => {
+    fast?.close();
     for (const c of connections) c.disconnect();
     await embedded?.stop();
   };
@@ -135,7 +139,8 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
   try {
     if (mode !== 'worker') {
       const token = resolveApiToken(config.apiToken, dataDir);
-      const intake = new Intake({ repositories: config.repositories, registries: config.registries, redis: producer, log, notifier });
+      fast = respConnectionFor(url);
+      const intake = new Intake({ repositories: config.repositories, registries: config.registries, redis: producer, log, notifier, metrics, ...(fast ? { fast } : {}) });
       intake.warmUp();
       // Accepted deliveries become jobs here, outside the request (intake-inbox.ts).
       const inboxConnection = workerConnection(url);
