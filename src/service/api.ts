@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { RegistryClient, type RegistryAuth } from '../adapters/registry-client.js';
 import { maskSecrets, type Secret } from '../core/secret.js';
-import { apiTokenVerdict, countWrongToken, refuseGuesser } from './auth.js';
+import { authenticate, refuseGuesser } from './auth/http-auth.js';
 import { followBuildLog, readBuildLog } from './build-log.js';
 import type { BuildQueue } from './build-queue.js';
 import { BUILD_STATUSES, FINISHED, summary, type BuildRecords, type BuildStatus } from './build-records.js';
@@ -11,7 +11,8 @@ import { isWatched, type BaseWatch } from './base-watch.js';
 import type { Intake } from './intake.js';
 
 // The JSON API under /api/* (the trigger aside): builds, their logs, cancel and retry, and what
-// the dashboard shows about images and the queue. Every route needs the API token.
+// the dashboard shows about images and the queue. Every route is authenticated by the rule in
+// auth/access-rule.ts (a Bearer token, or the dashboard's session cookie).
 
 export interface ApiOptions {
   redis: Redis;
@@ -35,12 +36,15 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     api.addHook('onRequest', async (request, reply) => {
       if (request.url.startsWith('/api/trigger/')) return;
       if (refuseGuesser(request, reply)) return reply;
-      const verdict = apiTokenVerdict(request);
-      if (verdict !== 'ok') {
-        if (verdict === 'wrong') countWrongToken(request);
-        return reply.code(401).header('www-authenticate', 'Bearer realm="autobuild"')
-          .send({ error: 'missing or wrong API token: send Authorization: Bearer <apiToken> (printed at start, or in dataDir/api-token)' });
+      const access = await authenticate(request);
+      if (access.allowed) return;
+      if (access.why === 'cross-site') {
+        return reply.code(403).send({ error: 'cross-site request refused: a change made with the dashboard\'s session cookie must come from the dashboard\'s own page (Sec-Fetch-Site: same-origin, or an Origin naming this host); scripts send Authorization: Bearer <apiToken>' });
       }
+      const error = access.why === 'no-session'
+        ? 'the dashboard session has expired or was signed out: sign in again, or send Authorization: Bearer <apiToken>'
+        : 'missing or wrong API token: send Authorization: Bearer <apiToken> (printed at start, or in dataDir/api-token)';
+      return reply.code(401).header('www-authenticate', 'Bearer realm="autobuild"').send({ error });
     });
     // Redis errors on reads become 503 rather than fastify's generic 500.
     api.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {

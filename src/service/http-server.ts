@@ -8,7 +8,8 @@ import type { ForgeConfig } from '../core/forges.js';
 import type { Secret } from '../core/secret.js';
 import { registerApi } from './api.js';
 import type { BaseWatch } from './base-watch.js';
-import { installApiToken } from './auth.js';
+import { installAuth } from './auth/http-auth.js';
+import { Sessions } from './auth/sessions.js';
 import type { BuildQueue } from './build-queue.js';
 import type { BuildRecords } from './build-records.js';
 import { forgeWebhookRoutes } from './forge-receiver.js';
@@ -33,6 +34,8 @@ export interface HttpServerOptions {
   intake: Intake;
   metrics: ServiceMetrics;
   apiToken: Secret;
+  /** server.publicUrl: an https one makes the session cookie Secure (auth/http-auth.ts). */
+  publicUrl?: string;
   webhookSecret?: Secret;
   githubToken?: Secret;
   triggerTokens: Record<string, Secret>;
@@ -82,7 +85,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
-  installApiToken(app, opts.apiToken);
+  await installAuth(app, { apiToken: opts.apiToken, sessions: new Sessions(opts.redis), ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}) });
 
   // Browsers must take /api/* answers for what they say they are.
   app.addHook('onSend', async (_request, reply) => {
@@ -105,6 +108,6 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     return reply.type(contentType).send(body);
   });
 
-  await registerDashboard(app, { apiToken: opts.apiToken });
+  await registerDashboard(app);
   return app;
 }

@@ -29,6 +29,11 @@ export const redisKeys = {
   baseWatch: `${PREFIX}base-watch`,
   /** String: set once a base change (repository + base + new digest, hashed) was rebuilt. */
   baseRebuilt: (hash: string) => `${PREFIX}base-rebuilt:${hash}`,
+  /**
+   * String: one dashboard session (auth/sessions.ts), keyed by the SHA-256 of its id (never the
+   * id itself); the value is the session's hard end, the key's expiry its idle end.
+   */
+  session: (idHash: string) => `${PREFIX}session:${idHash}`,
 } as const;
 
 /** The consumer group that turns inbox entries into jobs. */

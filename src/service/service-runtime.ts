@@ -159,7 +159,7 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
           c.on('error', () => undefined);
           return c;
         },
-        apiToken: token.token, triggerTokens: config.triggerTokens, cloneCredentials: config.cloneCredentials, registries: config.registries, forges: config.forges,
+        apiToken: token.token, publicUrl, triggerTokens: config.triggerTokens, cloneCredentials: config.cloneCredentials, registries: config.registries, forges: config.forges,
         ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
         ...(config.github.token ? { githubToken: config.github.token } : {}),
         baseWatch,

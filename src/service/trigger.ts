@@ -7,7 +7,8 @@ import type { ForgeConfig } from '../core/forges.js';
 import type { CloneCredentials } from '../core/config.js';
 import type { Secret } from '../core/secret.js';
 import type { RepositoryConfig } from '../core/types.js';
-import { countWrongToken, refuseGuesser, sameSecret } from './auth.js';
+import { sameSecret } from './auth/access-rule.js';
+import { countWrongToken, refuseGuesser } from './auth/http-auth.js';
 import { cloneSource } from './clone-source.js';
 import type { Intake } from './intake.js';
 

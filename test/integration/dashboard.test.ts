@@ -196,9 +196,12 @@ describe('dashboard in a browser', () => {
     expect(await page.locator('select[name=status]').inputValue()).toBe('succeeded');
     await expect.poll(() => page.locator('p.empty').innerText()).toContain('No builds match');
     await page.goto(`${base}/#/builds`);
-    const cookie = (await context.cookies()).find((c) => c.name === 'autobuild_token');
+    const cookie = (await context.cookies()).find((c) => c.name === 'autobuild_session');
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/', secure: false });
-    expect(await page.evaluate(() => document.cookie)).not.toContain(API_TOKEN);
+    // The cookie holds a session id of its own, never the API token.
+    expect(cookie?.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(cookie?.value).not.toContain(API_TOKEN);
+    expect(await page.evaluate(() => document.cookie)).toBe('');
     await expect.poll(() => page.locator('p.empty').innerText()).toContain('No builds yet');
     // The queue's health is in the header on every page.
     await expect.poll(() => page.locator('#queue').innerText()).toMatch(/waiting\s*0/);
@@ -207,9 +210,10 @@ describe('dashboard in a browser', () => {
   it('refuses posts from another site even though the browser holds the cookie', async () => {
     const foreign = { origin: 'http://evil.example' };
     expect((await page.request.post(`${base}/logout`, { headers: foreign, maxRedirects: 0 })).status()).toBe(403);
-    expect((await page.request.post(`${base}/api/builds/anything/retry`, { headers: foreign })).status()).toBe(401);
-    const cookie = (await context.cookies()).find((c) => c.name === 'autobuild_token');
-    expect(cookie?.value).toBe(API_TOKEN);
+    expect((await page.request.post(`${base}/api/builds/anything/retry`, { headers: foreign })).status()).toBe(403);
+    // Still signed in: the refused sign-out ended nothing.
+    const cookie = (await context.cookies()).find((c) => c.name === 'autobuild_session');
+    expect((await fetch(`${base}/api/queue`, { headers: { cookie: `autobuild_session=${cookie?.value}` } })).status).toBe(200);
   });
 
   it('shows a webhook\'s build arriving, its log growing while it runs, then success with each pushed digest', async () => {
@@ -337,9 +341,15 @@ describe('dashboard in a browser', () => {
     },
     {
       name: 'the sign-in form cannot be made to send someone to another site',
-      send: () => fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: API_TOKEN, next: '//evil.example/' }).toString() }),
+      send: () => fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: API_TOKEN, next: '//evil.example/' }).toString() }),
       status: 303,
       check: (res) => expect(res.headers.get('location')).toBe('/'),
+    },
+    {
+      name: 'a sign-in posted with neither Origin nor Sec-Fetch-Site (not from a page of this site) is refused',
+      send: () => fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${API_TOKEN}` }),
+      status: 403,
+      check: (res) => expect(res.headers.get('set-cookie')).toBeNull(),
     },
     {
       name: 'pages may load only their own scripts and may not be framed',
@@ -383,10 +393,13 @@ describe('dashboard in a browser', () => {
     });
   }
 
-  it('signs out: the cookie is cleared and the sign-in form is back', async () => {
+  it('signs out: the cookie is cleared, the sign-in form is back, and the old cookie no longer works', async () => {
+    const before = (await context.cookies()).find((c) => c.name === 'autobuild_session');
+    expect(before?.value).toBeTruthy();
     await page.locator('form.signout button').click();
     await page.locator('form[action="/login"]').waitFor();
-    expect((await context.cookies()).find((c) => c.name === 'autobuild_token')).toBeUndefined();
+    expect((await context.cookies()).find((c) => c.name === 'autobuild_session')).toBeUndefined();
+    expect((await fetch(`${base}/api/queue`, { headers: { cookie: `autobuild_session=${before!.value}` } })).status).toBe(401);
   });
 });
 

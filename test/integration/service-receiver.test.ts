@@ -1,11 +1,13 @@
 // The webhook receiver, trigger and API of `autobuild serve` as GitHub and users see them:
 // every status code, redelivery, Redis going away and coming back, forged and malformed input.
 // Only `serve` runs (no worker), so every accepted build stays queued where the test can count it.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { producerConnection, whenReady } from '../../src/service/redis-connection.js';
 import { startRegistry, type Registry } from '../support/engines.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
 import { buildBinary, repoRoot, startService, type ServiceProcess } from '../support/service-process.js';
@@ -27,6 +29,19 @@ const api = async (path: string, init: RequestInit = {}) => {
   const res = await fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${API_TOKEN}`, ...init.headers } });
   const text = await res.text();
   return { status: res.status, text, json: text.startsWith('{') ? JSON.parse(text) : undefined };
+};
+/** Signs in through the dashboard's form as a browser would, giving the session cookie. */
+const signIn = async () => {
+  const res = await fetch(`${base}/login`, {
+    method: 'POST', redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base, 'sec-fetch-site': 'same-origin' },
+    body: new URLSearchParams({ token: API_TOKEN }).toString(),
+  });
+  expect(res.status).toBe(303);
+  // Whatever cookie the sign-in set (not one it cleared), as the browser would send it back.
+  const setCookie = res.headers.getSetCookie().find((c) => !/^[^=]*=;/.test(c)) ?? '';
+  const [, name = '', value = ''] = /^([^=]*)=([^;]*)/.exec(setCookie) ?? [];
+  return { name, id: decodeURIComponent(value), setCookie, cookie: `${name}=${value}` };
 };
 const waiting = async () => (await api('/api/queue')).json.waiting as number;
 /** Jobs follow a 202 within milliseconds (the intake's inbox consumer), not within the request. */
@@ -202,8 +217,10 @@ describe('remote trigger and API', () => {
   it('a cancel carried by the dashboard cookie from another site is refused', async () => {
     const list = await api('/api/builds?status=queued&limit=1');
     const id = list.json.builds[0].id;
-    const res = await fetch(`${base}/api/builds/${id}/cancel`, { method: 'POST', headers: { cookie: `autobuild_token=${API_TOKEN}`, origin: 'https://evil.example' } });
-    expect(res.status).toBe(401);
+    const { cookie } = await signIn();
+    const res = await fetch(`${base}/api/builds/${id}/cancel`, { method: 'POST', headers: { cookie, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } });
+    expect(res.status).toBe(403);
+    expect((await res.json()).error).toMatch(/^cross-site request refused/);
     expect((await api(`/api/builds/${id}`)).json.status).toBe('queued');
   });
 
@@ -243,6 +260,108 @@ describe('remote trigger and API', () => {
     expect(text).toMatch(/autobuild_webhook_deliveries_total\{result="unauthorized"\} [1-9]/);
     expect(text).toMatch(/autobuild_webhook_deliveries_total\{result="accepted"\} [1-9]/);
     expect(text).toMatch(/autobuild_queue_jobs\{state="waiting"\} \d+/);
+  });
+});
+
+describe('dashboard sessions: one rule for the API and the dashboard', () => {
+  const signedInPage = async (headers: Record<string, string>) => (await (await fetch(`${base}/`, { headers })).text()).includes('<main id="main"');
+  const queuedBuild = async () => (await api('/api/builds?status=queued&limit=1')).json.builds[0].id as string;
+
+  it('signing in gives a random session id, not the API token, and it works for the API and the dashboard', async () => {
+    const first = await signIn();
+    const second = await signIn();
+    expect(first.id).not.toContain(API_TOKEN);
+    expect(first.id).not.toBe(second.id);
+    expect(first.name).toBe('autobuild_session');
+    expect(first.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first.setCookie).toMatch(/; HttpOnly/i);
+    expect(first.setCookie).toMatch(/; SameSite=Strict/i);
+    expect(first.setCookie).toMatch(/; Path=\//i);
+    // Plain http and no https publicUrl: a Secure cookie would be dropped by the browser.
+    expect(first.setCookie).not.toMatch(/; Secure/i);
+    expect((await fetch(`${base}/api/builds?limit=1`, { headers: { cookie: first.cookie } })).status).toBe(200);
+    expect(await signedInPage({ cookie: first.cookie })).toBe(true);
+  });
+
+  it('Redis keeps only a hash of the session id, expiring after 12 idle hours', async () => {
+    const { id } = await signIn();
+    const client = producerConnection(redis.url);
+    try {
+      await whenReady(client, redis.url);
+      const key = `autobuild:session:${createHash('sha256').update(id).digest('hex')}`;
+      const ttl = await client.ttl(key);
+      expect(ttl).toBeGreaterThan(12 * 3600 - 60);
+      expect(ttl).toBeLessThanOrEqual(12 * 3600);
+      const keys = await client.keys('autobuild:session:*');
+      expect(keys).toContain(key);
+      for (const k of keys) {
+        expect(k).not.toContain(id);
+        expect(await client.get(k)).not.toContain(id);
+      }
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('signing out ends the session: the same cookie is refused afterwards', async () => {
+    const { cookie } = await signIn();
+    expect((await fetch(`${base}/api/builds?limit=1`, { headers: { cookie } })).status).toBe(200);
+    const out = await fetch(`${base}/logout`, { method: 'POST', redirect: 'manual', headers: { cookie, origin: base } });
+    expect(out.status).toBe(303);
+    // A copy of the cookie kept elsewhere (another tab, a stolen one) no longer works.
+    const after = await fetch(`${base}/api/builds?limit=1`, { headers: { cookie } });
+    expect(after.status).toBe(401);
+    expect((await after.json()).error).toMatch(/session has expired or was signed out/);
+    expect(await signedInPage({ cookie })).toBe(false);
+    expect(out.headers.getSetCookie().join('\n')).toMatch(/^autobuild_session=;.*Expires=Thu, 01 Jan 1970/m);
+  });
+
+  it('signing in removes the cookie that held the API token before sessions existed', async () => {
+    const res = await fetch(`${base}/login`, {
+      method: 'POST', redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base, cookie: `autobuild_token=${API_TOKEN}` },
+      body: new URLSearchParams({ token: API_TOKEN }).toString(),
+    });
+    expect(res.status).toBe(303);
+    const cookies = res.headers.getSetCookie();
+    expect(cookies.find((c) => c.startsWith('autobuild_token='))).toMatch(/^autobuild_token=;.*Expires=Thu, 01 Jan 1970/);
+    expect(cookies.join('\n')).not.toContain(API_TOKEN);
+  });
+
+  it('the API token as a cookie signs nothing in (the old token cookie, or the token under the session name)', async () => {
+    for (const cookie of [`autobuild_token=${API_TOKEN}`, `autobuild_session=${API_TOKEN}`]) {
+      expect((await fetch(`${base}/api/builds?limit=1`, { headers: { cookie } })).status, cookie).toBe(401);
+      expect(await signedInPage({ cookie }), cookie).toBe(false);
+    }
+  });
+
+  it('a foreign Bearer token with a valid session cookie is refused by the API and the dashboard alike', async () => {
+    const { cookie } = await signIn();
+    const headers = { cookie, authorization: 'Bearer a-token-of-some-other-service' };
+    expect((await fetch(`${base}/api/builds?limit=1`, { headers })).status).toBe(401);
+    expect(await signedInPage(headers)).toBe(false);
+  });
+
+  it('behind a Basic-auth proxy the session cookie still signs the dashboard and the API in', async () => {
+    const { cookie } = await signIn();
+    const headers = { cookie, authorization: `Basic ${Buffer.from('admin:proxy-password').toString('base64')}` };
+    expect((await fetch(`${base}/api/builds?limit=1`, { headers })).status).toBe(200);
+    expect(await signedInPage(headers)).toBe(true);
+  });
+
+  it('a cookie POST with neither Origin nor Sec-Fetch-Site is refused, and one from the dashboard\'s page is let in', async () => {
+    const { cookie } = await signIn();
+    const id = await queuedBuild();
+    const bare = await fetch(`${base}/api/builds/${id}/cancel`, { method: 'POST', headers: { cookie } });
+    expect(bare.status).toBe(403);
+    expect((await api(`/api/builds/${id}`)).json.status).toBe('queued');
+    // Neither may a page of another site sign the browser out.
+    const logout = await fetch(`${base}/logout`, { method: 'POST', redirect: 'manual', headers: { cookie } });
+    expect(logout.status).toBe(403);
+    expect((await fetch(`${base}/api/builds?limit=1`, { headers: { cookie } })).status).toBe(200);
+    const fromPage = await fetch(`${base}/api/builds/${id}/cancel`, { method: 'POST', headers: { cookie, 'sec-fetch-site': 'same-origin' } });
+    expect(fromPage.status).toBe(200);
+    expect((await api(`/api/builds/${id}`)).json.status).toBe('canceled');
   });
 });
 

@@ -1,16 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Secret } from '../../core/secret.js';
-import { countWrongToken, refuseGuesser } from '../auth.js';
+import { formPostAllowed } from '../auth/access-rule.js';
+import { authenticate, refuseGuesser, requestFacts, signIn, signOut } from '../auth/http-auth.js';
 import { loadAssets } from './assets.js';
 import { appPage, signInPage } from './pages.js';
-import { clearSessionCookie, isSameOrigin, isSignedIn, presentedToken, setSessionCookie, tokenMatches } from './session.js';
 
 // The dashboard: a sign-in form, one HTML shell and the static files of a small single-page app
 // that reads the service's JSON API (/api/*) with the session cookie. No data is rendered here.
-
-export interface DashboardOptions {
-  apiToken: Secret;
-}
+// Who is signed in is decided by the same rule as for the API (auth/access-rule.ts).
 
 // Every page only loads its own files and talks to its own origin; nothing may frame it.
 const PAGE_HEADERS = {
@@ -45,15 +41,18 @@ function formField(body: unknown, name: string): string | undefined {
 }
 
 function refuseCrossSite(request: FastifyRequest, reply: FastifyReply): boolean {
-  if (isSameOrigin(request)) return false;
+  if (formPostAllowed(requestFacts(request))) return false;
   void reply.code(403).type('text/plain; charset=utf-8')
     .send('cross-site request refused: submit the form from the dashboard itself\n');
   return true;
 }
 
-export async function registerDashboard(app: FastifyInstance, opts: DashboardOptions): Promise<void> {
+function redisDown(reply: FastifyReply): FastifyReply {
+  return reply.code(503).type('text/plain; charset=utf-8').send('Redis is unavailable, so sessions cannot be checked; try again later\n');
+}
+
+export async function registerDashboard(app: FastifyInstance): Promise<void> {
   const assets = loadAssets();
-  const apiToken = opts.apiToken;
 
   // Its own encapsulated scope, so the form parser below does not change how the API parses bodies.
   await app.register(async (scope) => {
@@ -65,8 +64,12 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
 
     scope.get('/', async (request, reply) => {
       if (refuseGuesser(request, reply, true)) return reply;
-      const signedIn = isSignedIn(request, apiToken);
-      if (!signedIn && presentedToken(request) !== undefined) countWrongToken(request);
+      let signedIn: boolean;
+      try {
+        signedIn = (await authenticate(request)).allowed;
+      } catch {
+        return redisDown(reply);
+      }
       const html = signedIn ? appPage(assets) : signInPage(assets);
       return reply.headers(PAGE_HEADERS).send(html);
     });
@@ -76,18 +79,25 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
       if (refuseGuesser(request, reply, true)) return reply;
       const token = formField(request.body, 'token')?.trim();
       const next = formField(request.body, 'next');
-      if (!tokenMatches(token, apiToken)) {
-        countWrongToken(request);
-        return reply.code(401).headers(PAGE_HEADERS).send(signInPage(assets, 'wrong token', landing(next).slice(1)));
+      let signedIn: boolean;
+      try {
+        signedIn = await signIn(request, reply, token);
+      } catch {
+        return redisDown(reply);
       }
-      setSessionCookie(request, reply, token!);
+      if (!signedIn) return reply.code(401).headers(PAGE_HEADERS).send(signInPage(assets, 'wrong token', landing(next).slice(1)));
       // 303: the browser follows with a GET, so reloading the page does not re-send the token.
       return reply.code(303).header('location', landing(next)).send();
     });
 
     scope.post('/logout', async (request, reply) => {
       if (refuseCrossSite(request, reply)) return reply;
-      clearSessionCookie(request, reply);
+      try {
+        await signOut(request, reply);
+      } catch {
+        // The cookie stays: the session still lives in Redis, and signing out again must be able to end it.
+        return redisDown(reply);
+      }
       return reply.code(303).header('location', '/').send();
     });
 

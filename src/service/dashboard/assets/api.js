@@ -8,8 +8,9 @@ export class ApiError extends Error {
 }
 
 export async function api(path, { method = 'GET', signal } = {}) {
-  // The session cookie goes along by itself (same origin); fetch adds `Origin` to POSTs, which the
-  // server checks, so another site cannot make this browser retry or cancel a build.
+  // The session cookie goes along by itself (same origin); the browser adds `Sec-Fetch-Site` and
+  // `Origin` to POSTs, which the server checks, so another site cannot make this browser retry or
+  // cancel a build.
   const response = await fetch(path, { method, signal, headers: { accept: 'application/json' }, credentials: 'same-origin' });
   if (response.status === 401) {
     signedOut();
@@ -32,15 +33,15 @@ export function signedOut() {
   // brings the user back to this same page (its `#/...`) once signed in again.
   if (signingOut) return;
   signingOut = true;
-  // If the page itself was let in but the API is not (a proxy adding its own Authorization
-  // header, say), reloading would loop: say so once instead.
+  // If the page itself was let in but the API is not (a proxy adding its own Bearer header to
+  // some requests only, say), reloading would loop: say so once instead.
   const last = Number(window.sessionStorage.getItem(RELOADED_AT) || 0);
   if (Date.now() - last < 15000) {
     const note = document.createElement('p');
     note.className = 'notice notice-error';
     note.setAttribute('role', 'alert');
     note.textContent = 'The API refuses this session (401) although the page let you in. Sign out and in again; '
-      + 'if a proxy in front of autobuild adds an Authorization header, let it pass the autobuild_token cookie instead.';
+      + 'if a proxy in front of autobuild adds an Authorization: Bearer header, it decides alone: let the proxy send the API token on every request, or none.';
     document.getElementById('main')?.prepend(note);
     return;
   }
