@@ -96,6 +96,9 @@ describe('a multi-platform build in the service', () => {
     for (const p of build.platforms as { platform: string; digest: string }[]) {
       expect(children.find((c) => c.digest === p.digest)?.platform.architecture).toBe(p.platform.split('/')[1]);
     }
+    // The service's default cache: a repository of its own beside the image, holding the index.
+    const cache = await fetch(`http://${registry.host}/v2/octo/multi-buildcache/tags/list`);
+    expect((await cache.json() as { tags: string[] }).tags).toEqual(['latest']);
     const listed = (await api('/api/builds?repository=octo-org/multi')).json.builds[0];
     expect(listed).toMatchObject({ id: build.id, digest: build.digest, platforms: build.platforms });
 
