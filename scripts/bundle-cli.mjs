@@ -25,8 +25,9 @@ const result = await build({
   external: ['msgpackr-extract'],
   // Bundled CommonJS dependencies call require(); ESM output needs one.
   banner: { js: "import { createRequire as __autobuildRequire } from 'node:module'; const require = __autobuildRequire(import.meta.url);" },
-  minifyWhitespace: true,
-  minifySyntax: true,
+  // Less to read and parse at every start; names kept for the libraries that print them.
+  minify: true,
+  keepNames: true,
   legalComments: 'none',
   charset: 'utf8',
   metafile: true,
