@@ -5,6 +5,8 @@
 import { build } from 'esbuild';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 
 // `node scripts/bundle-cli.mjs [OUTDIR]`: OUTDIR (default build/cli) lets a test build a copy.
 const outdir = process.argv[2] ?? join('build', 'cli');
@@ -36,3 +38,7 @@ const result = await build({
 // The dashboard finds its files next to the module that serves them (new URL('./assets/', import.meta.url)).
 cpSync(join('src', 'service', 'dashboard', 'assets'), join(outdir, 'chunks', 'assets'), { recursive: true });
 writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+// `autobuild --help` as the bundle prints it (80 columns, not a terminal), for bin/autobuild.js
+// to print without loading anything.
+const runner = `const { main } = await import(${JSON.stringify(pathToFileURL(join(outdir, 'autobuild.mjs')).href)}); process.exitCode = await main(['--help']);`;
+writeFileSync(join(outdir, 'help.txt'), execFileSync(process.execPath, ['--input-type=module', '-e', runner], { encoding: 'utf8', env: { ...process.env, COLUMNS: '80' } }));

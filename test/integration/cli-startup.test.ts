@@ -75,6 +75,10 @@ describe('the bundle', () => {
     expect(bundledInputs(r.modules).filter((i) => HEAVY.test(i) || /src\/(service\/(?!service-defaults)|build\/)/.test(i))).toEqual([]);
   });
 
+  it('the help text saved next to it (printed by bin/autobuild.js --help) is what commander prints', () => {
+    expect(readFileSync(join(bundleDir, 'help.txt'), 'utf8')).toBe(runLogged(entry, ['--help']).stdout);
+  });
+
   it('plan gives the same plan as the compiled tree', () => {
     const args = ['plan', '--config', config, '--repository', 'octo/app', '--ref', 'refs/tags/v1.2.3', '--sha', SHA, '--json'];
     const bundled = runLogged(entry, args);
