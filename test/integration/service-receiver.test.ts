@@ -277,6 +277,8 @@ describe('dashboard sessions: one rule for the API and the dashboard', () => {
     expect(first.setCookie).toMatch(/; HttpOnly/i);
     expect(first.setCookie).toMatch(/; SameSite=Strict/i);
     expect(first.setCookie).toMatch(/; Path=\//i);
+    // The browser forgets it when the session's hard end (7 days) has passed anyway.
+    expect(first.setCookie).toMatch(/; Max-Age=604800/i);
     // Plain http and no https publicUrl: a Secure cookie would be dropped by the browser.
     expect(first.setCookie).not.toMatch(/; Secure/i);
     expect((await fetch(`${base}/api/builds?limit=1`, { headers: { cookie: first.cookie } })).status).toBe(200);
@@ -375,6 +377,11 @@ describe('Redis unavailable', () => {
     expect(res.status).toBe(503);
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect((await fetch(`${base}/healthz`)).status).toBe(503);
+    // A session cannot be checked without Redis: 503, not "signed out"; the Bearer token still opens the page.
+    const session = await fetch(`${base}/`, { headers: { cookie: `autobuild_session=${'A'.repeat(43)}` } });
+    expect(session.status).toBe(503);
+    expect(await session.text()).toMatch(/Redis is unavailable/);
+    expect((await fetch(`${base}/`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).status).toBe(200);
     await redis.start();
     let health = 0;
     for (let i = 0; i < 100 && health !== 200; i++) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../../src/core/secret.js';
 import { decideAccess, formPostAllowed, type Access, type RequestFacts, type SessionState } from '../../src/service/auth/access-rule.js';
+import { secureCookie } from '../../src/service/auth/http-auth.js';
 
 // The one authentication rule of /api/* and the dashboard (src/service/auth/access-rule.ts), one
 // row per request a browser, a script or an attacker's page sends. `session` is what Redis says
@@ -110,5 +111,19 @@ describe('the dashboard\'s sign-in and sign-out forms', () => {
     ['posted from a page the browser says is cross-site', { secFetchSite: 'cross-site' }, false],
   ])('%s', (_name, headers, allowed) => {
     expect(formPostAllowed({ method: 'POST', host: HOST, ...headers })).toBe(allowed);
+  });
+});
+
+describe('the session cookie is Secure', () => {
+  it.each([
+    ['over TLS on autobuild\'s own socket', true, 'autobuild.example.com', undefined, true],
+    ['sent to the host of an https publicUrl (TLS ended at a proxy)', false, 'autobuild.example.com', 'https://autobuild.example.com/', true],
+    ['host names compare case-insensitively', false, 'AutoBuild.example.com', 'https://autobuild.example.com', true],
+    ['not on plain http with no publicUrl (a LAN box, a test)', false, '127.0.0.1:8080', undefined, false],
+    ['not for the same service reached directly over http, beside its https publicUrl', false, '127.0.0.1:8080', 'https://autobuild.example.com', false],
+    ['not for an http publicUrl', false, 'autobuild.example.com', 'http://autobuild.example.com', false],
+    ['not without a Host header', false, undefined, 'https://autobuild.example.com', false],
+  ])('%s', (_name, tls, host, publicUrl, secure) => {
+    expect(secureCookie(tls, host, publicUrl)).toBe(secure);
   });
 });

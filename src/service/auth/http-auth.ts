@@ -16,10 +16,7 @@ const OLD_TOKEN_COOKIE = 'autobuild_token';
 export interface AuthOptions {
   apiToken: Secret;
   sessions: Sessions;
-  /**
-   * The configured public address (server.publicUrl). When it is https, a cookie set for a
-   * request to its host is marked Secure. X-Forwarded-Proto is not believed: anyone can send it.
-   */
+  /** The configured public address (server.publicUrl): an https one makes the cookie Secure (`secureCookie`). */
   publicUrl?: string;
 }
 
@@ -89,19 +86,26 @@ export async function authenticate(request: FastifyRequest): Promise<Access> {
   return access;
 }
 
-function cookieOptions(request: FastifyRequest, maxAge?: number) {
-  const publicUrl = request.server.autobuildAuth.publicUrl;
-  let secure = request.protocol === 'https';
-  if (!secure && publicUrl) {
-    try {
-      const url = new URL(publicUrl);
-      // Only for requests to the public address: the same service reached directly over http
-      // (127.0.0.1:8080) would never get a Secure cookie back, and signing in would loop.
-      secure = url.protocol === 'https:' && url.host.toLowerCase() === String(request.headers.host ?? '').toLowerCase();
-    } catch {
-      secure = false;
-    }
+/**
+ * Whether the session cookie gets `Secure`: when the request came over TLS, or was sent to the
+ * host of an https `publicUrl` (TLS ended at a proxy). Only for requests to that host: the same
+ * service reached directly over http (127.0.0.1:8080) would never get a Secure cookie back, and
+ * signing in would loop. X-Forwarded-Proto is not read: without a proxy anyone can send it.
+ */
+export function secureCookie(tls: boolean, host: string | undefined, publicUrl: string | undefined): boolean {
+  if (tls) return true;
+  if (!publicUrl || !host) return false;
+  try {
+    const url = new URL(publicUrl);
+    return url.protocol === 'https:' && url.host.toLowerCase() === host.toLowerCase();
+  } catch {
+    return false;
   }
+}
+
+function cookieOptions(request: FastifyRequest, maxAge?: number) {
+  // request.protocol is https only for TLS on this very socket: the app sets no trustProxy.
+  const secure = secureCookie(request.protocol === 'https', header(request, 'host'), request.server.autobuildAuth.publicUrl);
   return { path: '/', httpOnly: true, sameSite: 'strict' as const, secure, ...(maxAge === undefined ? {} : { maxAge }) };
 }
 
