@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { parseCacheSpec, parsePlatforms, type BuildSettings } from '../core/build-settings.js';
 import { UserError } from '../core/errors.js';
+import { keyPath, ruleProblems } from '../core/config-problems.js';
 import { buildRuleSchema } from '../core/config-schema.js';
 import { parseImagesInput } from '../core/metadata-images.js';
 import { familiarName, normalizeImageInput } from '../core/references.js';
@@ -209,8 +210,10 @@ export function parseRules(text: string): BuildRule[] {
   return doc.map((item, i) => {
     const parsed = buildRuleSchema.safeParse(item);
     if (parsed.success) return parsed.data;
-    const issue = parsed.error.issues[0]!;
-    const path = [`rules[${i}]`, ...issue.path.map(String)].join('.');
-    throw new UserError(`input \`${path}\`: ${issue.message}`, 'a rule has sourceType (branch|tag), source and tag, and optionally dockerfile, context, buildArgs, autobuild');
+    const problem = ruleProblems(parsed.error.issues.map((issue) => ({ ...issue, path: [i, ...issue.path] })), doc)[0]!;
+    throw new UserError(
+      `input \`rules${keyPath(problem.path)}\`: ${problem.problem}`,
+      problem.hint ?? 'a rule has sourceType (branch|tag), source and tag, and optionally dockerfile, context, buildArgs, autobuild',
+    );
   });
 }

@@ -11,11 +11,9 @@ import type { Secret } from '../core/secret.js';
 // realm it names (Docker Hub, GHCR, distribution's token auth), cached per scope.
 
 /** Credentials and transport of one registry host, as under `registries.<host>` in autobuild.yml. */
-export interface RegistryAuth {
-  username?: string;
-  password?: Secret;
-  insecure?: boolean;
-}
+import type { RegistryAuth } from '../core/types.js';
+
+export type { RegistryAuth };
 
 export interface ManifestInfo {
   digest: string;

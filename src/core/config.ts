@@ -1,7 +1,7 @@
-import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { isSecretId, parseCacheSpec, parsePlatforms } from './build-settings.js';
-import { configSchema, isOptionalSecretKey, type ConfigOutput } from './config-schema.js';
+import { describeIssue, fail, type Path, type Problem, type VariableUse } from './config-problems.js';
+import { configSchema, type ConfigOutput } from './config-schema.js';
+import { readYaml, substitute, type Env } from './config-variables.js';
 import { UserError } from './errors.js';
 import { defaultApiUrl, splitRepositoryKey, type ForgeConfig } from './forges.js';
 import type { NotificationTarget } from './notifications.js';
@@ -9,20 +9,14 @@ import { regexBody } from './dockerhub-rules.js';
 import { parseFlavor } from './metadata-flavor.js';
 import { parseTags } from './metadata-tags.js';
 import { familiarName, normalizeImageInput, parseReference } from './references.js';
-import { maskSecrets, Secret } from './secret.js';
-import type { BuildRule, RepositoryConfig } from './types.js';
+import { Secret } from './secret.js';
+import type { BuildRule, RegistryAuth, RepositoryConfig } from './types.js';
 import { UnboundedRegexError, userRegExp } from './user-regex.js';
 
-// autobuild.yml text -> a typed Config: YAML, then `${VAR}` from the given env, then the zod
+// autobuild.yml text -> a typed Config: YAML and `${VAR}` (config-variables.ts), then the zod
 // schema (config-schema.ts), then the checks that need the rest of the core (image names,
-// regexes, tags lines). Every problem becomes one line: `<file>: <key.path>: <problem> — <fix>`.
-
-export interface RegistryConfig {
-  username?: string;
-  password?: Secret;
-  /** Plain HTTP. Loopback hosts are plain HTTP whatever this says. */
-  insecure: boolean;
-}
+// regexes, tags lines) and the assembly of the Config. Every problem becomes one line
+// (config-problems.ts): `<file>: <key.path>: <problem> — <fix>`.
 
 export interface Config {
   /** The file this came from; undefined for defaultConfig(). */
@@ -40,7 +34,7 @@ export interface Config {
   baseImagePollMinutes: number;
   github: { token?: Secret; apiUrl: string; statuses: boolean };
   /** Keyed by registry host as written: `registry.example.com`, `127.0.0.1:5000`, `docker.io`. */
-  registries: Record<string, RegistryConfig>;
+  registries: Record<string, RegistryAuth>;
   /** Keyed `owner/name`. Trigger tokens are secrets and live in `triggerTokens`. */
   repositories: Record<string, RepositoryConfig>;
   /**
@@ -82,257 +76,6 @@ export interface CloneCredentials {
   /** Forms the same values may take in output (password alone, percent-encoded), for masking. */
   forms: Secret[];
 }
-
-type Env = Record<string, string | undefined>;
-type Path = readonly (string | number)[];
-
-interface Problem {
-  path: Path;
-  problem: string;
-  hint?: string;
-}
-
-function keyPath(path: Path): string {
-  let out = '';
-  for (const part of path) out += typeof part === 'number' ? `[${part}]` : out === '' ? part : `.${part}`;
-  return out === '' ? '(top level)' : out;
-}
-
-/** `masked`: values that came from `${VAR}`, never shown in a message (they may be secrets). */
-function fail(file: string, problems: Problem[], masked: Iterable<string> = []): never {
-  const [first] = problems;
-  if (!first) throw new Error('fail() needs a problem');
-  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-  throw new UserError(maskSecrets(`${file}: ${keyPath(first.path)}: ${first.problem}`, masked), first.hint ? maskSecrets(first.hint, masked) + more : undefined);
-}
-
-// --- YAML ------------------------------------------------------------------------------------
-
-/**
- * `${VAR}` is not valid inside a YAML flow mapping (`github: {token: ${GITHUB_TOKEN}}`, as the
- * contract's example writes it), so each reference is swapped for a placeholder YAML accepts
- * anywhere, and put back in the parsed values before substitution.
- */
-const REFERENCE_TEXT = /\$\{[^}\n]*\}/g;
-const PLACEHOLDER = /\uE000([0-9]+)\uE001/g;
-
-function restore(value: unknown, originals: string[]): unknown {
-  const back = (text: string) => text.replace(PLACEHOLDER, (_m, i: string) => originals[Number(i)] ?? '');
-  if (typeof value === 'string') return back(value);
-  if (Array.isArray(value)) return value.map((v) => restore(v, originals));
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [back(k), restore(v, originals)]));
-  }
-  return value;
-}
-
-function readYaml(text: string, file: string): unknown {
-  const originals: string[] = [];
-  const protectedText = text.replace(REFERENCE_TEXT, (match) => `\uE000${originals.push(match) - 1}\uE001`);
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(protectedText, { lineCounter, uniqueKeys: true });
-  const error = doc.errors[0];
-  if (error) {
-    const pos = error.linePos?.[0];
-    const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
-    const what = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error';
-    throw new UserError(`${where}: YAML syntax error: ${what}`, 'fix the YAML at that line (indentation, quotes, a missing ":")');
-  }
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
-  } catch (err) {
-    // yaml refuses alias expansion past the limit (a "billion laughs" file) with a ReferenceError.
-    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
-      throw new UserError(`${file}: YAML aliases (*name) expand more than ${MAX_ALIASES} times`, 'write the values out, or use fewer aliases');
-    }
-    throw err;
-  }
-  return restore(data, originals) ?? {};
-}
-
-/** yaml's guard against exponential alias expansion; a real autobuild.yml uses a handful at most. */
-const MAX_ALIASES = 100;
-
-// --- ${VAR} ----------------------------------------------------------------------------------
-
-const VARIABLE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-const WHOLE_VARIABLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}$/;
-
-/** Where `${VAR}` put a value from the environment, so that errors never echo it. */
-interface VariableUse {
-  /** Key path (as keyPath writes it) -> the variables used in its value. */
-  paths: Map<string, string[]>;
-  values: Set<string>;
-  /** Build-arg values that came from `${VAR}`: secrets. */
-  buildArgs?: string[];
-}
-
-/**
- * Replaces `${VAR}` (and `${VAR:-default}`) in every string value; `$$` is a literal `$`.
- * Returns undefined for an optional secret whose whole value is an unset variable.
- */
-function substitute(value: unknown, env: Env, path: Path, file: string, used: VariableUse): unknown {
-  if (typeof value === 'string') {
-    const whole = WHOLE_VARIABLE.exec(value);
-    if (whole && isOptionalSecretKey(path) && !env[whole[1]!] && !value.includes(':-')) return undefined;
-    const text = value.replace(VARIABLE, (match, name: string | undefined, fallback: string | undefined) => {
-      if (match === '$$') return '$';
-      const set = env[name!];
-      if (set !== undefined && set !== '') {
-        used.paths.set(keyPath(path), [...(used.paths.get(keyPath(path)) ?? []), name!]);
-        used.values.add(set);
-        return set;
-      }
-      if (fallback !== undefined) return fallback;
-      fail(file, [{ path, problem: `environment variable ${name} is not set`, hint: `set ${name}, or write the value directly (use $$ for a literal $)` }]);
-    });
-    if (text !== value && /\$\{/.test(value) && isBuildArgValue(path)) (used.buildArgs ??= []).push(text);
-    // `port: ${APP_PORT}` means a number: YAML saw text, so convert where the schema wants one.
-    if (whole) return scalarFor(path, text);
-    return text;
-  }
-  if (Array.isArray(value)) return value.map((item, i) => substitute(item, env, [...path, i], file, used));
-  if (typeof value === 'object' && value !== null) {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
-      const replaced = substitute(item, env, [...path, key], file, used);
-      if (replaced !== undefined) out[key] = replaced;
-    }
-    return out;
-  }
-  return value;
-}
-
-/** repositories.X.buildArgs.K and repositories.X.rules[i].buildArgs.K */
-function isBuildArgValue(path: Path): boolean {
-  if (path[0] !== 'repositories') return false;
-  return (path.length === 4 && path[2] === 'buildArgs') || (path.length === 6 && path[2] === 'rules' && path[4] === 'buildArgs');
-}
-
-function scalarFor(path: Path, text: string): unknown {
-  const type = schemaAt(path)?.type;
-  if (type === 'number' && /^-?[0-9]+(?:\.[0-9]+)?$/.test(text)) return Number(text);
-  if (type === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
-  return text;
-}
-
-// --- zod issues -> one line each ------------------------------------------------------------
-
-const typeWords: Record<string, string> = {
-  string: 'text', number: 'a number', int: 'a whole number', boolean: 'true or false',
-  object: 'a mapping (key: value)', array: 'a list', record: 'a mapping (key: value)',
-};
-
-function typeOf(input: unknown): string {
-  if (input === null || input === undefined) return 'nothing';
-  if (Array.isArray(input)) return 'a list';
-  if (typeof input === 'object') return 'a mapping';
-  if (typeof input === 'string') return `text ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}...` : input)}`;
-  return `${typeof input} ${JSON.stringify(input)}`;
-}
-
-/** The schema node (defaults, optionals and transforms unwrapped) that validates `path`. */
-function schemaAt(path: Path): z.core.$ZodTypeDef | undefined {
-  let node: z.core.$ZodType | undefined = configSchema;
-  const unwrap = (): z.core.$ZodTypeDef | undefined => {
-    for (let def: z.core.$ZodTypeDef | undefined = node?._zod.def; def; def = node?._zod.def) {
-      if (def.type === 'default' || def.type === 'optional') node = (def as z.core.$ZodDefaultDef).innerType;
-      else if (def.type === 'pipe') node = (def as z.core.$ZodPipeDef).in;
-      else return def;
-    }
-    return undefined;
-  };
-  for (const part of path) {
-    const def = unwrap();
-    if (def?.type === 'object') node = (def as z.core.$ZodObjectDef).shape[String(part)];
-    else if (def?.type === 'record') node = (def as z.core.$ZodRecordDef).valueType;
-    else if (def?.type === 'array') node = (def as z.core.$ZodArrayDef).element;
-    else return undefined;
-  }
-  return unwrap();
-}
-
-/** The keys a strict object at `path` allows. */
-function allowedKeys(path: Path): string[] {
-  const def = schemaAt(path);
-  return def?.type === 'object' ? Object.keys((def as z.core.$ZodObjectDef).shape) : [];
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-function unknownKey(path: Path, key: string): Problem {
-  const allowed = allowedKeys(path);
-  const lower = key.toLowerCase();
-  const close = allowed.find((k) => editDistance(k, key) <= 2 || (lower.length >= 3 && k.toLowerCase().startsWith(lower)));
-  const list = allowed.length > 0 ? `allowed here: ${allowed.join(', ')}` : 'remove it';
-  return {
-    path: [...path, key],
-    problem: 'unknown key',
-    hint: close ? `did you mean "${close}"? (${list})` : `remove it or fix its spelling; ${list}`,
-  };
-}
-
-function describeIssue(issue: z.core.$ZodIssue, data: unknown, used: VariableUse): Problem[] {
-  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
-  const input = path.reduce<unknown>((obj, key) => (obj as Record<string | number, unknown> | undefined)?.[key], data);
-  // Never echo a secret's value back, nor anything that came from the environment.
-  const variables = used.paths.get(keyPath(path));
-  const shown = isOptionalSecretKey(path) ? ''
-    : variables ? ` (got the value of ${variables.map((v) => `\${${v}}`).join(', ')})`
-    : ` (got ${typeOf(input)})`;
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return issue.keys.map((key) => unknownKey(path, key));
-    case 'invalid_type': {
-      const expected = typeWords[issue.expected] ?? issue.expected;
-      if (input === undefined) return [{ path, problem: 'is required', hint: `add it: ${expected}` }];
-      return [{ path, problem: `must be ${expected}${shown}`, hint: `write ${expected} here` }];
-    }
-    case 'invalid_value':
-      return [{ path, problem: `must be one of ${issue.values.map(String).join(', ')}${shown}`, hint: `write one of ${issue.values.map(String).join(' | ')}` }];
-    case 'invalid_union': {
-      if (input === undefined) return [{ path, problem: 'is required', hint: 'add it' }];
-      // A branch whose type matched (its issues are not "wrong type" at the top) says what is
-      // really wrong, e.g. an empty image list; otherwise list the types that would do.
-      const wrongType = (b: z.core.$ZodIssue[]) => b.every((i) => i.code === 'invalid_type' && i.path.length === 0);
-      const matched = issue.errors.filter((b) => b.length > 0 && !wrongType(b));
-      if (matched.length === 1) {
-        return matched[0]!.flatMap((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue, data, used));
-      }
-      const expected = [...new Set(issue.errors.flat().map((i) => (i.code === 'invalid_type' ? (typeWords[i.expected] ?? i.expected) : undefined)))].filter(Boolean);
-      const what = expected.length > 0 ? expected.join(' or ') : 'a different value';
-      return [{ path, problem: `must be ${what}${shown}`, hint: `write ${what} here` }];
-    }
-    case 'too_small': {
-      const n = Number(issue.minimum);
-      const problem =
-        issue.origin === 'array' ? `must list at least ${n} item${n === 1 ? '' : 's'}`
-        : issue.origin === 'string' ? 'must not be empty'
-        : `must be at least ${n}${shown}`;
-      const hint = issue.origin === 'array' ? 'add an item' : issue.origin === 'string' ? 'write a value' : 'give a larger value';
-      return [{ path, problem, hint }];
-    }
-    case 'too_big':
-      return [{ path, problem: `must be at most ${Number(issue.maximum)}${shown}`, hint: 'give a smaller value' }];
-    case 'invalid_format':
-      return [{ path, problem: `must be a valid ${issue.format === 'url' ? 'URL' : issue.format}${shown}`, hint: issue.format === 'url' ? 'write a full URL, e.g. https://example.com/hook' : `write a valid ${issue.format}` }];
-    default:
-      return [{ path, problem: issue.message }];
-  }
-}
-
-// --- checks that need the rest of the core ---------------------------------------------------
 
 const REPOSITORY_KEY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 /** GitLab paths nest groups; Bitbucket and Gitea are owner/name. */
@@ -535,11 +278,11 @@ function checkTokenLength(value: string | undefined, path: string[], problems: P
 
 function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUse): Config {
   const problems: Problem[] = [];
-  const registries: Record<string, RegistryConfig> = {};
+  const registries: Record<string, RegistryAuth> = {};
   for (const [host, reg] of Object.entries(data.registries)) {
     const bad = checkRegistryHost(host);
     if (bad) problems.push(bad);
-    const entry: RegistryConfig = { insecure: reg.insecure };
+    const entry: RegistryAuth = { insecure: reg.insecure };
     if (reg.username !== undefined) entry.username = reg.username;
     const password = secret(reg.password);
     if (password) entry.password = password;

@@ -1,6 +1,7 @@
 // The shapes that cross module boundaries. Core modules, adapters, the CLI, the service and the
 // Action all speak in these types; CONTRACT.md is the user-facing description of the same data.
 import type { BuildSettings } from './build-settings.js';
+import type { Secret } from './secret.js';
 
 /** A GitHub event reduced to what planning needs. Built by `events.ts` from a webhook payload. */
 export interface SourceEvent {
@@ -153,3 +154,11 @@ export interface RepositoryConfig extends BuildSettings {
 
 /** Which builds run Docker Hub's Autotest: none, pull requests of this repository, or forks' too. */
 export type AutotestMode = 'off' | 'internal' | 'external';
+
+/** A registry's login, keyed by registry host (autobuild.yml `registries`, the Action's login). */
+export interface RegistryAuth {
+  username?: string;
+  password?: Secret;
+  /** Plain HTTP. Loopback hosts are plain HTTP whatever this says. */
+  insecure?: boolean;
+}

@@ -515,7 +515,7 @@ describe('the Action in a workflow step', () => {
     { mistake: 'an image carries a tag', inputs: { images: 'ghcr.io/octo/app:1.0' }, error: 'input `images`: "ghcr.io/octo/app:1.0" includes a tag or digest — write just "ghcr.io/octo/app"; tags come from `tags`, `preset` or `rules`' },
     { mistake: 'preset is unknown', inputs: { preset: 'calver' }, error: 'input `preset` is "calver" — use semver, dockerhub or none' },
     { mistake: 'a build-args line has no =', inputs: { 'build-args': 'VERSION' }, error: 'input `build-args`: line "VERSION" is not KEY=VALUE — write one KEY=VALUE per line under `build-args:`' },
-    { mistake: 'a rule has an unknown key', inputs: { rules: '- {sourceType: tag, source: v1, tag: one, dockerfil: x}' }, error: /^input `rules\[0\]`: .*dockerfil.* — a rule has sourceType \(branch\|tag\), source and tag/ },
+    { mistake: 'a rule has an unknown key', inputs: { rules: '- {sourceType: tag, source: v1, tag: one, dockerfil: x}' }, error: /^input `rules\[0\]\.dockerfil`: unknown key — did you mean "dockerfile"\?/ },
     { mistake: 'a rule has a bad sourceType', inputs: { rules: '- {sourceType: release, source: v1, tag: one}' }, error: /^input `rules\[0\]\.sourceType`: .*branch.*tag/ },
     { mistake: 'a password without a username', inputs: { password: 'Some-Pa55word' }, error: 'input `password` is set but `username` is empty — set `username:` for the registry login too' },
   ] as { mistake: string; inputs: Record<string, string>; error: string | RegExp }[])('a bad input fails the step with one line naming it and the fix: $mistake', async ({ inputs, error }) => {

@@ -69,7 +69,9 @@ describe('inputs', () => {
 
   it.each([
     { text: 'sourceType: tag', error: 'input `rules` is not a YAML list' },
-    { text: '- {sourceType: commit, source: main, tag: x}', error: 'input `rules[0].sourceType`' },
+    { text: '- {sourceType: commit, source: main, tag: x}', error: 'input `rules[0].sourceType`: must be one of branch, tag (got text "commit") — write one of branch | tag' },
+    { text: '- {sourceType: tag, source: v1, tag: x}\n- {sourceType: tag, tag: y}', error: 'input `rules[1].source`: is required — add it: text' },
+    { text: '- {sourceType: tag, source: v1, tag: x, dockerfil: D}', error: 'input `rules[0].dockerfil`: unknown key — did you mean "dockerfile"?' },
     { text: '- [unclosed', error: 'input `rules` is not valid YAML' },
   ])('rules: $error', ({ text, error }) => {
     expect(() => parseRules(text)).toThrow(error);
