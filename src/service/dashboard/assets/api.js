@@ -1,12 +1,26 @@
+// @ts-check
 // Talking to the service's JSON API, and refreshing a page from it while it is open.
 
 // Builds change fast while they run: the list and a running build are read this often.
 export const POLL_MS = 2000;
 
+/** An answer other than 2xx; `status` is its HTTP status. */
 export class ApiError extends Error {
+  /**
+   * @param {string} message
+   * @param {number} status
+   */
   constructor(message, status) { super(message); this.status = status; }
 }
 
+/**
+ * The JSON answer of `path`. The caller names the shape it expects (`api-types.js`), as the
+ * server's code for that path sends it; throws ApiError for any non-2xx answer.
+ * @template T
+ * @param {string} path
+ * @param {{ method?: 'GET' | 'POST', signal?: AbortSignal }} [options]
+ * @returns {Promise<T>}
+ */
 export async function api(path, { method = 'GET', signal } = {}) {
   // The session cookie goes along by itself (same origin); the browser adds `Sec-Fetch-Site` and
   // `Origin` to POSTs, which the server checks, so another site cannot make this browser retry or
@@ -17,10 +31,12 @@ export async function api(path, { method = 'GET', signal } = {}) {
     throw new ApiError('signed out', 401);
   }
   const text = await response.text();
+  /** @type {any} */
   let body = null;
   try { body = text ? JSON.parse(text) : null; } catch { body = null; }
   if (!response.ok) {
-    const why = (body && (body.message || body.error)) || text.trim() || response.statusText;
+    const answer = /** @type {import('./api-types.js').ErrorAnswer | null} */ (body);
+    const why = (answer && (answer.message || answer.error)) || text.trim() || response.statusText;
     throw new ApiError(`${method} ${path}: ${response.status} ${why}`, response.status);
   }
   return body;
@@ -49,15 +65,20 @@ export function signedOut() {
   window.location.reload();
 }
 
+/** @param {unknown} err */
 export function isAbort(err) {
-  return err && err.name === 'AbortError';
+  return typeof err === 'object' && err !== null && 'name' in err && err.name === 'AbortError';
 }
 
 /**
  * Calls `tick` now and then every `ms` (a number, or a function giving the next pause) while
  * the tab is visible; `stop()` ends it.
+ * @param {() => Promise<void>} tick
+ * @param {number | (() => number)} ms
+ * @returns {{ stop(): void }}
  */
 export function poller(tick, ms) {
+  /** @type {ReturnType<typeof setTimeout> | null} */
   let timer = null;
   let stopped = false;
   const run = async () => {
@@ -72,9 +93,13 @@ export function poller(tick, ms) {
   return { stop() { stopped = true; if (timer) clearTimeout(timer); } };
 }
 
+/**
+ * Shows what went wrong in the page's alert line, or hides it (`err` null).
+ * @param {HTMLElement} element
+ * @param {unknown} err
+ */
 export function showProblem(element, err) {
-  if (!element) return;
   if (!err) { element.hidden = true; element.textContent = ''; return; }
   element.hidden = false;
-  element.textContent = err.status ? err.message : `Cannot reach the server (${err.message}); trying again…`;
+  element.textContent = err instanceof ApiError ? err.message : `Cannot reach the server (${err instanceof Error ? err.message : String(err)}); trying again…`;
 }

@@ -1,17 +1,24 @@
+// @ts-check
 // autobuild dashboard: a small single-page app over the service's JSON API, plain ES modules
 // with no framework and no build step. This file routes `#/...` addresses to the page views and
 // keeps the queue's health in the header.
-import { api, poller } from './api.js';
+import { api, ApiError, poller } from './api.js';
 import { buildView } from './build-view.js';
 import { buildsView } from './builds-view.js';
 import { imagesView } from './images-view.js';
-import { html, piece } from './markup.js';
+import { element, html, piece } from './markup.js';
 
 const QUEUE_POLL_MS = 3000;
 
-const main = document.getElementById('main');
+const main = element(document, '#main', HTMLElement);
+/** @type {{ stop(): void } | null} */
 let currentView = null;
 
+/**
+ * The page an address names.
+ * @typedef {{ name: 'build', id: string } | { name: 'images' } | { name: 'builds', repository: string, status: string }} Place
+ * @returns {Place}
+ */
 function parseHash() {
   const raw = window.location.hash.replace(/^#/, '') || '/builds';
   const q = raw.indexOf('?');
@@ -25,11 +32,13 @@ function parseHash() {
 
 let currentPlace = '';
 
+/** @param {boolean} focus */
 function route(focus) {
   if (currentView) currentView.stop();
   const where = parseHash();
   const place = where.name === 'build' ? `build:${where.id}` : where.name;
   for (const link of document.querySelectorAll('[data-nav]')) {
+    if (!(link instanceof HTMLElement)) continue;
     const here = link.dataset.nav === (where.name === 'build' ? 'builds' : where.name);
     if (here) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
   }
@@ -43,16 +52,18 @@ function route(focus) {
 
 
 function startQueue() {
-  const box = document.getElementById('queue');
+  const box = element(document, '#queue', HTMLElement);
+  /** @type {(keyof import('./api-types.js').QueueCounts)[]} */
   const fields = ['waiting', 'active', 'failed', 'delayed'];
   let last = '';
   poller(async () => {
     let markup;
     try {
+      /** @type {import('./api-types.js').QueueCounts} */
       const q = await api('/api/queue');
-      markup = piece(fields.filter((f) => q && q[f] !== undefined).map((f) => html`<div class="q-${f}${f === 'failed' && q[f] > 0 ? ' warn' : ''}"><dt>${f}</dt><dd>${q[f]}</dd></div>`));
+      markup = piece(fields.map((f) => html`<div class="q-${f}${f === 'failed' && q[f] > 0 ? ' warn' : ''}"><dt>${f}</dt><dd>${q[f]}</dd></div>`));
     } catch (err) {
-      markup = piece(html`<div class="warn"><dt>Queue</dt><dd>${err.status ? 'unavailable' : 'unreachable'}</dd></div>`);
+      markup = piece(html`<div class="warn"><dt>Queue</dt><dd>${err instanceof ApiError ? 'unavailable' : 'unreachable'}</dd></div>`);
     }
     if (markup !== last) { box.innerHTML = markup; last = markup; }
   }, QUEUE_POLL_MS);

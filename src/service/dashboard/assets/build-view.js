@@ -1,32 +1,37 @@
+// @ts-check
 // One build: what it pushed and held, why `latest` moved or not, its steps, its log followed live,
 // and the Retry / Cancel buttons.
 import { api, ApiError, isAbort, poller, POLL_MS, showProblem, signedOut } from './api.js';
-import { asArray, badge, buildDuration, buildLink, describeRef, FINAL, formatDuration, imageOfRef, refLabel, shortDigest, tagOfRef, timeAgo, toTime } from './format.js';
-import { html, piece, selecting, setHtml } from './markup.js';
+import { badge, buildDuration, buildLink, describeRef, FINAL, formatDuration, imageOfRef, refLabel, shortDigest, tagOfRef, timeAgo, toTime } from './format.js';
+import { element, html, piece, selecting, setHtml } from './markup.js';
+
+/** @typedef {import('./api-types.js').BuildRecord} BuildRecord */
 
 // A finished build changes rarely (a late digest check, a retry's link); look now and then.
 const FINISHED_POLL_MS = 15000;
 
+/**
+ * Why `latest` moved or not, one line per image.
+ * @param {BuildRecord} build
+ */
 function latestStory(build) {
-  const refs = asArray(build.refs);
-  const pushed = asArray(build.pushed);
-  const held = asArray(build.held);
-  const latestRefs = refs.filter((r) => tagOfRef(r) === 'latest');
+  const { pushed, held } = build;
+  const latestRefs = build.refs.filter((r) => tagOfRef(r) === 'latest');
   if (latestRefs.length === 0) {
-    const images = asArray(build.images);
-    const wanted = asArray(build.tags).includes('latest');
+    const images = build.images;
+    const wanted = build.tags.includes('latest');
     if (!wanted) {
       return [html`This build does not tag <code>latest</code>: the rules for ${refLabel(build.ref)} do not ask for it (or a higher version already has it), so ${images.length > 1 ? 'each image’s' : 'the image’s'} <code>latest</code> stays where it was.`];
     }
   }
   const lines = [];
-  const targets = latestRefs.length > 0 ? latestRefs : asArray(build.images).map((i) => `${i}:latest`);
+  const targets = latestRefs.length > 0 ? latestRefs : build.images.map((i) => `${i}:latest`);
   for (const ref of targets) {
-    const hold = held.find((h) => h && h.ref === ref);
-    const push = pushed.find((p) => p && p.ref === ref);
+    const hold = held.find((h) => h.ref === ref);
+    const push = pushed.find((p) => p.ref === ref);
     const image = html`<code>${imageOfRef(ref)}</code>`;
     if (push) {
-      lines.push(html`${image}: <code>latest</code> moved to this build (<code title="${push.digest ?? ''}">${shortDigest(push.digest)}</code>).`);
+      lines.push(html`${image}: <code>latest</code> moved to this build (<code title="${push.digest}">${shortDigest(push.digest)}</code>).`);
     } else if (hold) {
       lines.push(html`${image}: <code>latest</code> did not move — ${hold.reason || 'held back'}.`);
     } else if (build.status === 'queued' || build.status === 'running') {
@@ -34,49 +39,49 @@ function latestStory(build) {
     } else if (build.status === 'succeeded') {
       lines.push(html`${image}: <code>latest</code> was not pushed by this build.`);
     } else {
-      lines.push(html`${image}: <code>latest</code> did not move — the build ${build.status ?? 'stopped'} before it was pushed (<code>latest</code> only moves after every other tag succeeded).`);
+      lines.push(html`${image}: <code>latest</code> did not move — the build ${build.status} before it was pushed (<code>latest</code> only moves after every other tag succeeded).`);
     }
   }
   return lines;
 }
 
 /**
- * One step. The service records `{step, status: running|done, startedAt, ms}`; `{name, status,
- * startedAt, finishedAt}` is read too. A step still "running" in a finished build is where it
- * stopped, so it shows the build's end state.
+ * One step, as the worker records it: `{step, status: running|done, startedAt, ms}`. A step
+ * still "running" in a finished build is where it stopped, so it shows the build's end state.
+ * @param {import('./api-types.js').BuildStep} step
+ * @param {BuildRecord} build
  */
 function stepItem(step, build) {
-  const name = step.name ?? step.step ?? '';
-  let status = step.status;
-  let label = status;
-  if (status === 'done') { status = 'succeeded'; label = 'done'; }
-  if (status === 'running' && FINAL.has(build.status)) {
-    status = build.status === 'succeeded' ? 'succeeded' : build.status;
+  /** @type {import('./api-types.js').BuildStatus} */
+  let status = step.status === 'done' ? 'succeeded' : 'running';
+  /** @type {string} */
+  let label = step.status;
+  if (step.status === 'running' && FINAL.has(build.status)) {
+    status = build.status;
     label = build.status === 'succeeded' ? 'done' : build.status;
   }
   const started = toTime(step.startedAt);
-  let ms = typeof step.ms === 'number' ? step.ms : toTime(step.finishedAt) - started;
+  let ms = step.ms ?? NaN;
   if (!Number.isFinite(ms) && step.status === 'running' && !FINAL.has(build.status)) ms = Date.now() - started;
-  return html`<li>${badge(status, label)} <span class="step-name">${name}</span> <span class="muted num">${formatDuration(ms)}</span></li>`;
+  return html`<li>${badge(status, label)} <span class="step-name">${step.step}</span> <span class="muted num">${formatDuration(ms)}</span></li>`;
 }
 
-/** Where a build came from: a GitHub delivery, a remote trigger, or a retry of another build. */
+/**
+ * Where a build came from: a GitHub delivery, a remote trigger, or a retry of another build.
+ * @param {string} origin
+ */
 function originText(origin) {
-  if (typeof origin !== 'string' || !origin) return '';
+  if (!origin) return '';
   const retry = /^retry:(.+)$/.exec(origin);
   if (retry) return html`retry of ${buildLink({ id: retry[1] }, html`<code>${retry[1]}</code>`)}`;
   if (origin === 'trigger') return 'remote trigger';
   return html`GitHub delivery <code>${origin}</code>`;
 }
 
+/** @param {BuildRecord} build */
 function buildDetails(build) {
-  const pushed = asArray(build.pushed);
-  const held = asArray(build.held);
   // A multi-platform build: the index digest above, each platform's image digest below it.
-  const platforms = asArray(build.platforms);
-  const steps = asArray(build.steps);
-  const images = asArray(build.images);
-  const tags = asArray(build.tags);
+  const { pushed, held, platforms, steps, images, tags } = build;
   const canCancel = build.status === 'queued' || build.status === 'running';
   return html`
 <div class="build-head">
@@ -91,8 +96,8 @@ ${build.reason ? html`<p class="notice reason"><strong>Why it ran:</strong> ${bu
 ${build.error ? html`<p class="notice${build.status === 'failed' ? ' notice-error' : ''}"><strong>${build.status === 'failed' ? 'Error' : 'Why it stopped'}:</strong> ${build.error}</p>` : ''}
 <dl class="facts">
 <div><dt>Build</dt><dd><code>${build.id}</code></dd></div>
-<div><dt>Commit</dt><dd><code>${build.sha ?? ''}</code></dd></div>
-${build.build && build.build.commitMessage ? html`<div class="wide"><dt>Message</dt><dd class="message">${String(build.build.commitMessage).split('\n')[0]}</dd></div>` : ''}
+<div><dt>Commit</dt><dd><code>${build.sha}</code></dd></div>
+${build.build.commitMessage ? html`<div class="wide"><dt>Message</dt><dd class="message">${build.build.commitMessage.split('\n')[0]}</dd></div>` : ''}
 ${originText(build.origin) ? html`<div><dt>Started by</dt><dd>${originText(build.origin)}</dd></div>` : ''}
 <div><dt>Images</dt><dd>${images.map((i) => html`<code>${i}</code> `)}</dd></div>
 <div><dt>Tags</dt><dd>${tags.length ? tags.map((t) => html`<code class="tag">${t}</code> `) : html`<span class="muted">none</span>`}</dd></div>
@@ -111,7 +116,7 @@ ${platforms.map((p) => html`<div class="wide platform"><dt>${p.platform}</dt><dd
 <h2 id="h-pushed">Pushed</h2>
 ${pushed.length ? html`<table class="pushed">
 <thead><tr><th scope="col">Reference</th><th scope="col">Digest</th></tr></thead>
-<tbody>${pushed.map((p) => html`<tr><td><code>${p.ref}</code></td><td><code class="digest" title="${p.digest ?? ''}">${p.digest}</code></td></tr>`)}</tbody>
+<tbody>${pushed.map((p) => html`<tr><td><code>${p.ref}</code></td><td><code class="digest" title="${p.digest}">${p.digest}</code></td></tr>`)}</tbody>
 </table>` : html`<p class="muted">Nothing pushed${FINAL.has(build.status) ? '' : ' yet'}.</p>`}
 ${held.length ? html`<h3>Held back</h3><ul class="held">${held.map((h) => html`<li><code>${h.ref}</code> — ${h.reason}</li>`)}</ul>` : ''}
 </section>
@@ -124,6 +129,13 @@ ${steps.length ? html`<ol class="steps">${steps.map((s) => stepItem(s, build))}<
 // ANSI colour and cursor sequences from docker/buildah output: shown as plain text they are noise.
 const ANSI = /\x1b\[[0-9;?]*[ -\/]*[@-~]/g;
 
+/**
+ * Appends a streamed log to `pre`, at most once a frame, keeping the end in view while
+ * `followBox` is ticked.
+ * @param {HTMLPreElement} pre
+ * @param {HTMLInputElement} followBox
+ * @param {AbortSignal} signal
+ */
 function logFollower(pre, followBox, signal) {
   let pending = '';
   let carry = '';
@@ -138,7 +150,10 @@ function logFollower(pre, followBox, signal) {
   };
   return {
     reset() { pre.textContent = ''; pending = ''; carry = ''; },
-    /** Text only (never markup): a log line is whatever the build printed. */
+    /**
+     * Text only (never markup): a log line is whatever the build printed.
+     * @param {string} chunk
+     */
     add(chunk) {
       let text = carry + chunk;
       // An escape sequence cut between two chunks waits for the rest.
@@ -155,6 +170,12 @@ function logFollower(pre, followBox, signal) {
   };
 }
 
+/**
+ * @param {string} id
+ * @param {boolean} follow
+ * @param {ReturnType<typeof logFollower>} log
+ * @param {AbortSignal} signal
+ */
 async function readLog(id, follow, log, signal) {
   const response = await fetch(`/api/builds/${encodeURIComponent(id)}/log${follow ? '?follow=1' : ''}`,
     { signal, credentials: 'same-origin', headers: { accept: 'text/plain' } });
@@ -170,7 +191,12 @@ async function readLog(id, follow, log, signal) {
   }
 }
 
-/** Shows build `id` in `main`; `stop()` ends its refreshing and log stream. */
+/**
+ * Shows build `id` in `main`; `stop()` ends its refreshing and log stream.
+ * @param {HTMLElement} main
+ * @param {string} id
+ * @returns {{ stop(): void }}
+ */
 export function buildView(main, id) {
   const controller = new AbortController();
   const { signal } = controller;
@@ -184,17 +210,19 @@ export function buildView(main, id) {
 <div class="log-head"><h2 id="h-log">Log</h2><label><input type="checkbox" class="follow" checked> Follow the end</label></div>
 <pre class="log-text" tabindex="0" aria-label="Build log"></pre>
 </section>`);
-  const problem = main.querySelector('[role=alert]');
-  const details = main.querySelector('.build-details');
-  const announcer = main.querySelector('[role=status]');
+  const problem = element(main, '[role=alert]', HTMLElement);
+  const details = element(main, '.build-details', HTMLElement);
+  const announcer = element(main, '[role=status]', HTMLElement);
   let announced = '';
-  const pre = main.querySelector('pre.log-text');
-  const log = logFollower(pre, main.querySelector('input.follow'), signal);
+  const pre = element(main, 'pre.log-text', HTMLPreElement);
+  const log = logFollower(pre, element(main, 'input.follow', HTMLInputElement), signal);
+  /** @type {BuildRecord | null} */
   let build = null;
   let renderedText = '';
   let streaming = false;
 
-  const render = () => {
+  /** @param {BuildRecord} build */
+  const render = (build) => {
     const text = piece(buildDetails(build));
     if (text === renderedText || selecting(details)) return;
     if (build.status !== announced) {
@@ -203,10 +231,11 @@ export function buildView(main, id) {
       announced = build.status;
     }
     // Keep keyboard focus on the action buttons across re-renders.
-    const focused = document.activeElement?.dataset?.action;
+    const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.action : undefined;
     details.innerHTML = text;
     renderedText = text;
-    if (focused) details.querySelector(`[data-action="${focused}"]`)?.focus();
+    const again = focused ? details.querySelector(`[data-action="${focused}"]`) : null;
+    if (again instanceof HTMLElement) again.focus();
   };
 
   const follow = async () => {
@@ -230,20 +259,23 @@ export function buildView(main, id) {
   };
 
   const refresh = async () => {
-    build = await api(`/api/builds/${encodeURIComponent(id)}`, { signal });
+    /** @type {BuildRecord} */
+    const record = await api(`/api/builds/${encodeURIComponent(id)}`, { signal });
+    build = record;
     showProblem(problem, null);
-    render();
+    render(record);
   };
 
   details.addEventListener('click', async (event) => {
-    const button = event.target.closest('button[data-action]');
-    if (!button) return;
+    const button = event.target instanceof Element ? event.target.closest('button[data-action]') : null;
+    if (!(button instanceof HTMLButtonElement)) return;
     const action = button.dataset.action;
     button.disabled = true;
     try {
+      /** @type {import('./api-types.js').RetryAnswer | import('./api-types.js').CancelAnswer} */
       const answer = await api(`/api/builds/${encodeURIComponent(id)}/${action}`, { method: 'POST', signal });
-      // The service answers a retry with `{builds: [id]}`; `{id}` is read too.
-      const next = action === 'retry' && answer ? (answer.id ?? asArray(answer.builds)[0]) : undefined;
+      // A retry answers with the new build's id in `{builds: [id]}`; a cancel with `{id, status}`.
+      const next = 'builds' in answer ? answer.builds[0] : undefined;
       if (next !== undefined) {
         window.location.hash = `#/builds/${encodeURIComponent(next)}`;
         return;
@@ -263,7 +295,7 @@ export function buildView(main, id) {
       if (first) { first = false; follow(); }
       if (build) document.title = `${build.status} · ${describeRef(build.ref).name} · autobuild`;
     } catch (err) {
-      if (!isAbort(err)) showProblem(problem, err.status === 404 ? new ApiError(`No build ${id}.`, 404) : err);
+      if (!isAbort(err)) showProblem(problem, err instanceof ApiError && err.status === 404 ? new ApiError(`No build ${id}.`, 404) : err);
       throw err;
     }
   }, () => (FINAL.has(build?.status) ? FINISHED_POLL_MS : POLL_MS));

@@ -1,13 +1,17 @@
+// @ts-check
 // The builds list: newest first, filters kept in the address, refreshed every POLL_MS; only the
 // first page is polled, older pages come from "Load more".
 import { api, isAbort, poller, POLL_MS, showProblem } from './api.js';
-import { asArray, badge, buildDuration, buildLink, refLabel, shortSha, STATUSES, timeAgo, toTime } from './format.js';
-import { html, piece, selecting, setHtml } from './markup.js';
+import { badge, buildDuration, buildLink, refLabel, shortSha, STATUSES, timeAgo, toTime } from './format.js';
+import { element, html, piece, selecting, setHtml } from './markup.js';
+
+/** @typedef {import('./api-types.js').BuildSummary} BuildSummary */
 
 const PAGE_SIZE = 50;
 
+/** @param {BuildSummary} build */
 function buildRow(build) {
-  const tags = asArray(build.tags);
+  const tags = build.tags;
   const shown = tags.slice(0, 4);
   return html`<tr data-id="${build.id}" class="status-${build.status}">
 <td>${badge(build.status)}</td>
@@ -20,7 +24,12 @@ function buildRow(build) {
 </tr>`;
 }
 
-/** Shows the list in `main`; `stop()` ends its refreshing. */
+/**
+ * Shows the list in `main`; `stop()` ends its refreshing.
+ * @param {HTMLElement} main
+ * @param {{ repository: string, status: string }} filters
+ * @returns {{ stop(): void }}
+ */
 export function buildsView(main, filters) {
   const controller = new AbortController();
   document.title = 'Builds · autobuild';
@@ -47,29 +56,34 @@ ${filters.repository || filters.status ? html`<a href="#/builds">Clear filters</
 <p class="empty muted" hidden></p>
 <p class="more-row"><button type="button" class="more" hidden>Load more</button></p>`);
 
-  const form = main.querySelector('form.filters');
-  const problem = main.querySelector('[role=alert]');
-  const tbody = main.querySelector('tbody');
-  const empty = main.querySelector('p.empty');
-  const more = main.querySelector('button.more');
-  const datalist = main.querySelector('#known-repositories');
+  const form = element(main, 'form.filters', HTMLFormElement);
+  const repositoryInput = element(form, 'input[name=repository]', HTMLInputElement);
+  const statusSelect = element(form, 'select[name=status]', HTMLSelectElement);
+  const problem = element(main, '[role=alert]', HTMLElement);
+  const tbody = element(main, 'tbody', HTMLTableSectionElement);
+  const empty = element(main, 'p.empty', HTMLElement);
+  const more = element(main, 'button.more', HTMLButtonElement);
+  const datalist = element(main, '#known-repositories', HTMLDataListElement);
 
+  /** @type {BuildSummary[]} */
   let builds = [];
   let hasMore = false;
+  /** @type {{ ids: string, rows: Map<string, string> }} */
   let rendered = { ids: '', rows: new Map() };
 
   const apply = () => {
     const p = new URLSearchParams();
-    const repository = form.elements.repository.value.trim();
+    const repository = repositoryInput.value.trim();
     if (repository) p.set('repository', repository);
-    if (form.elements.status.value) p.set('status', form.elements.status.value);
+    if (statusSelect.value) p.set('status', statusSelect.value);
     const hash = `#/builds${p.size ? `?${p}` : ''}`;
     if (window.location.hash !== hash) window.location.hash = hash;
   };
   form.addEventListener('submit', (e) => { e.preventDefault(); apply(); });
-  form.elements.status.addEventListener('change', apply);
-  form.elements.repository.addEventListener('change', apply);
+  statusSelect.addEventListener('change', apply);
+  repositoryInput.addEventListener('change', apply);
 
+  /** @param {Record<string, string>} extra */
   const query = (extra) => {
     const p = new URLSearchParams({ limit: String(PAGE_SIZE), ...extra });
     if (filters.repository) p.set('repository', filters.repository);
@@ -85,8 +99,9 @@ ${filters.repository || filters.status ? html`<a href="#/builds">Clear filters</
     const rows = new Map(builds.map((b) => [String(b.id), piece(buildRow(b))]));
     if (ids === rendered.ids) {
       for (const row of tbody.rows) {
-        const next = rows.get(row.dataset.id);
-        if (next !== rendered.rows.get(row.dataset.id)) row.outerHTML = next;
+        const id = row.dataset.id ?? '';
+        const next = rows.get(id);
+        if (next !== undefined && next !== rendered.rows.get(id)) row.outerHTML = next;
       }
     } else {
       tbody.innerHTML = [...rows.values()].join('');
@@ -102,7 +117,9 @@ ${filters.repository || filters.status ? html`<a href="#/builds">Clear filters</
   };
 
   const refresh = async () => {
-    const page = asArray((await api(query({}), { signal: controller.signal }))?.builds);
+    /** @type {import('./api-types.js').BuildList} */
+    const answer = await api(query({}), { signal: controller.signal });
+    const page = answer.builds;
     showProblem(problem, null);
     if (page.length < PAGE_SIZE) {
       builds = page;
@@ -122,7 +139,9 @@ ${filters.repository || filters.status ? html`<a href="#/builds">Clear filters</
     if (!last) return;
     more.disabled = true;
     try {
-      const page = asArray((await api(query({ before: last.id }), { signal: controller.signal }))?.builds);
+      /** @type {import('./api-types.js').BuildList} */
+      const answer = await api(query({ before: last.id }), { signal: controller.signal });
+      const page = answer.builds;
       const seen = new Set(builds.map((b) => b.id));
       builds = builds.concat(page.filter((b) => !seen.has(b.id)));
       hasMore = page.length >= PAGE_SIZE;

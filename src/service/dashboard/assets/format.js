@@ -1,26 +1,33 @@
+// @ts-check
 // How API values read on the page: statuses, refs, commits, digests, times and durations.
 import { html } from './markup.js';
 
+/** @typedef {import('./api-types.js').BuildStatus} BuildStatus */
+
+/** @type {BuildStatus[]} */
 export const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'superseded'];
+/** @type {Set<BuildStatus | undefined>} */
 export const FINAL = new Set(['succeeded', 'failed', 'canceled', 'superseded']);
 // A glyph next to each status word, so the state reads without colour and at a glance.
+/** @type {Record<BuildStatus, string>} */
 const STATUS_GLYPH = { queued: '…', running: '▶', succeeded: '✓', failed: '✗', canceled: '■', superseded: '↷' };
 
-export function asArray(value) {
-  return Array.isArray(value) ? value : [];
-}
-
+/** @param {string} sha */
 export function shortSha(sha) {
-  return typeof sha === 'string' ? sha.slice(0, 7) : '';
+  return sha.slice(0, 7);
 }
 
+/** @param {string} digest */
 export function shortDigest(digest) {
-  return typeof digest === 'string' ? digest.replace(/^sha256:/, '').slice(0, 12) : '';
+  return digest.replace(/^sha256:/, '').slice(0, 12);
 }
 
-/** `refs/heads/main` -> branch main; `refs/tags/v1` -> tag v1; `refs/pull/7/merge` -> PR #7. */
+/**
+ * `refs/heads/main` -> branch main; `refs/tags/v1` -> tag v1; `refs/pull/7/merge` -> PR #7.
+ * @param {string} ref
+ * @returns {{ kind: string, name: string }}
+ */
 export function describeRef(ref) {
-  if (typeof ref !== 'string') return { kind: '', name: '' };
   let m = /^refs\/heads\/(.+)$/.exec(ref);
   if (m) return { kind: 'branch', name: m[1] };
   m = /^refs\/tags\/(.+)$/.exec(ref);
@@ -30,28 +37,37 @@ export function describeRef(ref) {
   return { kind: '', name: ref };
 }
 
+/** @param {string} ref */
 export function refLabel(ref) {
   const { kind, name } = describeRef(ref);
   return html`${kind ? html`<span class="ref-kind">${kind}</span> ` : ''}<span class="ref-name">${name}</span>`;
 }
 
-/** The tag of a full reference: what follows the last `:` after the last `/`. */
+/**
+ * The tag of a full reference: what follows the last `:` after the last `/`.
+ * @param {string} ref
+ */
 export function tagOfRef(ref) {
   const slash = ref.lastIndexOf('/');
   const colon = ref.lastIndexOf(':');
   return colon > slash ? ref.slice(colon + 1) : '';
 }
 
+/** @param {string} ref */
 export function imageOfRef(ref) {
   const tag = tagOfRef(ref);
   return tag ? ref.slice(0, ref.length - tag.length - 1) : ref;
 }
 
+/**
+ * Milliseconds of an API time (ISO text); NaN when there is none yet.
+ * @param {string | null} value
+ */
 export function toTime(value) {
-  if (value === null || value === undefined || value === '') return NaN;
-  return typeof value === 'number' ? value : Date.parse(value);
+  return value ? Date.parse(value) : NaN;
 }
 
+/** @param {number} ms */
 export function formatDuration(ms) {
   if (!Number.isFinite(ms) || ms < 0) return '';
   const s = Math.round(ms / 1000);
@@ -61,6 +77,7 @@ export function formatDuration(ms) {
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** @param {{ startedAt: string | null, finishedAt: string | null }} build */
 export function buildDuration(build) {
   const started = toTime(build.startedAt);
   if (!Number.isFinite(started)) return '';
@@ -68,6 +85,7 @@ export function buildDuration(build) {
   return formatDuration((Number.isFinite(finished) ? finished : Date.now()) - started);
 }
 
+/** @param {string | null} value */
 export function timeAgo(value) {
   const t = toTime(value);
   if (!Number.isFinite(t)) return html`<span class="muted">—</span>`;
@@ -81,11 +99,18 @@ export function timeAgo(value) {
   return html`<time datetime="${iso}" title="${iso.replace('T', ' ').slice(0, 19)} UTC">${text}</time>`;
 }
 
+/**
+ * @param {BuildStatus} status
+ * @param {string} [label] the word shown, when not the status itself
+ */
 export function badge(status, label = status) {
-  const known = STATUSES.includes(status) ? status : 'unknown';
-  return html`<span class="badge badge-${known}"><span aria-hidden="true">${STATUS_GLYPH[known] ?? '?'}</span> ${label ?? 'unknown'}</span>`;
+  return html`<span class="badge badge-${status}"><span aria-hidden="true">${STATUS_GLYPH[status]}</span> ${label}</span>`;
 }
 
+/**
+ * @param {{ id: string }} build
+ * @param {unknown} content
+ */
 export function buildLink(build, content) {
   return html`<a href="#/builds/${encodeURIComponent(build.id)}">${content}</a>`;
 }
