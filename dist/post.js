@@ -15758,8 +15758,8 @@ var require_cache = __commonJS({
        * @returns {requestResponseList}
        */
       #batchCacheOperations(operations) {
-        const cache = this.#relevantRequestResponseList;
-        const backupCache = [...cache];
+        const cache2 = this.#relevantRequestResponseList;
+        const backupCache = [...cache2];
         const addedItems = [];
         const resultList = [];
         try {
@@ -15786,9 +15786,9 @@ var require_cache = __commonJS({
                 return [];
               }
               for (const requestResponse of requestResponses) {
-                const idx = cache.indexOf(requestResponse);
+                const idx = cache2.indexOf(requestResponse);
                 assert(idx !== -1);
-                cache.splice(idx, 1);
+                cache2.splice(idx, 1);
               }
             } else if (operation.type === "put") {
               if (operation.response == null) {
@@ -15818,11 +15818,11 @@ var require_cache = __commonJS({
               }
               requestResponses = this.#queryCache(operation.request);
               for (const requestResponse of requestResponses) {
-                const idx = cache.indexOf(requestResponse);
+                const idx = cache2.indexOf(requestResponse);
                 assert(idx !== -1);
-                cache.splice(idx, 1);
+                cache2.splice(idx, 1);
               }
-              cache.push([operation.request, operation.response]);
+              cache2.push([operation.request, operation.response]);
               addedItems.push([operation.request, operation.response]);
             }
             resultList.push([operation.request, operation.response]);
@@ -15996,13 +15996,13 @@ var require_cachestorage = __commonJS({
         if (options.cacheName != null) {
           if (this.#caches.has(options.cacheName)) {
             const cacheList = this.#caches.get(options.cacheName);
-            const cache = new Cache(kConstruct, cacheList);
-            return await cache.match(request, options);
+            const cache2 = new Cache(kConstruct, cacheList);
+            return await cache2.match(request, options);
           }
         } else {
           for (const cacheList of this.#caches.values()) {
-            const cache = new Cache(kConstruct, cacheList);
-            const response = await cache.match(request, options);
+            const cache2 = new Cache(kConstruct, cacheList);
+            const response = await cache2.match(request, options);
             if (response !== void 0) {
               return response;
             }
@@ -16032,12 +16032,12 @@ var require_cachestorage = __commonJS({
         webidl.argumentLengthCheck(arguments, 1, prefix);
         cacheName = webidl.converters.DOMString(cacheName, prefix, "cacheName");
         if (this.#caches.has(cacheName)) {
-          const cache2 = this.#caches.get(cacheName);
-          return new Cache(kConstruct, cache2);
+          const cache3 = this.#caches.get(cacheName);
+          return new Cache(kConstruct, cache3);
         }
-        const cache = [];
-        this.#caches.set(cacheName, cache);
-        return new Cache(kConstruct, cache);
+        const cache2 = [];
+        this.#caches.set(cacheName, cache2);
+        return new Cache(kConstruct, cache2);
       }
       /**
        * @see https://w3c.github.io/ServiceWorker/#cache-storage-delete
@@ -26899,12 +26899,18 @@ var {
 // src/core/errors.ts
 var BuildError = class extends Error {
   name = "BuildError";
+  /** What went wrong, without the hint. */
+  problem;
+  /** What to do about it, when there is something to say. */
+  hint;
   /** The last lines of output of the step that failed, secrets already masked. */
   tail;
   /** Whether trying again may succeed (network, registry 5xx) as opposed to a broken build. */
   transient;
-  constructor(message, options = {}) {
-    super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
+  constructor(problem, options = {}) {
+    super(options.hint ? `${problem} — ${options.hint}` : problem, options.cause === void 0 ? void 0 : { cause: options.cause });
+    this.problem = problem;
+    this.hint = options.hint;
     this.tail = options.tail ?? [];
     this.transient = options.transient ?? false;
   }
@@ -26933,14 +26939,48 @@ var Secret = class {
     return "Secret(***)";
   }
 };
+var MIN_FRAGMENT = 8;
+var BASE64_RUN = /[A-Za-z0-9+/_-]{4,}={0,2}/g;
+var cache = /* @__PURE__ */ new Map();
+function encodingsOf(value) {
+  const known = cache.get(value);
+  if (known) return known;
+  const literal = /* @__PURE__ */ new Set([value]);
+  const url = encodeURIComponent(value);
+  literal.add(url);
+  literal.add(url.replaceAll("%20", "+"));
+  literal.add(JSON.stringify(value).slice(1, -1));
+  const fragments = /* @__PURE__ */ new Set();
+  const bytes = Buffer.from(value, "utf8");
+  for (let offset = 0; offset < 3; offset++) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString("base64");
+    const start = offset === 0 ? 0 : 4;
+    const end = 4 * Math.floor((offset + bytes.length) / 3);
+    const fragment = encoded.slice(start, end);
+    if (fragment.length >= MIN_FRAGMENT) fragments.add(fragment);
+  }
+  const whole = bytes.toString("base64");
+  for (const f of [...fragments, whole]) {
+    fragments.add(f);
+    fragments.add(f.replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, ""));
+  }
+  const result = { literal: [...literal].sort((a2, b) => b.length - a2.length), fragments: [...fragments] };
+  if (cache.size > 1e3) cache.clear();
+  cache.set(value, result);
+  return result;
+}
 function maskSecrets(text, secrets) {
   let out = text;
+  const fragments = [];
   for (const s of secrets) {
     const value = s instanceof Secret ? s.reveal() : s;
     if (!value || value.length < 4) continue;
-    out = out.split(value).join("***");
+    const encodings = encodingsOf(value);
+    for (const literal of encodings.literal) out = out.split(literal).join("***");
+    fragments.push(...encodings.fragments);
   }
-  return out;
+  if (fragments.length === 0) return out;
+  return out.replace(BASE64_RUN, (run2) => fragments.some((f) => run2.includes(f)) ? "***" : run2);
 }
 
 // src/adapters/process.ts
@@ -26962,9 +27002,11 @@ async function run(file, args, opts) {
   const mask = (s) => maskSecrets(s, secrets);
   const lines = [];
   const stdoutParts = [];
-  const command = describeCommand(file, args, secrets);
+  const [shownFile = file, ...shownArgs] = opts.shownAs ?? [file, ...args];
+  const command = describeCommand(shownFile, opts.shownAs ? shownArgs : args, secrets);
   if (opts.signal?.aborted) throw new BuildError(`canceled before starting: ${command}`);
   const input = opts.input === void 0 ? void 0 : typeof opts.input === "string" ? opts.input : opts.input.reveal();
+  const grace = opts.killGraceMs ?? KILL_GRACE_MS;
   const child = execa(file, [...args], {
     env: opts.env,
     extendEnv: false,
@@ -26976,13 +27018,13 @@ async function run(file, args, opts) {
     // A process group of its own, so cancelling can signal every descendant at once.
     detached: true,
     cancelSignal: opts.signal,
-    forceKillAfterDelay: KILL_GRACE_MS
+    forceKillAfterDelay: grace
   });
   const killTree = () => {
     if (child.pid === void 0) return;
     signalGroup(child.pid, "SIGTERM");
     const pid = child.pid;
-    setTimeout(() => signalGroup(pid, "SIGKILL"), KILL_GRACE_MS).unref();
+    setTimeout(() => signalGroup(pid, "SIGKILL"), grace).unref();
   };
   opts.signal?.addEventListener("abort", killTree, { once: true });
   const collect = (stream, isStdout) => {
@@ -27020,7 +27062,7 @@ async function run(file, args, opts) {
     const how = result.exitCode !== void 0 ? `exit code ${result.exitCode}` : result.signal ? `killed by ${result.signal}` : mask(result.shortMessage ?? "an error");
     const prefix = opts.what ? `${opts.what} (${command})` : command;
     const notFound = result.code === "ENOENT";
-    const message = notFound ? `${prefix}: ${file} not found — install it or put it on PATH` : `${prefix} failed with ${how}${opts.hint ? ` — ${opts.hint}` : ""}`;
+    const message = notFound ? `${prefix}: ${shownFile === file ? file : `${file} (or ${shownFile})`} not found — install it or put it on PATH` : `${prefix} failed with ${how}${opts.hint ? ` — ${opts.hint}` : ""}`;
     throw new BuildError(message, { tail, transient: opts.transient?.(tail) ?? false });
   }
   return { exitCode: result.exitCode ?? 0, lines, stdout: stdoutParts.join("\n") };

@@ -8,7 +8,7 @@ import { UserError } from '../core/errors.js';
 import { keyPath, ruleProblems } from '../core/config-problems.js';
 import { buildRuleSchema } from '../core/config-schema.js';
 import { parseImagesInput } from '../core/metadata-images.js';
-import { familiarName, normalizeImageInput } from '../core/references.js';
+import { imageName } from '../core/plan-inputs.js';
 import { Secret } from '../core/secret.js';
 import type { BuildRule, Preset } from '../core/types.js';
 
@@ -139,14 +139,14 @@ function attestationNotices(): string[] {
   return notices;
 }
 
-/** One image name, lowercased as docker/metadata-action does; tags come from the rules, not here. */
+/** One image name, read as autobuild.yml and the CLI read it (plan-inputs.ts). */
 function readImage(text: string): string {
-  const ref = normalizeImageInput(text);
-  if (ref.tag !== undefined || ref.digest !== undefined) {
-    throw new UserError(`input \`images\`: "${text}" includes a tag or digest`, `write just "${ref.name}"; tags come from \`tags\`, \`preset\` or \`rules\``);
+  try {
+    return imageName(text);
+  } catch (err) {
+    if (err instanceof UserError) throw new UserError(`input \`images\`: ${err.problem}`, err.hint);
+    throw err;
   }
-  // The same short form autobuild.yml's images become, so both give the same refs.
-  return familiarName(ref);
 }
 
 /** Newline-separated, and comma-separated too when `commas` (as metadata-action's `images`). */

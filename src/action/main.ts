@@ -4,11 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
+import { readExistingTags } from '../adapters/existing-tags.js';
 import { enableLinearRegExp } from '../adapters/regex-engine.js';
 import type { RegistryAuth } from '../adapters/registry-client.js';
 import { runBuild } from '../build/pipeline.js';
 import { BuildError, isUserError } from '../core/errors.js';
 import { plan } from '../core/plan.js';
+import { repositoryConfig } from '../core/plan-inputs.js';
 import { maskSecrets } from '../core/secret.js';
 import type { Plan, PlannedBuild, RepositoryConfig } from '../core/types.js';
 import { readEvent } from './event.js';
@@ -16,7 +18,6 @@ import { readInputs, type ActionInputs } from './inputs.js';
 import { actionsLogSink } from './log.js';
 import { login, loginHost } from './login.js';
 import { actionOutputs, setOutputs } from './outputs.js';
-import { readExistingTags } from './registry-tags.js';
 import { writeSummary, type BuildOutcome } from './summary.js';
 
 async function main(): Promise<void> {
@@ -35,12 +36,12 @@ async function main(): Promise<void> {
     dockerConfig = await core.group('Registry login', async () => (await login({ ...inputs, username, password })).dir);
   }
   const existingTags = await core.group('Tags already in the registry', async () => {
-    const tags = await readExistingTags(inputs.images, registries);
+    const tags = await readExistingTags(inputs.images, registries, (image, why) => core.warning(`could not list the tags of ${image}, planning as if it had none: ${why}`));
     core.info(tags.length > 0 ? tags.join(' ') : '(none)');
     return tags;
   });
   const thePlan = await core.group('Plan', async () => {
-    const p = plan({ event: { ...event, repository }, repositories: { [repository]: repositoryConfig(inputs) }, existingTags });
+    const p = plan({ event: { ...event, repository }, repositories: { [repository]: inputsRepository(inputs) }, existingTags });
     logPlan(p);
     return p;
   });
@@ -94,21 +95,19 @@ function workflowEnv(): Record<string, string> {
 }
 
 /** The inputs as the one configured repository of this workflow run. */
-function repositoryConfig(inputs: ActionInputs): RepositoryConfig {
-  return {
+function inputsRepository(inputs: ActionInputs): RepositoryConfig {
+  return repositoryConfig({
     images: inputs.images,
     preset: inputs.preset,
     rules: inputs.rules,
     tags: inputs.tags,
     flavor: inputs.flavor,
-    paths: [],
     dockerfile: inputs.file,
     context: inputs.context,
     buildArgs: inputs.buildArgs,
     labels: inputs.labels,
-    webhooks: [],
     ...inputs.settings,
-  };
+  });
 }
 
 /** Credentials for reading tags and for the pipeline's push-time checks, by registry host. */

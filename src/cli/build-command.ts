@@ -8,6 +8,7 @@ import { parseCacheSpec, parsePlatforms, parseSecretFlag, withSettings, type Bui
 import type { Config } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import { eventFromRef } from '../core/events.js';
+import { imageName, repositoryConfig } from '../core/plan-inputs.js';
 import { isValidTag, parseImageName } from '../core/references.js';
 import { Secret } from '../core/secret.js';
 import type { PlannedBuild, RepositoryConfig, Skip } from '../core/types.js';
@@ -83,7 +84,6 @@ export function buildCommand(): Command {
       // What waits on the disk, git or the registry runs side by side; git only for what the
       // flags do not say, and the registry's tags only when rules decide the tags.
       const existingTags = flags.tag.length > 0 ? undefined : listExistingTags(images, registries);
-      existingTags?.catch(() => undefined);
       const [isDir, git] = await Promise.all([
         stat(contextDir).then((s) => s.isDirectory(), () => false),
         gitFacts(contextDir, { ref: flags.ref === undefined, sha: flags.sha === undefined }),
@@ -156,8 +156,9 @@ async function imagesAndDir(values: string[], dirArg: string | undefined): Promi
   const images: string[] = [];
   for (const value of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)) {
     try {
-      parseImageName(value);
-      images.push(value);
+      // Read as autobuild.yml and the Action read it: `Octo/App` is octo/app.
+      const name = imageName(value);
+      if (!images.includes(name)) images.push(name);
     } catch (err) {
       const isDir = await stat(value).then((s) => s.isDirectory(), () => false);
       if (dir !== undefined || !isDir) throw err;
@@ -230,7 +231,7 @@ async function plannedBuilds(
 ): Promise<{ builds: PlannedBuild[]; skipped: Skip[] }> {
   if (!ref) throw new UserError('no tags to push: neither --tag nor --ref given, and DIR is not on a git branch', 'add --tag T, or --ref refs/tags/v1.2.3');
   if (!sha) throw new UserError('no commit: --sha not given and DIR is not a git checkout', 'add --sha <40-hex commit>');
-  const [repository, base] = configuredRepository(config, images) ?? ['local/build', defaultRepository()];
+  const [repository, base] = configuredRepository(config, images) ?? ['local/build', repositoryConfig({ images })];
   const repoConfig: RepositoryConfig = {
     ...base,
     images,
@@ -244,10 +245,6 @@ async function plannedBuilds(
   const existing = await existingTags;
   const result = plan({ event, repositories: { [repository]: repoConfig }, existingTags: [...existing] });
   return { builds: result.builds.map((b) => withSettings(b, settings)), skipped: result.skipped };
-}
-
-function defaultRepository(): RepositoryConfig {
-  return { images: [], preset: 'semver', rules: [], tags: '', flavor: '', paths: [], dockerfile: 'Dockerfile', context: '.', buildArgs: {}, labels: {}, webhooks: [] };
 }
 
 /** `--build-arg K=V` values. */
@@ -297,11 +294,10 @@ export function registriesFrom(config: Config, images: string[]): Record<string,
   return registries;
 }
 
-/** The tags every image already has in its registry, all looked up at once. */
+/** The tags every image already has in its registry; an image that cannot be read counts as none. */
 async function listExistingTags(images: string[], registries: Record<string, RegistryAuth>): Promise<string[]> {
-  const { RegistryClient } = await import('../adapters/registry-client.js');
-  const client = new RegistryClient(registries);
-  return [...new Set((await Promise.all(images.map((image) => client.listTags(image)))).flat())];
+  const { readExistingTags } = await import('../adapters/existing-tags.js');
+  return readExistingTags(images, registries, (image, why) => process.stderr.write(`warning: could not list the tags of ${image}, planning as if it had none: ${why}\n`));
 }
 
 /** DIR's checked-out branch and commit, when it is a git checkout; git runs only for what is `wanted`. */

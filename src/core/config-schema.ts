@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REPOSITORY_DEFAULTS } from './plan-inputs.js';
 
 // The one definition of autobuild.yml (CONTRACT.md section 2). config.ts validates with it and
 // turns the result into a typed Config; the editor JSON Schema is generated from it, so the two
@@ -64,13 +65,13 @@ export const repositorySchema = z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
       .describe('image name, or a list of them: every tag goes to each'),
     cloneUrl: z.string().min(1).optional().describe("default: the payload's clone_url"),
-    preset: z.enum(['semver', 'dockerhub', 'none']).default('semver'),
+    preset: z.enum(['semver', 'dockerhub', 'none']).default(REPOSITORY_DEFAULTS.preset),
     rules: z.array(buildRuleSchema).default([]).describe("Docker Hub build rules, added to the preset's"),
     tags: lines.default('').describe('docker/metadata-action `tags` lines, used instead of preset and rules'),
     flavor: lines.default('').describe('docker/metadata-action `flavor` lines'),
     paths: z.array(z.string().min(1)).default([]).describe('globs; a push touching none of them is skipped'),
-    dockerfile: z.string().min(1).default('Dockerfile'),
-    context: z.string().min(1).default('.'),
+    dockerfile: z.string().min(1).default(REPOSITORY_DEFAULTS.dockerfile),
+    context: z.string().min(1).default(REPOSITORY_DEFAULTS.context),
     buildArgs: stringMap.default({}),
     labels: stringMap.default({}).describe('image labels, as docker/build-push-action `labels`'),
     webhooks: z.array(z.url()).default([]).describe('URLs told of each push, Docker Hub payload format'),

@@ -8,7 +8,8 @@ import type { NotificationTarget } from './notifications.js';
 import { regexBody } from './dockerhub-rules.js';
 import { parseFlavor } from './metadata-flavor.js';
 import { parseTags } from './metadata-tags.js';
-import { familiarName, normalizeImageInput, parseReference } from './references.js';
+import { imageName } from './plan-inputs.js';
+import { parseReference } from './references.js';
 import { Secret } from './secret.js';
 import type { BuildRule, RegistryAuth, RepositoryConfig } from './types.js';
 import { UnboundedRegexError, userRegExp } from './user-regex.js';
@@ -146,23 +147,18 @@ function checkRegistryHost(host: string): Problem | undefined {
   return { path, problem: 'is not a registry host', hint: 'write host[:port], e.g. registry.example.com, 127.0.0.1:5000 or docker.io' };
 }
 
-/** Image names, lowercased as metadata-action does, in the short form docker prints. */
+/** Image names, read as every entry point reads them (plan-inputs.ts). */
 function images(value: string | string[], path: Path, problems: Problem[]): string[] {
   const list = typeof value === 'string' ? [value] : value;
   const out: string[] = [];
   list.forEach((text, i) => {
     const at = typeof value === 'string' ? path : [...path, i];
     try {
-      const ref = normalizeImageInput(text);
-      if (ref.tag !== undefined || ref.digest !== undefined) {
-        problems.push({ path: at, problem: `image ${JSON.stringify(text)} must not include a tag or digest`, hint: 'tags come from preset, rules or tags; write just the name' });
-        return;
-      }
-      const name = familiarName(ref);
+      const name = imageName(text);
       if (!out.includes(name)) out.push(name);
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
-      problems.push({ path: at, problem: err.message });
+      problems.push({ path: at, problem: err.problem, ...(err.hint ? { hint: err.hint } : {}) });
     }
   });
   return out;

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { tagsOf } from '../adapters/existing-tags.js';
 import { RegistryClient, type RegistryAuth } from '../adapters/registry-client.js';
 import { plan, type PlanInput } from '../core/plan.js';
 import { toQueuedBuild, type QueuedBuild } from '../core/queued-build.js';
@@ -96,11 +97,14 @@ export class Intake {
 
   #fetchTags(image: string): Promise<string[]> {
     const client = new RegistryClient(this.#opts.registries, { signal: AbortSignal.timeout(TAGS_TIMEOUT_MS) });
-    const tags = client.listTags(image).catch((err: Error) => {
-      this.#opts.log.warn({ image, error: err.message }, 'could not list registry tags; planning as if there were none');
-      // Remembered like a list, so the next webhooks do not wait on a registry that is away.
-      return this.#tags.get(image)?.tags ?? [];
-    }).then((list) => {
+    let failed = false;
+    const tags = tagsOf(client, image, (_image, why) => {
+      failed = true;
+      this.#opts.log.warn({ image, error: why }, 'could not list registry tags; planning as if there were none');
+    }).then((read) => {
+      // A failure keeps the last list (or none), remembered like a list, so the next webhooks
+      // do not wait on a registry that is away.
+      const list = failed ? (this.#tags.get(image)?.tags ?? []) : read;
       this.#fetching.delete(image);
       this.#tags.set(image, { at: Date.now(), tags: list });
       return list;

@@ -226,3 +226,19 @@ describe('autobuild plan --forge HOST: a GitLab, Bitbucket or Gitea payload', ()
     expectUserError(r, /--forge gitea\.example\.com: no such host under forges: in autobuild\.yml — give one of gitlab\.com, bitbucket\.org/);
   });
 });
+
+describe('autobuild build reads its inputs as autobuild.yml and the Action do', () => {
+  it('--image Octo/App is octo/app, not an error', async () => {
+    const r = await run(['build', join(work, 'no-such-dir'), '--image', 'Octo/App', '--tag', 'x']);
+    expectUserError(r, /^autobuild: build directory .*no-such-dir does not exist/);
+  });
+
+  it('a registry that cannot be read plans as if it had no tags, with a warning', async () => {
+    const dir = mkdtempSync(join(work, 'ctx-'));
+    const r = await run(['build', dir, '--image', '127.0.0.1:9/octo/app', '--ref', 'refs/tags/v1.0.0', '--sha', SHA, '--no-push']);
+    expect(r.stderr).toMatch(/warning: could not list the tags of 127\.0\.0\.1:9\/octo\/app, planning as if it had none/);
+    // Planning went on to the build, which stops at the missing Dockerfile.
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/no Dockerfile at .*Dockerfile/);
+  });
+});
