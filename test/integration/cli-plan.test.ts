@@ -44,10 +44,8 @@ function expectUserError(result: Awaited<ReturnType<typeof run>>, text: RegExp) 
   expect(result.stderr).not.toMatch(/\n\s+at |Error:/);
 }
 
-beforeAll(async () => {
-  // Build so the test is self-contained; tsc still emits when another engineer's file has a
-  // type error mid-edit, so fall back on whatever build output exists.
-  await execa('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, reject: false });
+beforeAll(() => {
+  // test/support/global-setup.ts compiled the tree the binary runs, once for every file.
   if (!existsSync(join(root, 'build/src/cli/main.js'))) throw new Error('build/src/cli/main.js missing: run npm run build');
 });
 
