@@ -4,7 +4,7 @@
 // of the same round (median of the rounds, best round beside it) with the load average.
 // Targets: autobuild build <= 1.05x the hand script; each extra tag <= 0.05x the first push.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBuild } from '../build/src/build/pipeline.js';
@@ -36,6 +36,22 @@ function handScript() {
   for (const tag of TAGS.slice(1)) docker('push', '-q', `${name}:${tag}`);
   const t1 = performance.now();
   return { total: t1 - t0, first: p1 - p0, extra: (t1 - p1) / (TAGS.length - 1) };
+}
+
+/**
+ * The same script on the builder autobuild picks here: the docker client that has BuildKit built
+ * in (ENVIRONMENT.md: /usr/bin/docker with DOCKER_BUILDKIT=1; host network as the private engine
+ * has no bridge). Without it the comparison would weigh BuildKit against the classic builder.
+ */
+function handScriptBuildkit() {
+  const name = fresh('hand-bk');
+  const bk = { ...env, DOCKER_BUILDKIT: '1' };
+  const run = (...args) => execFileSync('/usr/bin/docker', args, { env: bk, stdio: 'ignore' });
+  const t0 = performance.now();
+  run('build', '-q', '--network', 'host', '-t', `${name}:${TAGS[0]}`, fixture.dir);
+  for (const tag of TAGS.slice(1)) run('tag', `${name}:${TAGS[0]}`, `${name}:${tag}`);
+  for (const tag of TAGS) run('push', '-q', `${name}:${tag}`);
+  return { total: performance.now() - t0 };
 }
 
 /** The CLI as a user runs it, Node start-up included. */
@@ -70,11 +86,19 @@ try {
   handScript();
   autobuildCli();
   await autobuildPushes();
-  const rows = await alternate(ROUNDS, handScript, { cli: autobuildCli, pipeline: autobuildPushes });
+  const buildkit = existsSync('/usr/bin/docker');
+  if (buildkit) handScriptBuildkit();
+  const rows = await alternate(ROUNDS, handScript, { cli: autobuildCli, pipeline: autobuildPushes, ...(buildkit ? { buildkit: handScriptBuildkit } : {}) });
   const pushes = rows.pipeline.extra.map((r, i) => ({ base: rows.pipeline.first[i].value, value: r.value, ratio: r.value / rows.pipeline.first[i].value }));
   const dockerExtra = rows.pipeline.first.map((r, i) => ({ base: r.base, value: rows.pipeline.extra[i].base, ratio: rows.pipeline.extra[i].base / r.base }));
   console.log(`tags: ${TAGS.join(' ')}; baseline: the hand script (docker build -q, 3x docker tag, 4x docker push -q) in the same round`);
   report('autobuild build (CLI, Node start-up incl.) / hand', rows.cli.total, 1.05);
+  if (rows.buildkit) {
+    // The same rounds, against the hand script on the builder autobuild uses (BuildKit).
+    const same = rows.cli.total.map((r, i) => ({ base: rows.buildkit.total[i].value, value: r.value, ratio: r.value / rows.buildkit.total[i].value }));
+    report('autobuild build (CLI) / hand script with BuildKit, as autobuild builds', same, 1.05);
+    report('hand script with BuildKit / classic hand script', rows.buildkit.total);
+  }
   report('runBuild() in-process / hand', rows.pipeline.total);
   report('autobuild: each extra tag / its first push', pushes, 0.05);
   report('hand: each extra docker push / the first', dockerExtra);
