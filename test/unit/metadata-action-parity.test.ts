@@ -5,7 +5,6 @@
 // supported; README "metadata-action") and the two rows with no event at all.
 // Where metadata-action's `tags` input is empty it uses its default lines; autobuild then uses its
 // preset, so those rows give metadata-action's defaults as lines.
-import examples from '@octokit/webhooks-examples/api.github.com/index.json' with { type: 'json' };
 import { afterEach, describe, expect, it } from 'vitest';
 import { readInputs } from '../../src/action/inputs.js';
 import { eventFromWorkflow, type WorkflowEvent } from '../../src/core/events.js';
@@ -14,15 +13,9 @@ import { evaluateTags, parseTags } from '../../src/core/metadata-tags.js';
 import { plan } from '../../src/core/plan.js';
 import { sanitizeTag } from '../../src/core/tag-names.js';
 import type { RepositoryConfig } from '../../src/core/types.js';
+import { example } from '../fixtures/events.js';
 
 type Payload = Record<string, any>;
-
-function example(name: string, pick: (p: Payload) => boolean): Payload {
-  const group = (examples as { name: string; examples: Payload[] }[]).find((e) => e.name === name);
-  const found = group?.examples.find(pick);
-  if (!found) throw new Error(`no ${name} example in @octokit/webhooks-examples matches`);
-  return structuredClone(found);
-}
 
 // The commits of metadata-action's fixtures.
 const DEV_SHA = '860c1904a1ce19322e91ac35af1ab07466440c37';
