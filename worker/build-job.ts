@@ -19,6 +19,7 @@ import { FINISHED, type BuildRecords, type BuildStep } from '../src/service/buil
 import type { CommitStatuses } from '../src/service/commit-status.js';
 import { notifyWebhooks } from '../src/service/dockerhub-webhooks.js';
 import { imageLock } from '../src/service/image-lock.js';
+import { pushOrder } from '../src/service/push-order.js';
 import { watchSlot, type BaseWatch } from '../src/service/base-watch.js';
 import type { ServiceMetrics } from '../src/service/metrics.js';
 import type { Notifier } from '../src/service/notifier.js';
@@ -182,6 +183,7 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
       log: sink,
       signal: controller.signal,
       withImageLock: imageLock(ctx.redis, controller.signal),
+      pushOrder: pushOrder(ctx.redis, await ctx.records.sequence(id)),
       now: new Date(),
       // Hooks run sandboxed; these hold the service's secrets and other builds' files.
       hideFromHooks: [ctx.config.file, ctx.config.dataDir, ctx.workDir, homedir()].flatMap((p) => (p ? [resolve(p)] : [])),

@@ -47,6 +47,12 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** Serialises moving-tag decisions per image across builds; default: no lock. */
   withImageLock?: <T>(image: string, fn: () => Promise<T>) => Promise<T>;
+  /**
+   * Push order across builds (the service's queue order), consulted under the image locks: a
+   * moving tag without a version (a branch's `edge`, a branch name) is held when a build queued
+   * later already pushed it, so an older push finishing late never moves it backward.
+   */
+  pushOrder?: PushOrder;
   now?: Date;
   /** A DOCKER_CONFIG the caller already logged in (GitHub Action); used as is, never deleted. */
   dockerConfig?: string;
@@ -62,6 +68,15 @@ export interface BuildOptions {
   passEnv?: Record<string, string>;
   /** The repository's `autotest` and whether tests were turned off (--no-test); core/autotest.ts decides. */
   autotest?: { mode?: AutotestMode; disabled?: boolean };
+}
+
+export interface PushOrder {
+  /** This build's place in queue order; higher is newer. */
+  seq: number;
+  /** The newest place in queue order that pushed `ref`, if any. */
+  last(ref: string): Promise<number | undefined>;
+  /** Remembers that this build pushed `ref`. */
+  pushed(ref: string): Promise<void>;
 }
 
 export interface BuildResult {
@@ -227,6 +242,7 @@ async function pushInOrder(build: PlannedBuild, pusher: Pusher, registry: Regist
   immutable.catch(() => undefined);
 
   const lock = opts.withImageLock ?? ((_image, fn) => fn());
+  const order = opts.pushOrder;
   const images = [...build.images].sort();
   // Locks are taken in sorted order so two builds sharing images cannot deadlock.
   const underLocks = (i: number, fn: () => Promise<void>): Promise<void> =>
@@ -237,17 +253,39 @@ async function pushInOrder(build: PlannedBuild, pusher: Pusher, registry: Regist
       const listed = await Promise.all(build.images.map((image) => registry.listTags(image)));
       await immutable;
       const keep = new Map<string, TagInfo[]>();
-      build.images.forEach((image, i) => {
+      const hold = (image: string, tag: string, reason: string) => {
+        const ref = withTag(image, tag);
+        result.held.push({ ref, reason });
+        pusher.log.event({ type: 'held', ref, reason });
+      };
+      for (const [i, image] of build.images.entries()) {
         const decision = decideTags(moving, listed[i]!);
-        keep.set(image, decision.keep);
-        for (const h of decision.held) {
-          const ref = withTag(image, h.tag);
-          result.held.push({ ref, reason: h.reason });
-          pusher.log.event({ type: 'held', ref, reason: h.reason });
+        for (const h of decision.held) hold(image, h.tag, h.reason);
+        const kept: TagInfo[] = [];
+        for (const info of decision.keep) {
+          // Versions order tags that have one; the others (edge, a branch's name) go by push order.
+          const last = info.version === undefined && order ? await order.last(withTag(image, info.tag)) : undefined;
+          if (last !== undefined && order && last > order.seq) hold(image, info.tag, `a newer push (#${last} in queue order, this is #${order.seq}) already moved ${info.tag}`);
+          else kept.push(info);
         }
-      });
-      await pusher.pushAll(targets(moving.filter((t) => t.kind === 'moving'), keep));
-      for (const target of targets(moving.filter((t) => t.kind === 'latest'), keep)) await pusher.pushAll([target]);
+        keep.set(image, kept);
+      }
+      const mark = async (list: { image: string; tag: string }[]) => {
+        if (order) for (const t of list) if (pusher.pushed.includes(withTag(t.image, t.tag))) await order.pushed(withTag(t.image, t.tag));
+      };
+      const movingTargets = targets(moving.filter((t) => t.kind === 'moving'), keep);
+      try {
+        await pusher.pushAll(movingTargets);
+      } finally {
+        await mark(movingTargets);
+      }
+      for (const target of targets(moving.filter((t) => t.kind === 'latest'), keep)) {
+        try {
+          await pusher.pushAll([target]);
+        } finally {
+          await mark([target]);
+        }
+      }
     });
   } finally {
     await immutable.catch(() => undefined);

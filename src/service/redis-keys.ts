@@ -25,6 +25,8 @@ export const redisKeys = {
   log: (id: string) => `${PREFIX}log:${id}`,
   /** String: the lock held while a build moves an image's moving tags (image-lock.ts). */
   imageLock: (image: string) => `${PREFIX}lock:image:${image}`,
+  /** String: the newest queue order (`seq`) of a build that pushed this image:tag (push-order.ts). */
+  pushedSeq: (ref: string) => `${PREFIX}pushed-seq:${ref}`,
   /** Hash: the builds rebuild-on-base-change follows, field `repository\0slot` (base-watch.ts). */
   baseWatch: `${PREFIX}base-watch`,
   /** String: set once a base change (repository + base + new digest, hashed) was rebuilt. */
