@@ -9,10 +9,12 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME } from '../../src/service/build-queue.js';
 import { makeFixtureRepo, type Fixture } from '../support/engines.js';
+import { deliver, pushPayload } from '../support/webhooks.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
 import { buildBinary, startService, type ServiceProcess } from '../support/service-process.js';
 
 const API_TOKEN = 'api-token-for-queue-trust-tests';
+const SECRET = 'webhook-secret-for-queue-trust-tests';
 let work: string;
 let marker: string;
 let trusted: Fixture;
@@ -60,6 +62,7 @@ describe('a job added to the queue behind autobuild\'s back', () => {
     const config = join(work, 'autobuild.yml');
     writeFileSync(config, [
       `apiToken: ${API_TOKEN}`,
+      `webhookSecret: ${SECRET}`,
       `dataDir: ${join(work, 'data')}`,
       'repositories:',
       '  octo-org/app:',
@@ -109,6 +112,44 @@ describe('a job added to the queue behind autobuild\'s back', () => {
       expect(service.stderr()).toContain('refused a queued build');
     });
   }
+});
+
+describe('a push with a 10 MB commit message', () => {
+  it('is accepted, but its build record and job keep only the first few KB', async () => {
+    const redis = await startRedis();
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const config = join(work, 'big-message.yml');
+    writeFileSync(config, [`apiToken: ${API_TOKEN}`, `webhookSecret: ${SECRET}`, `dataDir: ${join(work, 'data-big')}`, 'repositories:', '  octo-org/app:', '    image: 127.0.0.1:5999/octo/app', `    cloneUrl: "${trusted.url}"`, ''].join('\n'));
+    // `serve` only: the build stays queued, so what Redis keeps is what the intake stored.
+    const service = await startService('serve', { cwd: work, args: ['--config', config], env: { PORT: String(port), REDIS_URL: redis.url } });
+    const client = new Redis(redis.url);
+    try {
+      const payload = pushPayload({ repository: 'octo-org/app', ref: 'refs/heads/main', sha: trusted.sha, defaultBranch: 'main', cloneUrl: trusted.url });
+      payload.head_commit.message = 'm'.repeat(10 * 1024 * 1024);
+      const res = await deliver(base, { payload, secret: SECRET });
+      expect(res.status).toBe(202);
+      const [id] = res.json.builds as string[];
+      let job = 0;
+      for (let i = 0; i < 100 && job === 0; i++) {
+        job = await client.hstrlen(`bull:${QUEUE_NAME}:${id}`, 'data');
+        if (job === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(job).toBeGreaterThan(0);
+      expect(job).toBeLessThan(16 * 1024);
+      const record = Number(await client.memory('USAGE', `autobuild:build:${id}`));
+      expect(record).toBeLessThan(32 * 1024);
+      const started = Date.now();
+      const list = await fetch(`${base}/api/builds`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+      expect(list.status).toBe(200);
+      expect((await list.text()).length).toBeLessThan(16 * 1024);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      client.disconnect();
+      await service.stop();
+      await redis.dispose();
+    }
+  }, 120_000);
 });
 
 /** Inodes of the TCP sockets a process listens on (state 0A in /proc/net/tcp and tcp6). */
