@@ -1,6 +1,6 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { mountedSecrets, parseCacheSpec, type CacheSpec } from '../core/build-settings.js';
 import { dockerfileBases } from '../core/dockerfile-bases.js';
 import { BuildError } from '../core/errors.js';
@@ -138,6 +138,9 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     const commitMessage = commit.commitMessage || build.commitMessage || '';
     const contextDir = resolve(root, build.context);
     const dockerfile = await locateDockerfile(root, contextDir, build.dockerfile);
+    // A checkout is someone's repository: its Dockerfile and context must not lead out of it
+    // (a symlink to /etc/shadow, a context of `../..`), or the engine would read the host.
+    if (!('dir' in opts.source)) await confineToCheckout(root, { context: contextDir, Dockerfile: dockerfile });
     // What the Dockerfile builds FROM, for the log and for rebuilding when a base changes.
     const bases = dockerfileBases(await readFile(dockerfile, 'utf8'), build.buildArgs);
     log.event({ type: 'bases', refs: bases.bases.map((b) => b.ref), problems: bases.problems });
@@ -496,6 +499,17 @@ async function locateDockerfile(root: string, contextDir: string, dockerfile: st
     if (await stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
   }
   throw new BuildError(`no Dockerfile at ${dockerfile} (looked in the context ${relative(root, contextDir) || '.'} and the repository root)`, { hint: "set dockerfile/context in the repository's config" });
+}
+
+async function confineToCheckout(root: string, paths: Record<string, string>): Promise<void> {
+  const top = await realpath(root);
+  for (const [what, path] of Object.entries(paths)) {
+    const real = await realpath(path).catch(() => path);
+    const rel = relative(top, real);
+    if (rel === '..' || rel.startsWith('../') || isAbsolute(rel)) {
+      throw new BuildError(`the ${what} ${relative(root, path) || '.'} leads outside the repository's checkout (to ${real}), which a build may not read`, { hint: 'point dockerfile/context at files inside the repository, not at symlinks that leave it' });
+    }
+  }
 }
 
 async function ensureFile(file: string): Promise<void> {
