@@ -2,6 +2,7 @@
 // to Redis could, must not make the worker clone foreign code, log in or run hooks. And the
 // embedded Redis of `autobuild start` must not be reachable by other users at all.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -148,6 +149,40 @@ describe('a push with a 10 MB commit message', () => {
       client.disconnect();
       await service.stop();
       await redis.dispose();
+    }
+  }, 120_000);
+});
+
+describe('credentials written in a cloneUrl', () => {
+  it('reach git only as an Authorization header, never the trigger answer or the service log', async () => {
+    const PASS = 'clone-pass-3f9a7c21';
+    const TRIGGER = 'trigger-token-for-clone-creds-01';
+    const seen: { url: string; authorization?: string }[] = [];
+    const git = createServer((req, res) => { seen.push({ url: req.url ?? '', authorization: req.headers.authorization }); res.writeHead(500).end(); });
+    await new Promise<void>((resolve) => git.listen(0, '127.0.0.1', () => resolve()));
+    const gitPort = (git.address() as { port: number }).port;
+    const redis = await startRedis();
+    const port = await freePort();
+    const config = join(work, 'clone-creds.yml');
+    writeFileSync(config, [`apiToken: ${API_TOKEN}`, `dataDir: ${join(work, 'data-creds')}`, 'repositories:', '  octo-org/app:', '    image: 127.0.0.1:5999/octo/app',
+      `    cloneUrl: "http://bot:\${CLONE_PASS}@127.0.0.1:${gitPort}/octo/app.git"`, `    triggerToken: ${TRIGGER}`, ''].join('\n'));
+    const service = await startService('serve', { cwd: work, args: ['--config', config], env: { PORT: String(port), REDIS_URL: redis.url, CLONE_PASS: PASS } });
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/api/trigger/${TRIGGER}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"build":true}' });
+      const answer = await res.text();
+      expect(res.status).toBe(502);
+      expect(answer).toContain(`http://127.0.0.1:${gitPort}/octo/app.git`);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((r) => !r.url.includes(PASS))).toBe(true);
+      expect(seen.some((r) => r.authorization === `Basic ${Buffer.from(`bot:${PASS}`).toString('base64')}` || r.authorization === `basic ${Buffer.from(`bot:${PASS}`).toString('base64')}`)).toBe(true);
+      for (const text of [answer, service.stderr()]) {
+        expect(text).not.toContain(PASS);
+        expect(text).not.toContain(Buffer.from(`bot:${PASS}`).toString('base64'));
+      }
+    } finally {
+      await service.stop();
+      await redis.dispose();
+      git.close();
     }
   }, 120_000);
 });
