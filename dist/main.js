@@ -32007,9 +32007,9 @@ function enableLinearRegExp() {
 }
 
 // src/build/pipeline.ts
-import { chmod as chmod3, mkdir as mkdir7, mkdtemp, readFile as readFile6, rm as rm6, stat as stat6, writeFile as writeFile5 } from "node:fs/promises";
+import { chmod as chmod3, mkdir as mkdir7, mkdtemp, readFile as readFile6, realpath as realpath3, rm as rm6, stat as stat6, writeFile as writeFile5 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname as dirname2, join as join11, relative as relative3, resolve as resolve4 } from "node:path";
+import { dirname as dirname2, isAbsolute as isAbsolute2, join as join11, relative as relative3, resolve as resolve4 } from "node:path";
 
 // src/core/build-settings.ts
 var PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
@@ -39691,20 +39691,35 @@ var DockerBuilder = class {
     });
     return res.stdout.trim();
   }
+  /**
+   * `docker push` sends whatever image the name points at when it runs. Another build on the same
+   * engine (an older push of the same branch) may point the name at its own image at any moment,
+   * so the name is pointed at this build's image id right before each push, and the push counts
+   * only when docker then lists the digest among this image's own repo digests; otherwise it is
+   * done again, a few times, and then fails rather than publish another build's image.
+   */
   async push(target2, ctx) {
     if (target2.platforms) return this.#pushIndex(target2, ctx);
     const env = this.#env();
-    if (!target2.tagged) await run("docker", ["tag", target2.image, target2.ref], { env, ...ctx, what: `docker tag ${target2.ref}` });
-    const res = await run("docker", ["push", target2.ref], {
-      env,
-      ...ctx,
-      what: `docker push ${target2.ref}`,
-      transient: isTransientPushFailure,
-      hint: "check the registry is reachable and the credentials under registries.<host> may push"
-    });
-    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(res.lines.join("\n"))?.[1];
-    if (!digest) throw new BuildError(`docker push ${target2.ref} did not report a digest`, { tail: res.lines.slice(-20) });
-    return { digest };
+    const repository = target2.ref.slice(0, target2.ref.lastIndexOf(":"));
+    for (let attempt = 1; ; attempt++) {
+      await run("docker", ["tag", target2.image, target2.ref], { env, ...ctx, what: `docker tag ${target2.ref}` });
+      const res = await run("docker", ["push", target2.ref], {
+        env,
+        ...ctx,
+        what: `docker push ${target2.ref}`,
+        transient: isTransientPushFailure,
+        hint: "check the registry is reachable and the credentials under registries.<host> may push"
+      });
+      const digest = /digest: (sha256:[0-9a-f]{64})/.exec(res.lines.join("\n"))?.[1];
+      if (!digest) throw new BuildError(`docker push ${target2.ref} did not report a digest`, { tail: res.lines.slice(-20) });
+      const own2 = await run("docker", ["image", "inspect", "--format", "{{json .RepoDigests}}", target2.image], { env, ...ctx, onLine: void 0, what: `docker image inspect ${target2.image}` });
+      if (JSON.parse(own2.stdout.trim() || "[]").includes(`${repository}@${digest}`)) return { digest };
+      ctx.onLine?.(`${target2.ref} was pointed at another image while it was pushed (another build on this engine); pushing this build's image again`);
+      if (attempt >= 3) {
+        throw new BuildError(`docker pushed another image than this build's under ${target2.ref}`, { hint: "another build on the same engine kept retagging it; run builds of one image one at a time", transient: true });
+      }
+    }
   }
   /** Each platform's image by digest, then the index under the ref. */
   async #pushIndex(target2, ctx) {
@@ -40569,6 +40584,7 @@ async function runBuild(opts) {
     const commitMessage = commit.commitMessage || build.commitMessage || "";
     const contextDir = resolve4(root, build.context);
     const dockerfile = await locateDockerfile(root, contextDir, build.dockerfile);
+    if (!("dir" in opts.source)) await confineToCheckout(root, { context: contextDir, Dockerfile: dockerfile });
     const bases = dockerfileBases(await readFile6(dockerfile, "utf8"), build.buildArgs);
     log.event({ type: "bases", refs: bases.bases.map((b) => b.ref), problems: bases.problems });
     const dockerfileText = await readFile6(dockerfile, "utf8");
@@ -40678,6 +40694,7 @@ async function pushInOrder(build, pusher, registry2, opts, result) {
   if (moving.length === 0) return immutable;
   immutable.catch(() => void 0);
   const lock = opts.withImageLock ?? ((_image, fn) => fn());
+  const order = opts.pushOrder;
   const images = [...build.images].sort();
   const underLocks = (i2, fn) => i2 === images.length ? fn() : lock(images[i2], () => underLocks(i2 + 1, fn));
   try {
@@ -40685,17 +40702,40 @@ async function pushInOrder(build, pusher, registry2, opts, result) {
       const listed = await Promise.all(build.images.map((image) => registry2.listTags(image)));
       await immutable;
       const keep = /* @__PURE__ */ new Map();
-      build.images.forEach((image, i2) => {
+      const hold = (image, tag, reason) => {
+        const ref = withTag(image, tag);
+        result.held.push({ ref, reason });
+        pusher.log.event({ type: "held", ref, reason });
+      };
+      for (const [i2, image] of build.images.entries()) {
         const decision = decideTags(moving, listed[i2]);
-        keep.set(image, decision.keep);
-        for (const h2 of decision.held) {
-          const ref = withTag(image, h2.tag);
-          result.held.push({ ref, reason: h2.reason });
-          pusher.log.event({ type: "held", ref, reason: h2.reason });
+        for (const h2 of decision.held) hold(image, h2.tag, h2.reason);
+        const kept = [];
+        for (const info2 of decision.keep) {
+          const last = info2.version === void 0 && order ? await order.last(withTag(image, info2.tag)) : void 0;
+          if (last !== void 0 && order && last > order.seq) hold(image, info2.tag, `a newer push (#${last} in queue order, this is #${order.seq}) already moved ${info2.tag}`);
+          else kept.push(info2);
         }
-      });
-      await pusher.pushAll(targets(moving.filter((t) => t.kind === "moving"), keep));
-      for (const target2 of targets(moving.filter((t) => t.kind === "latest"), keep)) await pusher.pushAll([target2]);
+        keep.set(image, kept);
+      }
+      const mark = async (list2) => {
+        if (order) {
+          for (const t of list2) if (pusher.pushed.includes(withTag(t.image, t.tag))) await order.pushed(withTag(t.image, t.tag));
+        }
+      };
+      const movingTargets = targets(moving.filter((t) => t.kind === "moving"), keep);
+      try {
+        await pusher.pushAll(movingTargets);
+      } finally {
+        await mark(movingTargets);
+      }
+      for (const target2 of targets(moving.filter((t) => t.kind === "latest"), keep)) {
+        try {
+          await pusher.pushAll([target2]);
+        } finally {
+          await mark([target2]);
+        }
+      }
     });
   } finally {
     await immutable.catch(() => void 0);
@@ -40766,7 +40806,6 @@ var Pusher = class {
     const { digest } = await this.builder.push({
       image: platforms2 ? this.localName : this.built.imageId,
       ref,
-      tagged: ref === this.localName,
       insecure: isInsecureRegistry(this.opts.registries, domain2),
       workDir: this.work,
       ...platforms2 ? { platforms: platforms2 } : {}
@@ -40886,6 +40925,16 @@ async function locateDockerfile(root, contextDir, dockerfile) {
     if (await stat6(candidate).then((s) => s.isFile(), () => false)) return candidate;
   }
   throw new BuildError(`no Dockerfile at ${dockerfile} (looked in the context ${relative3(root, contextDir) || "."} and the repository root)`, { hint: "set dockerfile/context in the repository's config" });
+}
+async function confineToCheckout(root, paths) {
+  const top = await realpath3(root);
+  for (const [what, path6] of Object.entries(paths)) {
+    const real = await realpath3(path6).catch(() => path6);
+    const rel = relative3(top, real);
+    if (rel === ".." || rel.startsWith("../") || isAbsolute2(rel)) {
+      throw new BuildError(`the ${what} ${relative3(root, path6) || "."} leads outside the repository's checkout (to ${real}), which a build may not read`, { hint: "point dockerfile/context at files inside the repository, not at symlinks that leave it" });
+    }
+  }
 }
 async function ensureFile(file2) {
   if (!await stat6(file2).then(() => true, () => false)) await writeFile5(file2, '{"auths":{}}\n', { mode: 384 });
@@ -41839,7 +41888,14 @@ function repositoryConfig(fields) {
   };
 }
 function imageName(text) {
-  const ref = normalizeImageInput(text);
+  let ref;
+  try {
+    ref = normalizeImageInput(text);
+  } catch (err) {
+    const written = text.trim();
+    if (err instanceof UserError && written !== written.toLowerCase()) throw new UserError(`image ${JSON.stringify(written)}: ${err.problem}`, err.hint);
+    throw err;
+  }
   if (ref.tag !== void 0 || ref.digest !== void 0) {
     throw new UserError(`image ${JSON.stringify(text)} must not include a tag or digest`, `write just ${JSON.stringify(familiarName(ref))}; tags come from the preset, rules or tags lines`);
   }

@@ -360,7 +360,7 @@ class Pusher {
     const domain = parseImageName(image).domain;
     const { platforms } = this.built;
     const { digest } = await this.builder.push({
-      image: platforms ? this.localName : this.built.imageId, ref, tagged: ref === this.localName,
+      image: platforms ? this.localName : this.built.imageId, ref,
       insecure: isInsecureRegistry(this.opts.registries, domain), workDir: this.work, ...(platforms ? { platforms } : {}),
     }, this.ctx);
     // Only a speed-up: when the manifest cannot be read back, later tags use the builder too.

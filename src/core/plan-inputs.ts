@@ -35,7 +35,15 @@ export function repositoryConfig(fields: Partial<RepositoryConfig> & { images: s
  * a UserError whose problem names the value; the caller says where it was written.
  */
 export function imageName(text: string): string {
-  const ref = normalizeImageInput(text);
+  let ref;
+  try {
+    ref = normalizeImageInput(text);
+  } catch (err) {
+    // The message quotes the lower-cased name it parsed; say what was written when that differs.
+    const written = text.trim();
+    if (err instanceof UserError && written !== written.toLowerCase()) throw new UserError(`image ${JSON.stringify(written)}: ${err.problem}`, err.hint);
+    throw err;
+  }
   if (ref.tag !== undefined || ref.digest !== undefined) {
     throw new UserError(`image ${JSON.stringify(text)} must not include a tag or digest`, `write just ${JSON.stringify(familiarName(ref))}; tags come from the preset, rules or tags lines`);
   }

@@ -491,3 +491,35 @@ describe('the autobuild binary', () => {
     expect(res.stderr).toContain('Not A Name');
   });
 });
+
+describe('two builds of one branch on one engine', () => {
+  it('each pushes exactly the image it built, even when the other points the shared name at its own image mid-build', async () => {
+    const image = `${open.host}/octo/shared-name`;
+    const ref = `${image}:edge`;
+    const env = { ...process.env, DOCKER_HOST: dockerd.host };
+    // The other build's image, which that build tags with the same local name.
+    const other = fixture({ content: 'the other build' });
+    spawnSync('docker', ['build', '-q', '-t', 'other-build:1', other.dir], { env, stdio: 'ignore' });
+    const f = fixture({ content: 'this build' });
+    const log = collectingSink();
+    let interfered = false;
+    const result = await runBuild({
+      build: explicit([image], ['edge'], 'refs/heads/main', f.sha), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {},
+      log: {
+        line: (t) => log.line(t),
+        event: (e) => {
+          log.event(e);
+          // The moment this build is about to push, the other one finishes and takes the name.
+          if (!interfered && e.type === 'step-started' && e.step === 'push') {
+            interfered = spawnSync('docker', ['tag', 'other-build:1', ref], { env }).status === 0;
+          }
+        },
+      },
+    });
+    expect(interfered).toBe(true);
+    const pushed = await new RegistryClient({}).getManifest(`${image}@${result.digest}`);
+    const config = (JSON.parse(Buffer.from(pushed!.bytes).toString('utf8')) as { config: { digest: string } }).config.digest;
+    expect(config).toBe(result.imageId);
+    expect((await registryTags(image))['edge']).toBe(result.digest);
+  });
+});

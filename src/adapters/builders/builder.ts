@@ -42,8 +42,6 @@ export interface PushTarget {
   image: string;
   /** Full destination reference `domain/path:tag`. */
   ref: string;
-  /** The build already named the image `ref` locally (saves a `docker tag`). */
-  tagged?: boolean;
   /** Plain HTTP / no TLS verification (loopback or `insecure: true`). */
   insecure: boolean;
   workDir: string;

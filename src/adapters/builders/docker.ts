@@ -106,18 +106,33 @@ export class DockerBuilder implements Builder {
     return res.stdout.trim();
   }
 
+  /**
+   * `docker push` sends whatever image the name points at when it runs. Another build on the same
+   * engine (an older push of the same branch) may point the name at its own image at any moment,
+   * so the name is pointed at this build's image id right before each push, and the push counts
+   * only when docker then lists the digest among this image's own repo digests; otherwise it is
+   * done again, a few times, and then fails rather than publish another build's image.
+   */
   async push(target: PushTarget, ctx: RunContext): Promise<{ digest: string }> {
     if (target.platforms) return this.#pushIndex(target, ctx);
     const env = this.#env();
-    if (!target.tagged) await run('docker', ['tag', target.image, target.ref], { env, ...ctx, what: `docker tag ${target.ref}` });
-    const res = await run('docker', ['push', target.ref], {
-      env, ...ctx, what: `docker push ${target.ref}`, transient: isTransientPushFailure,
-      hint: 'check the registry is reachable and the credentials under registries.<host> may push',
-    });
-    // The last line reads "<tag>: digest: sha256:... size: N".
-    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(res.lines.join('\n'))?.[1];
-    if (!digest) throw new BuildError(`docker push ${target.ref} did not report a digest`, { tail: res.lines.slice(-20) });
-    return { digest };
+    const repository = target.ref.slice(0, target.ref.lastIndexOf(':'));
+    for (let attempt = 1; ; attempt++) {
+      await run('docker', ['tag', target.image, target.ref], { env, ...ctx, what: `docker tag ${target.ref}` });
+      const res = await run('docker', ['push', target.ref], {
+        env, ...ctx, what: `docker push ${target.ref}`, transient: isTransientPushFailure,
+        hint: 'check the registry is reachable and the credentials under registries.<host> may push',
+      });
+      // The last line reads "<tag>: digest: sha256:... size: N".
+      const digest = /digest: (sha256:[0-9a-f]{64})/.exec(res.lines.join('\n'))?.[1];
+      if (!digest) throw new BuildError(`docker push ${target.ref} did not report a digest`, { tail: res.lines.slice(-20) });
+      const own = await run('docker', ['image', 'inspect', '--format', '{{json .RepoDigests}}', target.image], { env, ...ctx, onLine: undefined, what: `docker image inspect ${target.image}` });
+      if ((JSON.parse(own.stdout.trim() || '[]') as string[]).includes(`${repository}@${digest}`)) return { digest };
+      ctx.onLine?.(`${target.ref} was pointed at another image while it was pushed (another build on this engine); pushing this build's image again`);
+      if (attempt >= 3) {
+        throw new BuildError(`docker pushed another image than this build's under ${target.ref}`, { hint: 'another build on the same engine kept retagging it; run builds of one image one at a time', transient: true });
+      }
+    }
   }
 
   /** Each platform's image by digest, then the index under the ref. */
