@@ -107,6 +107,8 @@ export function recordFields(id: string, build: QueuedBuild, origin: string, now
     id, repository: build.repository, ref: build.ref, sha: build.sha, images: build.images,
     tags: build.tags, refs: build.refs, status: 'queued', createdAt: now.toISOString(),
     origin, build, pushed: [], held: [], steps: [],
+    // Kept apart from `build` too, so the list reads it without the planned build.
+    ...(build.reason ? { reason: build.reason } : {}),
   });
 }
 
@@ -137,7 +139,25 @@ function decode(hash: Record<string, string>): BuildRecord | undefined {
     steps: json('steps', []),
     origin: hash.origin ?? '',
     build: json('build', {} as QueuedBuild),
-    reason: json<QueuedBuild>('build', {} as QueuedBuild).reason ?? null,
+    reason: text('reason') ?? json<QueuedBuild>('build', {} as QueuedBuild).reason ?? null,
+  };
+}
+
+/** The fields the builds list shows (CONTRACT.md section 5), and all it reads of a record. */
+const SUMMARY_FIELDS = ['id', 'repository', 'ref', 'sha', 'images', 'tags', 'status', 'createdAt', 'startedAt', 'finishedAt', 'digest', 'error', 'platforms', 'reason'] as const;
+
+export type BuildSummary = Pick<BuildRecord, (typeof SUMMARY_FIELDS)[number]>;
+
+function decodeSummary(values: (string | null)[]): BuildSummary | undefined {
+  const hash = Object.fromEntries(SUMMARY_FIELDS.flatMap((f, i) => (values[i] == null ? [] : [[f, values[i]!]])));
+  if (!hash.id) return undefined;
+  const json = <T>(key: string, fallback: T): T => (hash[key] === undefined ? fallback : (JSON.parse(hash[key]!) as T));
+  const text = (key: string): string | null => (hash[key] === undefined || hash[key] === 'null' ? null : hash[key]!);
+  return {
+    id: hash.id, repository: hash.repository ?? '', ref: hash.ref ?? '', sha: hash.sha ?? '',
+    images: json('images', []), tags: json('tags', []), status: (hash.status ?? 'queued') as BuildStatus,
+    createdAt: hash.createdAt ?? '', startedAt: text('startedAt'), finishedAt: text('finishedAt'),
+    digest: text('digest'), error: text('error'), platforms: json('platforms', []), reason: text('reason'),
   };
 }
 
@@ -178,8 +198,12 @@ export class BuildRecords {
     if (args.length > 0) await this.#redis.hset(recordKey(id), ...args);
   }
 
-  /** Newest first; filters are applied while paging through the index, at most 5,000 entries deep. */
-  async list(query: ListQuery): Promise<BuildRecord[]> {
+  /**
+   * Newest first, as the API lists them; filters are applied while paging through the index, at
+   * most 5,000 entries deep. Reads only the listed fields of each record (never the planned build,
+   * the log or the steps), so a list costs the same whatever the builds carry.
+   */
+  async list(query: ListQuery): Promise<BuildSummary[]> {
     const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
     const index = query.repository ? repoIndex(query.repository) : INDEX;
     let max = '+inf';
@@ -187,17 +211,17 @@ export class BuildRecords {
       const seq = await this.sequence(query.before);
       if (seq > 0) max = `(${seq}`;
     }
-    const out: BuildRecord[] = [];
+    const out: BuildSummary[] = [];
     const batch = Math.max(limit, 100);
     for (let offset = 0; offset < 5_000 && out.length < limit; offset += batch) {
       const ids = await this.#redis.zrevrangebyscore(index, max, '-inf', 'LIMIT', offset, batch);
       if (ids.length === 0) break;
       const pipe = this.#redis.pipeline();
-      for (const id of ids) pipe.hgetall(recordKey(id));
+      for (const id of ids) pipe.hmget(recordKey(id), ...SUMMARY_FIELDS);
       const rows = (await pipe.exec()) ?? [];
-      for (const [err, hash] of rows) {
+      for (const [err, values] of rows) {
         if (err) throw err;
-        const record = decode(hash as Record<string, string>);
+        const record = decodeSummary(values as (string | null)[]);
         if (record && (!query.status || record.status === query.status)) out.push(record);
         if (out.length >= limit) break;
       }
@@ -208,7 +232,7 @@ export class BuildRecords {
 }
 
 /** The record as the API lists it (CONTRACT.md section 5), without the planned build. */
-export function summary(r: BuildRecord) {
+export function summary(r: BuildSummary): BuildSummary {
   return {
     id: r.id, repository: r.repository, ref: r.ref, sha: r.sha, images: r.images, tags: r.tags,
     status: r.status, createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt,
