@@ -102,7 +102,7 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
   // A record lost with its Redis data (the job survived in another way) is recreated from the job.
   const current = (await ctx.records.status(id)) ?? (await ctx.records.create(id, toQueuedBuild(build, repo), 'recovered', new Date()), 'queued');
   if (FINISHED.includes(current)) return current;
-  const newer = await ctx.queue.isSuperseded(build, id);
+  const newer = (await ctx.queue.isSuperseded(build, id)) ?? (await ctx.queue.settle(build, id));
   if (newer) {
     if (await ctx.records.transition(id, ['queued', 'running'], 'superseded', { finishedAt: now(), error: `superseded by ${newer}` })) {
       ctx.metrics.buildEnded('superseded');

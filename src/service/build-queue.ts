@@ -32,6 +32,11 @@ export const SUPERSEDE_LUA = `
 local function supersede(branch_key, id, finished_at, reason)
   local prev = redis.call('GET', branch_key)
   if prev == id then return false end
+  -- When the branch's previous push arrived: the worker waits out a burst of pushes (settle()).
+  if prev then
+    local prev_at = redis.call('HGET', '${PREFIX}build:' .. prev, 'createdAt')
+    if prev_at then redis.call('HSET', '${PREFIX}build:' .. id, 'branchPrevAt', prev_at) end
+  end
   local mine = tonumber(redis.call('HGET', '${PREFIX}build:' .. id, 'seq') or '0')
   if prev then
     local theirs = tonumber(redis.call('HGET', '${PREFIX}build:' .. prev, 'seq') or '0')
@@ -56,6 +61,9 @@ export function buildIds(count: number, delivery?: string): string[] {
     : randomUUID().replace(/-/g, '').slice(0, 20);
   return Array.from({ length: count }, (_, i) => `${base}-${i + 1}`);
 }
+
+/** Pushes to one branch closer together than this are a burst (see BuildQueue.settle). */
+export const BURST_QUIET_MS = 1_000;
 
 /** Builds of a branch replace each other while queued; tag and PR builds never do. */
 export function branchKey(build: BranchBuild): string | undefined {
@@ -114,6 +122,23 @@ export class BuildQueue {
     // An older build's job already queued stays: the worker skips it in a few milliseconds,
     // which is cheaper than removing it (BullMQ's remove script).
     return { superseded };
+  }
+
+  /**
+   * A branch build queued less than BURST_QUIET_MS after the branch's previous push is part of
+   * a burst: it starts only once the branch has been quiet that long, and only if no newer push
+   * replaced it meanwhile. A burst of any length then runs at most two builds (the push that
+   * started it, and the last one); a lone push starts at once. Returns the newer build, if any.
+   */
+  async settle(build: BranchBuild, id: string, nowMs = Date.now()): Promise<string | undefined> {
+    if (!branchKey(build)) return undefined;
+    const [createdAt, prevAt] = await this.#redis.hmget(redisKeys.build(id), 'createdAt', 'branchPrevAt');
+    const created = Date.parse(createdAt ?? '');
+    const prev = Date.parse(prevAt ?? '');
+    if (Number.isNaN(created) || Number.isNaN(prev) || created - prev >= BURST_QUIET_MS) return undefined;
+    const wait = created + BURST_QUIET_MS - nowMs;
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    return this.isSuperseded(build, id);
   }
 
   /** Whether a newer build of the same branch was queued after this one (checked when a job starts). */
