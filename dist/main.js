@@ -41855,6 +41855,7 @@ function toBuild(repository, config2, event, c3, existingTags, skip) {
     trusted: event.trusted,
     tagInfo: keep,
     ...tagVersion ? { version: tagVersion } : {},
+    ...refType === "branch" && event.defaultBranch !== void 0 && event.refName === event.defaultBranch ? { isDefaultBranch: true } : {},
     ...cloneUrl ? { cloneUrl } : {},
     ...event.commitMessage !== void 0 ? { commitMessage: event.commitMessage } : {},
     ...c3.platforms ? { platforms: c3.platforms } : {},

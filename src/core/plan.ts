@@ -248,6 +248,7 @@ function toBuild(
     trusted: event.trusted,
     tagInfo: keep,
     ...(tagVersion ? { version: tagVersion } : {}),
+    ...(refType === 'branch' && event.defaultBranch !== undefined && event.refName === event.defaultBranch ? { isDefaultBranch: true as const } : {}),
     ...(cloneUrl ? { cloneUrl } : {}),
     ...(event.commitMessage !== undefined ? { commitMessage: event.commitMessage } : {}),
     ...(c.platforms ? { platforms: c.platforms } : {}),

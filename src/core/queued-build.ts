@@ -245,6 +245,8 @@ export function resolveQueuedBuild(data: unknown, trust: WorkerTrust): PlannedBu
     trusted: job.trusted === true,
   };
   for (const key of ['platforms', 'target', 'pull', 'noCache', 'cacheFrom', 'cacheTo'] as const) if (build[key] === undefined) delete build[key];
+  if (job.isDefaultBranch === true && ref.startsWith('refs/heads/')) build.isDefaultBranch = true;
+  else delete build.isDefaultBranch;
   if (typeof job.version === 'string' && job.version.length <= 128) build.version = job.version;
   else delete build.version;
   if (typeof job.commitMessage === 'string') build.commitMessage = boundText(job.commitMessage, COMMIT_MESSAGE_MAX);

@@ -85,6 +85,8 @@ export interface PlannedBuild extends BuildSettings {
   tagInfo: TagInfo[];
   /** The semver version this build stands for, when there is one (`1.2.3`). */
   version?: string;
+  /** A push to the repository's default branch (rebuild on base change follows those builds). */
+  isDefaultBranch?: true;
   cloneUrl?: string;
   commitMessage?: string;
   /** Why this build ran when no push asked for it: `base image X changed A -> B`. */

@@ -67,12 +67,12 @@ export function baseChangeReason(base: string, from: string, to: string): string
 }
 
 /**
- * Which watch slot a successful build fills: a branch build its branch, a tag build the
- * `release` slot when it pushed `latest` (it is the newest release); other tag builds none.
+ * Which watch slot a successful build fills: a build of the default branch its branch, a tag
+ * build the `release` slot when it pushed `latest` (it is the newest release); others none.
  */
-export function watchSlot(build: Pick<QueuedBuild, 'trusted' | 'push' | 'ref'>, pushed: string[]): string | undefined {
+export function watchSlot(build: Pick<QueuedBuild, 'trusted' | 'push' | 'ref' | 'isDefaultBranch'>, pushed: string[]): string | undefined {
   if (!build.trusted || !build.push) return undefined;
-  if (build.ref.startsWith('refs/heads/')) return build.ref;
+  if (build.ref.startsWith('refs/heads/')) return build.isDefaultBranch ? build.ref : undefined;
   if (build.ref.startsWith('refs/tags/') && pushed.some((ref) => ref.endsWith(':latest'))) return 'release';
   return undefined;
 }

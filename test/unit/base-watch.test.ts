@@ -14,7 +14,8 @@ describe('watchSlot', () => {
   it.each([
     ['the newest release (it pushed latest) fills the release slot', build({}), ['ghcr.io/octo-org/app:1.2.3', 'ghcr.io/octo-org/app:latest'], 'release'],
     ['an older release (latest held back) is not followed', build({}), ['ghcr.io/octo-org/app:1.2.3'], undefined],
-    ['a branch build follows its branch', build({ ref: 'refs/heads/main', tags: ['edge'] }), ['ghcr.io/octo-org/app:edge'], 'refs/heads/main'],
+    ['a build of the default branch follows its branch', build({ ref: 'refs/heads/main', tags: ['edge'], isDefaultBranch: true }), ['ghcr.io/octo-org/app:edge'], 'refs/heads/main'],
+    ['a build of another branch is not followed', build({ ref: 'refs/heads/feature', tags: ['feature'] }), ['ghcr.io/octo-org/app:feature'], undefined],
     ['a pull request (pushes nothing) is not followed', build({ ref: 'refs/pull/7/merge', push: false }), [], undefined],
     ["a fork's build is not followed", build({ ref: 'refs/heads/main', trusted: false }), [], undefined],
   ] as const)('%s', (_name, b, pushed, slot) => {

@@ -370,3 +370,13 @@ describe('a flavor with no tags lines applies to the preset and the rules', () =
   ];
   it.each(rows)('$name', check);
 });
+
+describe('a build says whether it is of the default branch (rebuild on base change follows those)', () => {
+  it.each([
+    { name: 'the default branch', event: branchPush('master'), config: repo(), flag: true },
+    { name: 'another branch a rule builds', event: branchPush('dev'), config: repo({ rules: [{ sourceType: 'branch', source: 'dev', tag: 'dev' }] }), flag: undefined },
+    { name: 'a tag', event: tagPush('v1.0.0'), config: repo(), flag: undefined },
+  ])('$name', ({ event, config, flag }) => {
+    expect(run(event, config).builds[0]?.isDefaultBranch).toBe(flag);
+  });
+});
