@@ -41888,7 +41888,7 @@ function repositoryConfig(fields) {
     ...fields
   };
 }
-function imageName(text) {
+function imageName(text, tagsFrom = "the preset, rules or tags lines") {
   let ref;
   try {
     ref = normalizeImageInput(text);
@@ -41898,7 +41898,7 @@ function imageName(text) {
     throw err;
   }
   if (ref.tag !== void 0 || ref.digest !== void 0) {
-    throw new UserError(`image ${JSON.stringify(text)} must not include a tag or digest`, `write just ${JSON.stringify(familiarName(ref))}; tags come from the preset, rules or tags lines`);
+    throw new UserError(`image ${JSON.stringify(text)} must not include a tag or digest`, `write just ${JSON.stringify(familiarName(ref))}; tags come from ${tagsFrom}`);
   }
   return familiarName(ref);
 }
@@ -62001,7 +62001,7 @@ function attestationNotices() {
 }
 function readImage(text) {
   try {
-    return imageName(text);
+    return imageName(text, "`tags`, `preset` or `rules`");
   } catch (err) {
     if (err instanceof UserError) throw new UserError(`input \`images\`: ${err.problem}`, err.hint);
     throw err;

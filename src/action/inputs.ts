@@ -142,7 +142,7 @@ function attestationNotices(): string[] {
 /** One image name, read as autobuild.yml and the CLI read it (plan-inputs.ts). */
 function readImage(text: string): string {
   try {
-    return imageName(text);
+    return imageName(text, '`tags`, `preset` or `rules`');
   } catch (err) {
     if (err instanceof UserError) throw new UserError(`input \`images\`: ${err.problem}`, err.hint);
     throw err;

@@ -32,9 +32,10 @@ export function repositoryConfig(fields: Partial<RepositoryConfig> & { images: s
 /**
  * An image name as every entry point reads it: lower-cased (as docker/metadata-action does),
  * without a tag or digest, in the short form docker prints (`alice/app`, `ghcr.io/o/a`). Throws
- * a UserError whose problem names the value; the caller says where it was written.
+ * a UserError whose problem names the value; the caller says where it was written and, in
+ * `tagsFrom`, where tags come from in its own words.
  */
-export function imageName(text: string): string {
+export function imageName(text: string, tagsFrom = 'the preset, rules or tags lines'): string {
   let ref;
   try {
     ref = normalizeImageInput(text);
@@ -45,7 +46,7 @@ export function imageName(text: string): string {
     throw err;
   }
   if (ref.tag !== undefined || ref.digest !== undefined) {
-    throw new UserError(`image ${JSON.stringify(text)} must not include a tag or digest`, `write just ${JSON.stringify(familiarName(ref))}; tags come from the preset, rules or tags lines`);
+    throw new UserError(`image ${JSON.stringify(text)} must not include a tag or digest`, `write just ${JSON.stringify(familiarName(ref))}; tags come from ${tagsFrom}`);
   }
   return familiarName(ref);
 }

@@ -512,7 +512,7 @@ describe('the Action in a workflow step', () => {
     { mistake: 'images is empty', inputs: { images: ' ' }, error: 'input `images` is empty — set `images:` to at least one image name, e.g. ghcr.io/owner/app' },
     { mistake: 'every image is disabled', inputs: { images: 'name=ghcr.io/octo/app,enable=false' }, error: 'every line of input `images` has enable=false — enable at least one image, or skip the step with `if:`' },
     { mistake: 'an images line has an unknown attribute', inputs: { images: 'name=ghcr.io/octo/app,colour=red' }, error: 'images line "name=ghcr.io/octo/app,colour=red": unknown attribute "colour" — write name=IMAGE and optionally enable=true|false' },
-    { mistake: 'an image carries a tag', inputs: { images: 'ghcr.io/octo/app:1.0' }, error: 'input `images`: "ghcr.io/octo/app:1.0" includes a tag or digest — write just "ghcr.io/octo/app"; tags come from `tags`, `preset` or `rules`' },
+    { mistake: 'an image carries a tag', inputs: { images: 'ghcr.io/octo/app:1.0' }, error: 'input `images`: image "ghcr.io/octo/app:1.0" must not include a tag or digest — write just "ghcr.io/octo/app"; tags come from `tags`, `preset` or `rules`' },
     { mistake: 'preset is unknown', inputs: { preset: 'calver' }, error: 'input `preset` is "calver" — use semver, dockerhub or none' },
     { mistake: 'a build-args line has no =', inputs: { 'build-args': 'VERSION' }, error: 'input `build-args`: line "VERSION" is not KEY=VALUE — write one KEY=VALUE per line under `build-args:`' },
     { mistake: 'a rule has an unknown key', inputs: { rules: '- {sourceType: tag, source: v1, tag: one, dockerfil: x}' }, error: /^input `rules\[0\]\.dockerfil`: unknown key — did you mean "dockerfile"\?/ },
