@@ -8,7 +8,6 @@ import { parseCacheSpec, parsePlatforms, parseSecretFlag, withSettings, type Bui
 import type { Config } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import { eventFromRef } from '../core/events.js';
-import { imageName, repositoryConfig } from '../core/plan-inputs.js';
 import { isValidTag, parseImageName } from '../core/references.js';
 import { Secret } from '../core/secret.js';
 import type { PlannedBuild, RepositoryConfig, Skip } from '../core/types.js';
@@ -152,6 +151,8 @@ export function buildCommand(): Command {
  * a directory is taken as DIR when DIR was not given.
  */
 async function imagesAndDir(values: string[], dirArg: string | undefined): Promise<{ images: string[]; dir: string }> {
+  // Loaded here, not at the top: `--help` loads only the command definitions (DESIGN.md).
+  const { imageName } = await import('../core/plan-inputs.js');
   let dir = dirArg;
   const images: string[] = [];
   for (const value of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)) {
@@ -231,6 +232,7 @@ async function plannedBuilds(
 ): Promise<{ builds: PlannedBuild[]; skipped: Skip[] }> {
   if (!ref) throw new UserError('no tags to push: neither --tag nor --ref given, and DIR is not on a git branch', 'add --tag T, or --ref refs/tags/v1.2.3');
   if (!sha) throw new UserError('no commit: --sha not given and DIR is not a git checkout', 'add --sha <40-hex commit>');
+  const { repositoryConfig } = await import('../core/plan-inputs.js');
   const [repository, base] = configuredRepository(config, images) ?? ['local/build', repositoryConfig({ images })];
   const repoConfig: RepositoryConfig = {
     ...base,
