@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBuild } from '../build/src/build/pipeline.js';
+import { runBuild } from '../build/src/pipeline/pipeline.js';
 import { makeFixture, startDockerd, startRegistry } from './engines.mjs';
 import { alternate, report } from './stats.mjs';
 

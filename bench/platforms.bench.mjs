@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBuild } from '../build/src/build/pipeline.js';
+import { runBuild } from '../build/src/pipeline/pipeline.js';
 import { defaultCache } from '../build/src/core/build-settings.js';
 import { startRegistry } from './engines.mjs';
 

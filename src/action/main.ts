@@ -7,7 +7,7 @@ import * as core from '@actions/core';
 import { readExistingTags } from '../adapters/existing-tags.js';
 import { enableLinearRegExp } from '../adapters/regex-engine.js';
 import type { RegistryAuth } from '../adapters/registry-client.js';
-import { runBuild } from '../build/pipeline.js';
+import { runBuild } from '../pipeline/pipeline.js';
 import { BuildError, isUserError } from '../core/errors.js';
 import { plan } from '../core/plan.js';
 import { repositoryConfig } from '../core/plan-inputs.js';

@@ -2,7 +2,7 @@
 // can use either. With several builds (rules with different Dockerfiles), `tags` lists them all
 // and `json` is a list of documents; `digest`/`imageid`/`version` are the first build's.
 import * as core from '@actions/core';
-import type { BuildResult } from '../build/pipeline.js';
+import type { BuildResult } from '../pipeline/pipeline.js';
 import type { PlannedBuild } from '../core/types.js';
 
 /** `build --json`: the result without the pipeline's `held` detail. */

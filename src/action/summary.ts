@@ -1,7 +1,7 @@
 // The job summary: what was pushed where (refs and digests), and why `latest` moved or did not,
 // so a reader of the run page sees a held `latest` as a decision rather than a missing tag.
 import * as core from '@actions/core';
-import type { BuildResult } from '../build/pipeline.js';
+import type { BuildResult } from '../pipeline/pipeline.js';
 import { decideTags, parseVersion } from '../core/semver-tags.js';
 import type { Plan, PlannedBuild } from '../core/types.js';
 

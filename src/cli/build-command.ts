@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { RegistryAuth } from '../adapters/registry-client.js';
-import type { BuildResult } from '../build/pipeline.js';
+import type { BuildResult } from '../pipeline/pipeline.js';
 import { parseCacheSpec, parsePlatforms, parseSecretFlag, withSettings, type BuildSettings } from '../core/build-settings.js';
 import type { Config } from '../core/config.js';
 import { UserError } from '../core/errors.js';
@@ -70,7 +70,7 @@ export function buildCommand(): Command {
     .addHelpText('after', '\nCredentials come from registries.<host> in autobuild.yml, or from AUTOBUILD_REGISTRY_USERNAME and\nAUTOBUILD_REGISTRY_PASSWORD for registries the config does not list.')
     .action(async (dirArg: string | undefined, flags: BuildFlags) => {
       const [{ loadConfig }, { runBuild }, { stderrSink }] = await Promise.all([
-        import('../adapters/config-file.js'), import('../build/pipeline.js'), import('../adapters/log-sink.js'),
+        import('../adapters/config-file.js'), import('../pipeline/pipeline.js'), import('../adapters/log-sink.js'),
       ]);
       const config = await loadConfig(flags.config);
       const { images, dir } = await imagesAndDir(flags.image ?? [], dirArg);

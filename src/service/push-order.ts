@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { PushOrder } from '../build/pipeline.js';
+import type { PushOrder } from '../pipeline/pusher.js';
 import { RedisScript } from './redis-connection.js';
 import { redisKeys } from './redis-keys.js';
 

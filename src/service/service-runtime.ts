@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import type { Config } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
-import { BuildWorker } from '../../worker/build-worker.js';
+import { BuildWorker } from './worker/build-worker.js';
 import { resolveApiToken } from './api-token.js';
 import { BuildQueue } from './build-queue.js';
 import { BaseWatch, isWatched, startBaseCheckSchedule } from './base-watch.js';

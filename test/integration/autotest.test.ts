@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectingSink, type CollectingSink } from '../../src/adapters/log-sink.js';
 import { RegistryClient } from '../../src/adapters/registry-client.js';
-import { runBuild, type BuildOptions, type BuildResult } from '../../src/build/pipeline.js';
+import { runBuild, type BuildOptions, type BuildResult } from '../../src/pipeline/pipeline.js';
 import { TestsFailedError } from '../../src/core/errors.js';
 import { Secret } from '../../src/core/secret.js';
 import type { PlannedBuild } from '../../src/core/types.js';

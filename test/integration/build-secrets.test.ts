@@ -9,7 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectingSink, type CollectingSink } from '../../src/adapters/log-sink.js';
 import { RegistryClient } from '../../src/adapters/registry-client.js';
-import { runBuild, type BuildOptions, type BuildResult } from '../../src/build/pipeline.js';
+import { runBuild, type BuildOptions, type BuildResult } from '../../src/pipeline/pipeline.js';
 import { Secret } from '../../src/core/secret.js';
 import type { PlannedBuild } from '../../src/core/types.js';
 import { buildahStore, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';

@@ -5,7 +5,7 @@ import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectingSink } from '../../src/adapters/log-sink.js';
-import { runBuild } from '../../src/build/pipeline.js';
+import { runBuild } from '../../src/pipeline/pipeline.js';
 import type { PlannedBuild } from '../../src/core/types.js';
 import { rejection } from '../support/expect-failure.js';
 import { makeFixtureRepo, tempDir, type Fixture } from '../support/engines.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectingSink } from '../../src/adapters/log-sink.js';
-import { runBuild, type BuildResult } from '../../src/build/pipeline.js';
+import { runBuild, type BuildResult } from '../../src/pipeline/pipeline.js';
 import { eventFromRef } from '../../src/core/events.js';
 import { plan } from '../../src/core/plan.js';
 import type { PlannedBuild, RepositoryConfig } from '../../src/core/types.js';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binfmtEnabled } from '../../src/adapters/emulation.js';
 import { collectingSink } from '../../src/adapters/log-sink.js';
 import { RegistryClient } from '../../src/adapters/registry-client.js';
-import { runBuild } from '../../src/build/pipeline.js';
+import { runBuild } from '../../src/pipeline/pipeline.js';
 import type { PlannedBuild } from '../../src/core/types.js';
 import { buildahStore, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
 import { rejection } from '../support/expect-failure.js';

@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectingSink } from '../../src/adapters/log-sink.js';
 import { RegistryClient } from '../../src/adapters/registry-client.js';
-import { runBuild } from '../../src/build/pipeline.js';
+import { runBuild } from '../../src/pipeline/pipeline.js';
 import { defaultCache } from '../../src/core/build-settings.js';
 import type { PlannedBuild } from '../../src/core/types.js';
 import { buildahStore, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';

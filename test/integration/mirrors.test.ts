@@ -6,7 +6,7 @@ import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectingSink } from '../../src/adapters/log-sink.js';
-import { runBuild } from '../../src/build/pipeline.js';
+import { runBuild } from '../../src/pipeline/pipeline.js';
 import { Secret } from '../../src/core/secret.js';
 import type { PlannedBuild } from '../../src/core/types.js';
 import { buildahStore, freePort, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectingSink } from '../../src/adapters/log-sink.js';
-import { runBuild } from '../../src/build/pipeline.js';
+import { runBuild } from '../../src/pipeline/pipeline.js';
 import { eventFromRef } from '../../src/core/events.js';
 import { plan } from '../../src/core/plan.js';
 import type { PlannedBuild, RepositoryConfig } from '../../src/core/types.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseKeyValues, parseOptionalBoolean, parseRules, splitList } from '../../src/action/inputs.js';
 import { actionOutputs } from '../../src/action/outputs.js';
 import { latestDecision, refRows } from '../../src/action/summary.js';
-import type { BuildResult } from '../../src/build/pipeline.js';
+import type { BuildResult } from '../../src/pipeline/pipeline.js';
 import { plan } from '../../src/core/plan.js';
 import type { PlannedBuild, RepositoryConfig } from '../../src/core/types.js';
 import { pullRequestEvent, pushEvent, REPOSITORY } from '../fixtures/events.js';

@@ -1,6 +1,6 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUEUE_NAME, type BuildJobData } from '../src/service/build-queue.js';
+import { QUEUE_NAME, type BuildJobData } from '../build-queue.js';
 import { runBuildJob, type BuildJobContext } from './build-job.js';
 
 // The BullMQ worker: takes build jobs from the shared queue, `concurrency` at a time. A worker
