@@ -92,7 +92,7 @@ export function buildCommand(): Command {
       const ref = flags.ref ?? git.ref;
 
       const { builds, skipped } = existingTags === undefined
-        ? { builds: [withSettings(explicitBuild(flags, images, ref ?? 'refs/heads/local', sha, buildArgs, configuredRepository(config, images)?.[1]), settings)], skipped: [] as Skip[] }
+        ? { builds: [withSettings(await explicitBuild(flags, images, ref ?? 'refs/heads/local', sha, buildArgs, configuredRepository(config, images)?.[1]), settings)], skipped: [] as Skip[] }
         : await plannedBuilds(flags, config, images, ref, sha, buildArgs, existingTags, settings);
       const repository = configuredRepository(config, images);
       const repositoryKey = repository?.[0];
@@ -210,17 +210,19 @@ function configuredRepository(config: Config, images: string[]): [string, Reposi
 }
 
 /** `--tag` given: exactly those tags, in the order given except that `latest` goes last. */
-function explicitBuild(flags: BuildFlags, images: string[], ref: string, sha: string, buildArgs: Record<string, string>, repo?: RepositoryConfig): PlannedBuild {
+async function explicitBuild(flags: BuildFlags, images: string[], ref: string, sha: string, buildArgs: Record<string, string>, repo?: RepositoryConfig): Promise<PlannedBuild> {
   for (const tag of flags.tag) {
     if (!isValidTag(tag)) throw new UserError(`--tag ${JSON.stringify(tag)} is not a valid tag`, 'use letters, digits, _ . - (at most 128, not starting with . or -)');
   }
-  const unique = [...new Set(flags.tag)];
-  const tags = [...unique.filter((t) => t !== 'latest'), ...unique.filter((t) => t === 'latest')];
+  // Loaded here, not at the top: semver would otherwise load with `--help`.
+  const { orderTags, tagKinds } = await import('../core/semver-tags.js');
+  const tagInfo = orderTags(tagKinds(flags.tag));
+  const tags = tagInfo.map((t) => t.tag);
   return {
     repository: '', ref, sha, images, context: '.', dockerfile: flags.file ?? 'Dockerfile', buildArgs, labels: {},
     // The person running the CLI chose DIR: their own code, trusted like a push.
     tags, refs: tags.flatMap((t) => images.map((i) => `${i}:${t}`)), push: true, trusted: true,
-    tagInfo: tags.map((tag) => ({ tag, kind: tag === 'latest' ? 'latest' : 'immutable' })),
+    tagInfo,
     ...(repo ? withSettings({}, repo) : {}),
   };
 }

@@ -9,6 +9,7 @@
 import { applyRule } from './dockerhub-rules.js';
 import { UserError } from './errors.js';
 import { withTag } from './references.js';
+import { tagKinds } from './semver-tags.js';
 import { sanitizeTag } from './tag-names.js';
 import type { PlannedBuild, RepositoryConfig, TagInfo } from './types.js';
 
@@ -207,7 +208,7 @@ export function resolveQueuedBuild(data: unknown, trust: WorkerTrust): PlannedBu
 
   const tagInfo: TagInfo[] = tagList.map((tag) => {
     const given = Array.isArray(job.tagInfo) ? (job.tagInfo as TagInfo[]).find((t) => t && t.tag === tag) : undefined;
-    const kind = given && ['immutable', 'moving', 'latest'].includes(given.kind) ? given.kind : tag === 'latest' ? 'latest' : 'immutable';
+    const kind = given && ['immutable', 'moving', 'latest'].includes(given.kind) ? given.kind : tagKinds([tag])[0]!.kind;
     const info: TagInfo = { tag, kind };
     if (given && typeof given.version === 'string') info.version = given.version;
     if (given && ['minor', 'major', 'all'].includes(given.scope as string)) info.scope = given.scope!;

@@ -90,6 +90,16 @@ export function orderTags(tags: TagInfo[]): TagInfo[] {
 }
 
 /**
+ * Tags nobody classified (`autobuild build --tag`, or a build that carries no kinds): each once,
+ * in the order given, `latest` a `latest` tag and every other tag immutable. Kinds the plan gave
+ * win. Push them through `orderTags`, which puts `latest` last.
+ */
+export function tagKinds(tags: string[], planned: TagInfo[] = []): TagInfo[] {
+  const known = new Map(planned.map((t) => [t.tag, t]));
+  return [...new Set(tags)].map((tag): TagInfo => known.get(tag) ?? { tag, kind: tag === 'latest' ? 'latest' : 'immutable' });
+}
+
+/**
  * Which tags may be pushed given the tags already in the registry. Immutable tags and moving
  * tags without a version always go. A moving tag with a version is held when a release in its
  * scope (same major.minor, same major, or any) is already higher, so a late or backported build

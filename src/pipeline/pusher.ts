@@ -1,7 +1,7 @@
 import { BuildError } from '../core/errors.js';
 import { indexPlatforms, type PlatformDigest } from '../core/image-index.js';
 import { parseImageName, parseReference, withTag } from '../core/references.js';
-import { decideTags } from '../core/semver-tags.js';
+import { decideTags, tagKinds } from '../core/semver-tags.js';
 import type { PlannedBuild, TagInfo } from '../core/types.js';
 import type { Builder, BuiltImage, RunContext } from '../adapters/builders/builder.js';
 import type { LogSink } from '../adapters/log-sink.js';
@@ -45,7 +45,7 @@ export interface PushInOrderOptions {
 export async function pushInOrder(
   build: PlannedBuild, pusher: Pusher, registry: RegistryClient, opts: PushInOrderOptions, result: { held: { ref: string; reason: string }[] },
 ): Promise<void> {
-  const infos = tagInfos(build);
+  const infos = tagKinds(build.tags, build.tagInfo);
   const targets = (list: TagInfo[], keep?: Map<string, TagInfo[]>) =>
     list.flatMap((info) => build.images.filter((image) => keep?.get(image)?.includes(info) ?? true).map((image) => ({ image, tag: info.tag })));
   const immutable = pusher.pushAll(targets(infos.filter((t) => t.kind === 'immutable')));
@@ -103,12 +103,6 @@ export async function pushInOrder(
   } finally {
     await immutable.catch(() => undefined);
   }
-}
-
-/** The planned tags with their kinds; builds without tagInfo (`--tag`) push `latest` last. */
-function tagInfos(build: PlannedBuild): TagInfo[] {
-  const known = new Map((build.tagInfo ?? []).map((t) => [t.tag, t]));
-  return build.tags.map((tag): TagInfo => known.get(tag) ?? { tag, kind: tag === 'latest' ? 'latest' : 'immutable' });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyTag, decideTags, orderTags, semverPresetTags } from '../../src/core/semver-tags.js';
+import { classifyTag, decideTags, orderTags, semverPresetTags, tagKinds } from '../../src/core/semver-tags.js';
 import type { TagInfo } from '../../src/core/types.js';
 
 describe('semver preset tags for a git tag', () => {
@@ -141,5 +141,26 @@ describe('orderTags', () => {
       { tag: 'v1', kind: 'immutable' },
     ]);
     expect(ordered.map((t) => t.tag)).toEqual(['sha-1', 'v1', 'edge', 'main', 'latest']);
+  });
+});
+
+describe('tagKinds then orderTags (tags given by hand: --tag, or a build that carries no kinds)', () => {
+  const rows: { name: string; tags: string[]; planned?: TagInfo[]; pushed: string[]; kinds: TagInfo['kind'][] }[] = [
+    { name: '--tag latest --tag 1.0: latest goes last, 1.0 is immutable', tags: ['latest', '1.0'], pushed: ['1.0', 'latest'], kinds: ['immutable', 'latest'] },
+    { name: 'a tag given twice is pushed once', tags: ['v1', 'latest', 'v1'], pushed: ['v1', 'latest'], kinds: ['immutable', 'latest'] },
+    { name: 'without latest the order given stays', tags: ['b', 'a', 'c'], pushed: ['b', 'a', 'c'], kinds: ['immutable', 'immutable', 'immutable'] },
+    { name: '"Latest" is an ordinary tag', tags: ['Latest', 'x'], pushed: ['Latest', 'x'], kinds: ['immutable', 'immutable'] },
+    {
+      name: 'kinds the plan gave win over the guess',
+      tags: ['latest', '1.2', '1.2.3'],
+      planned: [{ tag: '1.2', kind: 'moving', version: '1.2.3', scope: 'minor' }, { tag: '1.2.3', kind: 'immutable' }],
+      pushed: ['1.2.3', '1.2', 'latest'],
+      kinds: ['immutable', 'moving', 'latest'],
+    },
+  ];
+  it.each(rows)('$name', ({ tags, planned, pushed, kinds }) => {
+    const ordered = orderTags(tagKinds(tags, planned));
+    expect(ordered.map((t) => t.tag)).toEqual(pushed);
+    expect(ordered.map((t) => t.kind)).toEqual(kinds);
   });
 });
