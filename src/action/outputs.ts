@@ -6,7 +6,7 @@ import type { BuildResult } from '../pipeline/pipeline.js';
 import type { PlannedBuild } from '../core/types.js';
 
 /** `build --json`: the result without the pipeline's `held` detail. */
-export type BuildDocument = Omit<BuildResult, 'held' | 'labels'>;
+type BuildDocument = Omit<BuildResult, 'held' | 'labels'>;
 
 export interface ActionOutputs {
   tags: string;
@@ -23,7 +23,7 @@ export interface ActionOutputs {
 }
 
 /** The `build --json` document of one result (CONTRACT.md section 4). */
-export function buildDocument(r: BuildResult): BuildDocument {
+function buildDocument(r: BuildResult): BuildDocument {
   return {
     images: r.images, tags: r.tags, refs: r.refs, digest: r.digest, imageId: r.imageId, pushed: r.pushed,
     ...(r.platforms ? { platforms: r.platforms } : {}),

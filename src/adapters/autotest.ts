@@ -50,7 +50,7 @@ export interface AutotestOptions {
 }
 
 /** A unique compose project name (compose v1 and v2 both accept [a-z0-9_-]). */
-export function projectName(): string {
+function projectName(): string {
   return `autobuild_${randomBytes(6).toString('hex')}`;
 }
 

@@ -12,7 +12,7 @@ import type { Secret } from '../core/secret.js';
  * docs.github.com "GitHub's SSH key fingerprints", docs.gitlab.com "SSH host keys fingerprints",
  * and Bitbucket's "SSH host key changes" (2023).
  */
-export const BUILT_IN_KNOWN_HOSTS = [
+const BUILT_IN_KNOWN_HOSTS = [
   'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
   'github.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=',
   '[ssh.github.com]:443 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',

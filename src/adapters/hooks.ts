@@ -11,7 +11,7 @@ import type { SandboxWorkspace } from './sandbox.js';
 // line, so a commit message like `$(rm -rf /)` stays text. A hook is code from the repository,
 // not ours: it runs in the build's sandbox (adapters/sandbox.ts), never beside the service.
 
-export const HOOK_NAMES = ['post_checkout', 'pre_build', 'build', 'post_build', 'pre_test', 'test', 'post_test', 'pre_push', 'push', 'post_push'] as const;
+const HOOK_NAMES = ['post_checkout', 'pre_build', 'build', 'post_build', 'pre_test', 'test', 'post_test', 'pre_push', 'push', 'post_push'] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
 
 /** The variables Docker Hub gives hooks. */

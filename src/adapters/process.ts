@@ -50,7 +50,7 @@ export function inheritedEnv(extra: string[] = []): Record<string, string | unde
 }
 
 /** Shows a command as the user could type it, for error messages (secrets masked). */
-export function describeCommand(file: string, args: readonly string[], secrets: Iterable<Secret | string | undefined> = []): string {
+function describeCommand(file: string, args: readonly string[], secrets: Iterable<Secret | string | undefined> = []): string {
   const quoted = [file, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`));
   return maskSecrets(quoted.join(' '), secrets);
 }

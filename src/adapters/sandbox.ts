@@ -25,7 +25,7 @@ import { inheritedEnv, run, type RunOptions, type RunResult } from './process.js
 
 export type Isolation = 'root' | 'user-namespace' | 'none';
 
-export interface SandboxUser {
+interface SandboxUser {
   uid: number;
   gid: number;
 }
@@ -98,12 +98,12 @@ export function sandboxIsolation(): Promise<{ isolation: Isolation; reason?: str
 }
 
 /** Whether sandboxed commands run as a uid of their own (the service runs as root). */
-export async function sandboxSwitchesUser(): Promise<boolean> {
+async function sandboxSwitchesUser(): Promise<boolean> {
   return (await sandboxIsolation()).isolation === 'root';
 }
 
 /** A fresh unprivileged identity for one build's sandboxed commands. */
-export function sandboxUser(): SandboxUser {
+function sandboxUser(): SandboxUser {
   const id = UID_BASE + randomInt(1, UID_SPAN);
   return { uid: id, gid: id };
 }

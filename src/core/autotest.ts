@@ -20,7 +20,7 @@ export interface AutotestInput {
 
 export type AutotestDecision = { run: true } | { run: false; reason: string };
 
-export const DEFAULT_AUTOTEST: AutotestMode = 'internal';
+const DEFAULT_AUTOTEST: AutotestMode = 'internal';
 
 export function decideAutotest(input: AutotestInput): AutotestDecision {
   if (input.disabled) return { run: false, reason: 'tests skipped on request (--no-test / test: false)' };

@@ -37,9 +37,9 @@ export const buildRuleSchema = z
   })
   .describe('a Docker Hub build rule');
 
-export const NOTIFICATION_EVENTS = ['queued', 'started', 'succeeded', 'failed', 'canceled'] as const;
+const NOTIFICATION_EVENTS = ['queued', 'started', 'succeeded', 'failed', 'canceled'] as const;
 
-export const notificationSchema = z
+const notificationSchema = z
   .strictObject({
     url: z.url().describe('where to POST'),
     events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).default([...NOTIFICATION_EVENTS]).describe('which build states to tell; default all'),
@@ -48,7 +48,7 @@ export const notificationSchema = z
   })
   .describe('a receiver told of build state changes');
 
-export const forgeSchema = z
+const forgeSchema = z
   .strictObject({
     type: z.enum(['gitlab', 'bitbucket', 'gitea', 'forgejo']).describe('forgejo is read as gitea'),
     webhookSecret: z.string().optional().describe("the webhook's secret token (GitLab) or secret (Bitbucket, Gitea)"),
@@ -59,7 +59,7 @@ export const forgeSchema = z
   })
   .describe('a forge besides GitHub, keyed by its host');
 
-export const repositorySchema = z
+const repositorySchema = z
   .strictObject({
     image: z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
@@ -95,7 +95,7 @@ export const repositorySchema = z
   })
   .describe("one repository to build: 'owner/name' on GitHub, 'HOST/PATH' on a forge under forges:");
 
-export const registrySchema = z.strictObject({
+const registrySchema = z.strictObject({
   username: z.string().min(1).optional(),
   password: z.string().optional(),
   insecure: z.boolean().default(false).describe('plain HTTP; loopback hosts always are'),

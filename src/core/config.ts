@@ -209,7 +209,7 @@ function envOf(values: Record<string, string>, path: Path, problems: Problem[]):
 }
 
 /** A repository-relative path, normalised; undefined when it is absolute or leaves the checkout. */
-export function insideCheckout(path: string): string | undefined {
+function insideCheckout(path: string): string | undefined {
   if (path.startsWith('/') || path.includes('\0')) return undefined;
   const out: string[] = [];
   for (const part of path.split('/')) {
@@ -264,7 +264,7 @@ function secret(value: string | undefined): Secret | undefined {
 }
 
 /** Tokens that stand alone as a credential (the API's, a trigger URL's) must not be guessable. */
-export const MIN_TOKEN_LENGTH = 16;
+const MIN_TOKEN_LENGTH = 16;
 
 function checkTokenLength(value: string | undefined, path: string[], problems: Problem[]): void {
   if (value === undefined || value === '' || value.length >= MIN_TOKEN_LENGTH) return;

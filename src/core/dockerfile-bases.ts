@@ -9,7 +9,7 @@ import { formatReference, parseReference } from './references.js';
 // directive's character), comment lines inside continuations, heredocs, `FROM [--platform=..]
 // image [AS name]`, and `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR:+alternative}`.
 
-export interface DockerfileBase {
+interface DockerfileBase {
   /** Normalised reference: `docker.io/library/alpine:3.20`, `ghcr.io/o/a@sha256:...`. */
   ref: string;
   /** The first stage (0-based) built from it. */

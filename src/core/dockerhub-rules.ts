@@ -19,7 +19,7 @@ export type RuleOutcome =
   | { matched: false; rule: BuildRule; index: number; label: string; reason: string };
 
 /** How a rule is named in reasons: its key path and what it selects. */
-export function ruleLabel(rule: BuildRule, index: number): string {
+function ruleLabel(rule: BuildRule, index: number): string {
   return `rules[${index}] (${rule.sourceType} ${rule.source})`;
 }
 
@@ -33,7 +33,7 @@ export function regexBody(source: string): string | undefined {
  * groups are empty). Docker Hub accepts several tags separated by commas; an empty template
  * means `{sourceref}`.
  */
-export function expandTemplate(template: string, name: string, groups: (string | undefined)[]): string[] {
+function expandTemplate(template: string, name: string, groups: (string | undefined)[]): string[] {
   const text = template.trim() === '' ? '{sourceref}' : template;
   return text
     .split(',')

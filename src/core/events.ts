@@ -40,7 +40,7 @@ function repositoryFacts(payload: unknown): Partial<SourceEvent> {
 }
 
 /** Longer refs than this are refused: git allows more, but no real branch or tag comes near it. */
-export const MAX_REF_LENGTH = 1024;
+const MAX_REF_LENGTH = 1024;
 const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /**
@@ -48,7 +48,7 @@ const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
  * `git check-ref-format`; undefined when it is fine. Refs reach git, hooks and build records,
  * so a NUL byte, a control character or a megabyte of text stops at the door.
  */
-export function refNameProblem(name: string): string | undefined {
+function refNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'it is empty';
   if (name.length > MAX_REF_LENGTH) return `it is ${name.length} characters long (at most ${MAX_REF_LENGTH})`;
   if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return 'it contains a space, a control character or one of ~ ^ : ? * [ \\';

@@ -33,7 +33,7 @@ const STATES: Record<ForgeType, Record<CommitState, string>> = {
 };
 
 /** Bitbucket limits a status key to 40 characters; longer contexts keep a readable start and a hash. */
-export function bitbucketStatusKey(context: string): string {
+function bitbucketStatusKey(context: string): string {
   if (context.length <= 40) return context;
   return `${context.slice(0, 27)}-${createHash('sha256').update(context).digest('hex').slice(0, 12)}`;
 }

@@ -4,7 +4,6 @@
 
 export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 export const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
-export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
 const DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
 
@@ -26,7 +25,7 @@ export interface PlatformDigest {
 }
 
 /** `linux/arm64/v8` from an image config's or a descriptor's platform fields. */
-export function platformName(p: Platform): string {
+function platformName(p: Platform): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
 }
 
@@ -50,10 +49,6 @@ export function manifestList(children: (Descriptor & { platform: Platform })[]):
       platform: { architecture: c.platform.architecture, os: c.platform.os, ...(c.platform.variant ? { variant: c.platform.variant } : {}) },
     })),
   });
-}
-
-export function isIndex(mediaType: string): boolean {
-  return mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST;
 }
 
 /**

@@ -15,7 +15,7 @@ export interface Flavor {
   suffixLatest: boolean;
 }
 
-export function defaultFlavor(): Flavor {
+function defaultFlavor(): Flavor {
   return { latest: 'auto', prefix: '', prefixLatest: false, suffix: '', suffixLatest: false };
 }
 

@@ -7,7 +7,7 @@ import type { Flavor } from './metadata-flavor.js';
 import { classifyTag, parseVersion } from './semver-tags.js';
 import type { SourceEvent, TagInfo } from './types.js';
 
-export type MetadataTagType = 'semver' | 'match' | 'edge' | 'ref' | 'raw' | 'sha';
+type MetadataTagType = 'semver' | 'match' | 'edge' | 'ref' | 'raw' | 'sha';
 
 export interface MetadataTag {
   type: MetadataTagType;

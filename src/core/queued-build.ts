@@ -95,7 +95,7 @@ export interface WorkerTrust {
  * Where a configured repository is cloned from when `cloneUrl` is not set: GitHub (or GitHub
  * Enterprise, from the API URL's host) for `owner/name`, the host itself for `host/path` keys.
  */
-export function defaultCloneUrl(key: string, githubApiUrl: string): string {
+function defaultCloneUrl(key: string, githubApiUrl: string): string {
   const parts = key.split('/');
   if (parts.length > 2 || parts[0]!.includes('.')) return `https://${key}.git`;
   let host = 'github.com';

@@ -48,7 +48,7 @@ export interface SourceEvent {
 export type ForgeType = 'gitlab' | 'bitbucket' | 'gitea';
 
 /** How a tag behaves over time, which decides its push order and whether it may move. */
-export type TagKind = 'immutable' | 'moving' | 'latest';
+type TagKind = 'immutable' | 'moving' | 'latest';
 
 /**
  * One tag of a planned build with what is needed to decide it again at push time.

@@ -2,16 +2,16 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 // How each forge signs a webhook delivery, as small pure functions: the receivers call them with
 // the exact bytes that arrived. Every comparison takes the same time whatever the input, so a
-// sender cannot learn the secret one byte at a time. (GitHub's X-Hub-Signature-256 is checked by
-// @octokit/webhooks in the receiver.)
+// sender cannot learn the secret one byte at a time. (GitHub's X-Hub-Signature-256 is checked in
+// src/service/receiver.ts against the HMAC that webhook-http.ts takes while the body streams in.)
 
 /** Lower-case hex HMAC-SHA256 of `body` under `secret`. */
-export function hmacSha256Hex(secret: string, body: Buffer | string): string {
+function hmacSha256Hex(secret: string, body: Buffer | string): string {
   return createHmac('sha256', secret).update(body).digest('hex');
 }
 
 /** Equal strings, compared in constant time (the length alone may differ quickly). */
-export function constantTimeEqual(a: string, b: string): boolean {
+function constantTimeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a, 'utf8');
   const y = Buffer.from(b, 'utf8');
   // Compare against itself when lengths differ, so the time spent does not depend on where they differ.

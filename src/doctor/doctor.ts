@@ -20,7 +20,7 @@ import { checkForges } from './forge-checks.js';
 // cheapest way that still proves it works: nothing is pushed, no status is written. Checks run
 // side by side; none depends on another except that all need a valid config.
 
-export type CheckStatus = 'pass' | 'fail' | 'skip';
+type CheckStatus = 'pass' | 'fail' | 'skip';
 
 export interface CheckResult {
   /** Stable name for scripts: `config`, `redis`, `registry:<host>`, `github:<owner/name>`... */
@@ -51,8 +51,6 @@ const PROBE_IMAGE = 'localhost/autobuild-doctor:probe';
 const pass = (name: string, message: string): CheckResult => ({ name, status: 'pass', message });
 const fail = (name: string, message: string, fix: string): CheckResult => ({ name, status: 'fail', message, fix });
 const skip = (name: string, message: string): CheckResult => ({ name, status: 'skip', message });
-
-export { CHECK_GROUPS, type CheckGroup };
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   let config: Config;

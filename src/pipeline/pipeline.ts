@@ -28,9 +28,6 @@ import { RegistryClient, isInsecureRegistry, type Manifest, type RegistryAuth } 
 // push immutable tags, then (under the image lock) decide the moving tags again against the
 // registry and push them, `latest` last, and finally check every pushed ref's digest.
 
-export type { RegistryAuth } from '../adapters/registry-client.js';
-export type { PushOrder } from './pusher.js';
-
 export interface BuildOptions {
   build: PlannedBuild;
   source: { dir: string } | {

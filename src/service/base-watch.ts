@@ -15,7 +15,7 @@ import { redisKeys } from './redis-keys.js';
 // that is down or answers 429 is tried again next round and logged once; a base that disappeared
 // is reported, not rebuilt.
 
-export interface WatchedBase {
+interface WatchedBase {
   ref: string;
   /** Manifest digest when last seen; null when it could not be read when recorded. */
   digest: string | null;
@@ -36,7 +36,7 @@ export interface WatchEntry {
   checkedAt: string | null;
 }
 
-export interface BaseRebuild {
+interface BaseRebuild {
   repository: string;
   ref: string;
   sha: string;
@@ -164,7 +164,7 @@ export class BaseWatch {
   }
 }
 
-export const BASE_CHECK_QUEUE = 'autobuild-base-check';
+const BASE_CHECK_QUEUE = 'autobuild-base-check';
 
 /**
  * The schedule: a BullMQ job scheduler with one fixed id, so however many `serve`/`start`

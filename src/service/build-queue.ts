@@ -63,7 +63,7 @@ export function buildIds(count: number, delivery?: string): string[] {
 }
 
 /** Pushes to one branch closer together than this are a burst (see BuildQueue.settle). */
-export const BURST_QUIET_MS = 1_000;
+const BURST_QUIET_MS = 1_000;
 
 /** Builds of a branch replace each other while queued; tag and PR builds never do. */
 export function branchKey(build: BranchBuild): string | undefined {

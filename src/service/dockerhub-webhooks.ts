@@ -16,7 +16,7 @@ export interface PushNotice {
   repoUrl?: string;
 }
 
-export function dockerHubPayload(notice: PushNotice) {
+function dockerHubPayload(notice: PushNotice) {
   const parsed = parseReference(notice.ref);
   const repoName = familiarName(parsed);
   const parts = parsed.path.split('/');

@@ -24,7 +24,7 @@ function header(value: string | string[] | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
-export interface ForgeWebhook {
+interface ForgeWebhook {
   type: ForgeType;
   path: string;
   label: string;
@@ -39,7 +39,7 @@ export interface ForgeWebhook {
 
 const first = (headers: Headers, ...names: string[]) => names.map((n) => header(headers[n])).find((v) => v !== undefined);
 
-export const FORGE_WEBHOOKS: ForgeWebhook[] = [
+const FORGE_WEBHOOKS: ForgeWebhook[] = [
   {
     type: 'gitlab', path: '/webhooks/gitlab', label: 'GitLab', signatureHeader: 'X-Gitlab-Token',
     signature: (h) => first(h, 'x-gitlab-token'),

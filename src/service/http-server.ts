@@ -52,7 +52,7 @@ export interface HttpServerOptions {
 const HEALTH_TIMEOUT_MS = 1_000;
 
 /** The webhook routes by path: POST only. Other forges add theirs here. */
-export function webhookRoutes(opts: HttpServerOptions, ctx: WebhookContext): Record<string, WebhookRoute> {
+function webhookRoutes(opts: HttpServerOptions, ctx: WebhookContext): Record<string, WebhookRoute> {
   return {
     '/webhooks/github': githubWebhookRoute({ ...ctx, ...(opts.webhookSecret ? { webhookSecret: opts.webhookSecret } : {}) }),
     ...forgeWebhookRoutes({ ...ctx, forges: opts.forges ?? {} }),

@@ -21,9 +21,9 @@ import { INBOX_GROUP, redisKeys } from './redis-keys.js';
 // of that is idempotent (job id = build id), so an entry handled twice queues nothing twice.
 
 /** How long the first answer to a delivery that queued builds is kept for redeliveries. */
-export const DELIVERY_TTL_SECONDS = 30 * 86_400;
+const DELIVERY_TTL_SECONDS = 30 * 86_400;
 /** A delivery that built nothing only needs to survive GitHub's immediate retries. */
-export const EMPTY_DELIVERY_TTL_SECONDS = 3_600;
+const EMPTY_DELIVERY_TTL_SECONDS = 3_600;
 
 // KEYS: inbox [, delivery]. ARGV: answer, ttl, origin, supersede, count, now, then per build:
 // id, repository index key, branch key ('' when it replaces nothing), field count, fields...
@@ -106,7 +106,7 @@ type StreamEntry = [id: string, fields: string[]];
 
 const BATCH = 100;
 const BLOCK_MS = 1_000;
-export const DEFAULT_RECLAIM_MS = 5_000;
+const DEFAULT_RECLAIM_MS = 5_000;
 
 function field(fields: string[], name: string): string | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];

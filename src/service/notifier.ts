@@ -15,7 +15,7 @@ import type { ServiceMetrics } from './metrics.js';
 // and the body, never its URL or secret: the delivering process looks those up in its own
 // configuration (a Slack webhook URL is itself a credential).
 
-export const NOTIFY_QUEUE = 'autobuild-notifications';
+const NOTIFY_QUEUE = 'autobuild-notifications';
 const ATTEMPTS = 8;
 const TIMEOUT_MS = 10_000;
 

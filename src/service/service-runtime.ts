@@ -36,8 +36,6 @@ export interface RuntimeOptions {
   print?: (line: string) => void;
 }
 
-export { DEFAULT_GRACE_SECONDS, DEFAULT_LOCK_SECONDS };
-
 function seconds(env: Record<string, string | undefined>, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;

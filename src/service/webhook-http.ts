@@ -11,7 +11,7 @@ import type { ServiceMetrics } from './metrics.js';
 // hot path: reading the body while hashing it, bounded memory for bodies nobody has
 // authenticated yet, and handing the verified events to the intake.
 
-export const WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
+const WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
 /** Past this, a body is not worth reading to the end to be able to answer 413. */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
 /** Bodies larger than this are read a few at a time (LARGE_SLOTS). */

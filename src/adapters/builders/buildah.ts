@@ -122,7 +122,7 @@ function layers(spec: BuildSpec): boolean {
  * ref's tag names a repository of its own (`app:buildcache` -> `app-buildcache`) instead of
  * filling the image's repository with hash tags.
  */
-export function buildahCacheRepository(ref: string): string {
+function buildahCacheRepository(ref: string): string {
   const r = parseReference(ref);
   return r.tag ? `${r.name}-${r.tag}` : r.name;
 }

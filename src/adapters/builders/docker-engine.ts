@@ -7,7 +7,7 @@ import { run } from '../process.js';
 // have BuildKit built in behind DOCKER_BUILDKIT=1. So every `docker` on PATH is asked, in PATH
 // order: one with buildx wins, then one with built-in BuildKit, else the classic builder.
 
-export type DockerBuildMode = 'buildx' | 'buildkit' | 'classic';
+type DockerBuildMode = 'buildx' | 'buildkit' | 'classic';
 
 export interface DockerEngine {
   /** The client to build with (an absolute path when found on PATH). */

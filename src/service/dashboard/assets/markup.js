@@ -4,14 +4,14 @@
 // which escapes every interpolated value unless it is itself a piece of `html`.
 
 /** Markup that is already safe: literal template parts with escaped values in between. */
-export class Html {
+class Html {
   /** @param {string} text */
   constructor(text) { this.text = text; }
   toString() { return this.text; }
 }
 
 /** @param {unknown} value */
-export function escapeHtml(value) {
+function escapeHtml(value) {
   return String(value).replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
