@@ -40,7 +40,7 @@ function handScript() {
 
 /**
  * The same script on the builder autobuild picks here: the docker client that has BuildKit built
- * in (ENVIRONMENT.md: /usr/bin/docker with DOCKER_BUILDKIT=1; host network as the private engine
+ * in (here /usr/bin/docker with DOCKER_BUILDKIT=1; host network as the private engine
  * has no bridge). Without it the comparison would weigh BuildKit against the classic builder.
  */
 function handScriptBuildkit() {

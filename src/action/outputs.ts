@@ -22,7 +22,7 @@ export interface ActionOutputs {
   platforms: string;
 }
 
-/** The `build --json` document of one result (CONTRACT.md section 4). */
+/** The `build --json` document of one result (README "Commands", `autobuild build`). */
 function buildDocument(r: BuildResult): BuildDocument {
   return {
     images: r.images, tags: r.tags, refs: r.refs, digest: r.digest, imageId: r.imageId, pushed: r.pushed,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { REPOSITORY_DEFAULTS } from './plan-inputs.js';
 
-// The one definition of autobuild.yml (CONTRACT.md section 2). config.ts validates with it and
+// The one definition of autobuild.yml (README "Configuration"). config.ts validates with it and
 // turns the result into a typed Config; the editor JSON Schema is generated from it, so the two
 // cannot drift. Checks that need other core modules (image names, regexes, tags lines) live in
 // config.ts; this file says only which keys exist, their types and their defaults.

@@ -15,7 +15,7 @@ export interface NotificationTarget {
   secret?: Secret;
 }
 
-/** What a notification says about a build: the API's build record (CONTRACT.md section 5). */
+/** What a notification says about a build: the API's build record (README "HTTP endpoints"). */
 export interface NotifiedBuild {
   id: string;
   repository: string;

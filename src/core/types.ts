@@ -1,5 +1,5 @@
 // The shapes that cross module boundaries. Core modules, adapters, the CLI, the service and the
-// Action all speak in these types; CONTRACT.md is the user-facing description of the same data.
+// Action all speak in these types; the README's Reference describes the same data to users.
 import type { BuildSettings } from './build-settings.js';
 import type { Secret } from './secret.js';
 
@@ -31,8 +31,8 @@ export interface SourceEvent {
   changedFiles?: string[];
   pusher?: string;
   /**
-   * Whether the code to build comes from the repository's writers (CONTRACT.md section 7,
-   * "Trust"): a push, or a pull request whose head branch lives in the same repository. A pull
+   * Whether the code to build comes from the repository's writers (README "Security
+   * model"): a push, or a pull request whose head branch lives in the same repository. A pull
    * request from a fork (or whose head repository was deleted, or cannot be told) is untrusted.
    * Decided once, in `events.ts`; `plan()` copies it to every build and the pipeline obeys it.
    */
@@ -81,7 +81,7 @@ export interface PlannedBuild extends BuildSettings {
   tags: string[];
   refs: string[];
   push: boolean;
-  /** Extra, not in CONTRACT.md's example: per-tag kind/version for the push-time decision. */
+  /** Extra, beyond the plan fields users are promised: per-tag kind/version for the push-time decision. */
   tagInfo: TagInfo[];
   /** The semver version this build stands for, when there is one (`1.2.3`). */
   version?: string;
@@ -112,7 +112,7 @@ export interface Plan {
   skipped: Skip[];
 }
 
-/** A Docker Hub build rule as configured (CONTRACT.md section 2). */
+/** A Docker Hub build rule as configured (README "Configuration", `rules`). */
 export interface BuildRule {
   sourceType: 'branch' | 'tag';
   source: string;

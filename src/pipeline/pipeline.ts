@@ -97,7 +97,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const step = stepper(log, signal);
   const ctx: RunContext = { secrets, signal, onLine: (l) => log.line(l) };
   let credentials: BuildCredentials | undefined;
-  // The plan decided whether this code is the repository writers' (CONTRACT.md section 7); a
+  // The plan decided whether this code is the repository writers' (README "Security model"); a
   // build without the field (an old or forged job) counts as untrusted. Untrusted: no login, no
   // hooks, nothing pushed.
   const trusted = build.trusted === true;

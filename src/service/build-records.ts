@@ -143,7 +143,7 @@ function decode(hash: Record<string, string>): BuildRecord | undefined {
   };
 }
 
-/** The fields the builds list shows (CONTRACT.md section 5), and all it reads of a record. */
+/** The fields the builds list shows (README "HTTP endpoints"), and all it reads of a record. */
 const SUMMARY_FIELDS = ['id', 'repository', 'ref', 'sha', 'images', 'tags', 'status', 'createdAt', 'startedAt', 'finishedAt', 'digest', 'error', 'platforms', 'reason'] as const;
 
 export type BuildSummary = Pick<BuildRecord, (typeof SUMMARY_FIELDS)[number]>;
@@ -231,7 +231,7 @@ export class BuildRecords {
   }
 }
 
-/** The record as the API lists it (CONTRACT.md section 5), without the planned build. */
+/** The record as the API lists it (README "HTTP endpoints"), without the planned build. */
 export function summary(r: BuildSummary): BuildSummary {
   return {
     id: r.id, repository: r.repository, ref: r.ref, sha: r.sha, images: r.images, tags: r.tags,

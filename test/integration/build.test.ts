@@ -309,7 +309,7 @@ describe('failures and hooks', () => {
   });
 });
 
-describe('trust (CONTRACT.md section 7)', () => {
+describe('trust (README "Security model")', () => {
   /** The build `plan` gives for pull request #5 of octo/app whose head lives in `headRepository`. */
   function pullRequestBuild(f: Fixture, image: string, headRepository: string): PlannedBuild {
     const payload = pullRequestPayload({ number: 5, repository: 'octo/app', headRepository });

@@ -9,7 +9,7 @@ import { defaultConfig, parseConfig, type Config } from '../../src/core/config.j
 import { UserError } from '../../src/core/errors.js';
 import { Secret } from '../../src/core/secret.js';
 
-// The example of CONTRACT.md section 2, as a user would copy it.
+// The core keys of the README's autobuild.yml reference, every one written out, as a user would copy them.
 const contractExample = `
 server: {host: 127.0.0.1, port: 8080}
 redis: redis://127.0.0.1:6379

@@ -167,7 +167,7 @@ describe('eventFromPayload', () => {
   });
 });
 
-describe('trust: whose code the event asks to build (CONTRACT.md section 7)', () => {
+describe('trust: whose code the event asks to build (README "Security model")', () => {
   const fork = (edit: (p: Payload) => void) => () => {
     const p = prPayload('opened');
     edit(p);
