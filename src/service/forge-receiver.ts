@@ -8,7 +8,7 @@ import { gitlabEvents } from '../core/gitlab-events.js';
 import type { ForgeType, Skip, SourceEvent } from '../core/types.js';
 import { verifyBitbucketSignature, verifyGiteaSignature, verifyGitlabToken } from '../core/webhook-signatures.js';
 import { resolveBitbucketPullRequestHead } from './forge-api.js';
-import { answerDelivery, readBody, sendError, type WebhookContext, type WebhookRoute } from './webhook-http.js';
+import { answerDelivery, readBody, refuse, type WebhookContext, type WebhookRoute } from './webhook-http.js';
 
 // POST /webhooks/gitlab, /webhooks/bitbucket, /webhooks/gitea: the same answers as
 // /webhooks/github (401 unsigned, 400 malformed, 202 once durably stored, 200 for a repeated
@@ -91,32 +91,32 @@ function forgeRoute(hook: ForgeWebhook, opts: ForgeReceiverOptions): WebhookRout
   return async (req, res) => {
     const candidates = Object.entries(opts.forges).filter(([, f]) => f.type === hook.type && f.webhookSecret !== undefined && !f.webhookSecret.empty);
     if (candidates.length === 0) {
-      return sendError(req, res, 401, `no ${hook.type} forge with a webhookSecret is configured on this server: add forges.<host> {type: ${hook.type}, webhookSecret: ...} to autobuild.yml`);
+      return refuse(req, res, 'unauthorized', `no ${hook.type} forge with a webhookSecret is configured on this server: add forges.<host> {type: ${hook.type}, webhookSecret: ...} to autobuild.yml`);
     }
     const signature = hook.signature(req.headers);
-    if (!signature) return sendError(req, res, 401, `missing ${hook.signatureHeader}: set the same secret in the ${hook.label} webhook as forges.<host>.webhookSecret`);
+    if (!signature) return refuse(req, res, 'unauthorized', `missing ${hook.signatureHeader}: set the same secret in the ${hook.label} webhook as forges.<host>.webhookSecret`);
     // Several forges of a type may be configured, each with its own secret: the body is kept and
     // each secret tried on it (readBody bounds how many large bodies are held at once).
     const read = await readBody(req);
-    if (!read.ok) return sendError(req, res, read.status, read.error);
+    if (!read.ok) return refuse(req, res, read.result, read.error);
     const body = read.body;
-    if (body.length === 0) return sendError(req, res, 400, `empty body: a ${hook.label} webhook always sends a JSON payload`);
+    if (body.length === 0) return refuse(req, res, 'bad_request', `empty body: a ${hook.label} webhook always sends a JSON payload`);
     const verified = verifiedForge(hook, candidates, body, signature);
-    if (!verified) return sendError(req, res, 401, `${hook.signatureHeader} does not match: check that forges.<host>.webhookSecret equals the ${hook.label} webhook secret`);
+    if (!verified) return refuse(req, res, 'unauthorized', `${hook.signatureHeader} does not match: check that forges.<host>.webhookSecret equals the ${hook.label} webhook secret`);
     const [host, forge] = verified;
 
     const name = hook.eventName(req.headers);
     const delivery = hook.deliveryId(req.headers);
-    if (!name) return sendError(req, res, 400, `missing the ${hook.label} event header: send the delivery exactly as ${hook.label} does`);
-    if (!delivery) return sendError(req, res, 400, `missing the ${hook.label} delivery id header: send the delivery exactly as ${hook.label} does`);
-    if (delivery.length > 200) return sendError(req, res, 400, `the ${hook.label} delivery id is longer than 200 characters`);
+    if (!name) return refuse(req, res, 'bad_request', `missing the ${hook.label} event header: send the delivery exactly as ${hook.label} does`);
+    if (!delivery) return refuse(req, res, 'bad_request', `missing the ${hook.label} delivery id header: send the delivery exactly as ${hook.label} does`);
+    if (delivery.length > 200) return refuse(req, res, 'bad_request', `the ${hook.label} delivery id is longer than 200 characters`);
 
     let events: SourceEvent[];
     try {
       events = hook.events(name, parseJson(body), host).map((event) => checkEventRefs(event, `${hook.label} ${name}`));
     } catch (err) {
-      if (err instanceof SyntaxError) return sendError(req, res, 400, `body is not valid JSON (${err.message.slice(0, 200)}): send the payload exactly as ${hook.label} delivered it`);
-      if (isUserError(err)) return sendError(req, res, 400, err.message);
+      if (err instanceof SyntaxError) return refuse(req, res, 'bad_request', `body is not valid JSON (${err.message.slice(0, 200)}): send the payload exactly as ${hook.label} delivered it`);
+      if (isUserError(err)) return refuse(req, res, 'bad_request', err.message);
       throw err;
     }
 
@@ -133,7 +133,7 @@ function forgeRoute(hook: ForgeWebhook, opts: ForgeReceiverOptions): WebhookRout
           continue;
         }
         if (full === undefined) {
-          return sendError(req, res, 400, `${name} payload names commit ${JSON.stringify(event.sha.slice(0, 80))}, which is not a 40-hex git commit id: send the payload exactly as ${hook.label} delivered it`);
+          return refuse(req, res, 'bad_request', `${name} payload names commit ${JSON.stringify(event.sha.slice(0, 80))}, which is not a 40-hex git commit id: send the payload exactly as ${hook.label} delivered it`);
         }
         event.sha = full;
       }

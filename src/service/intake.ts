@@ -37,9 +37,8 @@ export interface IntakeOptions {
   notifier?: Notifier;
 }
 
-/** What a webhook route answers: 202 for a first delivery, 200 with the first answer for a repeat. */
+/** What the intake took: a first delivery (the route answers 202), or a repeat with the first answer (200). */
 export interface DeliveryAnswer {
-  status: 200 | 202;
   /** The JSON body, `{"delivery","builds":[ids],"skipped":[...]}`. */
   body: string;
   duplicate: boolean;
@@ -152,10 +151,10 @@ export class Intake {
       } catch {
         // An answer stored by an older version may not be this shape; the text is sent as it is.
       }
-      return { status: 200, body: first, duplicate: true, builds, skipped: 0 };
+      return { body: first, duplicate: true, builds, skipped: 0 };
     }
     for (let i = 0; i < superseded; i++) this.#opts.metrics?.buildEnded('superseded');
-    return { status: 202, body, duplicate: false, builds: ids, skipped: skipped.length };
+    return { body, duplicate: false, builds: ids, skipped: skipped.length };
   }
 
   /**

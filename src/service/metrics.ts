@@ -52,16 +52,6 @@ export class ServiceMetrics {
   }
 
   /** The delivery result a receiver status code stands for. */
-  deliveryFromStatus(code: number, duplicate: boolean): DeliveryResult {
-    if (code === 202) return 'accepted';
-    if (code === 200) return duplicate ? 'duplicate' : 'ping';
-    if (code === 401) return 'unauthorized';
-    if (code === 413) return 'too_large';
-    if (code === 503) return 'unavailable';
-    if (code >= 400 && code < 500) return 'bad_request';
-    return 'error';
-  }
-
   buildEnded(status: string, seconds?: number): void {
     this.#builds.inc({ status });
     if (seconds !== undefined) this.#duration.observe({ status }, seconds);

@@ -1,7 +1,7 @@
 import { eventFromPayload } from '../core/events.js';
 import { isUserError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
-import { answerDelivery, header, readBody, sameMac, sendError, sendJson, signatureBytes, type WebhookContext, type WebhookRoute } from './webhook-http.js';
+import { answer, answerDelivery, header, readBody, refuse, sameMac, signatureBytes, type WebhookContext, type WebhookRoute } from './webhook-http.js';
 
 // POST /webhooks/github. The HMAC in X-Hub-Signature-256 is over the exact bytes GitHub sent, so
 // it is computed over those bytes while they arrive. The answer is given only once Redis holds
@@ -26,36 +26,36 @@ function parseBody(body: Buffer, contentType: string | undefined): unknown {
 export function githubWebhookRoute(opts: ReceiverOptions): WebhookRoute {
   const secret = opts.webhookSecret && !opts.webhookSecret.empty ? opts.webhookSecret : undefined;
   return async (req, res) => {
-    if (!secret) return sendError(req, res, 401, 'webhookSecret is not configured on this server: set it in autobuild.yml (webhookSecret) and in the GitHub webhook');
+    if (!secret) return refuse(req, res, 'unauthorized', 'webhookSecret is not configured on this server: set it in autobuild.yml (webhookSecret) and in the GitHub webhook');
     const signatureHeader = header(req, 'x-hub-signature-256');
-    if (!signatureHeader) return sendError(req, res, 401, 'missing X-Hub-Signature-256: set the same secret in the GitHub webhook as webhookSecret');
+    if (!signatureHeader) return refuse(req, res, 'unauthorized', 'missing X-Hub-Signature-256: set the same secret in the GitHub webhook as webhookSecret');
     // Refused before a byte of the body is read: nobody has shown the secret yet.
     const signature = signatureBytes(signatureHeader);
-    if (!signature) return sendError(req, res, 401, 'X-Hub-Signature-256 is not sha256=<64 hex>: check the GitHub webhook is set to send it');
+    if (!signature) return refuse(req, res, 'unauthorized', 'X-Hub-Signature-256 is not sha256=<64 hex>: check the GitHub webhook is set to send it');
     const name = header(req, 'x-github-event');
     const delivery = header(req, 'x-github-delivery');
-    if (!name) return sendError(req, res, 400, 'missing X-GitHub-Event header: send the event name as GitHub does');
-    if (!delivery) return sendError(req, res, 400, 'missing X-GitHub-Delivery header: send a unique delivery id as GitHub does');
-    if (delivery.length > 200) return sendError(req, res, 400, 'X-GitHub-Delivery is longer than 200 characters: send the delivery id GitHub generated');
+    if (!name) return refuse(req, res, 'bad_request', 'missing X-GitHub-Event header: send the event name as GitHub does');
+    if (!delivery) return refuse(req, res, 'bad_request', 'missing X-GitHub-Delivery header: send a unique delivery id as GitHub does');
+    if (delivery.length > 200) return refuse(req, res, 'bad_request', 'X-GitHub-Delivery is longer than 200 characters: send the delivery id GitHub generated');
 
     const read = await readBody(req, secret.reveal());
-    if (!read.ok) return sendError(req, res, read.status, read.error);
-    if (read.body.length === 0) return sendError(req, res, 400, 'empty body: a GitHub webhook always sends a JSON payload');
-    if (!sameMac(read.hmac!, signature)) return sendError(req, res, 401, 'X-Hub-Signature-256 does not match the body: check that webhookSecret equals the GitHub webhook secret');
+    if (!read.ok) return refuse(req, res, read.result, read.error);
+    if (read.body.length === 0) return refuse(req, res, 'bad_request', 'empty body: a GitHub webhook always sends a JSON payload');
+    if (!sameMac(read.hmac!, signature)) return refuse(req, res, 'unauthorized', 'X-Hub-Signature-256 does not match the body: check that webhookSecret equals the GitHub webhook secret');
 
     let payload: unknown;
     try {
       payload = parseBody(read.body, req.headers['content-type']);
     } catch (err) {
-      return sendError(req, res, 400, `body is not valid JSON (${(err as Error).message.slice(0, 200)}): send the payload exactly as GitHub delivered it`);
+      return refuse(req, res, 'bad_request', `body is not valid JSON (${(err as Error).message.slice(0, 200)}): send the payload exactly as GitHub delivered it`);
     }
-    if (name === 'ping') return sendJson(req, res, 200, { delivery, builds: [], skipped: [{ reason: 'ping: nothing to build' }] });
+    if (name === 'ping') return answer(req, res, 'ping', { delivery, builds: [], skipped: [{ reason: 'ping: nothing to build' }] });
 
     let event;
     try {
       event = eventFromPayload(name, payload);
     } catch (err) {
-      if (isUserError(err)) return sendError(req, res, 400, err.message);
+      if (isUserError(err)) return refuse(req, res, 'bad_request', err.message);
       throw err;
     }
     return answerDelivery(opts, req, res, { forge: 'github', id: delivery, events: [event], eventName: name });

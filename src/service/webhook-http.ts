@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { isUserError } from '../core/errors.js';
 import type { Skip, SourceEvent } from '../core/types.js';
 import type { Intake } from './intake.js';
-import type { ServiceMetrics } from './metrics.js';
+import type { DeliveryResult, ServiceMetrics } from './metrics.js';
 
 // HTTP mechanics shared by every webhook route (GitHub's in receiver.ts, the other forges'):
 // webhook routes run on plain node:http, ahead of fastify (http-server.ts), because they are the
@@ -37,7 +37,7 @@ const HEADERS = { 'content-type': 'application/json; charset=utf-8', 'x-content-
  * Answers, then reads and discards whatever of the body is left (up to a cap), so the sender
  * sees the answer rather than a connection reset. Discarding keeps nothing in memory.
  */
-export function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: string | object): void {
+function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: string | object): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   if (!req.complete) {
     // Not `connection: close`: the socket would close under the sender while it still uploads.
@@ -51,8 +51,23 @@ export function sendJson(req: IncomingMessage, res: ServerResponse, status: numb
   res.writeHead(status, HEADERS).end(text);
 }
 
-export function sendError(req: IncomingMessage, res: ServerResponse, status: number, error: string): void {
-  sendJson(req, res, status, { error });
+/** The HTTP status of each delivery result: the route says what happened, the code follows. */
+const STATUS: Record<DeliveryResult, number> = {
+  accepted: 202, duplicate: 200, ping: 200, bad_request: 400, unauthorized: 401, too_large: 413, error: 500, unavailable: 503,
+};
+
+/** What each answered delivery came to, read by runRoute for the deliveries metric. */
+const results = new WeakMap<ServerResponse, DeliveryResult>();
+
+/** Answers a delivery with the status of `result`, and records the result for the metrics. */
+export function answer(req: IncomingMessage, res: ServerResponse, result: DeliveryResult, body: string | object): void {
+  results.set(res, result);
+  sendJson(req, res, STATUS[result], body);
+}
+
+/** Answers a delivery that was not taken: `{"error": ...}` with the status of `result`. */
+export function refuse(req: IncomingMessage, res: ServerResponse, result: Exclude<DeliveryResult, 'accepted' | 'duplicate' | 'ping'>, error: string): void {
+  answer(req, res, result, { error });
 }
 
 /** One header's value, trimmed; undefined when absent or blank. */
@@ -96,7 +111,7 @@ const largeBodies = new Slots(LARGE_SLOTS, LARGE_WAITING);
 
 export type BodyResult =
   | { ok: true; body: Buffer; hmac?: Buffer }
-  | { ok: false; status: number; error: string };
+  | { ok: false; result: 'bad_request' | 'too_large' | 'unavailable'; error: string };
 
 /**
  * Reads the body, hashing its bytes as they arrive when `hmacKey` is given (the forge's HMAC
@@ -107,11 +122,11 @@ export type BodyResult =
  */
 export async function readBody(req: IncomingMessage, hmacKey?: string): Promise<BodyResult> {
   const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
-  const tooLarge = { ok: false as const, status: 413, error: `body is larger than the 25 MB webhook limit (${declared ?? 'more'} bytes)` };
+  const tooLarge = { ok: false as const, result: 'too_large' as const, error: `body is larger than the 25 MB webhook limit (${declared ?? 'more'} bytes)` };
   if (declared !== undefined && declared > WEBHOOK_BODY_LIMIT) return tooLarge;
   const large = declared === undefined || declared > LARGE_BODY;
   if (large && !(await largeBodies.acquire())) {
-    return { ok: false, status: 503, error: 'too many large webhook bodies at once; deliver again later' };
+    return { ok: false, result: 'unavailable', error: 'too many large webhook bodies at once; deliver again later' };
   }
   try {
     return await new Promise<BodyResult>((resolve) => {
@@ -136,7 +151,7 @@ export async function readBody(req: IncomingMessage, hmacKey?: string): Promise<
       };
       const onGone = () => {
         cleanup();
-        resolve({ ok: false, status: 400, error: 'the request ended before its body did' });
+        resolve({ ok: false, result: 'bad_request', error: 'the request ended before its body did' });
       };
       const cleanup = () => {
         req.off('data', onData);
@@ -177,27 +192,26 @@ export async function answerDelivery(ctx: WebhookContext, req: IncomingMessage, 
   skipped?: Skip[];
 }): Promise<void> {
   const { forge, id, events, eventName } = delivery;
-  let answer;
+  let taken;
   try {
-    answer = await ctx.intake.receive(forge, id, events, delivery.skipped ? { skipped: delivery.skipped } : {});
+    taken = await ctx.intake.receive(forge, id, events, delivery.skipped ? { skipped: delivery.skipped } : {});
   } catch (err) {
-    if (isUserError(err)) return sendError(req, res, 400, err.message);
+    if (isUserError(err)) return refuse(req, res, 'bad_request', err.message);
     ctx.log.warn({ forge, delivery: id, error: (err as Error).message }, 'could not store the delivery');
-    return sendError(req, res, 503, 'the build queue (Redis) is unavailable; deliver again later');
+    return refuse(req, res, 'unavailable', 'the build queue (Redis) is unavailable; deliver again later');
   }
-  if (!answer.duplicate) ctx.log.info({ forge, delivery: id, event: eventName, builds: answer.builds, skipped: answer.skipped }, 'webhook accepted');
-  (res as ServerResponse & { duplicate?: boolean }).duplicate = answer.duplicate;
-  sendJson(req, res, answer.status, answer.body);
+  if (!taken.duplicate) ctx.log.info({ forge, delivery: id, event: eventName, builds: taken.builds, skipped: taken.skipped }, 'webhook accepted');
+  answer(req, res, taken.duplicate ? 'duplicate' : 'accepted', taken.body);
 }
 
 /** Runs a route, counting the result and turning an unexpected error into a 500 that says nothing secret. */
 export function runRoute(ctx: WebhookContext, route: WebhookRoute): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    res.once('finish', () => ctx.metrics.delivery(ctx.metrics.deliveryFromStatus(res.statusCode, (res as { duplicate?: boolean }).duplicate === true)));
-    if (ctx.closing.aborted) return sendError(req, res, 503, 'autobuild is shutting down; deliver again later');
+    res.once('finish', () => ctx.metrics.delivery(results.get(res) ?? 'error'));
+    if (ctx.closing.aborted) return refuse(req, res, 'unavailable', 'autobuild is shutting down; deliver again later');
     route(req, res).catch((err: Error) => {
       ctx.log.error({ error: err.message, stack: err.stack }, 'webhook route failed');
-      if (!res.headersSent) sendError(req, res, 500, 'internal error; see the service log');
+      if (!res.headersSent) refuse(req, res, 'error', 'internal error; see the service log');
       else res.destroy();
     });
   };

@@ -255,10 +255,11 @@ describe('remote trigger and API', () => {
     expect((await fetch(`${base}/`)).status).toBe(200);
   });
 
-  it('metrics count deliveries by result', async () => {
+  it('metrics count deliveries by result: each kind of answer the tests above got', async () => {
     const text = await (await fetch(`${base}/metrics`)).text();
-    expect(text).toMatch(/autobuild_webhook_deliveries_total\{result="unauthorized"\} [1-9]/);
-    expect(text).toMatch(/autobuild_webhook_deliveries_total\{result="accepted"\} [1-9]/);
+    for (const result of ['accepted', 'duplicate', 'ping', 'unauthorized', 'bad_request', 'too_large']) {
+      expect(text).toMatch(new RegExp(`autobuild_webhook_deliveries_total\\{result="${result}"\\} [1-9]`));
+    }
     expect(text).toMatch(/autobuild_queue_jobs\{state="waiting"\} \d+/);
   });
 });
