@@ -3,6 +3,7 @@
 // service, the CLI and the Action.
 import { applyRules, dockerhubPresetTags, type RuleSource } from './dockerhub-rules.js';
 import { PR_BUILD_ACTIONS } from './events.js';
+import { unreadForgeEvent } from './forge-events.js';
 import { applyFlavor, parseFlavor } from './metadata-flavor.js';
 import { evaluateTags, parseTags } from './metadata-tags.js';
 import { filterPaths } from './paths-filter.js';
@@ -102,6 +103,9 @@ function unsupportedReason(event: SourceEvent): string | undefined {
     if (!event.sha && !event.deleted) return `${event.name}: no commit to build`;
     return undefined;
   }
+  // GitHub's event names below mean something else, or nothing, to another forge.
+  const unread = event.forge === undefined ? undefined : unreadForgeEvent(event.forge, event.name);
+  if (unread !== undefined) return unread;
   if (event.name === 'pull_request') {
     return `pull_request action ${JSON.stringify(event.action ?? '')} is not built — only ${PR_ACTIONS} are`;
   }
