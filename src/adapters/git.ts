@@ -1,6 +1,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { BuildError, UserError } from '../core/errors.js';
+import { isCommitId } from '../core/events.js';
 import { Secret } from '../core/secret.js';
 import { prepareSsh, type SshSetup } from './git-ssh.js';
 import { inheritedEnv, run, type RunOptions } from './process.js';
@@ -40,10 +41,8 @@ export interface CheckoutResult {
   commitTime?: string;
 }
 
-const SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-
 export async function checkout(opts: CheckoutOptions): Promise<CheckoutResult> {
-  if (!SHA.test(opts.sha)) {
+  if (!isCommitId(opts.sha)) {
     throw new UserError(`commit ${JSON.stringify(opts.sha)} is not a full commit sha`, 'give the 40-hex sha (e.g. from `git rev-parse HEAD` or GITHUB_SHA)');
   }
   if (!/^(?:https?|file|ssh|git):\/\//.test(opts.cloneUrl) && !/^[\w.-]+@[\w.-]+:/.test(opts.cloneUrl)) {

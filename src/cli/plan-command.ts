@@ -2,13 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { UserError } from '../core/errors.js';
 import { eventFromPayload, eventFromRef } from '../core/events.js';
-import { forgeEvents } from '../core/forge-events.js';
+import { forgeEvents, unresolvedHead, unresolvedHeadSkip } from '../core/forge-events.js';
 import type { ForgeConfig } from '../core/forges.js';
-import type { Plan, SourceEvent } from '../core/types.js';
+import type { Plan, Skip, SourceEvent } from '../core/types.js';
 
 // `autobuild plan`: which builds one GitHub event asks for, without building anything.
-// Reads the payload (file or stdin), turns it into an event, calls the same plan() the service
-// and the Action call, and prints the plan as JSON (stdout) or as a summary (stderr).
+// Reads the payload (file or stdin), turns it into events through the same core readers and
+// checks as the receivers (so it refuses what they refuse, in the same words), calls the same
+// plan() the service and the Action call, and prints the plan as JSON (stdout) or as a summary (stderr).
 
 interface PlanOptions {
   payload?: string;
@@ -54,8 +55,12 @@ async function readExistingTags(file: string): Promise<string[]> {
   return text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
 }
 
-/** A forge's delivery (`--forge HOST`): every event it carries (a Bitbucket push may carry several). */
-async function forgeDeliveryEvents(opts: PlanOptions, forges: Record<string, ForgeConfig>): Promise<SourceEvent[]> {
+/**
+ * A forge's delivery (`--forge HOST`): every event it carries (a Bitbucket push may carry
+ * several), and a skip for each pull request named by an abbreviated commit, which only the
+ * service (asking the forge's API) can build.
+ */
+async function forgeDeliveryEvents(opts: PlanOptions, forges: Record<string, ForgeConfig>): Promise<{ events: SourceEvent[]; skipped: Skip[] }> {
   const host = opts.forge!.toLowerCase();
   const entry = Object.entries(forges).find(([h]) => h.toLowerCase() === host);
   if (!entry) {
@@ -64,7 +69,11 @@ async function forgeDeliveryEvents(opts: PlanOptions, forges: Record<string, For
   }
   if (opts.payload === undefined) throw new UserError('--forge needs --payload', 'give the webhook body as the forge sent it: --payload FILE (or - for stdin)');
   if (opts.ref !== undefined || opts.sha !== undefined) throw new UserError('--forge takes a payload, not --ref/--sha', 'drop --ref and --sha');
-  return forgeEvents(entry[1].type, opts.event, await readPayload(opts.payload), entry[0]);
+  const events = forgeEvents(entry[1].type, opts.event, await readPayload(opts.payload), entry[0]);
+  return {
+    events: events.filter((event) => !unresolvedHead(event)),
+    skipped: events.filter(unresolvedHead).map((event) => unresolvedHeadSkip(event, entry[0], false)),
+  };
 }
 
 async function toEvent(opts: PlanOptions): Promise<SourceEvent> {
@@ -118,9 +127,9 @@ export function planCommand(): Command {
     .action(async (opts: PlanOptions) => {
       const [{ loadConfig }, { plan }] = await Promise.all([import('../adapters/config-file.js'), import('../core/plan.js')]);
       const config = await loadConfig(opts.config);
-      const events = opts.forge !== undefined ? await forgeDeliveryEvents(opts, config.forges) : [await toEvent(opts)];
+      const { events, skipped } = opts.forge !== undefined ? await forgeDeliveryEvents(opts, config.forges) : { events: [await toEvent(opts)], skipped: [] };
       const existingTags = opts.existingTags === undefined ? [] : await readExistingTags(opts.existingTags);
-      const result: Plan = { builds: [], skipped: [] };
+      const result: Plan = { builds: [], skipped };
       for (const event of events) {
         const one = plan({ event, repositories: config.repositories, existingTags });
         result.builds.push(...one.builds);

@@ -1,6 +1,6 @@
 import { UserError } from './errors.js';
 import { field, isObject, positiveInt, str, type Json } from './payload-fields.js';
-import type { SourceEvent } from './types.js';
+import type { DeletedPushEvent, OtherEvent, PullRequestEvent, PushEvent, RepositoryFacts, SourceEvent } from './types.js';
 
 // A Bitbucket Cloud webhook (X-Event-Key + JSON body) reduced to SourceEvents. One `repo:push`
 // delivery can carry several changes (a branch and a tag pushed together, say): each becomes an
@@ -11,8 +11,8 @@ function missing(event: string, path: string): UserError {
   return new UserError(`Bitbucket ${event} payload has no "${path}"`, 'send the webhook body exactly as Bitbucket delivered it');
 }
 
-function repositoryFacts(host: string, repo: unknown): Partial<SourceEvent> {
-  const facts: Partial<SourceEvent> = { forge: 'bitbucket' };
+function repositoryFacts(host: string, repo: unknown): RepositoryFacts {
+  const facts: RepositoryFacts = { forge: 'bitbucket' };
   const fullName = str(field(repo, 'full_name'));
   if (fullName !== undefined) facts.repository = `${host}/${fullName}`;
   const htmlUrl = str(field(repo, 'links', 'html', 'href'));
@@ -30,7 +30,7 @@ function actorName(payload: Json): string | undefined {
   return str(field(payload, 'actor', 'nickname')) ?? str(field(payload, 'actor', 'username')) ?? str(field(payload, 'actor', 'display_name'));
 }
 
-function changeEvent(change: unknown, index: number, facts: Partial<SourceEvent>, pusher: string | undefined): SourceEvent {
+function changeEvent(change: unknown, index: number, facts: RepositoryFacts, pusher: string | undefined): PushEvent | DeletedPushEvent | OtherEvent {
   const name = 'repo:push';
   // A deleted ref has `new: null`; its name and type are in `old`.
   const after = field(change, 'new');
@@ -43,19 +43,16 @@ function changeEvent(change: unknown, index: number, facts: Partial<SourceEvent>
     return { name, kind: 'other', ...facts, ref: refName, action: `a ${type} change`, trusted: false };
   }
   const ref = `${type === 'branch' ? 'refs/heads' : 'refs/tags'}/${refName}`;
-  const event: SourceEvent = { name, kind: 'push', ...facts, ref, refType: type, refName, deleted: !isObject(after), trusted: true };
-  if (isObject(after)) {
-    const sha = str(field(after, 'target', 'hash'));
-    if (sha === undefined) throw missing(name, `push.changes[${index}].new.target.hash`);
-    event.sha = sha;
-    const message = str(field(after, 'target', 'message'));
-    if (message !== undefined) event.commitMessage = message.replace(/\n+$/, '');
-  }
-  if (pusher !== undefined) event.pusher = pusher;
-  return event;
+  const refType: 'branch' | 'tag' = type;
+  const common = { name, ...facts, ref, refType, refName, trusted: true as const, ...(pusher !== undefined ? { pusher } : {}) };
+  if (!isObject(after)) return { kind: 'push', ...common, deleted: true };
+  const sha = str(field(after, 'target', 'hash'));
+  if (sha === undefined) throw missing(name, `push.changes[${index}].new.target.hash`);
+  const message = str(field(after, 'target', 'message'));
+  return { kind: 'push', ...common, deleted: false, sha, ...(message !== undefined ? { commitMessage: message.replace(/\n+$/, '') } : {}) };
 }
 
-function pullRequestEvent(name: string, payload: Json, facts: Partial<SourceEvent>): SourceEvent {
+function pullRequestEvent(name: string, payload: Json, facts: RepositoryFacts): PullRequestEvent {
   const pr = payload['pullrequest'];
   if (!isObject(pr)) throw missing(name, 'pullrequest');
   if (facts.repository === undefined) throw missing(name, 'repository.full_name');
@@ -70,17 +67,16 @@ function pullRequestEvent(name: string, payload: Json, facts: Partial<SourceEven
   if (target === undefined) throw missing(name, 'pullrequest.destination.branch.name');
   const sourceRepo = str(field(pr, 'source', 'repository', 'uuid')) ?? str(field(pr, 'source', 'repository', 'full_name'));
   const targetRepo = str(field(pr, 'destination', 'repository', 'uuid')) ?? str(field(pr, 'destination', 'repository', 'full_name'));
-  const event: SourceEvent = {
+  const title = str(pr['title']);
+  const pusher = actorName(payload);
+  return {
     name, kind: 'pull_request', action: name.slice('pullrequest:'.length), ...facts,
     ref: `refs/pull-requests/${id}/from`, refType: 'pr', refName: source, baseRef: target, sha, prNumber: id,
     // A fork's pull request has another source repository; unknown counts as a fork.
     trusted: sourceRepo !== undefined && sourceRepo === targetRepo,
+    ...(title !== undefined ? { commitMessage: title } : {}),
+    ...(pusher !== undefined ? { pusher } : {}),
   };
-  const title = str(pr['title']);
-  if (title !== undefined) event.commitMessage = title;
-  const pusher = actorName(payload);
-  if (pusher !== undefined) event.pusher = pusher;
-  return event;
 }
 
 /** The events of one Bitbucket delivery. `name` is X-Event-Key; `host` the configured forge host. */

@@ -1,9 +1,22 @@
+import type { components } from '@octokit/openapi-webhooks-types';
 import { UserError } from './errors.js';
-import { field, filesTouched, isObject, str, type Json } from './payload-fields.js';
-import type { SourceEvent } from './types.js';
+import { filesTouched, isObject, payloadOf, type Json } from './payload-fields.js';
+import type { DeletedPushEvent, OtherEvent, PullRequestEvent, PushEvent, RepositoryFacts, SourceEvent } from './types.js';
 
-// A GitHub webhook payload (or a workflow's GITHUB_REF/GITHUB_SHA) reduced to a SourceEvent.
-// Only what planning needs is read; everything else in the payload is ignored.
+// A GitHub webhook payload (or a workflow's GITHUB_REF/GITHUB_SHA) reduced to a SourceEvent, and
+// the checks every event passes before planning (refs git accepts, full commit ids), in one place
+// for the receivers, `autobuild plan` and the Action. Only what planning needs is read. The
+// payload schemas (@octokit/openapi-webhooks-types) type the paths read; the values are still
+// checked, since a payload is untrusted input.
+
+type Schemas = components['schemas'];
+/** What any event says of its repository (`master_branch` is what older payloads call the default). */
+type RepositoryPayload = { repository: Schemas['repository-webhooks'] };
+type PushPayload = Schemas['webhook-push'];
+/** The pull_request deliveries autobuild builds (PR_BUILD_ACTIONS). */
+type PullRequestPayload = Schemas['webhook-pull-request-opened'] | Schemas['webhook-pull-request-synchronize'] | Schemas['webhook-pull-request-reopened'];
+
+const GITHUB_HINT = 'send the webhook body exactly as GitHub delivered it';
 
 /** GitHub lists at most 20 commits in a push payload and silently drops the rest. */
 const GITHUB_PUSH_COMMIT_LIMIT = 20;
@@ -12,26 +25,22 @@ const GITHUB_PUSH_COMMIT_LIMIT = 20;
 export const PR_BUILD_ACTIONS: ReadonlySet<string> = new Set(['opened', 'synchronize', 'reopened']);
 
 function missing(event: string, path: string): UserError {
-  return new UserError(
-    `${event} payload has no "${path}"`,
-    'send the webhook body exactly as GitHub delivered it (Content-Type: application/json)',
-  );
+  return new UserError(`${event} payload has no "${path}"`, `${GITHUB_HINT} (Content-Type: application/json)`);
 }
 
-function requireString(event: string, payload: Json, ...path: string[]): string {
-  const value = str(field(payload, ...path));
-  if (value === undefined) throw missing(event, path.join('.'));
+function required(event: string, value: string | undefined, path: string): string {
+  if (value === undefined) throw missing(event, path);
   return value;
 }
 
-/** Repository facts every event carries; `master_branch` is what older payloads call it. */
-function repositoryFacts(payload: unknown): Partial<SourceEvent> {
-  const facts: Partial<SourceEvent> = {};
-  const repo = field(payload, 'repository');
-  const repository = str(field(repo, 'full_name'));
-  const defaultBranch = str(field(repo, 'default_branch')) ?? str(field(repo, 'master_branch'));
-  const cloneUrl = str(field(repo, 'clone_url'));
-  const htmlUrl = str(field(repo, 'html_url'));
+/** Repository facts every event carries, each only when the payload has it. */
+export function repositoryFacts(payload: unknown): RepositoryFacts {
+  const repo = payloadOf<RepositoryPayload>(payload);
+  const facts: RepositoryFacts = {};
+  const repository = repo.string('repository', 'full_name');
+  const defaultBranch = repo.string('repository', 'default_branch') ?? repo.string('repository', 'master_branch');
+  const cloneUrl = repo.string('repository', 'clone_url');
+  const htmlUrl = repo.string('repository', 'html_url');
   if (repository !== undefined) facts.repository = repository;
   if (defaultBranch !== undefined) facts.defaultBranch = defaultBranch;
   if (cloneUrl !== undefined) facts.cloneUrl = cloneUrl;
@@ -41,7 +50,17 @@ function repositoryFacts(payload: unknown): Partial<SourceEvent> {
 
 /** Longer refs than this are refused: git allows more, but no real branch or tag comes near it. */
 const MAX_REF_LENGTH = 1024;
+
+/** A full git object id: 40 hex, or 64 for SHA-256 repositories, lowercase. */
 const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * Whether `sha` is a full commit id (40 hex, or 64 for SHA-256 repositories), lowercase. The one
+ * copy of this check: events, queued jobs and checkouts all ask it here.
+ */
+export function isCommitId(sha: string): boolean {
+  return COMMIT_ID.test(sha);
+}
 
 /**
  * Why `name` (a full ref or a branch/tag name) is not one git would accept, following
@@ -65,46 +84,59 @@ export function checkRefName(name: string, what: string, hint = 'send the name e
   return name;
 }
 
-/** A full git object id (40 hex, or 64 for SHA-256 repositories), lowercase. */
-export function isCommitId(sha: string): boolean {
-  return COMMIT_ID.test(sha);
-}
-
-/**
- * The ref checks of eventFromPayload, for events read by other modules (the other forges'
- * payloads): every ref and branch name of the event must be one git accepts.
- */
-export function checkEventRefs(event: SourceEvent, what: string): SourceEvent {
-  if (event.ref !== undefined) checkRefName(event.ref, `${what} ref`, 'send the webhook body exactly as the forge delivered it');
-  if (event.refName !== undefined) checkRefName(event.refName, `${what} branch or tag`, 'send the webhook body exactly as the forge delivered it');
-  if (event.baseRef !== undefined) checkRefName(event.baseRef, `${what} base branch`, 'send the webhook body exactly as the forge delivered it');
-  return event;
-}
-
-function checkCommit(event: string, sha: string): string {
-  if (!COMMIT_ID.test(sha)) {
-    throw new UserError(`${event} payload names commit ${JSON.stringify(sha.slice(0, 80))}, which is not a 40-hex git commit id`,
-      'send the webhook body exactly as GitHub delivered it');
+/** Throws a UserError unless `sha` is a full commit id; `event` names the payload it came in. */
+function checkCommitId(event: string, sha: string, hint = GITHUB_HINT): string {
+  if (!isCommitId(sha)) {
+    throw new UserError(`${event} payload names commit ${JSON.stringify(sha.slice(0, 80))}, which is not a 40-hex git commit id`, hint);
   }
   return sha;
 }
 
-/** Branch, tag or pull request, from a full ref; undefined for anything else (notes, etc.). */
-function splitRef(ref: string): Pick<SourceEvent, 'refType' | 'refName' | 'prNumber'> | undefined {
+/**
+ * The checks every event of a delivery passes before planning, for the other forges' readers
+ * (GitHub's are made while reading): every ref and branch name is one git accepts, and the commit
+ * is a full id. `what` names the delivery (`GitLab Push Hook`); `hint` says how to send it.
+ * `abbreviatedHead` lets a pull request's commit be an abbreviated id (Bitbucket names it so; the
+ * receiver asks the forge for the full one).
+ */
+export function checkEvent<E extends SourceEvent>(event: E, what: string, hint: string, abbreviatedHead = false): E {
+  if (event.kind === 'other' || event.kind === 'ping') {
+    if (event.kind === 'other' && event.ref !== undefined) checkRefName(event.ref, `${what} ref`, hint);
+    return event;
+  }
+  checkRefName(event.ref, `${what} ref`, hint);
+  if (event.refName !== undefined) checkRefName(event.refName, `${what} branch or tag`, hint);
+  if (event.kind === 'push' && event.deleted) return event;
+  if (event.baseRef !== undefined) checkRefName(event.baseRef, `${what} base branch`, hint);
+  if (!(abbreviatedHead && event.kind === 'pull_request' && isAbbreviatedCommitId(event.sha))) checkCommitId(what, event.sha, hint);
+  return event;
+}
+
+/** 7 to 39 hex digits: a commit id some forges give cut short. */
+function isAbbreviatedCommitId(sha: string): boolean {
+  return /^[0-9a-f]{7,39}$/.test(sha);
+}
+
+/** Branch or tag from a full ref; undefined for anything else (notes, pull requests, ...). */
+function splitBranchOrTag(ref: string): Pick<PushEvent, 'refType' | 'refName'> | undefined {
   if (ref.startsWith('refs/heads/') && ref.length > 'refs/heads/'.length) {
     return { refType: 'branch', refName: ref.slice('refs/heads/'.length) };
   }
   if (ref.startsWith('refs/tags/') && ref.length > 'refs/tags/'.length) {
     return { refType: 'tag', refName: ref.slice('refs/tags/'.length) };
   }
-  const pr = /^refs\/pull\/([0-9]+)\/(?:merge|head)$/.exec(ref);
-  if (pr) return { refType: 'pr', prNumber: Number(pr[1]) };
   return undefined;
+}
+
+/** The number of a pull request's ref (`refs/pull/7/merge` or `/head`). */
+function pullRequestNumber(ref: string): number | undefined {
+  const pr = /^refs\/pull\/([0-9]+)\/(?:merge|head)$/.exec(ref);
+  return pr ? Number(pr[1]) : undefined;
 }
 
 /** Files the push touched, or undefined when that cannot be known (see filesTouched). */
 function changedFiles(payload: Json): string[] | undefined {
-  return filesTouched(payload['commits'], GITHUB_PUSH_COMMIT_LIMIT);
+  return filesTouched(payloadOf<PushPayload>(payload).value('commits'), GITHUB_PUSH_COMMIT_LIMIT);
 }
 
 /**
@@ -113,83 +145,84 @@ function changedFiles(payload: Json): string[] | undefined {
  * cannot tell counts as a fork. GitHub compares repository names case-insensitively.
  */
 function pullRequestFromSameRepository(payload: Json): boolean {
-  const head = str(field(payload, 'pull_request', 'head', 'repo', 'full_name'));
-  const base = str(field(payload, 'pull_request', 'base', 'repo', 'full_name')) ?? str(field(payload, 'repository', 'full_name'));
+  const pr = payloadOf<PullRequestPayload>(payload);
+  const head = pr.string('pull_request', 'head', 'repo', 'full_name');
+  const base = pr.string('pull_request', 'base', 'repo', 'full_name') ?? pr.string('repository', 'full_name');
   return head !== undefined && base !== undefined && head.toLowerCase() === base.toLowerCase();
 }
 
-function pushEvent(payload: Json): SourceEvent {
-  const ref = checkRefName(requireString('push', payload, 'ref'), 'push payload ref', 'send the webhook body exactly as GitHub delivered it');
-  const split = splitRef(ref);
+function pushEvent(payload: Json): PushEvent | DeletedPushEvent | OtherEvent {
+  const push = payloadOf<PushPayload>(payload);
+  const ref = checkRefName(required('push', push.string('ref'), 'ref'), 'push payload ref', GITHUB_HINT);
   const facts = repositoryFacts(payload);
   if (facts.repository === undefined) throw missing('push', 'repository.full_name');
-  if (split === undefined || split.refType === 'pr') {
-    // refs/notes/*, refs/pull/* pushed by hand...: not a branch or tag, so nothing to build.
-    return { name: 'push', kind: 'other', ...facts, ref, trusted: false };
-  }
-  const deleted = payload['deleted'] === true;
+  const split = splitBranchOrTag(ref);
+  // refs/notes/*, refs/pull/* pushed by hand...: not a branch or tag, so nothing to build.
+  if (split === undefined) return { name: 'push', kind: 'other', ...facts, ref, trusted: false };
+  const deleted = push.boolean('deleted') === true;
   // For an annotated tag `after` is the tag object; head_commit.id is the commit it points at.
-  const sha = str(field(payload, 'head_commit', 'id')) ?? str(payload['after']);
-  if (sha === undefined && !deleted) throw missing('push', 'after');
-  // Only the repository's writers can push to it (GitHub checked that before sending the event).
-  const event: SourceEvent = { name: 'push', kind: 'push', ...facts, ref, ...split, deleted, trusted: true };
-  if (sha !== undefined) event.sha = checkCommit('push', sha);
-  const message = str(field(payload, 'head_commit', 'message'));
-  if (message !== undefined) event.commitMessage = message;
-  const baseRef = tagBaseRef(payload, split.refType);
-  if (baseRef !== undefined) event.baseRef = baseRef;
-  const pusher = str(field(payload, 'pusher', 'name'));
-  if (pusher !== undefined) event.pusher = pusher;
-  const files = changedFiles(payload);
-  if (files !== undefined) event.changedFiles = files;
-  return event;
+  const sha = push.string('head_commit', 'id') ?? push.string('after');
+  // A deletion names no commit to build, but a malformed id is still refused.
+  if (sha !== undefined) checkCommitId('push', sha);
+  const common = {
+    name: 'push', ...facts, ref, ...split, trusted: true as const,
+    ...optional('commitMessage', push.string('head_commit', 'message')),
+    ...optional('pusher', push.string('pusher', 'name')),
+  };
+  if (deleted) return { kind: 'push', ...common, deleted: true };
+  return {
+    kind: 'push', ...common, deleted: false, sha: required('push', sha, 'after'),
+    ...optional('baseRef', tagBaseRef(payload, split.refType)),
+    ...optional('changedFiles', changedFiles(payload)),
+  };
+}
+
+/** `{ key: value }` when value is defined, else `{}`: optional fields stay absent, not undefined. */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }
 
 /**
  * A tag push's `base_ref` (the branch the tagged commit was on, when GitHub knows it), which
  * metadata-action gives as `{{base_ref}}`.
  */
-function tagBaseRef(payload: Json, refType: SourceEvent['refType']): string | undefined {
-  const baseRef = str(payload['base_ref']);
+function tagBaseRef(payload: Json, refType: 'branch' | 'tag'): string | undefined {
+  const baseRef = payloadOf<PushPayload>(payload).string('base_ref');
   return refType === 'tag' && baseRef !== undefined ? baseRef.replace(/^refs\/heads\//, '') : undefined;
 }
 
 /** `pull_request` (and, in a workflow, `pull_request_target`): the PR's head commit and branches. */
-function pullRequestEvent(payload: Json, name = 'pull_request'): SourceEvent {
-  const action = requireString(name, payload, 'action');
+function pullRequestEvent(payload: Json, name = 'pull_request'): PullRequestEvent | OtherEvent {
+  const pr = payloadOf<PullRequestPayload>(payload);
+  const action = required(name, pr.string('action'), 'action');
   const facts = repositoryFacts(payload);
   if (!PR_BUILD_ACTIONS.has(action)) return { name, kind: 'other', action, ...facts, trusted: false };
   if (facts.repository === undefined) throw missing(name, 'repository.full_name');
-  const number = payload['number'] ?? field(payload, 'pull_request', 'number');
-  if (typeof number !== 'number' || !Number.isInteger(number) || number <= 0) throw missing(name, 'number');
-  const sha = checkCommit(name, requireString(name, payload, 'pull_request', 'head', 'sha'));
-  const branch = (key: string) => checkRefName(requireString(name, payload, 'pull_request', key, 'ref'), `${name} ${key}.ref`,
-    'send the webhook body exactly as GitHub delivered it');
-  const event: SourceEvent = {
+  const number = pr.number('number') ?? pr.number('pull_request', 'number');
+  if (number === undefined || !Number.isInteger(number) || number <= 0) throw missing(name, 'number');
+  const sha = checkCommitId(name, required(name, pr.string('pull_request', 'head', 'sha'), 'pull_request.head.sha'));
+  const branch = (ref: string | undefined, key: 'head' | 'base') =>
+    checkRefName(required(name, ref, `pull_request.${key}.ref`), `${name} ${key}.ref`, GITHUB_HINT);
+  return {
     name,
     kind: 'pull_request',
     action,
     ...facts,
     ref: `refs/pull/${number}/merge`,
     refType: 'pr',
-    refName: branch('head'),
-    baseRef: branch('base'),
+    refName: branch(pr.string('pull_request', 'head', 'ref'), 'head'),
+    baseRef: branch(pr.string('pull_request', 'base', 'ref'), 'base'),
     sha,
     prNumber: number,
     trusted: pullRequestFromSameRepository(payload),
+    ...optional('commitMessage', pr.string('pull_request', 'title')),
+    ...optional('pusher', pr.string('sender', 'login')),
   };
-  const title = str(field(payload, 'pull_request', 'title'));
-  if (title !== undefined) event.commitMessage = title;
-  const pusher = str(field(payload, 'sender', 'login'));
-  if (pusher !== undefined) event.pusher = pusher;
-  return event;
 }
 
 /** A webhook delivery (`X-GitHub-Event` name + parsed JSON body) as a SourceEvent. */
 export function eventFromPayload(name: string, payload: unknown): SourceEvent {
-  if (!isObject(payload)) {
-    throw new UserError(`${name} payload is not a JSON object`, 'send the webhook body exactly as GitHub delivered it');
-  }
+  if (!isObject(payload)) throw new UserError(`${name} payload is not a JSON object`, GITHUB_HINT);
   switch (name) {
     case 'push':
       return pushEvent(payload);
@@ -199,17 +232,15 @@ export function eventFromPayload(name: string, payload: unknown): SourceEvent {
       return { name, kind: 'ping', ...repositoryFacts(payload), trusted: false };
     default: {
       // Nothing is built from these; `trusted` is false so that nothing could be by mistake.
-      const event: SourceEvent = { name, kind: 'other', ...repositoryFacts(payload), trusted: false };
-      const action = str(payload['action']);
-      if (action !== undefined) event.action = action;
-      return event;
+      const action = payloadOf<{ action: string }>(payload).string('action');
+      return { name, kind: 'other', ...repositoryFacts(payload), ...optional('action', action), trusted: false };
     }
   }
 }
 
 function commitSha(text: string): string {
   const sha = text.trim().toLowerCase();
-  if (!COMMIT_ID.test(sha)) {
+  if (!isCommitId(sha)) {
     throw new UserError(`invalid commit sha ${JSON.stringify(text.slice(0, 80))}`, 'give the full 40-character hex commit id, as GITHUB_SHA does');
   }
   return sha;
@@ -228,51 +259,48 @@ export function eventFromRef(input: {
   repository?: string;
   defaultBranch?: string;
   payload?: unknown;
-}): SourceEvent {
-  const split = refNameProblem(input.ref) === undefined ? splitRef(input.ref) : undefined;
-  if (split === undefined) {
-    throw new UserError(
-      `unsupported ref ${JSON.stringify(input.ref.slice(0, 80))}${input.ref.length > 80 ? '...' : ''}`,
-      'give a full ref: refs/heads/<branch>, refs/tags/<tag> or refs/pull/<number>/merge',
-    );
-  }
+}): PushEvent | PullRequestEvent {
+  const valid = refNameProblem(input.ref) === undefined;
+  const split = valid ? splitBranchOrTag(input.ref) : undefined;
+  const prNumber = valid ? pullRequestNumber(input.ref) : undefined;
+  const unsupported = new UserError(
+    `unsupported ref ${JSON.stringify(input.ref.slice(0, 80))}${input.ref.length > 80 ? '...' : ''}`,
+    'give a full ref: refs/heads/<branch>, refs/tags/<tag> or refs/pull/<number>/merge',
+  );
+  if (split === undefined && prNumber === undefined) throw unsupported;
   const sha = commitSha(input.sha);
   const payload = isObject(input.payload) ? input.payload : undefined;
-  const isPr = split.refType === 'pr';
-  const event: SourceEvent = {
+  // A workflow's payload is whichever event triggered it: read as a push, else as a pull request.
+  const push = payloadOf<PushPayload>(payload);
+  const pr = payloadOf<PullRequestPayload>(payload);
+  const common = {
     name: input.name ?? 'push',
-    kind: isPr ? 'pull_request' : 'push',
     ...repositoryFacts(payload),
+    ...optional('repository', input.repository),
+    ...optional('defaultBranch', input.defaultBranch),
     ref: input.ref,
-    ...split,
     sha,
-    deleted: false,
-    trusted: isPr ? payload !== undefined && pullRequestFromSameRepository(payload) : true,
+    ...optional('commitMessage', push.string('head_commit', 'message') ?? pr.string('pull_request', 'title')),
+    ...optional('pusher', push.string('pusher', 'name') ?? pr.string('sender', 'login')),
+    ...optional('action', payloadOf<{ action: string }>(payload).string('action')),
   };
-  if (input.repository !== undefined) event.repository = input.repository;
-  if (input.defaultBranch !== undefined) event.defaultBranch = input.defaultBranch;
-  if (payload !== undefined) {
-    const message = str(field(payload, 'head_commit', 'message')) ?? str(field(payload, 'pull_request', 'title'));
-    if (message !== undefined) event.commitMessage = message;
-    const pusher = str(field(payload, 'pusher', 'name')) ?? str(field(payload, 'sender', 'login'));
-    if (pusher !== undefined) event.pusher = pusher;
-    const action = str(payload['action']);
-    if (action !== undefined) event.action = action;
-    const baseRef = tagBaseRef(payload, split.refType);
-    if (baseRef !== undefined) event.baseRef = baseRef;
-    if (isPr) {
-      const head = str(field(payload, 'pull_request', 'head', 'ref'));
-      const base = str(field(payload, 'pull_request', 'base', 'ref'));
-      if (head !== undefined) event.refName = checkRefName(head, 'pull_request head.ref');
-      if (base !== undefined) event.baseRef = checkRefName(base, 'pull_request base.ref');
-    }
-    // The commit lists describe this ref only when the payload is the push of this very ref.
-    if (payload['ref'] === input.ref) {
-      const files = changedFiles(payload);
-      if (files !== undefined) event.changedFiles = files;
-    }
+  if (prNumber !== undefined) {
+    const head = pr.string('pull_request', 'head', 'ref');
+    const base = pr.string('pull_request', 'base', 'ref');
+    return {
+      ...common, kind: 'pull_request', refType: 'pr', prNumber,
+      ...optional('refName', head === undefined ? undefined : checkRefName(head, 'pull_request head.ref')),
+      ...optional('baseRef', base === undefined ? undefined : checkRefName(base, 'pull_request base.ref')),
+      trusted: payload !== undefined && pullRequestFromSameRepository(payload),
+    };
   }
-  return event;
+  if (split === undefined) throw unsupported;
+  return {
+    ...common, kind: 'push', ...split, deleted: false, trusted: true,
+    ...optional('baseRef', payload === undefined ? undefined : tagBaseRef(payload, split.refType)),
+    // The commit lists describe this ref only when the payload is the push of this very ref.
+    ...optional('changedFiles', payload !== undefined && push.string('ref') === input.ref ? changedFiles(payload) : undefined),
+  };
 }
 
 /** What a workflow run knows of its event (`GITHUB_EVENT_NAME`, `GITHUB_REF`, `GITHUB_SHA`, the payload). */
@@ -297,8 +325,7 @@ export function eventFromWorkflow(input: WorkflowEvent): SourceEvent {
   if (input.name === 'push' && payload !== undefined) return eventFromPayload('push', payload);
   if ((input.name === 'pull_request' || input.name === 'pull_request_target') && isObject(payload?.['pull_request'])) {
     const event = pullRequestEvent(payload, input.name);
-    if (event.kind === 'pull_request' && !input.prHeadSha) event.sha = commitSha(input.sha);
-    return event;
+    return event.kind === 'pull_request' && !input.prHeadSha ? { ...event, sha: commitSha(input.sha) } : event;
   }
   return eventFromRef({
     name: input.name,

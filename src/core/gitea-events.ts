@@ -1,7 +1,7 @@
 import { UserError } from './errors.js';
-import { eventFromPayload } from './events.js';
+import { eventFromPayload, repositoryFacts } from './events.js';
 import { field, isObject, isZeroSha, positiveInt, str, type Json } from './payload-fields.js';
-import type { SourceEvent } from './types.js';
+import type { OtherEvent, PullRequestEvent, RepositoryFacts, SourceEvent } from './types.js';
 
 // A Gitea or Forgejo webhook (X-Gitea-Event / X-Forgejo-Event + JSON body) reduced to
 // SourceEvents. Their push payload is GitHub's format, so it is read by the same code; pull
@@ -15,32 +15,29 @@ function missing(event: string, path: string): UserError {
   return new UserError(`Gitea ${event} payload has no "${path}"`, 'send the webhook body exactly as Gitea delivered it');
 }
 
-function named(event: SourceEvent, host: string): SourceEvent {
-  const out: SourceEvent = { ...event, forge: 'gitea' };
-  if (event.repository !== undefined) out.repository = `${host}/${event.repository}`;
-  return out;
+/** The event as Gitea's: its repository named `HOST/owner/name`. */
+function named<E extends RepositoryFacts>(event: E, host: string): E {
+  return { ...event, forge: 'gitea', ...(event.repository !== undefined ? { repository: `${host}/${event.repository}` } : {}) };
 }
 
 function pushEvent(payload: Json, host: string): SourceEvent {
   // Gitea marks a deleted branch by `after` being all zeros rather than `deleted: true`.
   const deleted = payload['deleted'] === true || isZeroSha(str(payload['after']));
   const event = named(eventFromPayload('push', deleted ? { ...payload, deleted: true, head_commit: null } : payload), host);
-  if (deleted) delete event.sha;
   const pusher = str(field(payload, 'pusher', 'login')) ?? str(field(payload, 'pusher', 'username'));
-  if (pusher !== undefined) event.pusher = pusher;
-  return event;
+  return event.kind === 'push' && pusher !== undefined ? { ...event, pusher } : event;
 }
 
 function headRepository(branch: unknown): unknown {
   return positiveInt(field(branch, 'repo_id')) ?? str(field(branch, 'repo', 'full_name'));
 }
 
-function pullRequestEvent(payload: Json, host: string): SourceEvent {
+function pullRequestEvent(payload: Json, host: string): PullRequestEvent | OtherEvent {
   const name = 'pull_request';
   const action = str(payload['action']) ?? '';
-  const base = named({ name, kind: 'other', action, ...repositoryOnly(payload), trusted: false }, host);
-  if (!PR_BUILD_ACTIONS.has(action)) return base;
-  if (base.repository === undefined) throw missing(name, 'repository.full_name');
+  const facts = named(repositoryFacts(payload), host);
+  if (!PR_BUILD_ACTIONS.has(action)) return { name, kind: 'other', action, ...facts, trusted: false };
+  if (facts.repository === undefined) throw missing(name, 'repository.full_name');
   const number = positiveInt(payload['number']) ?? positiveInt(field(payload, 'pull_request', 'number'));
   if (number === undefined) throw missing(name, 'number');
   const sha = str(field(payload, 'pull_request', 'head', 'sha'));
@@ -51,26 +48,15 @@ function pullRequestEvent(payload: Json, host: string): SourceEvent {
   if (target === undefined) throw missing(name, 'pull_request.base.ref');
   const headRepo = headRepository(field(payload, 'pull_request', 'head'));
   const baseRepo = headRepository(field(payload, 'pull_request', 'base'));
-  const event: SourceEvent = {
-    ...base, kind: 'pull_request',
+  const title = str(field(payload, 'pull_request', 'title'));
+  const pusher = str(field(payload, 'sender', 'login')) ?? str(field(payload, 'sender', 'username'));
+  return {
+    name, kind: 'pull_request', action, ...facts,
     ref: `refs/pull/${number}/head`, refType: 'pr', refName: source, baseRef: target, sha, prNumber: number,
     // Without repo ids (older Gitea) a fork cannot be told apart: treat the head as a fork's.
     trusted: headRepo !== undefined && headRepo === baseRepo,
-  };
-  const title = str(field(payload, 'pull_request', 'title'));
-  if (title !== undefined) event.commitMessage = title;
-  const pusher = str(field(payload, 'sender', 'login')) ?? str(field(payload, 'sender', 'username'));
-  if (pusher !== undefined) event.pusher = pusher;
-  return event;
-}
-
-function repositoryOnly(payload: Json): Partial<SourceEvent> {
-  const { repository, defaultBranch, cloneUrl, htmlUrl } = eventFromPayload('ping', payload);
-  return {
-    ...(repository !== undefined ? { repository } : {}),
-    ...(defaultBranch !== undefined ? { defaultBranch } : {}),
-    ...(cloneUrl !== undefined ? { cloneUrl } : {}),
-    ...(htmlUrl !== undefined ? { htmlUrl } : {}),
+    ...(title !== undefined ? { commitMessage: title } : {}),
+    ...(pusher !== undefined ? { pusher } : {}),
   };
 }
 
@@ -83,6 +69,6 @@ export function giteaEvents(name: string, payload: unknown, host: string): Sourc
     case 'pull_request':
       return [pullRequestEvent(payload, host)];
     default:
-      return [named({ name, kind: 'other', ...repositoryOnly(payload), trusted: false }, host)];
+      return [{ name, kind: 'other', ...named(repositoryFacts(payload), host), trusted: false }];
   }
 }

@@ -1,6 +1,6 @@
 import { UserError } from './errors.js';
 import { field, filesTouched, isObject, isZeroSha, positiveInt, str, type Json } from './payload-fields.js';
-import type { SourceEvent } from './types.js';
+import type { DeletedPushEvent, OtherEvent, PullRequestEvent, PushEvent, RepositoryFacts, SourceEvent } from './types.js';
 
 // A GitLab webhook (X-Gitlab-Event + JSON body) reduced to SourceEvents. The repository is named
 // `HOST/path_with_namespace`, so subgroups stay in the name: `gitlab.com/group/sub/app`.
@@ -19,8 +19,8 @@ function missing(event: string, path: string): UserError {
   return new UserError(`GitLab ${event} payload has no "${path}"`, 'send the webhook body exactly as GitLab delivered it');
 }
 
-function projectFacts(host: string, project: unknown): Partial<SourceEvent> {
-  const facts: Partial<SourceEvent> = { forge: 'gitlab' };
+function projectFacts(host: string, project: unknown): RepositoryFacts {
+  const facts: RepositoryFacts = { forge: 'gitlab' };
   const path = str(field(project, 'path_with_namespace'));
   if (path !== undefined) facts.repository = `${host}/${path}`;
   const defaultBranch = str(field(project, 'default_branch'));
@@ -40,36 +40,34 @@ function changedFiles(payload: Json): string[] | undefined {
   return filesTouched(commits, GITLAB_PUSH_COMMIT_LIMIT);
 }
 
-function pushEvent(name: string, payload: Json, host: string): SourceEvent {
+function pushEvent(name: string, payload: Json, host: string): PushEvent | DeletedPushEvent | OtherEvent {
   const ref = str(payload['ref']);
   if (ref === undefined) throw missing(name, 'ref');
   const facts = projectFacts(host, payload['project']);
   if (facts.repository === undefined) throw missing(name, 'project.path_with_namespace');
   const branch = ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined;
   const tag = ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : undefined;
-  if (!branch && !tag) return { name, kind: 'other', ...facts, ref, trusted: false };
+  const split = branch ? { refType: 'branch' as const, refName: branch } : tag ? { refType: 'tag' as const, refName: tag } : undefined;
+  if (split === undefined) return { name, kind: 'other', ...facts, ref, trusted: false };
   const after = str(payload['after']);
-  const deleted = isZeroSha(after);
-  // checkout_sha is the commit (for an annotated tag, `after` is the tag object); null on delete.
-  const sha = deleted ? undefined : str(payload['checkout_sha']) ?? after;
-  if (sha === undefined && !deleted) throw missing(name, 'checkout_sha');
-  const event: SourceEvent = {
-    name, kind: 'push', ...facts, ref, trusted: true,
-    refType: branch ? 'branch' : 'tag', refName: (branch ?? tag)!, deleted,
-  };
-  if (sha !== undefined) event.sha = sha;
   const commits = Array.isArray(payload['commits']) ? payload['commits'] : [];
+  // checkout_sha is the commit (for an annotated tag, `after` is the tag object); null on delete.
+  const sha = str(payload['checkout_sha']) ?? after;
   const head = commits.find((c) => field(c, 'id') === sha);
   const message = str(field(head, 'message')) ?? str(payload['message']);
-  if (message !== undefined) event.commitMessage = message;
   const pusher = str(payload['user_username']) ?? str(payload['user_name']);
-  if (pusher !== undefined) event.pusher = pusher;
+  const common = {
+    name, ...facts, ref, ...split, trusted: true as const,
+    ...(message !== undefined ? { commitMessage: message } : {}),
+    ...(pusher !== undefined ? { pusher } : {}),
+  };
+  if (isZeroSha(after)) return { kind: 'push', ...common, deleted: true };
+  if (sha === undefined) throw missing(name, 'checkout_sha');
   const files = branch ? changedFiles(payload) : undefined;
-  if (files !== undefined) event.changedFiles = files;
-  return event;
+  return { kind: 'push', ...common, deleted: false, sha, ...(files !== undefined ? { changedFiles: files } : {}) };
 }
 
-function mergeRequestEvent(name: string, payload: Json, host: string): SourceEvent {
+function mergeRequestEvent(name: string, payload: Json, host: string): PullRequestEvent | OtherEvent {
   const attrs = payload['object_attributes'];
   if (!isObject(attrs)) throw missing(name, 'object_attributes');
   const action = str(attrs['action']) ?? '';
@@ -85,17 +83,16 @@ function mergeRequestEvent(name: string, payload: Json, host: string): SourceEve
   const target = str(attrs['target_branch']);
   if (source === undefined) throw missing(name, 'object_attributes.source_branch');
   if (target === undefined) throw missing(name, 'object_attributes.target_branch');
-  const event: SourceEvent = {
+  const title = str(attrs['title']);
+  const pusher = str(field(payload, 'user', 'username'));
+  return {
     name, kind: 'pull_request', action, ...facts,
     ref: `refs/merge-requests/${iid}/head`, refType: 'pr', refName: source, baseRef: target, sha, prNumber: iid,
     // A merge request from a fork names another source project: its code is not the writers'.
     trusted: attrs['source_project_id'] !== undefined && attrs['source_project_id'] === attrs['target_project_id'],
+    ...(title !== undefined ? { commitMessage: title } : {}),
+    ...(pusher !== undefined ? { pusher } : {}),
   };
-  const title = str(attrs['title']);
-  if (title !== undefined) event.commitMessage = title;
-  const pusher = str(field(payload, 'user', 'username'));
-  if (pusher !== undefined) event.pusher = pusher;
-  return event;
 }
 
 /**

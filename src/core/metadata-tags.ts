@@ -5,7 +5,7 @@
 import { UserError } from './errors.js';
 import type { Flavor } from './metadata-flavor.js';
 import { classifyTag, parseVersion } from './semver-tags.js';
-import type { SourceEvent, TagInfo } from './types.js';
+import type { BuildableEvent, TagInfo } from './types.js';
 
 type MetadataTagType = 'semver' | 'match' | 'edge' | 'ref' | 'raw' | 'sha';
 
@@ -137,13 +137,13 @@ export interface MetadataResult {
 }
 
 /** The values `{{...}}` may name outside a semver pattern. */
-function globalValues(event: SourceEvent): Record<string, string> {
-  const branch = event.refType === 'branch' ? (event.refName ?? '') : '';
+function globalValues(event: BuildableEvent): Record<string, string> {
+  const branch = event.refType === 'branch' ? event.refName : '';
   const isDefault = branch !== '' && branch === event.defaultBranch;
   return {
     branch,
-    tag: event.refType === 'tag' ? (event.refName ?? '') : '',
-    sha: (event.sha ?? '').slice(0, 7),
+    tag: event.refType === 'tag' ? event.refName : '',
+    sha: event.sha.slice(0, 7),
     base_ref: event.baseRef ?? '',
     is_default_branch: String(isDefault),
     is_not_default_branch: String(!isDefault),
@@ -160,10 +160,10 @@ function render(template: string, values: Record<string, string>, line: string):
 }
 
 /** Which tags the parsed lines give for one event. */
-export function evaluateTags(lines: MetadataTag[], event: SourceEvent, flavor: Flavor): MetadataResult {
+export function evaluateTags(lines: MetadataTag[], event: BuildableEvent, flavor: Flavor): MetadataResult {
   const globals = globalValues(event);
   const fixed = event.refType === 'tag';
-  const tagName = event.refType === 'tag' ? (event.refName ?? '') : undefined;
+  const tagName = event.refType === 'tag' ? event.refName : undefined;
   const refVersion = tagName === undefined ? undefined : parseVersion(tagName)?.version;
   const out: TagInfo[] = [];
   let latest: boolean | undefined;
@@ -209,7 +209,7 @@ interface Produced {
 
 function produce(
   tag: MetadataTag,
-  event: SourceEvent,
+  event: BuildableEvent,
   globals: Record<string, string>,
   affixed: (value: string) => string,
   ctx: { prefix: string; suffix: string; fixed: boolean; refVersion: string | undefined; tagName: string | undefined },
@@ -233,9 +233,9 @@ function produce(
       return value === undefined ? undefined : classify(value, ctx.fixed, true);
     }
     case 'ref': {
-      if (a['event'] === 'branch') return event.refType === 'branch' ? classify(event.refName ?? '', false, false) : undefined;
+      if (a['event'] === 'branch') return event.refType === 'branch' ? classify(event.refName, false, false) : undefined;
       if (a['event'] === 'tag') return ctx.tagName !== undefined ? classify(ctx.tagName, true, true) : undefined;
-      return event.refType === 'pr' && event.prNumber !== undefined ? classify(String(event.prNumber), false, false) : undefined;
+      return event.kind === 'pull_request' ? classify(String(event.prNumber), false, false) : undefined;
     }
     case 'edge': {
       if (event.refType !== 'branch') return undefined;
@@ -245,7 +245,6 @@ function produce(
     case 'raw':
       return classify(render(a['value'] ?? '', globals, tag.line), ctx.fixed, false);
     case 'sha': {
-      if (!event.sha) return undefined;
       const value = a['format'] === 'long' ? event.sha : event.sha.slice(0, 7);
       return { info: { tag: affixed(value), kind: 'immutable', ...affixes }, latestAuto: false };
     }

@@ -50,3 +50,55 @@ export function filesTouched(commits: unknown, limit: number): string[] | undefi
 export function isZeroSha(sha: string | undefined): boolean {
   return sha !== undefined && /^0+$/.test(sha);
 }
+
+/** T as an object whose keys can be followed (not an array, not a primitive). */
+type Keyed<T> = T extends readonly unknown[] ? never : T extends object ? T : never;
+
+/**
+ * The key paths of T (at most four keys deep) that lead to a value of type V in a valid T:
+ * `['head_commit', 'id']` is a PathTo<PushPayload, string>. A path a schema does not have, or
+ * one to a value of another type, does not compile.
+ */
+type PathTo<T, V, Depth extends unknown[] = []> = Depth['length'] extends 4
+  ? never
+  : [Keyed<NonNullable<T>>] extends [never]
+    ? never // a leaf: no keys to follow (`keyof never` would be every key)
+    : {
+      [K in keyof Keyed<NonNullable<T>> & string]:
+        | (NonNullable<Keyed<NonNullable<T>>[K]> extends V ? [K] : never)
+        | [K, ...PathTo<Keyed<NonNullable<T>>[K], V, [...Depth, 0]>];
+    }[keyof Keyed<NonNullable<T>> & string];
+
+/** Reads an untrusted payload along the key paths of its schema T; see payloadOf. */
+export interface PayloadReader<T> {
+  /** A non-empty string where T has a string, else undefined. */
+  string(...path: PathTo<T, string>): string | undefined;
+  /** A number where T has one, else undefined. */
+  number(...path: PathTo<T, number>): number | undefined;
+  /** A boolean where T has one, else undefined. */
+  boolean(...path: PathTo<T, boolean>): boolean | undefined;
+  /** Whatever is there, still unchecked (for a list the caller checks item by item). */
+  value(...path: PathTo<T, unknown>): unknown;
+}
+
+/**
+ * `payload` read as a T (a webhook schema from @octokit/openapi-webhooks-types). The schema
+ * types the paths, so a misspelt key or a string read where the schema has a number does not
+ * compile; every value is still checked at run time, because the payload is only claimed to be a
+ * T: a missing or wrongly typed value reads as undefined, never as what T promises.
+ */
+export function payloadOf<T>(payload: unknown): PayloadReader<T> {
+  const at = (path: string[]) => field(payload, ...path);
+  return {
+    string: (...path) => str(at(path)),
+    number: (...path) => {
+      const value = at(path);
+      return typeof value === 'number' ? value : undefined;
+    },
+    boolean: (...path) => {
+      const value = at(path);
+      return typeof value === 'boolean' ? value : undefined;
+    },
+    value: (...path) => at(path),
+  };
+}

@@ -10,7 +10,7 @@ import { filterPaths } from './paths-filter.js';
 import { withTag } from './references.js';
 import { classifyTag, decideTags, orderTags, parseVersion, semverPresetTags } from './semver-tags.js';
 import { sanitizeTag } from './tag-names.js';
-import type { Plan, PlannedBuild, RepositoryConfig, Skip, SourceEvent, TagInfo } from './types.js';
+import type { BuildableEvent, OtherEvent, Plan, PlannedBuild, PullRequestEvent, PushEvent, RepositoryConfig, Skip, SourceEvent, TagInfo } from './types.js';
 
 export interface PlanInput {
   event: SourceEvent;
@@ -39,8 +39,9 @@ const PR_ACTIONS = [...PR_BUILD_ACTIONS].join(', ');
 export function plan(input: PlanInput): Plan {
   const { event } = input;
   const skipped: Skip[] = [];
+  const ref = event.kind === 'ping' ? undefined : event.ref;
   const skip = (reason: string, extra: Partial<Skip> = {}): void => {
-    skipped.push({ reason, ...(event.repository ? { repository: event.repository } : {}), ...(event.ref ? { ref: event.ref } : {}), ...extra });
+    skipped.push({ reason, ...(event.repository ? { repository: event.repository } : {}), ...(ref ? { ref } : {}), ...extra });
   };
 
   if (event.kind === 'ping') {
@@ -55,18 +56,15 @@ export function plan(input: PlanInput): Plan {
   }
   const [repository, config] = found;
 
-  const unsupported = unsupportedReason(event);
-  if (unsupported) {
-    skip(unsupported);
+  if (event.kind === 'other') {
+    skip(unsupportedReason(event));
     return { builds: [], skipped };
   }
-  const refType = event.refType as 'branch' | 'tag' | 'pr';
-  const refName = event.refName ?? '';
-  if (event.deleted) {
-    skip(`${refType} ${JSON.stringify(refName)} was deleted; nothing to build`);
+  if (event.kind === 'push' && event.deleted) {
+    skip(`${event.refType} ${JSON.stringify(event.refName)} was deleted; nothing to build`);
     return { builds: [], skipped };
   }
-  if (refType === 'branch') {
+  if (event.kind === 'push' && event.refType === 'branch') {
     const paths = filterPaths(config.paths, event.changedFiles);
     if (!paths.build) {
       skip(paths.reason ?? 'paths filter');
@@ -74,7 +72,7 @@ export function plan(input: PlanInput): Plan {
     }
   }
 
-  let candidates = refType === 'pr' ? pullRequestCandidates(config, event, skip) : pushCandidates(config, event, input.manual === true, skip);
+  let candidates = event.kind === 'pull_request' ? pullRequestCandidates(config, event, skip) : pushCandidates(config, event, input.manual === true, skip);
   if (!hasTagLines(config) && config.flavor.trim() !== '') {
     const flavor = parseFlavor(config.flavor);
     candidates = candidates.map((c, i) => ({ ...c, tags: applyFlavor(c.tags, flavor, i === 0) }));
@@ -97,12 +95,8 @@ function findRepository(
   return key === undefined || config === undefined ? undefined : [key, config];
 }
 
-function unsupportedReason(event: SourceEvent): string | undefined {
-  if (event.kind === 'push' || event.kind === 'pull_request') {
-    if (event.refType === undefined) return `${event.name}: ref ${JSON.stringify(event.ref ?? '')} is neither a branch nor a tag`;
-    if (!event.sha && !event.deleted) return `${event.name}: no commit to build`;
-    return undefined;
-  }
+/** Why an event that is neither a push nor a pull request to build builds nothing. */
+function unsupportedReason(event: OtherEvent): string {
   // GitHub's event names below mean something else, or nothing, to another forge.
   const unread = event.forge === undefined ? undefined : unreadForgeEvent(event.forge, event.name);
   if (unread !== undefined) return unread;
@@ -125,7 +119,7 @@ function hasTagLines(config: RepositoryConfig): boolean {
 }
 
 /** Pull requests build `pr-<number>` (never pushed); with `tags` lines, only type=ref,event=pr does. */
-function pullRequestCandidates(config: RepositoryConfig, event: SourceEvent, skip: (r: string) => void): Candidate[] {
+function pullRequestCandidates(config: RepositoryConfig, event: PullRequestEvent, skip: (r: string) => void): Candidate[] {
   if (hasTagLines(config)) {
     const result = evaluateTags(parseTags(config.tags), event, parseFlavor(config.flavor));
     if (result.tags.length === 0) {
@@ -137,9 +131,8 @@ function pullRequestCandidates(config: RepositoryConfig, event: SourceEvent, ski
   return [baseCandidate(config, 'pull request', [{ tag: `pr-${event.prNumber}`, kind: 'moving' }])];
 }
 
-function pushCandidates(config: RepositoryConfig, event: SourceEvent, manual: boolean, skip: (r: string, extra?: Partial<Skip>) => void): Candidate[] {
-  const refType = event.refType as 'branch' | 'tag';
-  const name = event.refName ?? '';
+function pushCandidates(config: RepositoryConfig, event: PushEvent, manual: boolean, skip: (r: string, extra?: Partial<Skip>) => void): Candidate[] {
+  const { refType, refName: name } = event;
   if (hasTagLines(config)) {
     const result = evaluateTags(parseTags(config.tags), event, parseFlavor(config.flavor));
     if (result.tags.length === 0) {
@@ -157,7 +150,7 @@ function pushCandidates(config: RepositoryConfig, event: SourceEvent, manual: bo
   if (config.preset === 'semver') {
     if (refType === 'tag') {
       candidates.push(baseCandidate(config, 'preset semver', semverPresetTags(name) ?? [{ tag: name, kind: 'immutable' }]));
-    } else if (event.defaultBranch !== undefined && name === event.defaultBranch) {
+    } else if (name === event.defaultBranch) {
       candidates.push(baseCandidate(config, 'preset semver', [{ tag: 'edge', kind: 'moving' }]));
     } else {
       presetReason = `preset semver builds only the default branch${event.defaultBranch ? ` (${JSON.stringify(event.defaultBranch)})` : ''} and tags, not branch ${JSON.stringify(name)} — add a rule with sourceType: branch to build it`;
@@ -223,7 +216,7 @@ function mergeCandidates(candidates: Candidate[], skip: (r: string) => void): Ca
 function toBuild(
   repository: string,
   config: RepositoryConfig,
-  event: SourceEvent,
+  event: BuildableEvent,
   c: Candidate,
   existingTags: string[],
   skip: (r: string) => void,
@@ -232,14 +225,13 @@ function toBuild(
   for (const h of held) skip(`${h.reason} (already in the registry)`);
   if (keep.length === 0) return undefined;
   const tags = keep.map((t) => t.tag);
-  const refType = event.refType;
-  const version = refType === 'tag' ? parseVersion(event.refName ?? '')?.version : undefined;
+  const version = event.refType === 'tag' ? parseVersion(event.refName)?.version : undefined;
   const tagVersion = version ?? keep.find((t) => t.version !== undefined)?.version;
   const cloneUrl = config.cloneUrl ?? event.cloneUrl;
   return {
     repository,
-    ref: event.ref ?? '',
-    sha: event.sha ?? '',
+    ref: event.ref,
+    sha: event.sha,
     images: [...config.images],
     context: c.context,
     dockerfile: c.dockerfile,
@@ -248,11 +240,11 @@ function toBuild(
     tags,
     refs: tags.flatMap((tag) => config.images.map((image) => withTag(image, tag))),
     // Pull requests are built, never pushed; an untrusted build pushes nothing whatever its ref.
-    push: refType !== 'pr' && event.trusted,
+    push: event.kind === 'push' && event.trusted,
     trusted: event.trusted,
     tagInfo: keep,
     ...(tagVersion ? { version: tagVersion } : {}),
-    ...(refType === 'branch' && event.defaultBranch !== undefined && event.refName === event.defaultBranch ? { isDefaultBranch: true as const } : {}),
+    ...(event.refType === 'branch' && event.refName === event.defaultBranch ? { isDefaultBranch: true as const } : {}),
     ...(cloneUrl ? { cloneUrl } : {}),
     ...(event.commitMessage !== undefined ? { commitMessage: event.commitMessage } : {}),
     ...(c.platforms ? { platforms: c.platforms } : {}),

@@ -8,6 +8,7 @@
 // never push, and a job that asks for anything else is refused before anything runs.
 import { applyRule } from './dockerhub-rules.js';
 import { UserError } from './errors.js';
+import { isCommitId } from './events.js';
 import { withTag } from './references.js';
 import { tagKinds } from './semver-tags.js';
 import { sanitizeTag } from './tag-names.js';
@@ -119,7 +120,6 @@ function sameCloneUrl(a: string, b: string, caseInsensitivePath: boolean): boole
   return norm(a) === norm(b);
 }
 
-const SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 const REF = /^refs\/(?:heads|tags)\/[^\0-\x1f\x7f]+$/;
 /** Pull (merge) request refs as GitHub, Gitea, GitLab and Bitbucket name them. */
 const PULL_REQUEST_REF = /^refs\/(?:pull\/[0-9]+\/(?:merge|head)|merge-requests\/[0-9]+\/head|pull-requests\/[0-9]+\/from)$/;
@@ -158,7 +158,7 @@ export function resolveQueuedBuild(data: unknown, trust: WorkerTrust): PlannedBu
   const isPullRequest = PULL_REQUEST_REF.test(ref);
   if (!REF.test(ref) && !isPullRequest) refuse(`ref ${JSON.stringify(ref.slice(0, 100))} is not a branch, tag or pull request`, 'only refs/heads/*, refs/tags/* and pull request refs are built');
   const sha = textField(job, 'sha', 64);
-  if (!SHA.test(sha)) refuse(`commit ${JSON.stringify(sha)} is not a full commit sha`, 'a queued build names the 40-hex commit');
+  if (!isCommitId(sha)) refuse(`commit ${JSON.stringify(sha)} is not a full commit sha`, 'a queued build names the 40-hex commit');
 
   const expected = repo.cloneUrl ?? defaultCloneUrl(repository, trust.githubApiUrl);
   if (job.cloneUrl !== undefined && (typeof job.cloneUrl !== 'string' || !sameCloneUrl(job.cloneUrl, expected, repo.cloneUrl === undefined))) {

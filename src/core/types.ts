@@ -3,46 +3,109 @@
 import type { BuildSettings } from './build-settings.js';
 import type { Secret } from './secret.js';
 
-/** A GitHub event reduced to what planning needs. Built by `events.ts` from a webhook payload. */
-export interface SourceEvent {
-  /** GitHub event name as sent in `X-GitHub-Event` (`push`, `pull_request`, `ping`, ...). */
+// A webhook (or a workflow run's ref) reduced to what planning needs: a tagged union on `kind`,
+// built and checked once by `events.ts` (GitHub) and the forge readers, so a consumer narrows on
+// `kind` (and a push on `deleted`) instead of guessing which fields are there.
+
+/** What every event says about where it came from. */
+interface EventBase {
+  /** The event name as the forge sent it (`X-GitHub-Event`: `push`, `pull_request`, `ping`, ...). */
   name: string;
-  /** What planning does with it. `other` covers every event autobuild does not build. */
-  kind: 'push' | 'pull_request' | 'ping' | 'other';
-  action?: string;
-  /** `owner/name`, as in `repository.full_name`. */
+  /**
+   * `owner/name`, as in `repository.full_name`; other forges name it `HOST/PATH`
+   * (`gitlab.com/group/sub/app`), as their configuration keys do. Missing only where the input
+   * names none: a ping of an organisation hook, a workflow ref given without a payload.
+   */
   repository?: string;
   cloneUrl?: string;
   htmlUrl?: string;
   defaultBranch?: string;
-  /** Full ref: `refs/heads/main`, `refs/tags/v1.2.3`, `refs/pull/7/merge`. */
-  ref?: string;
-  refType?: 'branch' | 'tag' | 'pr';
-  /** Branch or tag name without the `refs/...` prefix; for a PR, the head branch. */
-  refName?: string;
-  /** The commit to build (for an annotated tag: the commit it points at, `head_commit.id`). */
-  sha?: string;
-  deleted?: boolean;
-  prNumber?: number;
-  /** PR base branch (the branch the PR targets). */
-  baseRef?: string;
-  commitMessage?: string;
-  /** Files the push touched; `undefined` when unknown or GitHub truncated the lists. */
-  changedFiles?: string[];
-  pusher?: string;
-  /**
-   * Whether the code to build comes from the repository's writers (README "Security
-   * model"): a push, or a pull request whose head branch lives in the same repository. A pull
-   * request from a fork (or whose head repository was deleted, or cannot be told) is untrusted.
-   * Decided once, in `events.ts`; `plan()` copies it to every build and the pipeline obeys it.
-   */
-  trusted: boolean;
-  /**
-   * Where the event came from; undefined means GitHub. Events from other forges name their
-   * repository `HOST/PATH` (`gitlab.com/group/sub/app`), as their configuration keys do.
-   */
+  /** Where the event came from; undefined means GitHub. */
   forge?: ForgeType;
 }
+
+/** A push or a pull request: a ref whose code autobuild may build. */
+interface CodeEventBase extends EventBase {
+  /** Full ref: `refs/heads/main`, `refs/tags/v1.2.3`, `refs/pull/7/merge`. */
+  ref: string;
+  /** The head commit's message (a pull request's title), for build records and hooks. */
+  commitMessage?: string;
+  pusher?: string;
+}
+
+/** A push of a branch or a tag that now points at a commit. */
+export interface PushEvent extends CodeEventBase {
+  kind: 'push';
+  refType: 'branch' | 'tag';
+  /** Branch or tag name without the `refs/...` prefix. */
+  refName: string;
+  deleted: false;
+  /** The commit to build (for an annotated tag: the commit it points at, `head_commit.id`). */
+  sha: string;
+  /** Files the push touched; undefined when unknown or the forge cut the commit lists short. */
+  changedFiles?: string[];
+  /** A tag push: the branch the tagged commit was on, when the forge says (`base_ref`). */
+  baseRef?: string;
+  /** The action of the workflow trigger a ref was planned for (`release` `published`), if any. */
+  action?: string;
+  /** Only the repository's writers can push to it (the forge checked that before sending). */
+  trusted: true;
+}
+
+/** A push that deleted a branch or a tag: nothing to build, so no commit. */
+export interface DeletedPushEvent extends CodeEventBase {
+  kind: 'push';
+  refType: 'branch' | 'tag';
+  refName: string;
+  deleted: true;
+  trusted: true;
+}
+
+/** A pull (merge) request whose code changed (opened, new commits, reopened). */
+export interface PullRequestEvent extends CodeEventBase {
+  kind: 'pull_request';
+  refType: 'pr';
+  prNumber: number;
+  /** The commit to build: the head commit, or a workflow's merge commit (GITHUB_SHA). */
+  sha: string;
+  /**
+   * The action, head branch and target branch; a workflow run that gives only GITHUB_REF
+   * (`refs/pull/7/merge`) and GITHUB_SHA names none of them, every webhook does.
+   */
+  action?: string;
+  refName?: string;
+  baseRef?: string;
+  /**
+   * Whether the code comes from the repository's writers (README "Security model"): a
+   * pull request whose head branch lives in the same repository. One from a fork (or whose head
+   * repository was deleted, or cannot be told) is untrusted. `plan()` copies it to every build
+   * and the pipeline obeys it.
+   */
+  trusted: boolean;
+}
+
+/** GitHub checking the webhook: nothing to build. */
+interface PingEvent extends EventBase {
+  kind: 'ping';
+  trusted: false;
+}
+
+/** Every other event, action or ref (a closed pull request, a push of `refs/notes/*`): not built. */
+export interface OtherEvent extends EventBase {
+  kind: 'other';
+  action?: string;
+  ref?: string;
+  /** Nothing is built from these; false so that nothing could be by mistake. */
+  trusted: false;
+}
+
+export type SourceEvent = PushEvent | DeletedPushEvent | PullRequestEvent | PingEvent | OtherEvent;
+
+/** The events plan() builds from: a push with a commit, or a pull request. */
+export type BuildableEvent = PushEvent | PullRequestEvent;
+
+/** The repository facts every kind of event carries. */
+export type RepositoryFacts = Pick<EventBase, 'repository' | 'cloneUrl' | 'htmlUrl' | 'defaultBranch' | 'forge'>;
 
 /** The forges autobuild takes webhooks from besides GitHub (Forgejo speaks Gitea's format). */
 export type ForgeType = 'gitlab' | 'bitbucket' | 'gitea';

@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { ForgeConfig } from '../core/forges.js';
 import { splitRepositoryKey } from '../core/forges.js';
-import type { SourceEvent } from '../core/types.js';
+import { isCommitId } from '../core/events.js';
+import type { PullRequestEvent } from '../core/types.js';
 
 // Questions the receiver asks a forge's API before it can plan. Bitbucket Cloud's pull request
 // payloads name the head commit by 12 hex digits; the pull request's commit list (newest first,
@@ -27,8 +28,8 @@ export function forgeApiHeaders(forge: ForgeConfig): Record<string, string> {
   }
 }
 
-export async function resolveBitbucketPullRequestHead(forge: ForgeConfig, event: SourceEvent, log: FastifyBaseLogger): Promise<string | undefined> {
-  if (!forge.token || forge.token.empty || event.repository === undefined || event.prNumber === undefined || event.sha === undefined) return undefined;
+export async function resolveBitbucketPullRequestHead(forge: ForgeConfig, event: PullRequestEvent, log: FastifyBaseLogger): Promise<string | undefined> {
+  if (!forge.token || forge.token.empty || event.repository === undefined) return undefined;
   const { path } = splitRepositoryKey(event.repository);
   const url = `${forge.apiUrl.replace(/\/+$/, '')}/repositories/${path.split('/').map(encodeURIComponent).join('/')}/pullrequests/${event.prNumber}/commits?pagelen=1`;
   try {
@@ -39,7 +40,7 @@ export async function resolveBitbucketPullRequestHead(forge: ForgeConfig, event:
     }
     const body = (await res.json()) as { values?: { hash?: unknown }[] };
     const hash = body.values?.[0]?.hash;
-    return typeof hash === 'string' && /^[0-9a-f]{40}$/.test(hash) && hash.startsWith(event.sha) ? hash : undefined;
+    return typeof hash === 'string' && isCommitId(hash) && hash.startsWith(event.sha) ? hash : undefined;
   } catch (err) {
     log.warn({ repository: event.repository, pr: event.prNumber, error: (err as Error).message }, 'could not reach the Bitbucket API');
     return undefined;

@@ -1,10 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { bitbucketEvents } from '../core/bitbucket-events.js';
 import { isUserError } from '../core/errors.js';
-import { checkEventRefs, isCommitId } from '../core/events.js';
+import { forgeEvents, unresolvedHead, unresolvedHeadSkip } from '../core/forge-events.js';
 import type { ForgeConfig } from '../core/forges.js';
-import { giteaEvents } from '../core/gitea-events.js';
-import { gitlabEvents } from '../core/gitlab-events.js';
 import type { ForgeType, Skip, SourceEvent } from '../core/types.js';
 import { verifyBitbucketSignature, verifyGiteaSignature, verifyGitlabToken } from '../core/webhook-signatures.js';
 import { resolveBitbucketPullRequestHead } from './forge-api.js';
@@ -14,7 +11,8 @@ import { answerDelivery, readBody, refuse, type WebhookContext, type WebhookRout
 // /webhooks/github (401 unsigned, 400 malformed, 202 once durably stored, 200 for a repeated
 // delivery, 503 without Redis), through the same node:http body reading and the same
 // intake entry (webhook-http.ts answerDelivery -> Intake.receive). Each forge is one ForgeWebhook: how it
-// signs, names the event and the delivery, and its payload -> SourceEvents (src/core). The
+// signs and names the event and the delivery; its payload -> checked SourceEvents is the core's
+// forgeEvents, which `autobuild plan --forge` calls too, so both refuse the same payloads. The
 // `forges:` entry whose secret verifies the delivery says which host the repository is on.
 
 type Headers = IncomingHttpHeaders;
@@ -34,7 +32,6 @@ interface ForgeWebhook {
   verify(secret: string, body: Buffer, signature: string): boolean;
   eventName(headers: Headers): string | undefined;
   deliveryId(headers: Headers): string | undefined;
-  events(name: string, payload: unknown, host: string): SourceEvent[];
 }
 
 const first = (headers: Headers, ...names: string[]) => names.map((n) => header(headers[n])).find((v) => v !== undefined);
@@ -47,7 +44,6 @@ const FORGE_WEBHOOKS: ForgeWebhook[] = [
     eventName: (h) => first(h, 'x-gitlab-event'),
     // Idempotency-Key (GitLab 17.4+) stays the same across retries too; older GitLab sends only the UUID.
     deliveryId: (h) => first(h, 'x-gitlab-event-uuid', 'idempotency-key'),
-    events: gitlabEvents,
   },
   {
     type: 'bitbucket', path: '/webhooks/bitbucket', label: 'Bitbucket', signatureHeader: 'X-Hub-Signature',
@@ -61,7 +57,6 @@ const FORGE_WEBHOOKS: ForgeWebhook[] = [
       const hook = first(h, 'x-hook-uuid');
       return request === undefined ? undefined : hook === undefined ? request : `${hook}/${request}`;
     },
-    events: bitbucketEvents,
   },
   {
     type: 'gitea', path: '/webhooks/gitea', label: 'Gitea', signatureHeader: 'X-Gitea-Signature',
@@ -70,7 +65,6 @@ const FORGE_WEBHOOKS: ForgeWebhook[] = [
     verify: verifyGiteaSignature,
     eventName: (h) => first(h, 'x-gitea-event', 'x-forgejo-event'),
     deliveryId: (h) => first(h, 'x-gitea-delivery', 'x-forgejo-delivery'),
-    events: giteaEvents,
   },
 ];
 
@@ -113,7 +107,7 @@ function forgeRoute(hook: ForgeWebhook, opts: ForgeReceiverOptions): WebhookRout
 
     let events: SourceEvent[];
     try {
-      events = hook.events(name, parseJson(body), host).map((event) => checkEventRefs(event, `${hook.label} ${name}`));
+      events = forgeEvents(hook.type, name, parseJson(body), host);
     } catch (err) {
       if (err instanceof SyntaxError) return refuse(req, res, 'bad_request', `body is not valid JSON (${err.message.slice(0, 200)}): send the payload exactly as ${hook.label} delivered it`);
       if (isUserError(err)) return refuse(req, res, 'bad_request', err.message);
@@ -123,21 +117,14 @@ function forgeRoute(hook: ForgeWebhook, opts: ForgeReceiverOptions): WebhookRout
     const planned: SourceEvent[] = [];
     const skipped: Skip[] = [];
     for (const event of events) {
-      if (event.sha !== undefined && !isCommitId(event.sha)) {
-        // Bitbucket names a pull request's head by an abbreviated hash; its API knows the full one.
-        const full = hook.type === 'bitbucket' && event.kind === 'pull_request' && /^[0-9a-f]{7,39}$/.test(event.sha)
-          ? await resolveBitbucketPullRequestHead(forge, event, opts.log)
-          : undefined;
-        if (full === undefined && hook.type === 'bitbucket' && event.kind === 'pull_request') {
-          skipped.push({ reason: `Bitbucket names pull request #${event.prNumber}'s head commit only by ${event.sha}, and it could not be looked up: set forges.${host}.token (and username) so autobuild can ask the Bitbucket API`, ...(event.repository ? { repository: event.repository } : {}) });
-          continue;
-        }
-        if (full === undefined) {
-          return refuse(req, res, 'bad_request', `${name} payload names commit ${JSON.stringify(event.sha.slice(0, 80))}, which is not a 40-hex git commit id: send the payload exactly as ${hook.label} delivered it`);
-        }
-        event.sha = full;
+      if (!unresolvedHead(event)) {
+        planned.push(event);
+        continue;
       }
-      planned.push(event);
+      // Bitbucket names a pull request's head by an abbreviated hash; its API knows the full one.
+      const full = await resolveBitbucketPullRequestHead(forge, event, opts.log);
+      if (full === undefined) skipped.push(unresolvedHeadSkip(event, host, true));
+      else planned.push({ ...event, sha: full });
     }
     return answerDelivery(opts, req, res, { forge: hook.type, id: delivery, events: planned, eventName: name, skipped });
   };

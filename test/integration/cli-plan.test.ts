@@ -219,6 +219,18 @@ describe('autobuild plan --forge HOST: a GitLab, Bitbucket or Gitea payload', ()
     expect(JSON.parse(r.stdout).builds.map((b: { ref: string; tags: string[] }) => [b.ref, b.tags])).toEqual([['refs/heads/master', ['master']], ['refs/tags/test', ['test']]]);
   });
 
+  it('a Bitbucket pull request named by an abbreviated head commit is skipped, saying the service looks the commit up', async () => {
+    // Before, plan printed a build of the 12-hex "sha" that no checkout could use.
+    const r = await run(['plan', '--config', forgeConfig, '--forge', 'bitbucket.org', '--event', 'pullrequest:created', '--payload', file('bb-pr.json', forgePayload('bitbucket-pullrequest-created-fork')), '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.builds).toEqual([]);
+    expect(out.skipped).toEqual([{
+      reason: "Bitbucket names pull request #3's head commit only by 1c48041a96db, and autobuild plan asks no forge API; the service looks the full id up with forges.bitbucket.org.token",
+      repository: 'bitbucket.org/cloudbeers/temp',
+    }]);
+  });
+
   it('a host not under forges: is a one-line error naming the configured ones', async () => {
     const r = await run(['plan', '--config', forgeConfig, '--forge', 'gitea.example.com', '--payload', file('gt.json', forgePayload('gitea-push'))]);
     expectUserError(r, /--forge gitea\.example\.com: no such host under forges: in autobuild\.yml — give one of gitlab\.com, bitbucket\.org/);

@@ -1,16 +1,18 @@
 // The webhook receiver, trigger and API of `autobuild serve` as GitHub and users see them:
 // every status code, redelivery, Redis going away and coming back, forged and malformed input.
 // Only `serve` runs (no worker), so every accepted build stays queued where the test can count it.
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { producerConnection, whenReady } from '../../src/service/redis-connection.js';
 import { startRegistry, type Registry } from '../support/engines.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
 import { buildBinary, repoRoot, startService, type ServiceProcess } from '../support/service-process.js';
+import { forgePayload } from '../fixtures/forges/index.js';
 import { deliver, example, pushPayload, sign } from '../support/webhooks.js';
 
 const SECRET = 'webhook-secret-for-tests';
@@ -18,6 +20,9 @@ const API_TOKEN = 'api-token-for-tests-0123456789';
 const TRIGGER = 'trigger-token-for-tests-abcdef';
 const REPO = 'octo-org/app';
 const SHA = 'a'.repeat(40);
+const GL_SECRET = 'gitlab-token-for-tests';
+const BB_SECRET = 'bitbucket-secret-for-tests';
+const GT_SECRET = 'gitea-secret-for-tests';
 
 let redis: TestRedis;
 let registry: Registry;
@@ -59,6 +64,10 @@ beforeAll(async () => {
     `webhookSecret: ${SECRET}`,
     `apiToken: ${API_TOKEN}`,
     `dataDir: ${join(work, 'data')}`,
+    'forges:',
+    `  gitlab.com: {type: gitlab, webhookSecret: ${GL_SECRET}}`,
+    `  bitbucket.org: {type: bitbucket, webhookSecret: ${BB_SECRET}}`,
+    `  git.example.com: {type: gitea, webhookSecret: ${GT_SECRET}}`,
     'repositories:',
     `  ${REPO}:`,
     `    image: ${registry.host}/octo/app`,
@@ -192,6 +201,77 @@ describe('forged and malformed requests', () => {
       const before = await waiting();
       const res = await deliver(base, row.send);
       expect(res.status).toBeLessThan(500);
+      expect(await waiting()).toBe(before);
+    });
+  }
+});
+
+describe('the receiver and `autobuild plan --payload` refuse the same payloads, in the same words', () => {
+  // One table, both entry points: each hostile payload is POSTed to the running service and given
+  // to `autobuild plan` with the same autobuild.yml; the 400's error and the CLI's one line must
+  // be the same text, and nothing may be queued.
+  const hmac = (secret: string, body: string) => createHmac('sha256', secret).update(body).digest('hex');
+  const forges = {
+    gitlab: { host: 'gitlab.com', path: '/webhooks/gitlab', headers: (event: string) => ({ 'x-gitlab-event': event, 'x-gitlab-token': GL_SECRET, 'x-gitlab-event-uuid': randomUUID() }) },
+    bitbucket: { host: 'bitbucket.org', path: '/webhooks/bitbucket', headers: (event: string, body: string) => ({ 'x-event-key': event, 'x-hub-signature': `sha256=${hmac(BB_SECRET, body)}`, 'x-request-uuid': randomUUID() }) },
+    gitea: { host: 'git.example.com', path: '/webhooks/gitea', headers: (event: string, body: string) => ({ 'x-gitea-event': event, 'x-gitea-signature': hmac(GT_SECRET, body), 'x-gitea-delivery': randomUUID() }) },
+  };
+  const pr = (change: (p: Record<string, any>) => void) => {
+    const p = example('pull_request', (e) => e.action === 'opened');
+    change(p);
+    return p;
+  };
+  const gitlabPush = (change: (p: Record<string, any>) => void) => {
+    const p = forgePayload('gitlab-push');
+    change(p);
+    return p;
+  };
+  const bitbucketPush = (change: (c: Record<string, any>) => void) => {
+    const p = forgePayload('bitbucket-push-tag');
+    change(p.push.changes[0]);
+    return p;
+  };
+  const rows: { name: string; forge?: keyof typeof forges; event: string; payload: () => unknown; error: RegExp }[] = [
+    { name: 'GitHub push naming a commit that is not hex', event: 'push', payload: () => ({ ...push('refs/heads/main'), head_commit: { id: 'zz; rm -rf /' } }), error: /^push payload names commit "zz; rm -rf \/", which is not a 40-hex git commit id/ },
+    { name: 'GitHub push naming an abbreviated commit', event: 'push', payload: () => push('refs/heads/main', 'abcdef1'), error: /^push payload names commit "abcdef1"/ },
+    { name: 'GitHub push of a ref with a NUL byte', event: 'push', payload: () => push('refs/heads/ma\u0000ster'), error: /^push payload ref "refs\/heads\/ma\\u0000ster" is not a valid git ref/ },
+    { name: 'GitHub push of a ref with ".."', event: 'push', payload: () => push('refs/heads/a..b'), error: /^push payload ref "refs\/heads\/a\.\.b" is not a valid git ref: it contains "\.\."/ },
+    { name: 'GitHub push without a repository', event: 'push', payload: () => ({ ...push('refs/heads/main'), repository: undefined }), error: /^push payload has no "repository\.full_name"/ },
+    { name: 'GitHub push payload that is a list', event: 'push', payload: () => [1, 2], error: /^push payload is not a JSON object/ },
+    { name: 'GitHub pull request head branch with a control character', event: 'pull_request', payload: () => pr((p) => { p.pull_request.head.ref = 'fix\u0007'; }), error: /^pull_request head\.ref "fix\\u0007" is not a valid git ref/ },
+    { name: 'GitHub pull request head commit in upper case', event: 'pull_request', payload: () => pr((p) => { p.pull_request.head.sha = 'A'.repeat(40); }), error: /^pull_request payload names commit "A{40}"/ },
+    { name: 'GitLab push of a ref with ".."', forge: 'gitlab', event: 'Push Hook', payload: () => gitlabPush((p) => { p.ref = 'refs/heads/a..b'; }), error: /^GitLab Push Hook ref "refs\/heads\/a\.\.b" is not a valid git ref/ },
+    { name: 'GitLab push naming a commit that is not hex', forge: 'gitlab', event: 'Push Hook', payload: () => gitlabPush((p) => { p.checkout_sha = '$(reboot)'; }), error: /^GitLab Push Hook payload names commit "\$\(reboot\)", which is not a 40-hex git commit id/ },
+    { name: 'GitLab merge request from a branch with a NUL byte', forge: 'gitlab', event: 'Merge Request Hook', payload: () => { const p = forgePayload('gitlab-merge-request'); p.object_attributes.source_branch = 'ms\u0000viewport'; return p; }, error: /^GitLab Merge Request Hook branch or tag "ms\\u0000viewport" is not a valid git ref/ },
+    { name: 'Bitbucket push of a tag named "..x"', forge: 'bitbucket', event: 'repo:push', payload: () => bitbucketPush((c) => { c.new.name = '..x'; }), error: /^Bitbucket repo:push ref "refs\/tags\/\.\.x" is not a valid git ref/ },
+    { name: 'Bitbucket push naming a commit that is not hex', forge: 'bitbucket', event: 'repo:push', payload: () => bitbucketPush((c) => { c.new.target.hash = 'not-a-commit'; }), error: /^Bitbucket repo:push payload names commit "not-a-commit"/ },
+    { name: 'Gitea push of a ref with a space', forge: 'gitea', event: 'push', payload: () => ({ ...forgePayload('gitea-push'), ref: 'refs/heads/a b' }), error: /^push payload ref "refs\/heads\/a b" is not a valid git ref/ },
+    { name: 'Gitea pull request naming a head commit that is not hex', forge: 'gitea', event: 'pull_request', payload: () => { const p = forgePayload('gitea-pull-request'); p.pull_request.head.sha = 'zz'; return p; }, error: /^Gitea pull_request payload names commit "zz", which is not a 40-hex git commit id/ },
+  ];
+  for (const row of rows) {
+    it(row.name, async () => {
+      const payload = row.payload();
+      const body = JSON.stringify(payload);
+      const before = await waiting();
+      let served: { status: number; error: string };
+      if (row.forge === undefined) {
+        const res = await deliver(base, { event: row.event, body, secret: SECRET });
+        served = { status: res.status, error: res.json?.error };
+      } else {
+        const forge = forges[row.forge];
+        const res = await fetch(`${base}${forge.path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...forge.headers(row.event, body) }, body });
+        served = { status: res.status, error: (await res.json()).error };
+      }
+      const file = join(work, `hostile-${randomUUID()}.json`);
+      writeFileSync(file, body);
+      const cli = await execa(process.execPath, [join(repoRoot, 'bin', 'autobuild.js'), 'plan', '--config', join(work, 'autobuild.yml'), '--event', row.event, '--payload', file,
+        ...(row.forge === undefined ? [] : ['--forge', forges[row.forge].host])], { cwd: work, reject: false });
+
+      expect(served.status).toBe(400);
+      expect(served.error).toMatch(row.error);
+      expect(cli.exitCode).toBe(2);
+      expect(cli.stdout).toBe('');
+      expect(cli.stderr).toBe(`autobuild: ${served.error}`);
       expect(await waiting()).toBe(before);
     });
   }

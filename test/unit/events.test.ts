@@ -3,6 +3,7 @@ import examples from '@octokit/webhooks-examples/api.github.com/index.json' with
 import { eventFromPayload, eventFromRef } from '../../src/core/events.js';
 import { UserError } from '../../src/core/errors.js';
 import type { SourceEvent } from '../../src/core/types.js';
+import { livePush } from '../fixtures/events.js';
 
 type Payload = Record<string, any>;
 
@@ -163,7 +164,9 @@ describe('eventFromPayload', () => {
   });
 
   it('a closed pull request has no commit to build', () => {
-    expect(eventFromPayload('pull_request', prPayload('closed')).sha).toBeUndefined();
+    const event = eventFromPayload('pull_request', prPayload('closed'));
+    expect(event.kind).toBe('other');
+    expect(event).not.toHaveProperty('sha');
   });
 });
 
@@ -236,7 +239,7 @@ describe('changed files of a push', () => {
     },
   ];
   it.each(fileRows)('$name', ({ payload: make, expected }) => {
-    expect(eventFromPayload('push', make()).changedFiles).toEqual(expected);
+    expect(livePush(eventFromPayload('push', make())).changedFiles).toEqual(expected);
   });
 });
 
@@ -357,7 +360,7 @@ describe('eventFromRef', () => {
   });
 
   it('files of a push of another ref are not used', () => {
-    expect(eventFromRef({ ref: 'refs/heads/other', sha, payload: branchPush() }).changedFiles).toBeUndefined();
+    expect(livePush(eventFromRef({ ref: 'refs/heads/other', sha, payload: branchPush() })).changedFiles).toBeUndefined();
   });
 
   it.each([

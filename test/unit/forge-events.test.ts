@@ -10,7 +10,8 @@ import { forgePayload } from '../fixtures/forges/index.js';
 // Each forge's documented payloads -> the SourceEvents planning sees. Rows change a fixture only
 // where the behaviour needs it; the expectation is what a user would see built.
 
-type Row = { name: string; events: () => SourceEvent[]; expect: Partial<SourceEvent>[] };
+// `sha: undefined` in a row says the event names no commit (a deletion).
+type Row = { name: string; events: () => SourceEvent[]; expect: (Partial<SourceEvent> & { sha?: string })[] };
 
 const ZERO = '0000000000000000000000000000000000000000';
 

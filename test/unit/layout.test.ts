@@ -76,7 +76,8 @@ describe('the layout of src/', () => {
 
   it('the core does no I/O: no node module but path, crypto, util and buffer, no package but zod, yaml, semver and picomatch', () => {
     const wrong = imports
-      .filter((i) => area(i.from) === 'core' && !i.to.startsWith('src/') && !coreBuiltins.has(i.to) && !corePackages.has(i.to))
+      // A type-only import (the webhook schemas of @octokit/openapi-webhooks-types) carries no code.
+      .filter((i) => area(i.from) === 'core' && !i.typeOnly && !i.to.startsWith('src/') && !coreBuiltins.has(i.to) && !corePackages.has(i.to))
       .map((i) => `${i.from} imports ${i.to}`);
     expect(wrong).toEqual([]);
   });

@@ -13,7 +13,7 @@ import { evaluateTags, parseTags } from '../../src/core/metadata-tags.js';
 import { plan } from '../../src/core/plan.js';
 import { sanitizeTag } from '../../src/core/tag-names.js';
 import type { RepositoryConfig } from '../../src/core/types.js';
-import { example } from '../fixtures/events.js';
+import { buildable, example } from '../fixtures/events.js';
 
 type Payload = Record<string, any>;
 
@@ -181,7 +181,7 @@ describe("docker/metadata-action's own table gives the same tags through the Act
     process.env['INPUT_TAGS'] = tags;
     process.env['INPUT_FLAVOR'] = flavor;
     const inputs = readInputs();
-    const event = eventFromWorkflow({ ...row.event, repository: 'docker/repo', prHeadSha: row.prHeadSha === true });
+    const event = buildable(eventFromWorkflow({ ...row.event, repository: 'docker/repo', prHeadSha: row.prHeadSha === true }));
 
     // The order metadata-action gives (main tag, the others, latest), before autobuild's push order.
     const meta = evaluateTags(parseTags(tags), event, parseFlavor(flavor));

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseFlavor } from '../../src/core/metadata-flavor.js';
 import { evaluateTags, parseTags } from '../../src/core/metadata-tags.js';
-import type { SourceEvent } from '../../src/core/types.js';
-import { pullRequestEvent, pushEvent, SHA } from '../fixtures/events.js';
+import type { BuildableEvent } from '../../src/core/types.js';
+import { buildable, pullRequestEvent, pushEvent, SHA } from '../fixtures/events.js';
 
-const tagPush = (name: string) => pushEvent({ ref: `refs/tags/${name}` });
-const branchPush = (name: string) => pushEvent({ ref: `refs/heads/${name}` });
+const tagPush = (name: string) => buildable(pushEvent({ ref: `refs/tags/${name}` }));
+const branchPush = (name: string) => buildable(pushEvent({ ref: `refs/heads/${name}` }));
 const lines = (...l: string[]) => l.join('\n');
 
 // The docker/metadata-action README's semver example (without type=schedule).
@@ -20,7 +20,7 @@ const README_SEMVER = lines(
 
 interface Row {
   name: string;
-  event: SourceEvent;
+  event: BuildableEvent;
   tags: string;
   flavor?: string;
   /** Tags in metadata-action's own output order. */
@@ -32,7 +32,7 @@ describe('the same lines give the same tags as docker/metadata-action', () => {
     { name: 'README semver: a push to master', event: branchPush('master'), tags: README_SEMVER, expected: ['master', 'sha-6113728'] },
     { name: 'README semver: a release tag', event: tagPush('v1.2.3'), tags: README_SEMVER, expected: ['1.2.3', '1.2', '1', 'sha-6113728', 'latest'] },
     { name: 'README semver: a prerelease gives only its version', event: tagPush('v2.0.8-beta.67'), tags: README_SEMVER, expected: ['2.0.8-beta.67', 'sha-6113728'] },
-    { name: 'README semver: a pull request', event: pullRequestEvent({ number: 2 }), tags: README_SEMVER, expected: ['pr-2', 'sha-ec26c3e'] },
+    { name: 'README semver: a pull request', event: buildable(pullRequestEvent({ number: 2 })), tags: README_SEMVER, expected: ['pr-2', 'sha-ec26c3e'] },
     { name: 'semver {{major}} of a 0.x release is 0', event: tagPush('v0.1.2'), tags: lines('type=semver,pattern={{major}}.{{minor}}', 'type=semver,pattern={{major}}'), expected: ['0.1', '0', 'latest'] },
     { name: 'semver {{raw}} keeps the v', event: tagPush('v1.1.1'), tags: 'type=semver,pattern={{raw}}', expected: ['v1.1.1', 'latest'] },
     { name: 'semver {{raw}} of a prerelease keeps it as written', event: tagPush('v2.0.8-beta.67'), tags: 'type=semver,pattern={{raw}}', expected: ['v2.0.8-beta.67'] },
@@ -60,11 +60,11 @@ describe('the same lines give the same tags as docker/metadata-action', () => {
     { name: 'duplicate values appear once', event: tagPush('v1.2.3'), tags: lines('type=semver,pattern={{version}}', 'type=raw,value=1.2.3'), expected: ['1.2.3', 'latest'] },
     { name: 'a line prefix and suffix', event: tagPush('v1.2.3'), tags: 'type=semver,pattern={{version}},prefix=app-,suffix=-slim', expected: ['app-1.2.3-slim', 'latest'] },
     { name: 'comments and blank lines are ignored', event: branchPush('master'), tags: '# ours\n\ntype=raw,value=x\n', expected: ['x'] },
-    { name: 'pull request base_ref', event: pullRequestEvent({ number: 2 }), tags: 'type=raw,value=into-{{base_ref}}', expected: ['into-master'] },
+    { name: 'pull request base_ref', event: buildable(pullRequestEvent({ number: 2 })), tags: 'type=raw,value=into-{{base_ref}}', expected: ['into-master'] },
     { name: 'an empty value with a prefix still gives the prefix', event: tagPush('v1.2.3'), tags: 'type=raw,value={{branch}},prefix=x-', expected: ['x-'] },
     { name: 'an empty value with a prefix takes part in the latest decision', event: tagPush('v1.2.3'), tags: lines('type=raw,value={{branch}},prefix=x-,priority=1000', 'type=semver,pattern={{version}}'), expected: ['x-', '1.2.3'] },
     { name: 'an empty value with no prefix gives nothing', event: tagPush('v1.2.3'), tags: 'type=raw,value={{branch}}', expected: [] },
-    { name: 'base_ref of a tag push is the branch it was pushed from', event: pushEvent({ ref: 'refs/tags/v1.2.3', baseRef: 'refs/heads/main' }), tags: 'type=raw,value={{base_ref}}-x', expected: ['main-x'] },
+    { name: 'base_ref of a tag push is the branch it was pushed from', event: buildable(pushEvent({ ref: 'refs/tags/v1.2.3', baseRef: 'refs/heads/main' })), tags: 'type=raw,value={{base_ref}}-x', expected: ['main-x'] },
     { name: 'a trailing comma empties value=', event: branchPush('master'), tags: 'type=raw,value=foo,', expected: [] },
     { name: 'a trailing comma on a type without value= changes nothing', event: branchPush('master'), tags: 'type=sha,', expected: ['sha-6113728'] },
     { name: 'an empty field between two is a value= too', event: branchPush('master'), tags: 'type=raw,,prefix=p-', expected: ['p-'] },
