@@ -59,7 +59,8 @@ export function unresolvedHead(event: SourceEvent): event is PullRequestEvent {
  * not look the full id up (`lookedUp`), or `autobuild plan`, which asks no forge API, did not try.
  */
 export function unresolvedHeadSkip(event: PullRequestEvent, host: string, lookedUp: boolean): Skip {
-  const label = READ_EVENTS[event.forge ?? 'bitbucket'].forge;
+  // Only Bitbucket names a head commit so (checkEvent lets the abbreviation through for it alone).
+  const label = READ_EVENTS.bitbucket.forge;
   const why = lookedUp
     ? `it could not be looked up: set forges.${host}.token (and username) so autobuild can ask the ${label} API`
     : `autobuild plan asks no forge API; the service looks the full id up with forges.${host}.token`;
