@@ -6,7 +6,6 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import examples from '@octokit/webhooks-examples/api.github.com/index.json' with { type: 'json' };
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -19,40 +18,12 @@ import {
   type Fixture,
   type Registry,
 } from '../support/engines.js';
+import { example, pullRequestPayload, tagPushPayload } from '../support/webhook-payloads.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
 const USER = 'ci-bot';
 const PASSWORD = 'S3cret-Registry-Pa55word';
-
-interface ExampleGroup {
-  name: string;
-  examples: Record<string, unknown>[];
-}
-
-/** A real payload of `event` (first example whose `action`/`ref` fits), deep-copied so rows can edit it. */
-function examplePayload(event: string, pick: (p: Record<string, unknown>) => boolean): Record<string, any> {
-  const group = (examples as unknown as ExampleGroup[]).find((g) => g.name === event);
-  const found = group?.examples.find(pick);
-  if (!found) throw new Error(`no ${event} example fits`);
-  return structuredClone(found) as Record<string, any>;
-}
-
-function tagPush(tag: string, sha: string): Record<string, any> {
-  const p = examplePayload('push', (e) => e['created'] === true && String(e['ref']).startsWith('refs/tags/'));
-  p.ref = `refs/tags/${tag}`;
-  p.after = sha;
-  p.head_commit.id = sha;
-  return p;
-}
-
-function pullRequest(number: number, sha: string): Record<string, any> {
-  const p = examplePayload('pull_request', (e) => e['action'] === 'opened');
-  p.number = number;
-  p.pull_request.number = number;
-  p.pull_request.head.sha = sha;
-  return p;
-}
 
 interface ActionRun {
   /** Exit codes of main and post. */
@@ -234,7 +205,7 @@ describe('the Action in a workflow step', () => {
   it('a tag push v1.2.3 pushes 1.2.3, 1.2, 1 and latest, and reports refs and digests', async () => {
     const f = fixture('release 1.2.3');
     const image = `${open.host}/octo/tag-push`;
-    const r = await runAction({ fixture: f, event: 'push', payload: tagPush('v1.2.3', f.sha), ref: 'refs/tags/v1.2.3', inputs: { images: image } });
+    const r = await runAction({ fixture: f, event: 'push', payload: tagPushPayload('v1.2.3', f.sha), ref: 'refs/tags/v1.2.3', inputs: { images: image } });
     expect(r.mainCode, r.log).toBe(0);
 
     const refs = ['1.2.3', '1.2', '1', 'latest'].map((t) => `${image}:${t}`);
@@ -257,7 +228,7 @@ describe('the Action in a workflow step', () => {
   it('images given comma-separated in mixed case are lowercased and each gets every tag, latest last', async () => {
     const f = fixture('two images');
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPush('v0.9.0', f.sha), ref: 'refs/tags/v0.9.0',
+      fixture: f, event: 'push', payload: tagPushPayload('v0.9.0', f.sha), ref: 'refs/tags/v0.9.0',
       inputs: { images: `${open.host}/Octo/Multi-A, ${open.host}/octo/multi-b` },
     });
     expect(r.mainCode, r.log).toBe(0);
@@ -275,11 +246,11 @@ describe('the Action in a workflow step', () => {
   it('a backport v1.2.9 after 2.0.0 moves 1.2 and 1 but latest stays on 2.0.0, and the summary says why', async () => {
     const image = `${open.host}/octo/backport`;
     const newer = fixture('release 2.0.0');
-    const first = await runAction({ fixture: newer, event: 'push', payload: tagPush('v2.0.0', newer.sha), ref: 'refs/tags/v2.0.0', inputs: { images: image } });
+    const first = await runAction({ fixture: newer, event: 'push', payload: tagPushPayload('v2.0.0', newer.sha), ref: 'refs/tags/v2.0.0', inputs: { images: image } });
     expect(first.mainCode, first.log).toBe(0);
 
     const older = fixture('release 1.2.9');
-    const r = await runAction({ fixture: older, event: 'push', payload: tagPush('v1.2.9', older.sha), ref: 'refs/tags/v1.2.9', inputs: { images: image } });
+    const r = await runAction({ fixture: older, event: 'push', payload: tagPushPayload('v1.2.9', older.sha), ref: 'refs/tags/v1.2.9', inputs: { images: image } });
     expect(r.mainCode, r.log).toBe(0);
     expect(r.outputs['tags']!.split('\n')).toEqual(['1.2.9', '1.2', '1'].map((t) => `${image}:${t}`));
     expect(r.outputs['digest']).not.toBe(first.outputs['digest']);
@@ -294,7 +265,7 @@ describe('the Action in a workflow step', () => {
     const f = fixture('platforms', 'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "echo", "hi"]\n');
     const image = `${open.host}/octo/platforms`;
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPush('v3.0.0', f.sha), ref: 'refs/tags/v3.0.0',
+      fixture: f, event: 'push', payload: tagPushPayload('v3.0.0', f.sha), ref: 'refs/tags/v3.0.0',
       inputs: { images: image, platforms: 'linux/amd64,linux/arm64', provenance: 'mode=max', sbom: 'true' },
     });
     expect(r.mainCode, r.log).toBe(0);
@@ -315,7 +286,7 @@ describe('the Action in a workflow step', () => {
   it('a pull request builds the image but pushes nothing', async () => {
     const f = fixture('pull request');
     const image = `${open.host}/octo/pull-request`;
-    const r = await runAction({ fixture: f, event: 'pull_request', payload: pullRequest(7, f.sha), ref: 'refs/pull/7/merge', inputs: { images: image } });
+    const r = await runAction({ fixture: f, event: 'pull_request', payload: pullRequestPayload({ number: 7, headSha: f.sha }), ref: 'refs/pull/7/merge', inputs: { images: image } });
     expect(r.mainCode, r.log).toBe(0);
     expect(await registryTags(open, 'octo/pull-request')).toEqual([]);
     expect(JSON.parse(r.outputs['json']!)).toMatchObject({ tags: ['pr-7'], pushed: [] });
@@ -329,11 +300,11 @@ describe('the Action in a workflow step', () => {
     // actions/checkout checks out the merge commit (GITHUB_SHA); the PR's head is another commit.
     const head = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821';
     const inputs = { images: image, tags: 'type=ref,event=pr\ntype=sha' };
-    const merge = await runAction({ fixture: f, event: 'pull_request', payload: pullRequest(7, head), ref: 'refs/pull/7/merge', inputs });
+    const merge = await runAction({ fixture: f, event: 'pull_request', payload: pullRequestPayload({ number: 7, headSha: head }), ref: 'refs/pull/7/merge', inputs });
     expect(merge.mainCode, merge.log).toBe(0);
     expect(JSON.parse(merge.outputs['json']!)).toMatchObject({ tags: [`sha-${f.sha.slice(0, 7)}`, 'pr-7'], pushed: [] });
     const headRun = await runAction({
-      fixture: f, event: 'pull_request', payload: pullRequest(7, head), ref: 'refs/pull/7/merge', inputs, env: { DOCKER_METADATA_PR_HEAD_SHA: 'true' },
+      fixture: f, event: 'pull_request', payload: pullRequestPayload({ number: 7, headSha: head }), ref: 'refs/pull/7/merge', inputs, env: { DOCKER_METADATA_PR_HEAD_SHA: 'true' },
     });
     expect(headRun.mainCode, headRun.log).toBe(0);
     expect(JSON.parse(headRun.outputs['json']!)).toMatchObject({ tags: ['sha-ec26c3e', 'pr-7'], pushed: [] });
@@ -343,7 +314,7 @@ describe('the Action in a workflow step', () => {
     const f = fixture('flavored preset');
     const image = `${open.host}/octo/flavored`;
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPush('v3.1.0', f.sha), ref: 'refs/tags/v3.1.0',
+      fixture: f, event: 'push', payload: tagPushPayload('v3.1.0', f.sha), ref: 'refs/tags/v3.1.0',
       inputs: { images: `name=${image}\nname=${open.host}/octo/disabled,enable=false`, flavor: 'suffix=-slim' },
     });
     expect(r.mainCode, r.log).toBe(0);
@@ -355,7 +326,7 @@ describe('the Action in a workflow step', () => {
   it('a manual run (workflow_dispatch) on a tag plans from GITHUB_REF and GITHUB_SHA like a push of it', async () => {
     const f = fixture('dispatched');
     const image = `${open.host}/octo/dispatch`;
-    const payload = examplePayload('workflow_dispatch', () => true);
+    const payload = example('workflow_dispatch', () => true);
     payload['ref'] = 'refs/tags/v4.0.0';
     const r = await runAction({ fixture: f, event: 'workflow_dispatch', payload, ref: 'refs/tags/v4.0.0', inputs: { images: image } });
     expect(r.mainCode, r.log).toBe(0);
@@ -376,7 +347,7 @@ describe('the Action in a workflow step', () => {
     const f = fixture('metadata', dockerfile);
     const image = `${open.host}/octo/metadata`;
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPush('v2.5.1', f.sha), ref: 'refs/tags/v2.5.1',
+      fixture: f, event: 'push', payload: tagPushPayload('v2.5.1', f.sha), ref: 'refs/tags/v2.5.1',
       inputs: {
         images: image,
         tags: 'type=semver,pattern={{major}}.{{minor}}\ntype=sha',
@@ -402,7 +373,7 @@ describe('the Action in a workflow step', () => {
     const f = fixture('rules');
     const image = `${open.host}/octo/rules`;
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPush('release-7', f.sha), ref: 'refs/tags/release-7',
+      fixture: f, event: 'push', payload: tagPushPayload('release-7', f.sha), ref: 'refs/tags/release-7',
       inputs: {
         images: image, preset: 'none', push: 'false',
         rules: "- {sourceType: tag, source: '/^release-([0-9]+)$/', tag: '{\\1}'}\n- {sourceType: tag, source: '/^release-.*$/', tag: stable}\n",
@@ -414,7 +385,7 @@ describe('the Action in a workflow step', () => {
 
   it('a push to a feature branch builds nothing, and the summary says why', async () => {
     const f = fixture('feature branch');
-    const payload = examplePayload('push', (e) => String(e['ref']).startsWith('refs/heads/'));
+    const payload = example('push', (e) => String(e['ref']).startsWith('refs/heads/'));
     payload['ref'] = 'refs/heads/feature/login';
     payload['after'] = f.sha;
     payload['head_commit'].id = f.sha;
@@ -431,7 +402,7 @@ describe('the Action in a workflow step', () => {
     const f = fixture('authenticated');
     const image = `${secured.host}/octo/private`;
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPush('v3.1.0', f.sha), ref: 'refs/tags/v3.1.0',
+      fixture: f, event: 'push', payload: tagPushPayload('v3.1.0', f.sha), ref: 'refs/tags/v3.1.0',
       inputs: { images: image, username: USER, password: PASSWORD },
     });
     expect(r.mainCode, r.log).toBe(0);
@@ -455,7 +426,7 @@ describe('the Action in a workflow step', () => {
     const f = fixture('buildah');
     const image = `${secured.host}/octo/buildah`;
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPush('v5.0.0', f.sha), ref: 'refs/tags/v5.0.0',
+      fixture: f, event: 'push', payload: tagPushPayload('v5.0.0', f.sha), ref: 'refs/tags/v5.0.0',
       inputs: { images: image, username: USER, password: PASSWORD, builder: 'buildah' },
       env: { DOCKER_HOST: undefined, CONTAINERS_STORAGE_CONF: conf },
     });
@@ -472,7 +443,7 @@ describe('the Action in a workflow step', () => {
     const f = fixture('wrong password');
     const wrong = 'Not-The-Right-Pa55word';
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPush('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
+      fixture: f, event: 'push', payload: tagPushPayload('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
       inputs: { images: `${secured.host}/octo/wrong-password`, username: USER, password: wrong },
     });
     expect(r.mainCode).toBe(1);
@@ -490,7 +461,7 @@ describe('the Action in a workflow step', () => {
     const f = fixture('broken', broken);
     const image = `${secured.host}/octo/broken`;
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPush('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
+      fixture: f, event: 'push', payload: tagPushPayload('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
       inputs: { images: image, username: USER, password: PASSWORD },
     });
     expect(r.mainCode).toBe(1);
@@ -521,7 +492,7 @@ describe('the Action in a workflow step', () => {
   ] as { mistake: string; inputs: Record<string, string>; error: string | RegExp }[])('a bad input fails the step with one line naming it and the fix: $mistake', async ({ inputs, error }) => {
     const f = fixture('bad input');
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPush('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
+      fixture: f, event: 'push', payload: tagPushPayload('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
       inputs: { images: `${open.host}/octo/bad-input`, ...inputs },
     });
     expect(r.mainCode).toBe(1);
@@ -541,7 +512,7 @@ describe('the Action in a workflow step', () => {
   ])('a GITHUB_EVENT_PATH that $problem fails the step with one line and no stack trace', async ({ file, error }) => {
     const f = fixture('bad event file');
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPush('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
+      fixture: f, event: 'push', payload: tagPushPayload('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
       inputs: { images: `${open.host}/octo/bad-event` }, env: { GITHUB_EVENT_PATH: file() },
     });
     expect(r.mainCode).toBe(1);
@@ -568,7 +539,7 @@ describe('Autotest in the Action', () => {
     const f = makeFixtureRepo({ content: 'action autotest', files: { 'docker-compose.test.yml': sut } });
     fixtures.push(f);
     const image = `${open.host}/octo/action-autotest`;
-    const push = (tag: string) => ({ fixture: f, event: 'push', payload: tagPush(tag, f.sha), ref: `refs/tags/${tag}` });
+    const push = (tag: string) => ({ fixture: f, event: 'push', payload: tagPushPayload(tag, f.sha), ref: `refs/tags/${tag}` });
 
     const failed = await runAction({ ...push('v1.0.0'), inputs: { images: image } });
     expect(failed.mainCode).toBe(1);
@@ -590,7 +561,7 @@ describe('Autotest in the Action', () => {
 
   it('a bad test input is one line naming it', async () => {
     const f = fixture('bad test input');
-    const r = await runAction({ fixture: f, event: 'push', payload: tagPush('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0', inputs: { images: `${open.host}/octo/x`, test: 'sometimes' } });
+    const r = await runAction({ fixture: f, event: 'push', payload: tagPushPayload('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0', inputs: { images: `${open.host}/octo/x`, test: 'sometimes' } });
     expect(r.mainCode).toBe(1);
     expect(r.log).toContain('::error::input `test` is "sometimes" — use auto (run *.test.yml when present) or false');
   });

@@ -14,7 +14,8 @@ import { execa } from 'execa';
 import { makeFixtureRepo, startDockerd, startProxy, startRegistry, type Dockerd, type Fixture, type Proxy, type Registry } from '../support/engines.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
 import { buildBinary, startService, type ServiceProcess } from '../support/service-process.js';
-import { deliver, pushPayload } from '../support/webhooks.js';
+import { pushPayload } from '../support/webhook-payloads.js';
+import { deliver } from '../support/webhooks.js';
 
 const SECRET = 'webhook-secret-for-base-tests';
 const API_TOKEN = 'api-token-for-base-tests-0123';

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxDockerfile, makeFixtureRepo, startDockerd, type Dockerd, type Fixture } from '../support/engines.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
 import { buildBinary, startService, type ServiceProcess } from '../support/service-process.js';
-import { deliver, pushPayload } from '../support/webhooks.js';
+import { pushPayload } from '../support/webhook-payloads.js';
+import { deliver } from '../support/webhooks.js';
 
 const SECRET = 'webhook-secret-for-build-arg-tests';
 const API_TOKEN = 'api-token-for-build-arg-tests-01';

@@ -6,7 +6,7 @@ import { plan } from '../../src/core/plan.js';
 import { toQueuedBuild } from '../../src/core/queued-build.js';
 import type { RepositoryConfig } from '../../src/core/types.js';
 import { BuildRecords } from '../../src/service/build-records.js';
-import { REPOSITORY, pushPayload } from '../fixtures/events.js';
+import { REPOSITORY, pushPayload } from '../support/webhook-payloads.js';
 import { eventFromPayload } from '../../src/core/events.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 

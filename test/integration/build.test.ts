@@ -18,7 +18,7 @@ import {
   type Dockerd, type Fixture, type Registry,
 } from '../support/engines.js';
 import { rejection } from '../support/expect-failure.js';
-import { pullRequestPayload } from '../fixtures/events.js';
+import { pullRequestPayload } from '../support/webhook-payloads.js';
 import { sleepers, sleepMark } from '../support/processes.js';
 
 let dockerd: Dockerd;

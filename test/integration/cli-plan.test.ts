@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import examples from '@octokit/webhooks-examples/api.github.com/index.json' with { type: 'json' };
 import { forgePayload } from '../fixtures/forges/index.js';
+import { example as payload, tagPushPayload as tagPush } from '../support/webhook-payloads.js';
 
 // Runs the built binary as a user would: real payloads in, exit code and output checked.
 
@@ -12,13 +12,6 @@ const root = resolve(import.meta.dirname, '../..');
 const bin = join(root, 'bin/autobuild.js');
 const work = mkdtempSync(join(tmpdir(), 'autobuild-cli-plan-'));
 
-type Payload = Record<string, any>;
-function payload(name: string, pick: (p: Payload) => boolean = () => true): Payload {
-  const found = (examples as { name: string; examples: Payload[] }[]).find((e) => e.name === name)?.examples.find(pick);
-  if (!found) throw new Error(`no ${name} example`);
-  return structuredClone(found);
-}
-const tagPush = (tag: string): Payload => ({ ...payload('push', (p) => p.ref.startsWith('refs/tags/') && !p.deleted), ref: `refs/tags/${tag}` });
 
 function file(name: string, content: string | object): string {
   const path = join(work, name);

@@ -21,7 +21,8 @@ import {
 } from '../support/engines.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { buildBinary, repoRoot, startService, type ServiceProcess } from '../support/service-process.js';
-import { deliver, pushPayload } from '../support/webhooks.js';
+import { pushPayload } from '../support/webhook-payloads.js';
+import { deliver } from '../support/webhooks.js';
 
 const artifacts = join(repoRoot, 'test-artifacts');
 const API_TOKEN = 'dashboard-test-token-5f1c9a';

@@ -10,7 +10,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME } from '../../src/service/build-queue.js';
 import { makeFixtureRepo, type Fixture } from '../support/engines.js';
-import { deliver, pushPayload } from '../support/webhooks.js';
+import { pushPayload } from '../support/webhook-payloads.js';
+import { deliver } from '../support/webhooks.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
 import { buildBinary, startService, type ServiceProcess } from '../support/service-process.js';
 

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pullRequestPayload } from '../fixtures/events.js';
+import { pullRequestPayload, pushPayload } from '../support/webhook-payloads.js';
 import { busyboxDockerfile, makeFixtureRepo, startDockerd, startRegistry, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
 import { startRecorder, type Recorder } from '../support/github-recorder.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
 import { buildBinary, startService, type ServiceProcess } from '../support/service-process.js';
-import { deliver, pushPayload } from '../support/webhooks.js';
+import { deliver } from '../support/webhooks.js';
 
 const SECRET = 'webhook-secret-for-autotest';
 const API_TOKEN = 'api-token-for-autotest-0123456';

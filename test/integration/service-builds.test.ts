@@ -11,7 +11,8 @@ import { startRecorder, type Recorder } from '../support/github-recorder.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
 import { buildBinary, startService, type ServiceProcess } from '../support/service-process.js';
 import { sleepers, sleepMark } from '../support/processes.js';
-import { deliver, pushPayload } from '../support/webhooks.js';
+import { pushPayload } from '../support/webhook-payloads.js';
+import { deliver } from '../support/webhooks.js';
 
 const SECRET = 'webhook-secret-for-build-tests';
 const API_TOKEN = 'api-token-for-build-tests-0123';

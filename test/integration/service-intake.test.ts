@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type Registry } from '../support/engines.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
 import { buildBinary, startService, type ServiceProcess } from '../support/service-process.js';
-import { deliver, example, pushPayload, sign } from '../support/webhooks.js';
+import { example, pushPayload } from '../support/webhook-payloads.js';
+import { deliver, sign } from '../support/webhooks.js';
 
 const SECRET = 'intake-webhook-secret-for-tests';
 const API_TOKEN = 'intake-api-token-for-tests-0123';

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeFixtureRepo, startDockerd, startRegistry, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
 import { buildBinary, repoRoot, startService, type ServiceProcess } from '../support/service-process.js';
-import { deliver, pushPayload } from '../support/webhooks.js';
+import { pushPayload } from '../support/webhook-payloads.js';
+import { deliver } from '../support/webhooks.js';
 
 const SECRET = 'webhook-secret-for-platform-tests';
 const API_TOKEN = 'api-token-for-platform-tests-01';

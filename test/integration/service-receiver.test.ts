@@ -13,7 +13,8 @@ import { startRegistry, type Registry } from '../support/engines.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
 import { buildBinary, repoRoot, startService, type ServiceProcess } from '../support/service-process.js';
 import { forgePayload } from '../fixtures/forges/index.js';
-import { deliver, example, pushPayload, sign } from '../support/webhooks.js';
+import { example, pushPayload } from '../support/webhook-payloads.js';
+import { deliver, sign } from '../support/webhooks.js';
 
 const SECRET = 'webhook-secret-for-tests';
 const API_TOKEN = 'api-token-for-tests-0123456789';

@@ -1,60 +1,6 @@
-// Real GitHub webhook payloads from @octokit/webhooks-examples, changed only where a test needs
-// it, signed with HMAC-SHA256 as GitHub signs them, and POSTed with GitHub's headers.
+// Webhook deliveries as GitHub makes them: the body signed with HMAC-SHA256 and POSTed with
+// GitHub's headers. The payloads themselves come from test/support/webhook-payloads.ts.
 import { createHmac, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-
-interface WebhookDefinition {
-  name: string;
-  examples: Record<string, unknown>[];
-}
-
-const require = createRequire(import.meta.url);
-const definitions = JSON.parse(readFileSync(require.resolve('@octokit/webhooks-examples/api.github.com/index.json'), 'utf8')) as WebhookDefinition[];
-
-/** A deep copy of the first example of `event` that `pick` accepts. */
-export function example(event: string, pick: (p: Record<string, any>) => boolean = () => true): Record<string, any> {
-  const def = definitions.find((d) => d.name === event);
-  const found = def?.examples.find((e) => pick(e as Record<string, any>));
-  if (!found) throw new Error(`no ${event} example matches in @octokit/webhooks-examples`);
-  return structuredClone(found) as Record<string, any>;
-}
-
-export interface PushChanges {
-  repository?: string;
-  cloneUrl?: string;
-  ref: string;
-  sha: string;
-  defaultBranch?: string;
-  deleted?: boolean;
-}
-
-/** The real push example (a branch push that is not a deletion) moved to another repo/ref/commit. */
-export function pushPayload(c: PushChanges): Record<string, any> {
-  const p = example('push', (e) => e.deleted === false && String(e.ref).startsWith('refs/heads/'));
-  const full = c.repository ?? p.repository.full_name;
-  const [owner, name] = full.split('/');
-  p.ref = c.ref;
-  p.before = p.after;
-  p.after = c.deleted ? '0'.repeat(40) : c.sha;
-  p.deleted = c.deleted ?? false;
-  p.created = false;
-  p.repository.full_name = full;
-  p.repository.name = name;
-  p.repository.owner.login = owner;
-  p.repository.owner.name = owner;
-  if (c.cloneUrl) p.repository.clone_url = c.cloneUrl;
-  if (c.defaultBranch) {
-    p.repository.default_branch = c.defaultBranch;
-    p.repository.master_branch = c.defaultBranch;
-  }
-  if (p.head_commit) {
-    p.head_commit.id = c.sha;
-    p.head_commit.tree_id = c.sha;
-  }
-  for (const commit of p.commits ?? []) commit.id = c.sha;
-  return p;
-}
 
 export function sign(body: string | Buffer, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;

@@ -7,7 +7,8 @@ import { latestDecision, refRows } from '../../src/action/summary.js';
 import type { BuildResult } from '../../src/pipeline/pipeline.js';
 import { plan } from '../../src/core/plan.js';
 import type { PlannedBuild, RepositoryConfig } from '../../src/core/types.js';
-import { pullRequestEvent, pushEvent, REPOSITORY } from '../fixtures/events.js';
+import { pullRequestEvent, pushEvent } from '../fixtures/events.js';
+import { REPOSITORY } from '../support/webhook-payloads.js';
 
 const IMAGE = 'ghcr.io/octo/app';
 const DIGEST = `sha256:${'d'.repeat(64)}`;

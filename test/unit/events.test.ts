@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import examples from '@octokit/webhooks-examples/api.github.com/index.json' with { type: 'json' };
 import { eventFromPayload, eventFromRef } from '../../src/core/events.js';
 import { UserError } from '../../src/core/errors.js';
 import type { SourceEvent } from '../../src/core/types.js';
 import { livePush } from '../fixtures/events.js';
+import { example as payload } from '../support/webhook-payloads.js';
 
 type Payload = Record<string, any>;
-
-/** A fresh copy of a real payload: the first example of `name` that `pick` accepts. */
-function payload(name: string, pick: (p: Payload) => boolean = () => true): Payload {
-  const group = (examples as { name: string; examples: Payload[] }[]).find((e) => e.name === name);
-  const found = group?.examples.find(pick);
-  if (!found) throw new Error(`no ${name} example matches`);
-  return structuredClone(found);
-}
 
 const branchPush = () => payload('push', (p) => p.ref === 'refs/heads/master' && !p.deleted);
 const tagPush = () => payload('push', (p) => p.ref.startsWith('refs/tags/') && !p.deleted);

@@ -13,7 +13,8 @@ import { evaluateTags, parseTags } from '../../src/core/metadata-tags.js';
 import { plan } from '../../src/core/plan.js';
 import { sanitizeTag } from '../../src/core/tag-names.js';
 import type { RepositoryConfig } from '../../src/core/types.js';
-import { buildable, example } from '../fixtures/events.js';
+import { buildable } from '../fixtures/events.js';
+import { example } from '../support/webhook-payloads.js';
 
 type Payload = Record<string, any>;
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseFlavor } from '../../src/core/metadata-flavor.js';
 import { evaluateTags, parseTags } from '../../src/core/metadata-tags.js';
 import type { BuildableEvent } from '../../src/core/types.js';
-import { buildable, pullRequestEvent, pushEvent, SHA } from '../fixtures/events.js';
+import { buildable, pullRequestEvent, pushEvent } from '../fixtures/events.js';
+import { SHA } from '../support/webhook-payloads.js';
 
 const tagPush = (name: string) => buildable(pushEvent({ ref: `refs/tags/${name}` }));
 const branchPush = (name: string) => buildable(pushEvent({ ref: `refs/heads/${name}` }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { field, filesTouched, isZeroSha, positiveInt, str } from '../../src/core/payload-fields.js';
-import { example, pushPayload } from '../fixtures/events.js';
+import { example, pushPayload } from '../support/webhook-payloads.js';
 
 // Reading an untrusted payload: a missing or wrongly typed value reads as "not there", never as
 // a crash and never as a different value. Rows start from a real push payload where they can.

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { plan, type PlanInput } from '../../src/core/plan.js';
 import type { BuildRule, RepositoryConfig, SourceEvent } from '../../src/core/types.js';
-import { otherEvent, pingEvent, pullRequestEvent, pushEvent, REPOSITORY, SHA } from '../fixtures/events.js';
+import { otherEvent, pingEvent, pullRequestEvent, pushEvent } from '../fixtures/events.js';
+import { REPOSITORY, SHA } from '../support/webhook-payloads.js';
 
 const IMAGE = 'registry.example.com/octo/app';
 

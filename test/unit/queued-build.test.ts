@@ -6,7 +6,8 @@ import { parseConfig } from '../../src/core/config.js';
 import { UserError } from '../../src/core/errors.js';
 import { plan } from '../../src/core/plan.js';
 import { COMMIT_MESSAGE_MAX, resolveQueuedBuild, toQueuedBuild, type QueuedBuild } from '../../src/core/queued-build.js';
-import { REPOSITORY, SHA, pullRequestEvent, pushEvent } from '../fixtures/events.js';
+import { pullRequestEvent, pushEvent } from '../fixtures/events.js';
+import { REPOSITORY, SHA } from '../support/webhook-payloads.js';
 
 const env = { RELEASE_KEY: 'release-key-value-1234', NPM_TOKEN: 'npm-token-value-5678' };
 const config = parseConfig(`
