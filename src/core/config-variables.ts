@@ -36,6 +36,10 @@ export function readYaml(text: string, file: string): unknown {
   if (error) {
     const pos = error.linePos?.[0];
     const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+    // yaml's own wording for a second document names its API (parseAllDocuments), not the fix.
+    if (error.code === 'MULTIPLE_DOCS') {
+      throw new UserError(`${where}: a second YAML document starts here ("---"); autobuild reads one`, 'remove the "---" line, or merge the documents into one mapping');
+    }
     const what = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error';
     throw new UserError(`${where}: YAML syntax error: ${what}`, 'fix the YAML at that line (indentation, quotes, a missing ":")');
   }
@@ -43,9 +47,15 @@ export function readYaml(text: string, file: string): unknown {
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (err) {
-    // yaml refuses alias expansion past the limit (a "billion laughs" file) with a ReferenceError.
-    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+    // yaml refuses alias expansion past the limit (a "billion laughs" file) with a ReferenceError,
+    // and an alias to no anchor (a typo, or the anchor set after it) with another.
+    if (err instanceof ReferenceError && /^Excessive alias count/.test(err.message)) {
       throw new UserError(`${file}: YAML aliases (*name) expand more than ${MAX_ALIASES} times`, 'write the values out, or use fewer aliases');
+    }
+    const unresolved = err instanceof ReferenceError ? /^Unresolved alias.*: (.*)$/.exec(err.message) : null;
+    if (unresolved) {
+      const name = unresolved[1]!.slice(0, 40);
+      throw new UserError(`${file}: YAML alias *${name} has no anchor &${name} before it`, `set &${name} on the value before the first *${name}, or write the value out`);
     }
     throw err;
   }
@@ -55,7 +65,9 @@ export function readYaml(text: string, file: string): unknown {
 /** yaml's guard against exponential alias expansion; a real autobuild.yml uses a handful at most. */
 const MAX_ALIASES = 100;
 
-const VARIABLE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+// The last alternative catches a `${...}` that is not a valid reference (`${MY-VAR}`, `${1X}`, a
+// missing `}`): left as written it would become the value itself, e.g. a guessable secret.
+const VARIABLE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{[^}]*\}?/g;
 const WHOLE_VARIABLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}$/;
 
 /**
@@ -68,9 +80,13 @@ export function substitute(value: unknown, env: Env, path: Path, file: string, u
     if (whole && isOptionalSecretKey(path) && !env[whole[1]!] && !value.includes(':-')) return undefined;
     const text = value.replace(VARIABLE, (match, name: string | undefined, fallback: string | undefined) => {
       if (match === '$$') return '$';
-      const set = env[name!];
+      if (name === undefined) {
+        const shown = JSON.stringify(match.length > 40 ? `${match.slice(0, 40)}...` : match);
+        fail(file, [{ path, problem: `${shown} is not a valid \${VAR} reference`, hint: 'write ${NAME} or ${NAME:-default} with NAME of letters, digits and _ (not starting with a digit); use $$ for a literal $' }]);
+      }
+      const set = env[name];
       if (set !== undefined && set !== '') {
-        used.paths.set(keyPath(path), [...(used.paths.get(keyPath(path)) ?? []), name!]);
+        used.paths.set(keyPath(path), [...(used.paths.get(keyPath(path)) ?? []), name]);
         used.values.add(set);
         return set;
       }
