@@ -9,7 +9,7 @@ import { buildIds } from './build-queue.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { Notifier } from './notifier.js';
 import { acceptIntoInbox } from './intake-inbox.js';
-import { redisKeys } from './redis-keys.js';
+import { deliveryName, redisKeys } from './redis-keys.js';
 import type { RespConnection } from './resp-connection.js';
 
 // The one path from an event to accepted builds, shared by every webhook route (GitHub and the
@@ -137,7 +137,7 @@ export class Intake {
     }
     // Ids follow from the delivery, so the answer to a repeat can be given without a lookup.
     // Other forges' ids are prefixed so they never collide with each other or with GitHub's.
-    const named = forge === 'github' ? delivery : `${forge}:${delivery}`;
+    const named = deliveryName(forge, delivery);
     const ids = buildIds(builds.length, named);
     const body = JSON.stringify({ delivery: named, builds: ids, skipped });
     const { first, superseded } = await acceptIntoInbox(this.#opts.fast ?? this.#opts.redis, {

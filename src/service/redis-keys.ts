@@ -3,6 +3,16 @@
 
 export const PREFIX = 'autobuild:';
 
+/**
+ * A delivery's name across forges, which its build ids and its `delivery:` key follow: GitHub's
+ * id as it is (the form kept from before other forges existed), any other forge's `forge:id`.
+ * A GitHub id holding a `:` is named `github:id` too, so no GitHub id (`gitlab:X`, which the
+ * sender chooses) can pass for another forge's delivery X.
+ */
+export function deliveryName(forge: string, id: string): string {
+  return forge === 'github' && !id.includes(':') ? id : `${forge}:${id}`;
+}
+
 export const redisKeys = {
   /** Hash: one build record (build-records.ts). */
   build: (id: string) => `${PREFIX}build:${id}`,
@@ -14,11 +24,8 @@ export const redisKeys = {
   buildSeq: `${PREFIX}build-seq`,
   /** String: the newest build id of a branch (by queue order), for superseding. `hash` names the branch. */
   branch: (hash: string) => `${PREFIX}branch:${hash}`,
-  /**
-   * String: the first answer to a delivery, so a redelivery gets it again. GitHub's keep the
-   * key form they had before other forges existed.
-   */
-  delivery: (forge: string, id: string) => (forge === 'github' ? `${PREFIX}delivery:${id}` : `${PREFIX}delivery:${forge}:${id}`),
+  /** String: the first answer to a delivery (named by deliveryName), so a redelivery gets it again. */
+  delivery: (forge: string, id: string) => `${PREFIX}delivery:${deliveryName(forge, id)}`,
   /** Stream: accepted deliveries whose jobs are still to be queued (intake-inbox.ts). */
   inbox: `${PREFIX}inbox`,
   /** Stream: one build's log lines (build-log.ts). */
