@@ -20,10 +20,20 @@ function named<E extends RepositoryFacts>(event: E, host: string): E {
   return { ...event, forge: 'gitea', ...(event.repository !== undefined ? { repository: `${host}/${event.repository}` } : {}) };
 }
 
+/** GitHub's reader of a push, whose errors then say "Gitea" where they said "GitHub". */
+function asGitea<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof UserError) throw new UserError(`Gitea ${err.problem}`, 'send the webhook body exactly as Gitea delivered it');
+    throw err;
+  }
+}
+
 function pushEvent(payload: Json, host: string): SourceEvent {
   // Gitea marks a deleted branch by `after` being all zeros rather than `deleted: true`.
   const deleted = payload['deleted'] === true || isZeroSha(str(payload['after']));
-  const event = named(eventFromPayload('push', deleted ? { ...payload, deleted: true, head_commit: null } : payload), host);
+  const event = named(asGitea(() => eventFromPayload('push', deleted ? { ...payload, deleted: true, head_commit: null } : payload)), host);
   const pusher = str(field(payload, 'pusher', 'login')) ?? str(field(payload, 'pusher', 'username'));
   return event.kind === 'push' && pusher !== undefined ? { ...event, pusher } : event;
 }

@@ -208,6 +208,13 @@ describe('forge payloads -> SourceEvents', () => {
     }, /last_commit\.id/],
     ['Bitbucket push without changes', () => bitbucketEvents('repo:push', { ...forgePayload('bitbucket-push-tag'), push: {} }, 'bitbucket.org'), /push\.changes/],
     ['Gitea payload that is a list', () => giteaEvents('push', [], 'git.example.com'), /not a JSON object/],
+    ['Gitea push whose ref holds ".."', () => giteaEvents('push', { ...forgePayload('gitea-push'), ref: 'refs/heads/a..b' }, 'git.example.com'), /^Gitea push payload ref .* — send the webhook body exactly as Gitea delivered it$/],
+    ['Gitea push without a commit id', () => {
+      const p = forgePayload('gitea-push');
+      p.after = 'nothex';
+      if (p.head_commit) p.head_commit.id = 'nothex';
+      return giteaEvents('push', p, 'git.example.com');
+    }, /^Gitea push payload names commit "nothex", which is not a 40-hex git commit id — send the webhook body exactly as Gitea delivered it$/],
   ])('malformed: %s is a one-line UserError', (_name, run, message) => {
     expect(run).toThrow(UserError);
     expect(run).toThrow(message);
