@@ -19,11 +19,22 @@ const READ_EVENTS: Record<ForgeType, { forge: string; header: string; names: str
   gitea: { forge: 'Gitea', header: 'X-Gitea-Event', names: ['push', 'pull_request'] },
 };
 
-/** Why nothing is built for an event name the forge's reader does not read; undefined for one it reads. */
-export function unreadForgeEvent(type: ForgeType, name: string): string | undefined {
+/**
+ * Why nothing is built for a forge's "other" event, in the forge's own words: an event name its
+ * reader does not read, a push of a ref that is neither a branch nor a tag, or a pull (merge)
+ * request action that brings no new code. GitHub's wording (plan.ts) would name GitHub's events.
+ */
+export function forgeSkipReason(type: ForgeType, event: { name: string; action?: string; ref?: string }): string {
   const { forge, header, names } = READ_EVENTS[type];
-  if (names.includes(name)) return undefined;
-  return `${forge} event ${JSON.stringify(name)} is not built — only ${names.map((n) => JSON.stringify(n)).join(', ')} are (the ${header} header)`;
+  const { name, action, ref } = event;
+  if (!names.includes(name)) {
+    return `${forge} event ${JSON.stringify(name)} is not built — only ${names.map((n) => JSON.stringify(n)).join(', ')} are (the ${header} header)`;
+  }
+  if (ref !== undefined) {
+    return `${forge} ${name}${action ? ` (${action})` : ''} of ${JSON.stringify(ref)} is neither a branch nor a tag; nothing to build`;
+  }
+  const request = type === 'gitlab' ? 'merge request' : 'pull request';
+  return `${forge} ${request} action ${JSON.stringify(action ?? '')} is not built — only a ${request} opened, reopened or given new commits is`;
 }
 
 function readEvents(type: ForgeType, name: string, payload: unknown, host: string): SourceEvent[] {

@@ -3,7 +3,7 @@
 // service, the CLI and the Action.
 import { applyRules, dockerhubPresetTags, type RuleSource } from './dockerhub-rules.js';
 import { PR_BUILD_ACTIONS } from './events.js';
-import { unreadForgeEvent } from './forge-events.js';
+import { forgeSkipReason } from './forge-events.js';
 import { applyFlavor, parseFlavor } from './metadata-flavor.js';
 import { evaluateTags, parseTags } from './metadata-tags.js';
 import { filterPaths } from './paths-filter.js';
@@ -98,8 +98,7 @@ function findRepository(
 /** Why an event that is neither a push nor a pull request to build builds nothing. */
 function unsupportedReason(event: OtherEvent): string {
   // GitHub's event names below mean something else, or nothing, to another forge.
-  const unread = event.forge === undefined ? undefined : unreadForgeEvent(event.forge, event.name);
-  if (unread !== undefined) return unread;
+  if (event.forge !== undefined) return forgeSkipReason(event.forge, event);
   if (event.name === 'pull_request') {
     return `pull_request action ${JSON.stringify(event.action ?? '')} is not built — only ${PR_ACTIONS} are`;
   }

@@ -74,6 +74,53 @@ describe('an event name a forge does not build is planned as nothing, saying whi
   });
 });
 
+// Events the forge's reader does read, that still bring nothing to build: said in the forge's
+// words. Before the fix a closed GitLab merge request said 'event "Merge Request Hook" (action
+// close) is not built — only push and pull_request are', and a closed Gitea pull request listed
+// GitHub's actions (synchronize) rather than Gitea's.
+const readNotBuilt: { name: string; type: ForgeType; event: string; payload: () => unknown; repository: string; reason: string }[] = [
+  {
+    name: 'a closed GitLab merge request',
+    type: 'gitlab', event: 'Merge Request Hook', repository: `${HOST}/gitlabhq/gitlab-test`,
+    payload: () => { const p = forgePayload('gitlab-merge-request'); p.object_attributes.action = 'close'; return p; },
+    reason: 'GitLab merge request action "close" is not built — only a merge request opened, reopened or given new commits is',
+  },
+  {
+    name: 'a GitLab merge request edited without new commits',
+    type: 'gitlab', event: 'Merge Request Hook', repository: `${HOST}/gitlabhq/gitlab-test`,
+    payload: () => { const p = forgePayload('gitlab-merge-request'); p.object_attributes.action = 'update'; return p; },
+    reason: 'GitLab merge request action "update without new commits" is not built — only a merge request opened, reopened or given new commits is',
+  },
+  {
+    name: 'a GitLab push of a ref that is neither a branch nor a tag',
+    type: 'gitlab', event: 'Push Hook', repository: `${HOST}/mike/diaspora`,
+    payload: () => ({ ...forgePayload('gitlab-push'), ref: 'refs/keep-around/da1560886d4f094c3e6c9ef40349f7d38b5d27d7' }),
+    reason: 'GitLab Push Hook of "refs/keep-around/da1560886d4f094c3e6c9ef40349f7d38b5d27d7" is neither a branch nor a tag; nothing to build',
+  },
+  {
+    name: 'a closed Gitea pull request',
+    type: 'gitea', event: 'pull_request', repository: `${HOST}/gordon/hello-world`,
+    payload: () => ({ ...forgePayload('gitea-pull-request'), action: 'closed' }),
+    reason: 'Gitea pull request action "closed" is not built — only a pull request opened, reopened or given new commits is',
+  },
+  {
+    name: 'a Bitbucket push of a Mercurial-era named branch',
+    type: 'bitbucket', event: 'repo:push', repository: `${HOST}/cloudbeers/temp`,
+    payload: () => { const p = forgePayload('bitbucket-push-tag'); p.push.changes[0].new.type = 'named_branch'; return p; },
+    reason: 'Bitbucket repo:push (a named_branch change) of "test" is neither a branch nor a tag; nothing to build',
+  },
+];
+
+describe('an event the forge sends that brings nothing to build says why in its own words', () => {
+  it.each(readNotBuilt)('$name', ({ type, event, payload, repository, reason }) => {
+    const events = forgeEvents(type, event, payload(), HOST);
+    expect(events.map((e) => e.kind)).toEqual(['other']);
+    const result = plan({ event: events[0]!, repositories: configured(repository) });
+    expect(result.builds).toEqual([]);
+    expect(result.skipped.map((s) => s.reason)).toEqual([reason]);
+  });
+});
+
 describe('a payload that is not a JSON object is one line naming the forge', () => {
   it.each([
     { type: 'gitlab' as const, payload: [1], forge: 'GitLab' },
