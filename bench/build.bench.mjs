@@ -57,7 +57,24 @@ function handScriptBuildkit() {
 /** The CLI as a user runs it, Node start-up included. */
 function autobuildCli() {
   const t0 = performance.now();
-  execFileSync(process.execPath, ['bin/autobuild.js', 'build', fixture.dir, '--image', fresh('cli'), ...TAGS.flatMap((t) => ['--tag', t]), '--sha', fixture.sha, '--ref', 'refs/heads/main', '--quiet', '--json'], { env, stdio: 'ignore' });
+  execFileSync(
+    process.execPath,
+    [
+      'bin/autobuild.js',
+      'build',
+      fixture.dir,
+      '--image',
+      fresh('cli'),
+      ...TAGS.flatMap((t) => ['--tag', t]),
+      '--sha',
+      fixture.sha,
+      '--ref',
+      'refs/heads/main',
+      '--quiet',
+      '--json',
+    ],
+    { env, stdio: 'ignore' },
+  );
   return { total: performance.now() - t0 };
 }
 
@@ -66,14 +83,33 @@ async function autobuildPushes() {
   const name = fresh('pipeline');
   const t0 = performance.now();
   const marks = [];
-  const log = { line() {}, event(e) { marks.push({ e, t: performance.now() }); } };
+  const log = {
+    line() {},
+    event(e) {
+      marks.push({ e, t: performance.now() });
+    },
+  };
   await runBuild({
     build: {
-      repository: 'bench/app', ref: 'refs/heads/main', sha: fixture.sha, images: [name], context: '.', dockerfile: 'Dockerfile',
-      buildArgs: {}, labels: {}, tags: TAGS, refs: TAGS.map((t) => `${name}:${t}`), push: true, trusted: true,
+      repository: 'bench/app',
+      ref: 'refs/heads/main',
+      sha: fixture.sha,
+      images: [name],
+      context: '.',
+      dockerfile: 'Dockerfile',
+      buildArgs: {},
+      labels: {},
+      tags: TAGS,
+      refs: TAGS.map((t) => `${name}:${t}`),
+      push: true,
+      trusted: true,
       tagInfo: TAGS.map((tag) => ({ tag, kind: tag === 'latest' ? 'latest' : 'immutable' })),
     },
-    source: { dir: fixture.dir }, workRoot, builder: 'docker', registries: {}, log,
+    source: { dir: fixture.dir },
+    workRoot,
+    builder: 'docker',
+    registries: {},
+    log,
   });
   const start = marks.find((m) => m.e.type === 'step-started' && m.e.step === 'push').t;
   const pushed = marks.filter((m) => m.e.type === 'pushed').map((m) => m.t);

@@ -57,8 +57,24 @@ async function stop(child, dir) {
 export async function startDockerd() {
   const dir = temp('dockerd');
   const host = `unix://${join(dir, 'docker.sock')}`;
-  const child = start('dockerd', ['--data-root', join(dir, 'root'), '--exec-root', join(dir, 'exec'), '-H', host,
-    '--pidfile', join(dir, 'pid'), '--storage-driver', 'vfs', '--iptables=false', '--bridge=none'], dir);
+  const child = start(
+    'dockerd',
+    [
+      '--data-root',
+      join(dir, 'root'),
+      '--exec-root',
+      join(dir, 'exec'),
+      '-H',
+      host,
+      '--pidfile',
+      join(dir, 'pid'),
+      '--storage-driver',
+      'vfs',
+      '--iptables=false',
+      '--bridge=none',
+    ],
+    dir,
+  );
   await waitFor('dockerd', () => {
     try {
       execFileSync('docker', ['info'], { env: { ...process.env, DOCKER_HOST: host }, stdio: 'ignore' });
@@ -73,9 +89,17 @@ export async function startDockerd() {
 export async function startRegistry() {
   const dir = temp('registry');
   const port = await freePort();
-  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog: {level: warn}\nstorage: {filesystem: {rootdirectory: ${join(dir, 'data')}}}\nhttp: {addr: 127.0.0.1:${port}}\n`);
+  writeFileSync(
+    join(dir, 'config.yml'),
+    `version: 0.1\nlog: {level: warn}\nstorage: {filesystem: {rootdirectory: ${join(dir, 'data')}}}\nhttp: {addr: 127.0.0.1:${port}}\n`,
+  );
   const child = start('docker-registry', ['serve', join(dir, 'config.yml')], dir);
-  await waitFor('registry', () => fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false));
+  await waitFor('registry', () =>
+    fetch(`http://127.0.0.1:${port}/v2/`).then(
+      (r) => r.ok,
+      () => false,
+    ),
+  );
   return { host: `127.0.0.1:${port}`, stop: () => stop(child, dir) };
 }
 
@@ -83,7 +107,10 @@ export async function startRegistry() {
 export function makeFixture() {
   const dir = temp('repo');
   copyFileSync(execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim(), join(dir, 'busybox'));
-  writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\nRUN echo bench > /hello.txt\nCMD ["/bin/sh", "-c", "cat /hello.txt"]\n');
+  writeFileSync(
+    join(dir, 'Dockerfile'),
+    'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\nRUN echo bench > /hello.txt\nCMD ["/bin/sh", "-c", "cat /hello.txt"]\n',
+  );
   const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@example.com', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@example.com' };
   const git = (...args) => execFileSync('git', args, { cwd: dir, env, encoding: 'utf8' }).trim();
   git('init', '-q', '-b', 'main');

@@ -32,7 +32,9 @@ function spawnLogged(file, args, env, name) {
   const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d) => { err += d; });
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
   children.push(child);
   return { child, name, stderr: () => err };
 }
@@ -45,12 +47,16 @@ async function until(what, ok, ms = 30_000) {
   }
 }
 
-const pingRedis = (port) => new Promise((resolve) => {
-  const s = connect(port, '127.0.0.1');
-  s.on('error', () => resolve(false));
-  s.on('connect', () => s.write('PING\r\n'));
-  s.on('data', (d) => { s.destroy(); resolve(d.toString().startsWith('+PONG')); });
-});
+const pingRedis = (port) =>
+  new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.on('error', () => resolve(false));
+    s.on('connect', () => s.write('PING\r\n'));
+    s.on('data', (d) => {
+      s.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
+  });
 
 /** CPU time (user + system) a process has used so far, in ms: robust against other load. */
 function cpuMs(pid) {
@@ -59,11 +65,16 @@ function cpuMs(pid) {
 }
 
 async function stopAll() {
-  await Promise.all(children.map((child) => new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-  })));
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', resolve);
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
 }
 
 // A real push payload from @octokit/webhooks-examples, moved to the configured repository.
@@ -83,8 +94,11 @@ function delivery(i, run, { repo = 'app', ref = 'refs/heads/main' } = {}) {
   return {
     body,
     headers: {
-      'content-type': 'application/json', 'content-length': body.length, 'x-github-event': 'push',
-      'x-github-delivery': `bench-${run}-${i}`, 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+      'content-type': 'application/json',
+      'content-length': body.length,
+      'x-github-event': 'push',
+      'x-github-delivery': `bench-${run}-${i}`,
+      'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
     },
   };
 }
@@ -107,12 +121,14 @@ async function closedLoop(port, run, total = TOTAL) {
   let next = 0;
   let bad = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < bodies.length) {
-      const r = await post(agent, port, bodies[next++]);
-      if (r.status !== 202) bad++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bodies.length) {
+        const r = await post(agent, port, bodies[next++]);
+        if (r.status !== 202) bad++;
+      }
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   agent.destroy();
   return { rps: total / seconds, bad };
@@ -160,16 +176,45 @@ createServer((req, res) => {
 try {
   const registry = await startRegistry();
   const redisPort = await freePort();
-  const redisServer = spawnLogged('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', work, '--appendonly', 'yes', '--appendfsync', process.env.BENCH_APPENDFSYNC ?? 'always', '--save', ''], {}, 'redis');
+  const redisServer = spawnLogged(
+    'redis-server',
+    [
+      '--port',
+      String(redisPort),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      work,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      process.env.BENCH_APPENDFSYNC ?? 'always',
+      '--save',
+      '',
+    ],
+    {},
+    'redis',
+  );
   await until('redis', () => pingRedis(redisPort));
   const config = join(work, 'autobuild.yml');
-  writeFileSync(config, [
-    `webhookSecret: ${SECRET}`, `apiToken: ${API_TOKEN}`, `dataDir: ${join(work, 'data')}`,
-    'github: {statuses: false}', 'concurrency: 4',
-    'repositories:',
-    '  octo-org/app:', `    image: ${registry.host}/octo/app`, `    cloneUrl: "file://${join(work, 'no-such-repo')}"`,
-    '  octo-org/probe:', `    image: ${registry.host}/octo/probe`, `    cloneUrl: "file://${join(work, 'no-such-repo')}"`, '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      `webhookSecret: ${SECRET}`,
+      `apiToken: ${API_TOKEN}`,
+      `dataDir: ${join(work, 'data')}`,
+      'github: {statuses: false}',
+      'concurrency: 4',
+      'repositories:',
+      '  octo-org/app:',
+      `    image: ${registry.host}/octo/app`,
+      `    cloneUrl: "file://${join(work, 'no-such-repo')}"`,
+      '  octo-org/probe:',
+      `    image: ${registry.host}/octo/probe`,
+      `    cloneUrl: "file://${join(work, 'no-such-repo')}"`,
+      '',
+    ].join('\n'),
+  );
   const env = { REDIS_URL: `redis://127.0.0.1:${redisPort}`, AUTOBUILD_LOG_LEVEL: 'warn' };
 
   const servePort = await freePort();
@@ -189,14 +234,18 @@ try {
   const agent = new Agent({ keepAlive: true });
   let bursting = true;
   const burstLoad = load();
-  const burst = closedLoop(servePort, 'burst', BURST).finally(() => { bursting = false; });
+  const burst = closedLoop(servePort, 'burst', BURST).finally(() => {
+    bursting = false;
+  });
   for (let i = 0; bursting; i++) {
     const sent = Date.now();
     const d = delivery(i, 'probe', { repo: 'probe', ref: `refs/tags/v0.0.${i}` });
     const answer = await new Promise((resolve) => {
       const req = request({ host: '127.0.0.1', port: servePort, path: '/webhooks/github', method: 'POST', headers: d.headers, agent }, (res) => {
         let text = '';
-        res.on('data', (c) => { text += c; });
+        res.on('data', (c) => {
+          text += c;
+        });
         res.on('end', () => resolve(JSON.parse(text)));
       });
       req.end(d.body);
@@ -208,18 +257,24 @@ try {
   const starts = [];
   for (const { sent, id } of probes) {
     let started;
-    await until('probe build start', async () => {
-      const res = await fetch(`http://127.0.0.1:${servePort}/api/builds/${id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
-      const b = await res.json();
-      started = b.startedAt;
-      return Boolean(b.startedAt);
-    }, 120_000);
+    await until(
+      'probe build start',
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${servePort}/api/builds/${id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+        const b = await res.json();
+        started = b.startedAt;
+        return Boolean(b.startedAt);
+      },
+      120_000,
+    );
     starts.push(Date.parse(started) - sent);
   }
   // Builds of the burst that ran (not superseded): each fails at its clone, or is still at it.
   let ranOfBurst = 0;
   for (const status of ['failed', 'succeeded', 'running']) {
-    const res = await fetch(`http://127.0.0.1:${servePort}/api/builds?repository=octo-org/app&status=${status}&limit=500`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+    const res = await fetch(`http://127.0.0.1:${servePort}/api/builds?repository=octo-org/app&status=${status}&limit=500`, {
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
     ranOfBurst += (await res.json()).builds.length;
   }
   agent.destroy();
@@ -262,14 +317,28 @@ try {
   const ratio = median(rounds.map((r) => r.serve.closed.rps / r.base.closed.rps));
 
   const loads = (who, key) => rounds.map((r) => r[who][key]).join(' ');
-  console.log(`${ROUNDS} rounds, alternating; per round and target: ${TOTAL} requests ${CONCURRENCY} at a time, then ${RATE} req/s offered for ${OPEN_SECONDS} s (medians)`);
-  console.log(`baseline (HMAC only)      ${b.rps.toFixed(0)} req/s   p50 ${b.p50.toFixed(2)} ms  p99 ${b.p99.toFixed(2)} ms at ${RATE} req/s   (load avg per round: ${loads('base', 'closedLoad')})`);
-  console.log(`autobuild serve (stored)  ${sv.rps.toFixed(0)} req/s   p50 ${sv.p50.toFixed(2)} ms  p99 ${sv.p99.toFixed(2)} ms at ${RATE} req/s   (non-202: ${sv.bad}; load avg per round: ${loads('serve', 'closedLoad')})`);
-  console.log(`CPU per webhook: baseline ${b.cpu.toFixed(0)} us; autobuild serve ${sv.cpu.toFixed(0)} us (its inbox consumer included) + redis-server ${sv.redisCpu.toFixed(0)} us`);
-  console.log(`throughput ratio ${ratio.toFixed(2)} (rounds: ${rounds.map((r) => (r.serve.closed.rps / r.base.closed.rps).toFixed(2)).join(' ')}; target >= 0.5): ${ratio >= 0.5 ? 'ok' : 'MISSED'}`);
+  console.log(
+    `${ROUNDS} rounds, alternating; per round and target: ${TOTAL} requests ${CONCURRENCY} at a time, then ${RATE} req/s offered for ${OPEN_SECONDS} s (medians)`,
+  );
+  console.log(
+    `baseline (HMAC only)      ${b.rps.toFixed(0)} req/s   p50 ${b.p50.toFixed(2)} ms  p99 ${b.p99.toFixed(2)} ms at ${RATE} req/s   (load avg per round: ${loads('base', 'closedLoad')})`,
+  );
+  console.log(
+    `autobuild serve (stored)  ${sv.rps.toFixed(0)} req/s   p50 ${sv.p50.toFixed(2)} ms  p99 ${sv.p99.toFixed(2)} ms at ${RATE} req/s   (non-202: ${sv.bad}; load avg per round: ${loads('serve', 'closedLoad')})`,
+  );
+  console.log(
+    `CPU per webhook: baseline ${b.cpu.toFixed(0)} us; autobuild serve ${sv.cpu.toFixed(0)} us (its inbox consumer included) + redis-server ${sv.redisCpu.toFixed(0)} us`,
+  );
+  console.log(
+    `throughput ratio ${ratio.toFixed(2)} (rounds: ${rounds.map((r) => (r.serve.closed.rps / r.base.closed.rps).toFixed(2)).join(' ')}; target >= 0.5): ${ratio >= 0.5 ? 'ok' : 'MISSED'}`,
+  );
   const p99ratio = median(rounds.map((r) => r.serve.open.p99 / r.base.open.p99));
-  console.log(`p99 at ${RATE} req/s ${sv.p99.toFixed(1)} ms, ${p99ratio.toFixed(2)}x the baseline's (target <= 10 ms; load avg per round: ${loads('serve', 'openLoad')}): ${sv.p99 <= 10 ? 'ok' : 'MISSED'}`);
-  console.log(`webhook -> build start p50 ${starts[Math.floor(starts.length / 2)]} ms during a ${BURST}-push burst (${burstResult.rps.toFixed(0)} req/s; n=${starts.length} probes, max ${starts.at(-1)} ms; ${ranOfBurst} of the burst's builds ran; load avg ${burstLoad}; target <= 100 ms): ${starts[Math.floor(starts.length / 2)] <= 100 ? 'ok' : 'MISSED'}`);
+  console.log(
+    `p99 at ${RATE} req/s ${sv.p99.toFixed(1)} ms, ${p99ratio.toFixed(2)}x the baseline's (target <= 10 ms; load avg per round: ${loads('serve', 'openLoad')}): ${sv.p99 <= 10 ? 'ok' : 'MISSED'}`,
+  );
+  console.log(
+    `webhook -> build start p50 ${starts[Math.floor(starts.length / 2)]} ms during a ${BURST}-push burst (${burstResult.rps.toFixed(0)} req/s; n=${starts.length} probes, max ${starts.at(-1)} ms; ${ranOfBurst} of the burst's builds ran; load avg ${burstLoad}; target <= 100 ms): ${starts[Math.floor(starts.length / 2)] <= 100 ? 'ok' : 'MISSED'}`,
+  );
   await registry.stop();
 } finally {
   await stopAll();

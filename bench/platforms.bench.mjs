@@ -47,8 +47,20 @@ const workRoot = temp('work');
 
 function planned(image, tags, extra = {}) {
   return {
-    repository: 'bench/app', ref: 'refs/heads/main', sha: '0'.repeat(40), images: [image], context: '.', dockerfile: 'Dockerfile',
-    buildArgs: {}, labels: {}, tags, refs: tags.map((t) => `${image}:${t}`), push: true, tagInfo: [], trusted: true, ...extra,
+    repository: 'bench/app',
+    ref: 'refs/heads/main',
+    sha: '0'.repeat(40),
+    images: [image],
+    context: '.',
+    dockerfile: 'Dockerfile',
+    buildArgs: {},
+    labels: {},
+    tags,
+    refs: tags.map((t) => `${image}:${t}`),
+    push: true,
+    tagInfo: [],
+    trusted: true,
+    ...extra,
   };
 }
 
@@ -63,7 +75,8 @@ async function timedBuild(store, dir, build) {
 
 try {
   // 1. Registry cache on a fresh worker. The slow step is worth caching; the last step differs per commit.
-  const slow = (release) => `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "/bin/busybox sleep 10; echo slow > /slow.txt"]\nLABEL release=${release}\n`;
+  const slow = (release) =>
+    `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "/bin/busybox sleep 10; echo slow > /slow.txt"]\nLABEL release=${release}\n`;
   const withCache = [];
   const withoutCache = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -72,9 +85,15 @@ try {
     // The first worker builds commit A and fills the cache.
     await timedBuild(freshStore(), context(slow(`a${r}`)), planned(image, [`a${r}`], cache));
     const cached = () => timedBuild(freshStore(), context(slow(`b${r}`)), planned(image, [`b${r}`], cache));
-    const uncached = () => timedBuild(freshStore(), context(slow(`c${r}`)), planned(`${registry.host}/bench/nocache-${r}`, [`c${r}`], { cacheFrom: [], cacheTo: [] }));
-    if (r % 2 === 0) { withCache.push(await cached()); withoutCache.push(await uncached()); }
-    else { withoutCache.push(await uncached()); withCache.push(await cached()); }
+    const uncached = () =>
+      timedBuild(freshStore(), context(slow(`c${r}`)), planned(`${registry.host}/bench/nocache-${r}`, [`c${r}`], { cacheFrom: [], cacheTo: [] }));
+    if (r % 2 === 0) {
+      withCache.push(await cached());
+      withoutCache.push(await uncached());
+    } else {
+      withoutCache.push(await uncached());
+      withCache.push(await cached());
+    }
   }
   const c1 = median(withCache);
   const c0 = median(withoutCache);
@@ -88,8 +107,13 @@ try {
   for (let r = 0; r < ROUNDS; r++) {
     const multi = () => timedBuild(freshStore(), copyOnly, planned(`${registry.host}/bench/two-${r}`, TAGS, { platforms: PLATFORMS }));
     const single = () => timedBuild(freshStore(), copyOnly, planned(`${registry.host}/bench/one-${r}`, TAGS, { platforms: ['linux/amd64'] }));
-    if (r % 2 === 0) { two.push(await multi()); one.push(await single()); }
-    else { one.push(await single()); two.push(await multi()); }
+    if (r % 2 === 0) {
+      two.push(await multi());
+      one.push(await single());
+    } else {
+      one.push(await single());
+      two.push(await multi());
+    }
   }
   const p2 = median(two);
   const p1 = median(one);
@@ -108,7 +132,24 @@ try {
   };
   const cli = (image) => {
     const t0 = performance.now();
-    execFileSync(process.execPath, ['bin/autobuild.js', 'build', copyOnly, '--image', image, ...TAGS.flatMap((t) => ['--tag', t]), '--platform', PLATFORMS.join(','), '--builder', 'buildah', '--quiet', '--json'], { env, stdio: 'ignore' });
+    execFileSync(
+      process.execPath,
+      [
+        'bin/autobuild.js',
+        'build',
+        copyOnly,
+        '--image',
+        image,
+        ...TAGS.flatMap((t) => ['--tag', t]),
+        '--platform',
+        PLATFORMS.join(','),
+        '--builder',
+        'buildah',
+        '--quiet',
+        '--json',
+      ],
+      { env, stdio: 'ignore' },
+    );
     return performance.now() - t0;
   };
   byHand(`${registry.host}/bench/warm-hand`, 'warm');
@@ -125,15 +166,22 @@ try {
   const pipeline = [];
   const starts = [];
   for (let r = 0; r < ROUNDS; r++) {
-    if (r % 2 === 0) { hand.push(byHand(`${registry.host}/bench/hand-${r}`, r)); ours.push(cli(`${registry.host}/bench/cli-${r}`)); }
-    else { ours.push(cli(`${registry.host}/bench/cli-${r}`)); hand.push(byHand(`${registry.host}/bench/hand-${r}`, r)); }
+    if (r % 2 === 0) {
+      hand.push(byHand(`${registry.host}/bench/hand-${r}`, r));
+      ours.push(cli(`${registry.host}/bench/cli-${r}`));
+    } else {
+      ours.push(cli(`${registry.host}/bench/cli-${r}`));
+      hand.push(byHand(`${registry.host}/bench/hand-${r}`, r));
+    }
     pipeline.push(await inProcess(`${registry.host}/bench/pipeline-${r}`));
     starts.push(startup());
   }
   const h = median(hand);
   const o = median(ours);
   const p = median(pipeline);
-  console.log(`3. autobuild build --platform ${ms(o)} vs by hand (build --manifest + ${TAGS.length}x manifest push --all) ${ms(h)}: ${(o / h).toFixed(2)}x (target <= 1.10x)`);
+  console.log(
+    `3. autobuild build --platform ${ms(o)} vs by hand (build --manifest + ${TAGS.length}x manifest push --all) ${ms(h)}: ${(o / h).toFixed(2)}x (target <= 1.10x)`,
+  );
   console.log(`   of which CLI start-up (autobuild build --help): ${ms(median(starts))}; runBuild() in-process / by hand: ${(p / h).toFixed(2)}x (${ms(p)})`);
 } finally {
   await registry.stop();

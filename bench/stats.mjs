@@ -10,7 +10,10 @@ export const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-export const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+export const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 /**
  * Runs `rounds` rounds; each round measures the baseline and every subject once, the baseline
@@ -41,6 +44,8 @@ export function report(name, rows, target, unit = 'ms') {
   const best = Math.min(...rows.map((r) => r.ratio));
   const verdict = target === undefined ? '' : ratio <= target ? ' ok' : ' MISSED';
   const abs = `${median(rows.map((r) => r.value)).toFixed(1)} ${unit} vs ${median(rows.map((r) => r.base)).toFixed(1)} ${unit}`;
-  console.log(`${name.padEnd(46)} ${ratio.toFixed(3)}x (best ${best.toFixed(3)}x${target === undefined ? '' : `, target <= ${target}x`})${verdict}  [${abs}, ${rows.length} rounds]  load ${load()}`);
+  console.log(
+    `${name.padEnd(46)} ${ratio.toFixed(3)}x (best ${best.toFixed(3)}x${target === undefined ? '' : `, target <= ${target}x`})${verdict}  [${abs}, ${rows.length} rounds]  load ${load()}`,
+  );
   return { name, ratio, best, target };
 }

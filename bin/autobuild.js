@@ -10,16 +10,20 @@ const modified = (path) => statSync(new URL(path, import.meta.url), { throwIfNoE
 const bundle = modified('../build/cli/autobuild.mjs');
 const fresh = bundle >= 0 && bundle >= modified('../build/src/cli/main.js');
 const args = process.argv.slice(2);
-const help = fresh && args.length === 1 && (args[0] === '--help' || args[0] === '-h')
-  ? readHelp() : undefined;
+const help = fresh && args.length === 1 && (args[0] === '--help' || args[0] === '-h') ? readHelp() : undefined;
 
 if (help !== undefined) {
   process.stdout.write(help);
 } else {
   const { main } = await import(fresh ? '../build/cli/autobuild.mjs' : '../build/src/cli/main.js');
   main(args).then(
-    (code) => { process.exitCode = code; },
-    (err) => { console.error(err); process.exitCode = 1; },
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
   );
 }
 

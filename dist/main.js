@@ -3896,8 +3896,8 @@ var require_webidl = __commonJS({
           });
         }
         for (const options of converters) {
-          const { key, defaultValue, required: required2, converter } = options;
-          if (required2 === true) {
+          const { key, defaultValue, required: required3, converter } = options;
+          if (required3 === true) {
             if (!Object.hasOwn(dictionary, key)) {
               throw webidl.errors.exception({
                 header: prefix,
@@ -3910,7 +3910,7 @@ var require_webidl = __commonJS({
           if (hasDefault && value !== null) {
             value ??= defaultValue();
           }
-          if (required2 || hasDefault || value !== void 0) {
+          if (required3 || hasDefault || value !== void 0) {
             value = converter(value, prefix, `${argument}.${key}`);
             if (options.allowedValues && !options.allowedValues.includes(value)) {
               throw webidl.errors.exception({
@@ -31765,7 +31765,14 @@ var RegistryClient = class {
   async headManifest(ref) {
     const r = parseReference(ref);
     const url2 = `${this.#base(r.domain)}/v2/${r.path}/manifests/${r.digest ?? r.tag ?? "latest"}`;
-    const res = await this.#request(r.domain, scopeOf(r.path, "pull"), url2, { method: "HEAD", headers: { accept: MANIFEST_TYPES.join(", ") } }, `read the manifest of ${ref}`, true);
+    const res = await this.#request(
+      r.domain,
+      scopeOf(r.path, "pull"),
+      url2,
+      { method: "HEAD", headers: { accept: MANIFEST_TYPES.join(", ") } },
+      `read the manifest of ${ref}`,
+      true
+    );
     if (res.status === 404) return void 0;
     const digest = res.headers.get("docker-content-digest");
     if (!digest) return await this.getManifest(ref) ?? void 0;
@@ -31775,7 +31782,14 @@ var RegistryClient = class {
   async getManifest(ref) {
     const r = parseReference(ref);
     const url2 = `${this.#base(r.domain)}/v2/${r.path}/manifests/${r.digest ?? r.tag ?? "latest"}`;
-    const res = await this.#request(r.domain, scopeOf(r.path, "pull"), url2, { method: "GET", headers: { accept: MANIFEST_TYPES.join(", ") } }, `read the manifest of ${ref}`, true);
+    const res = await this.#request(
+      r.domain,
+      scopeOf(r.path, "pull"),
+      url2,
+      { method: "GET", headers: { accept: MANIFEST_TYPES.join(", ") } },
+      `read the manifest of ${ref}`,
+      true
+    );
     if (res.status === 404) return void 0;
     const bytes = new Uint8Array(await res.arrayBuffer());
     const digest = res.headers.get("docker-content-digest") ?? `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
@@ -31788,10 +31802,20 @@ var RegistryClient = class {
   async putManifest(ref, bytes, mediaType) {
     const r = parseReference(ref);
     const url2 = `${this.#base(r.domain)}/v2/${r.path}/manifests/${r.digest ?? r.tag ?? "latest"}`;
-    const res = await this.#request(r.domain, scopeOf(r.path, "push"), url2, { method: "PUT", headers: { "content-type": mediaType }, body: Buffer.from(bytes) }, `push the manifest of ${ref}`, false);
+    const res = await this.#request(
+      r.domain,
+      scopeOf(r.path, "push"),
+      url2,
+      { method: "PUT", headers: { "content-type": mediaType }, body: Buffer.from(bytes) },
+      `push the manifest of ${ref}`,
+      false
+    );
     if (res.status >= 300) {
       const text = await res.text().catch(() => "");
-      throw new BuildError(`registry ${r.domain} did not accept the manifest of ${ref} (HTTP ${res.status})`, { tail: [text.slice(0, 500)], transient: res.status >= 500 });
+      throw new BuildError(`registry ${r.domain} did not accept the manifest of ${ref} (HTTP ${res.status})`, {
+        tail: [text.slice(0, 500)],
+        transient: res.status >= 500
+      });
     }
     return res.headers.get("docker-content-digest") ?? `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
   }
@@ -31811,21 +31835,37 @@ var RegistryClient = class {
     if (await this.hasBlob(image, digest)) return;
     const name = parseImageName(image);
     const what = `upload blob ${digest} to ${image}`;
-    const start = await this.#request(name.domain, scopeOf(name.path, "push"), `${this.#base(name.domain)}/v2/${name.path}/blobs/uploads/`, { method: "POST" }, what, false);
+    const start = await this.#request(
+      name.domain,
+      scopeOf(name.path, "push"),
+      `${this.#base(name.domain)}/v2/${name.path}/blobs/uploads/`,
+      { method: "POST" },
+      what,
+      false
+    );
     await start.body?.cancel();
     const location = start.headers.get("location");
-    if (start.status !== 202 || !location) throw new BuildError(`registry ${name.domain} did not start an upload to ${what} (HTTP ${start.status})`, { transient: start.status >= 500 });
+    if (start.status !== 202 || !location)
+      throw new BuildError(`registry ${name.domain} did not start an upload to ${what} (HTTP ${start.status})`, { transient: start.status >= 500 });
     const url2 = new URL(location, `${this.#base(name.domain)}/`);
     url2.searchParams.set("digest", digest);
     const body = () => Readable.toWeb(createReadStream(file2));
-    const res = await this.#request(name.domain, scopeOf(name.path, "push"), url2.toString(), {
-      method: "PUT",
-      headers: { "content-type": "application/octet-stream" },
-      body,
-      duplex: "half"
-    }, what, false);
+    const res = await this.#request(
+      name.domain,
+      scopeOf(name.path, "push"),
+      url2.toString(),
+      {
+        method: "PUT",
+        headers: { "content-type": "application/octet-stream" },
+        body,
+        duplex: "half"
+      },
+      what,
+      false
+    );
     await res.body?.cancel();
-    if (res.status !== 201) throw new BuildError(`registry ${name.domain} did not accept the blob to ${what} (HTTP ${res.status})`, { transient: res.status >= 500 });
+    if (res.status !== 201)
+      throw new BuildError(`registry ${name.domain} did not accept the blob to ${what} (HTTP ${res.status})`, { transient: res.status >= 500 });
   }
   /**
    * Connects to `image`'s registry and answers its auth challenge for pushing (a HEAD of `tag`),
@@ -31836,7 +31876,14 @@ var RegistryClient = class {
     try {
       const name = parseImageName(image);
       const url2 = `${this.#base(name.domain)}/v2/${name.path}/manifests/${tag}`;
-      const res = await this.#request(name.domain, scopeOf(name.path, "push"), url2, { method: "HEAD", headers: { accept: MANIFEST_TYPES.join(", ") } }, `reach ${image}`, false);
+      const res = await this.#request(
+        name.domain,
+        scopeOf(name.path, "push"),
+        url2,
+        { method: "HEAD", headers: { accept: MANIFEST_TYPES.join(", ") } },
+        `reach ${image}`,
+        false
+      );
       await res.body?.cancel();
     } catch {
     }
@@ -31847,9 +31894,7 @@ var RegistryClient = class {
     const tags = (await this.listTags(image)).sort();
     const out = [];
     for (let i2 = 0; i2 < tags.length; i2 += 8) {
-      const batch = await Promise.all(
-        tags.slice(i2, i2 + 8).map(async (tag) => ({ tag, info: await this.headManifest(`${name.name}:${tag}`) }))
-      );
+      const batch = await Promise.all(tags.slice(i2, i2 + 8).map(async (tag) => ({ tag, info: await this.headManifest(`${name.name}:${tag}`) })));
       for (const b of batch) if (b.info) out.push({ tag: b.tag, digest: b.info.digest });
     }
     return out;
@@ -32016,7 +32061,8 @@ var PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 function parsePlatforms(value, where) {
   const list2 = (typeof value === "string" ? [value] : value).flatMap((v) => v.split(",")).map((p) => p.trim()).filter(Boolean);
   for (const p of list2) {
-    if (!PLATFORM.test(p)) throw new UserError(`${where}: ${JSON.stringify(p)} is not a platform`, "write os/arch[/variant], e.g. linux/amd64,linux/arm64 or linux/arm/v7");
+    if (!PLATFORM.test(p))
+      throw new UserError(`${where}: ${JSON.stringify(p)} is not a platform`, "write os/arch[/variant], e.g. linux/amd64,linux/arm64 or linux/arm/v7");
   }
   return [...new Set(list2)];
 }
@@ -32040,7 +32086,10 @@ function parseCacheSpec(text, where) {
   const type = fields.get("type") ?? "registry";
   if (type === "inline") return { type: "inline" };
   if (type !== "registry") {
-    throw new UserError(`${where}: cache type ${JSON.stringify(type)} is not supported`, "use type=registry,ref=IMAGE:TAG (a cache in a registry every worker can reach) or type=inline");
+    throw new UserError(
+      `${where}: cache type ${JSON.stringify(type)} is not supported`,
+      "use type=registry,ref=IMAGE:TAG (a cache in a registry every worker can reach) or type=inline"
+    );
   }
   const ref = fields.get("ref");
   if (!ref) throw new UserError(`${where}: ${JSON.stringify(line)} has no ref=`, "write type=registry,ref=registry.example.com/octo/app:buildcache");
@@ -32065,8 +32114,8 @@ function mountedSecrets(dockerfile) {
     if (fields.get("type") !== "secret") continue;
     const id = fields.get("id") ?? fields.get("target")?.split("/").pop() ?? fields.get("dst")?.split("/").pop();
     if (!id) continue;
-    const required2 = fields.get("required") !== "false";
-    if (!out.some((s) => s.id === id)) out.push({ id, required: required2 });
+    const required3 = fields.get("required") !== "false";
+    if (!out.some((s) => s.id === id)) out.push({ id, required: required3 });
   }
   return out;
 }
@@ -32110,7 +32159,12 @@ function instructions(text) {
 function words(args) {
   const out = [];
   for (const m of args.matchAll(/(?:[^\s"']+|"(?:[^"\\]|\\.)*"|'[^']*')+/g)) {
-    out.push(m[0].replace(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g, (_q, d, s) => d !== void 0 ? d.replace(/\\(.)/g, "$1") : s ?? ""));
+    out.push(
+      m[0].replace(
+        /"((?:[^"\\]|\\.)*)"|'([^']*)'/g,
+        (_q, d, s) => d !== void 0 ? d.replace(/\\(.)/g, "$1") : s ?? ""
+      )
+    );
   }
   return out;
 }
@@ -32203,7 +32257,10 @@ function decideAutotest(input2) {
   const mode = input2.mode ?? DEFAULT_AUTOTEST;
   if (mode === "off") return { run: false, reason: "pull request not tested: autotest is off (set autotest: internal to test pull requests)" };
   if (!input2.trusted && mode === "internal") {
-    return { run: false, reason: "pull request from a fork not tested: autotest is internal (set autotest: external to test forks, without env, secrets or registry logins)" };
+    return {
+      run: false,
+      reason: "pull request from a fork not tested: autotest is internal (set autotest: external to test forks, without env, secrets or registry logins)"
+    };
   }
   return { run: true };
 }
@@ -39217,7 +39274,10 @@ function sandboxIsolation() {
     for (const isolation of candidates) {
       const drop = isolation === "root" ? dropArgs({ uid: UID_BASE, gid: UID_BASE }) : [];
       try {
-        await run("setpriv", [...namespaceArgs(isolation), "/bin/sh", "-c", COVER_SCRIPT, "sh", "--", ...drop, "true"], { env: inheritedEnv(), what: "sandbox probe" });
+        await run("setpriv", [...namespaceArgs(isolation), "/bin/sh", "-c", COVER_SCRIPT, "sh", "--", ...drop, "true"], {
+          env: inheritedEnv(),
+          what: "sandbox probe"
+        });
         return { isolation };
       } catch (err) {
         reasons.push(`${isolation}: ${err.message}${err instanceof BuildError && err.tail.length ? ` (${err.tail.join(" ")})` : ""}`);
@@ -39259,7 +39319,11 @@ async function existingPaths(paths, keep) {
   const out = [];
   for (const p of new Set(paths.map((x) => resolve(x)))) {
     if (contains(p, resolve(keep))) continue;
-    if (await stat2(p).then(() => true, () => false)) out.push(p);
+    if (await stat2(p).then(
+      () => true,
+      () => false
+    ))
+      out.push(p);
   }
   return outermost(out);
 }
@@ -39282,7 +39346,11 @@ async function openWorkspace(opts) {
     const config2 = join(opts.dir, "docker-config");
     await mkdir2(config2, { mode: 448 });
     const source = join(opts.dockerConfig, "config.json");
-    if (await stat2(source).then((s) => s.isFile(), () => false)) await copyFile2(source, join(config2, "config.json"));
+    if (await stat2(source).then(
+      (s) => s.isFile(),
+      () => false
+    ))
+      await copyFile2(source, join(config2, "config.json"));
     env.DOCKER_CONFIG = config2;
     env.REGISTRY_AUTH_FILE = join(config2, "config.json");
   }
@@ -39298,10 +39366,23 @@ async function openWorkspace(opts) {
     env.DOCKER_HOST = host2;
   }
   if (user) {
-    await run("chown", ["-R", "-P", "--no-dereference", `${user.uid}:${user.gid}`, home, tmp, ...env.DOCKER_CONFIG ? [env.DOCKER_CONFIG] : [], ...opts.tree ? [opts.tree] : []], {
-      env: inheritedEnv(),
-      what: "hand the checkout to the sandbox user"
-    });
+    await run(
+      "chown",
+      [
+        "-R",
+        "-P",
+        "--no-dereference",
+        `${user.uid}:${user.gid}`,
+        home,
+        tmp,
+        ...env.DOCKER_CONFIG ? [env.DOCKER_CONFIG] : [],
+        ...opts.tree ? [opts.tree] : []
+      ],
+      {
+        env: inheritedEnv(),
+        what: "hand the checkout to the sandbox user"
+      }
+    );
     await chmod2(opts.dir, 457);
     if (opts.tree) await chmod2(opts.tree, 448);
   }
@@ -39445,10 +39526,12 @@ async function pushImageByDigest(options) {
 }
 async function gzipWithDigest(from, to) {
   const hash2 = createHash2("sha256");
-  const tap = new Transform2({ transform(chunk, _enc, done) {
-    hash2.update(chunk);
-    done(null, chunk);
-  } });
+  const tap = new Transform2({
+    transform(chunk, _enc, done) {
+      hash2.update(chunk);
+      done(null, chunk);
+    }
+  });
   await pipeline(createReadStream3(from), createGzip(), tap, createWriteStream2(to));
   return `sha256:${hash2.digest("hex")}`;
 }
@@ -39626,11 +39709,19 @@ var DockerBuilder = class {
       });
       const digest = /digest: (sha256:[0-9a-f]{64})/.exec(res.lines.join("\n"))?.[1];
       if (!digest) throw new BuildError(`docker push ${target2.ref} did not report a digest`, { tail: res.lines.slice(-20) });
-      const own2 = await run("docker", ["image", "inspect", "--format", "{{json .RepoDigests}}", target2.image], { env, ...ctx, onLine: void 0, what: `docker image inspect ${target2.image}` });
+      const own2 = await run("docker", ["image", "inspect", "--format", "{{json .RepoDigests}}", target2.image], {
+        env,
+        ...ctx,
+        onLine: void 0,
+        what: `docker image inspect ${target2.image}`
+      });
       if (JSON.parse(own2.stdout.trim() || "[]").includes(`${repository}@${digest}`)) return { digest };
       ctx.onLine?.(`${target2.ref} was pointed at another image while it was pushed (another build on this engine); pushing this build's image again`);
       if (attempt >= 3) {
-        throw new BuildError(`docker pushed another image than this build's under ${target2.ref}`, { hint: "another build on the same engine kept retagging it; run builds of one image one at a time", transient: true });
+        throw new BuildError(`docker pushed another image than this build's under ${target2.ref}`, {
+          hint: "another build on the same engine kept retagging it; run builds of one image one at a time",
+          transient: true
+        });
       }
     }
   }
@@ -39651,10 +39742,7 @@ var DockerBuilder = class {
 };
 function refuseWithoutBuildKit(engine, spec) {
   if (engine.mode !== "classic") return;
-  const needs = [
-    (spec.platforms?.length ?? 0) > 0 ? "platforms" : "",
-    (spec.secrets?.length ?? 0) > 0 ? "build secrets" : ""
-  ].filter(Boolean);
+  const needs = [(spec.platforms?.length ?? 0) > 0 ? "platforms" : "", (spec.secrets?.length ?? 0) > 0 ? "build secrets" : ""].filter(Boolean);
   if (needs.length > 0) {
     throw new BuildError(`${needs.join(" and ")} need BuildKit, and ${engine.description.replace(/^docker: /, "")}`, {
       tail: ["use builder: buildah, or give the docker engine a client with BuildKit (the buildx plugin, or Debian's docker.io 20.10 client)"]
@@ -39691,29 +39779,33 @@ var BuildahBuilder = class {
     }
     const engineEnv = this.#env();
     const args = buildArgPassing(spec.buildArgs, engineEnv);
-    const built = await runInOwnPidNamespace("buildah", [
-      ...GLOBAL,
-      "bud",
-      "--isolation",
-      "chroot",
-      ...layers(spec) ? ["--layers"] : [],
-      "--authfile",
-      this.#authFile,
-      // With several platforms there is no single image id to write; it is read from the output.
-      ...platforms2.length > 0 ? [] : ["--iidfile", iidFile],
-      "--file",
-      spec.dockerfile,
-      ...args.argv,
-      ...buildArgv("--label", spec.labels),
-      ...spec.target ? ["--target", spec.target] : [],
-      ...spec.pull ? ["--pull=always"] : [],
-      ...spec.noCache ? ["--no-cache"] : [],
-      ...cacheArgv("--cache-from", spec.cacheFrom),
-      ...cacheArgv("--cache-to", spec.cacheTo),
-      ...(spec.secrets ?? []).flatMap((s) => ["--secret", `id=${s.id},src=${s.file}`]),
-      ...platforms2.length > 0 ? ["--platform", platforms2.join(","), "--manifest", spec.localName] : ["--tag", spec.localName],
-      spec.contextDir
-    ], { env: { ...args.env, ...engineEnv }, ...ctx, what: "buildah bud", hint: "the Dockerfile failed; see the last lines above" });
+    const built = await runInOwnPidNamespace(
+      "buildah",
+      [
+        ...GLOBAL,
+        "bud",
+        "--isolation",
+        "chroot",
+        ...layers(spec) ? ["--layers"] : [],
+        "--authfile",
+        this.#authFile,
+        // With several platforms there is no single image id to write; it is read from the output.
+        ...platforms2.length > 0 ? [] : ["--iidfile", iidFile],
+        "--file",
+        spec.dockerfile,
+        ...args.argv,
+        ...buildArgv("--label", spec.labels),
+        ...spec.target ? ["--target", spec.target] : [],
+        ...spec.pull ? ["--pull=always"] : [],
+        ...spec.noCache ? ["--no-cache"] : [],
+        ...cacheArgv("--cache-from", spec.cacheFrom),
+        ...cacheArgv("--cache-to", spec.cacheTo),
+        ...(spec.secrets ?? []).flatMap((s) => ["--secret", `id=${s.id},src=${s.file}`]),
+        ...platforms2.length > 0 ? ["--platform", platforms2.join(","), "--manifest", spec.localName] : ["--tag", spec.localName],
+        spec.contextDir
+      ],
+      { env: { ...args.env, ...engineEnv }, ...ctx, what: "buildah bud", hint: "the Dockerfile failed; see the last lines above" }
+    );
     if (platforms2.length === 0) return { imageId: withAlgorithm((await readFile3(iidFile, "utf8")).trim()) };
     const ids = built.stdout.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{64}$/.test(l));
     if (ids.length === 0) throw new BuildError("buildah bud printed no image id", { tail: built.lines.slice(-10) });
@@ -39737,8 +39829,16 @@ var BuildahBuilder = class {
   async copyToDocker(image, name, workDir, ctx) {
     const archive = join5(workDir, "autotest-image.tar");
     try {
-      await run("buildah", [...GLOBAL, "push", image, `docker-archive:${archive}:${name}`], { env: this.#env(), ...ctx, what: `buildah push ${name} to an archive for the tests` });
-      await run("docker", ["load", "--input", archive], { env: inheritedEnv(["DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "DOCKER_CONTEXT"]), ...ctx, what: `docker load ${name} for the tests` });
+      await run("buildah", [...GLOBAL, "push", image, `docker-archive:${archive}:${name}`], {
+        env: this.#env(),
+        ...ctx,
+        what: `buildah push ${name} to an archive for the tests`
+      });
+      await run("docker", ["load", "--input", archive], {
+        env: inheritedEnv(["DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "DOCKER_CONTEXT"]),
+        ...ctx,
+        what: `docker load ${name} for the tests`
+      });
     } finally {
       await rm3(archive, { force: true });
     }
@@ -39747,25 +39847,30 @@ var BuildahBuilder = class {
     const digestFile = join5(target2.workDir, "buildah.digest");
     const command = target2.platforms ? ["manifest", "push", "--all"] : ["push"];
     await writeFile2(digestFile, "");
-    const res = await run("buildah", [
-      ...GLOBAL,
-      ...command,
-      "--authfile",
-      this.#authFile,
-      ...target2.insecure ? ["--tls-verify=false"] : [],
-      "--digestfile",
-      digestFile,
-      target2.image,
-      `docker://${target2.ref}`
-    ], {
-      env: this.#env(),
-      ...ctx,
-      what: `buildah ${command.join(" ")} ${target2.ref}`,
-      transient: isTransientPushFailure,
-      hint: "check the registry is reachable and the credentials under registries.<host> may push"
-    });
+    const res = await run(
+      "buildah",
+      [
+        ...GLOBAL,
+        ...command,
+        "--authfile",
+        this.#authFile,
+        ...target2.insecure ? ["--tls-verify=false"] : [],
+        "--digestfile",
+        digestFile,
+        target2.image,
+        `docker://${target2.ref}`
+      ],
+      {
+        env: this.#env(),
+        ...ctx,
+        what: `buildah ${command.join(" ")} ${target2.ref}`,
+        transient: isTransientPushFailure,
+        hint: "check the registry is reachable and the credentials under registries.<host> may push"
+      }
+    );
     const digest = (await readFile3(digestFile, "utf8")).trim();
-    if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new BuildError(`buildah ${command.join(" ")} ${target2.ref} wrote no digest`, { tail: res.lines.slice(-20), transient: true });
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest))
+      throw new BuildError(`buildah ${command.join(" ")} ${target2.ref} wrote no digest`, { tail: res.lines.slice(-20), transient: true });
     return { digest };
   }
 };
@@ -39906,6 +40011,270 @@ function emulationFailure(err, platforms2, hostArch = ociArchitecture(process.ar
 import { mkdir as mkdir6, stat as stat4 } from "node:fs/promises";
 import { basename, dirname, join as join8, relative as relative2, resolve as resolve2 } from "node:path";
 
+// src/core/payload-fields.ts
+function isObject2(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function str(value) {
+  return typeof value === "string" && value !== "" ? value : void 0;
+}
+function field(obj, ...path6) {
+  let cur = obj;
+  for (const key of path6) {
+    if (!isObject2(cur)) return void 0;
+    cur = cur[key];
+  }
+  return cur;
+}
+function filesTouched(commits, limit) {
+  if (!Array.isArray(commits) || commits.length === 0 || commits.length >= limit) return void 0;
+  const files = /* @__PURE__ */ new Set();
+  for (const commit of commits) {
+    for (const key of ["added", "modified", "removed"]) {
+      const list2 = field(commit, key);
+      if (!Array.isArray(list2)) return void 0;
+      for (const file2 of list2) if (typeof file2 === "string") files.add(file2);
+    }
+  }
+  return [...files];
+}
+function payloadOf(payload) {
+  const at = (path6) => field(payload, ...path6);
+  return {
+    string: (...path6) => str(at(path6)),
+    number: (...path6) => {
+      const value = at(path6);
+      return typeof value === "number" ? value : void 0;
+    },
+    boolean: (...path6) => {
+      const value = at(path6);
+      return typeof value === "boolean" ? value : void 0;
+    },
+    value: (...path6) => at(path6)
+  };
+}
+
+// src/core/events.ts
+var GITHUB_HINT = "send the webhook body exactly as GitHub delivered it";
+var GITHUB_PUSH_COMMIT_LIMIT = 20;
+var PR_BUILD_ACTIONS = /* @__PURE__ */ new Set(["opened", "synchronize", "reopened"]);
+function missing(event, path6) {
+  return new UserError(`${event} payload has no "${path6}"`, `${GITHUB_HINT} (Content-Type: application/json)`);
+}
+function required(event, value, path6) {
+  if (value === void 0) throw missing(event, path6);
+  return value;
+}
+function repositoryFacts(payload) {
+  const repo = payloadOf(payload);
+  const facts = {};
+  const repository = repo.string("repository", "full_name");
+  const defaultBranch = repo.string("repository", "default_branch") ?? repo.string("repository", "master_branch");
+  const cloneUrl = repo.string("repository", "clone_url");
+  const htmlUrl = repo.string("repository", "html_url");
+  if (repository !== void 0) facts.repository = repository;
+  if (defaultBranch !== void 0) facts.defaultBranch = defaultBranch;
+  if (cloneUrl !== void 0) facts.cloneUrl = cloneUrl;
+  if (htmlUrl !== void 0) facts.htmlUrl = htmlUrl;
+  return facts;
+}
+var MAX_REF_LENGTH = 1024;
+var COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+function isCommitId(sha) {
+  return COMMIT_ID.test(sha);
+}
+function refNameProblem(name) {
+  if (name.length === 0) return "it is empty";
+  if (name.length > MAX_REF_LENGTH) return `it is ${name.length} characters long (at most ${MAX_REF_LENGTH})`;
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return "it contains a space, a control character or one of ~ ^ : ? * [ \\";
+  if (name.includes("..") || name.includes("//") || name.includes("@{")) return 'it contains "..", "//" or "@{"';
+  if (name.startsWith("/") || name.endsWith("/") || name.endsWith(".") || name === "@") return 'it starts or ends with "/", ends with "." or is "@"';
+  if (name.split("/").some((part) => part.startsWith(".") || part.endsWith(".lock"))) return 'a part of it starts with "." or ends with ".lock"';
+  return void 0;
+}
+function checkRefName(name, what, hint = "send the name exactly as git shows it") {
+  const problem = refNameProblem(name);
+  if (problem !== void 0)
+    throw new UserError(`${what} ${JSON.stringify(name.slice(0, 80))}${name.length > 80 ? "..." : ""} is not a valid git ref: ${problem}`, hint);
+  return name;
+}
+function checkCommitId(event, sha, hint = GITHUB_HINT) {
+  if (!isCommitId(sha)) {
+    throw new UserError(`${event} payload names commit ${JSON.stringify(sha.slice(0, 80))}, which is not a 40-hex git commit id`, hint);
+  }
+  return sha;
+}
+function splitBranchOrTag(ref) {
+  if (ref.startsWith("refs/heads/") && ref.length > "refs/heads/".length) {
+    return { refType: "branch", refName: ref.slice("refs/heads/".length) };
+  }
+  if (ref.startsWith("refs/tags/") && ref.length > "refs/tags/".length) {
+    return { refType: "tag", refName: ref.slice("refs/tags/".length) };
+  }
+  return void 0;
+}
+function pullRequestNumber(ref) {
+  const pr = /^refs\/pull\/([0-9]+)\/(?:merge|head)$/.exec(ref);
+  return pr ? Number(pr[1]) : void 0;
+}
+function changedFiles(payload) {
+  return filesTouched(payloadOf(payload).value("commits"), GITHUB_PUSH_COMMIT_LIMIT);
+}
+function pullRequestFromSameRepository(payload) {
+  const pr = payloadOf(payload);
+  const head = pr.string("pull_request", "head", "repo", "full_name");
+  const base = pr.string("pull_request", "base", "repo", "full_name") ?? pr.string("repository", "full_name");
+  return head !== void 0 && base !== void 0 && head.toLowerCase() === base.toLowerCase();
+}
+function pushEvent(payload) {
+  const push = payloadOf(payload);
+  const ref = checkRefName(required("push", push.string("ref"), "ref"), "push payload ref", GITHUB_HINT);
+  const facts = repositoryFacts(payload);
+  if (facts.repository === void 0) throw missing("push", "repository.full_name");
+  const split = splitBranchOrTag(ref);
+  if (split === void 0) return { name: "push", kind: "other", ...facts, ref, trusted: false };
+  const deleted = push.boolean("deleted") === true;
+  const sha = push.string("head_commit", "id") ?? push.string("after");
+  if (sha !== void 0) checkCommitId("push", sha);
+  const common2 = {
+    name: "push",
+    ...facts,
+    ref,
+    ...split,
+    trusted: true,
+    ...optional("commitMessage", push.string("head_commit", "message")),
+    ...optional("pusher", push.string("pusher", "name"))
+  };
+  if (deleted) return { kind: "push", ...common2, deleted: true };
+  return {
+    kind: "push",
+    ...common2,
+    deleted: false,
+    sha: required("push", sha, "after"),
+    ...optional("baseRef", tagBaseRef(payload, split.refType)),
+    ...optional("changedFiles", changedFiles(payload))
+  };
+}
+function optional(key, value) {
+  return value === void 0 ? {} : { [key]: value };
+}
+function tagBaseRef(payload, refType) {
+  const baseRef = payloadOf(payload).string("base_ref");
+  return refType === "tag" && baseRef !== void 0 ? baseRef.replace(/^refs\/heads\//, "") : void 0;
+}
+function pullRequestEvent(payload, name = "pull_request") {
+  const pr = payloadOf(payload);
+  const action = required(name, pr.string("action"), "action");
+  const facts = repositoryFacts(payload);
+  if (!PR_BUILD_ACTIONS.has(action)) return { name, kind: "other", action, ...facts, trusted: false };
+  if (facts.repository === void 0) throw missing(name, "repository.full_name");
+  const number4 = pr.number("number") ?? pr.number("pull_request", "number");
+  if (number4 === void 0 || !Number.isInteger(number4) || number4 <= 0) throw missing(name, "number");
+  const sha = checkCommitId(name, required(name, pr.string("pull_request", "head", "sha"), "pull_request.head.sha"));
+  const branch = (ref, key) => checkRefName(required(name, ref, `pull_request.${key}.ref`), `${name} ${key}.ref`, GITHUB_HINT);
+  return {
+    name,
+    kind: "pull_request",
+    action,
+    ...facts,
+    ref: `refs/pull/${number4}/merge`,
+    refType: "pr",
+    refName: branch(pr.string("pull_request", "head", "ref"), "head"),
+    baseRef: branch(pr.string("pull_request", "base", "ref"), "base"),
+    sha,
+    prNumber: number4,
+    trusted: pullRequestFromSameRepository(payload),
+    ...optional("commitMessage", pr.string("pull_request", "title")),
+    ...optional("pusher", pr.string("sender", "login"))
+  };
+}
+function eventFromPayload(name, payload) {
+  if (!isObject2(payload)) throw new UserError(`${name} payload is not a JSON object`, GITHUB_HINT);
+  switch (name) {
+    case "push":
+      return pushEvent(payload);
+    case "pull_request":
+      return pullRequestEvent(payload);
+    case "ping":
+      return { name, kind: "ping", ...repositoryFacts(payload), trusted: false };
+    default: {
+      const action = payloadOf(payload).string("action");
+      return { name, kind: "other", ...repositoryFacts(payload), ...optional("action", action), trusted: false };
+    }
+  }
+}
+function commitSha(text) {
+  const sha = text.trim().toLowerCase();
+  if (!isCommitId(sha)) {
+    throw new UserError(`invalid commit sha ${JSON.stringify(text.slice(0, 80))}`, "give the full 40-character hex commit id, as GITHUB_SHA does");
+  }
+  return sha;
+}
+function eventFromRef(input2) {
+  const valid = refNameProblem(input2.ref) === void 0;
+  const split = valid ? splitBranchOrTag(input2.ref) : void 0;
+  const prNumber = valid ? pullRequestNumber(input2.ref) : void 0;
+  const unsupported = new UserError(
+    `unsupported ref ${JSON.stringify(input2.ref.slice(0, 80))}${input2.ref.length > 80 ? "..." : ""}`,
+    "give a full ref: refs/heads/<branch>, refs/tags/<tag> or refs/pull/<number>/merge"
+  );
+  if (split === void 0 && prNumber === void 0) throw unsupported;
+  const sha = commitSha(input2.sha);
+  const payload = isObject2(input2.payload) ? input2.payload : void 0;
+  const push = payloadOf(payload);
+  const pr = payloadOf(payload);
+  const common2 = {
+    name: input2.name ?? "push",
+    ...repositoryFacts(payload),
+    ...optional("repository", input2.repository),
+    ...optional("defaultBranch", input2.defaultBranch),
+    ref: input2.ref,
+    sha,
+    ...optional("commitMessage", push.string("head_commit", "message") ?? pr.string("pull_request", "title")),
+    ...optional("pusher", push.string("pusher", "name") ?? pr.string("sender", "login")),
+    ...optional("action", payloadOf(payload).string("action"))
+  };
+  if (prNumber !== void 0) {
+    const head = pr.string("pull_request", "head", "ref");
+    const base = pr.string("pull_request", "base", "ref");
+    return {
+      ...common2,
+      kind: "pull_request",
+      refType: "pr",
+      prNumber,
+      ...optional("refName", head === void 0 ? void 0 : checkRefName(head, "pull_request head.ref")),
+      ...optional("baseRef", base === void 0 ? void 0 : checkRefName(base, "pull_request base.ref")),
+      trusted: payload !== void 0 && pullRequestFromSameRepository(payload)
+    };
+  }
+  if (split === void 0) throw unsupported;
+  return {
+    ...common2,
+    kind: "push",
+    ...split,
+    deleted: false,
+    trusted: true,
+    ...optional("baseRef", payload === void 0 ? void 0 : tagBaseRef(payload, split.refType)),
+    // The commit lists describe this ref only when the payload is the push of this very ref.
+    ...optional("changedFiles", payload !== void 0 && push.string("ref") === input2.ref ? changedFiles(payload) : void 0)
+  };
+}
+function eventFromWorkflow(input2) {
+  const payload = isObject2(input2.payload) && Object.keys(input2.payload).length > 0 ? input2.payload : void 0;
+  if (input2.name === "push" && payload !== void 0) return eventFromPayload("push", payload);
+  if ((input2.name === "pull_request" || input2.name === "pull_request_target") && isObject2(payload?.["pull_request"])) {
+    const event = pullRequestEvent(payload, input2.name);
+    return event.kind === "pull_request" && !input2.prHeadSha ? { ...event, sha: commitSha(input2.sha) } : event;
+  }
+  return eventFromRef({
+    name: input2.name,
+    ref: input2.ref,
+    sha: input2.sha,
+    ...input2.repository !== void 0 ? { repository: input2.repository } : {},
+    ...payload !== void 0 ? { payload } : {}
+  });
+}
+
 // src/adapters/git-ssh.ts
 import { mkdir as mkdir5, rm as rm5, writeFile as writeFile4 } from "node:fs/promises";
 import { join as join7 } from "node:path";
@@ -39961,13 +40330,15 @@ async function prepareSsh(dir, key, knownHosts = "") {
 }
 
 // src/adapters/git.ts
-var SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 async function checkout(opts) {
-  if (!SHA.test(opts.sha)) {
+  if (!isCommitId(opts.sha)) {
     throw new UserError(`commit ${JSON.stringify(opts.sha)} is not a full commit sha`, "give the 40-hex sha (e.g. from `git rev-parse HEAD` or GITHUB_SHA)");
   }
   if (!/^(?:https?|file|ssh|git):\/\//.test(opts.cloneUrl) && !/^[\w.-]+@[\w.-]+:/.test(opts.cloneUrl)) {
-    throw new UserError(`clone URL ${JSON.stringify(opts.cloneUrl)} is not a git URL`, "use https://, ssh://, git@host:path or file:// (repositories.<name>.cloneUrl)");
+    throw new UserError(
+      `clone URL ${JSON.stringify(opts.cloneUrl)} is not a git URL`,
+      "use https://, ssh://, git@host:path or file:// (repositories.<name>.cloneUrl)"
+    );
   }
   await mkdir6(opts.dir, { recursive: true });
   const ssh = opts.sshKey && !opts.sshKey.empty ? await prepareSsh(join8(dirname(opts.dir), `.${basename(opts.dir)}-ssh`), opts.sshKey, opts.knownHosts) : void 0;
@@ -40028,13 +40399,22 @@ function allowedProtocols(cloneUrl) {
 }
 function secretLines(secret) {
   if (!secret) return [];
-  return [secret.reveal(), ...secret.reveal().split(/\r?\n/).filter((l) => l.length >= 16 && !l.startsWith("-----"))];
+  return [
+    secret.reveal(),
+    ...secret.reveal().split(/\r?\n/).filter((l) => l.length >= 16 && !l.startsWith("-----"))
+  ];
 }
 async function updateSubmodules(dir, protocols, git, depth) {
-  if (!await stat4(join8(dir, ".gitmodules")).then((s) => s.isFile(), () => false)) return;
+  if (!await stat4(join8(dir, ".gitmodules")).then(
+    (s) => s.isFile(),
+    () => false
+  ))
+    return;
   if (depth >= MAX_SUBMODULE_DEPTH) throw new BuildError(`submodules nest deeper than ${MAX_SUBMODULE_DEPTH} levels at ${dir}`);
   const entries = async (key) => {
-    const out = await git(["config", "--file", ".gitmodules", "--get-regexp", `^submodule\\..*\\.${key}$`], { cwd: dir, onLine: void 0 }).catch(() => ({ stdout: "" }));
+    const out = await git(["config", "--file", ".gitmodules", "--get-regexp", `^submodule\\..*\\.${key}$`], { cwd: dir, onLine: void 0 }).catch(() => ({
+      stdout: ""
+    }));
     return out.stdout.split("\n").filter(Boolean).map((line) => {
       const space = line.indexOf(" ");
       return { name: line.slice("submodule.".length, space - key.length - 1), value: line.slice(space + 1) };
@@ -40124,7 +40504,10 @@ async function findHook(dockerfileDir, name) {
 async function runHook(name, ctx) {
   const file2 = await findHook(ctx.dockerfileDir, name);
   if (!file2) return false;
-  const executable = await access3(file2, constants7.X_OK).then(() => true, () => false);
+  const executable = await access3(file2, constants7.X_OK).then(
+    () => true,
+    () => false
+  );
   const [cmd, args] = executable ? [file2, []] : ["/bin/sh", [file2]];
   try {
     const workspace = await ctx.workspace();
@@ -40193,13 +40576,22 @@ function untrustedComposeProblems(doc, file2, dir, root) {
   };
   const top = isRecord(doc) ? doc : {};
   for (const key of ["include", "extends"]) if (key in top) problems.push(`${file2}: ${key} is not allowed in a fork's test file`);
-  for (const [kind, entries] of [["volumes", top["volumes"]], ["networks", top["networks"]], ["secrets", top["secrets"]], ["configs", top["configs"]]]) {
+  for (const [kind, entries] of [
+    ["volumes", top["volumes"]],
+    ["networks", top["networks"]],
+    ["secrets", top["secrets"]],
+    ["configs", top["configs"]]
+  ]) {
     for (const [name, spec] of Object.entries(isRecord(entries) ? entries : {})) {
       if (!isRecord(spec)) continue;
-      if (spec["driver_opts"] !== void 0 || kind === "volumes" && spec["driver"] !== void 0 && spec["driver"] !== "local") problems.push(`${file2}: ${kind}.${name}: driver options are not allowed in a fork's test file`);
-      if (kind === "networks" && (spec["driver"] === "host" || spec["external"] !== void 0)) problems.push(`${file2}: networks.${name}: host or external networks are not allowed in a fork's test file`);
-      if ((kind === "secrets" || kind === "configs") && (typeof spec["file"] !== "string" || !inside(spec["file"]))) problems.push(`${file2}: ${kind}.${name}: only a file inside the repository may be used`);
-      if ((kind === "secrets" || kind === "configs") && spec["environment"] !== void 0) problems.push(`${file2}: ${kind}.${name}: environment sources are not allowed in a fork's test file`);
+      if (spec["driver_opts"] !== void 0 || kind === "volumes" && spec["driver"] !== void 0 && spec["driver"] !== "local")
+        problems.push(`${file2}: ${kind}.${name}: driver options are not allowed in a fork's test file`);
+      if (kind === "networks" && (spec["driver"] === "host" || spec["external"] !== void 0))
+        problems.push(`${file2}: networks.${name}: host or external networks are not allowed in a fork's test file`);
+      if ((kind === "secrets" || kind === "configs") && (typeof spec["file"] !== "string" || !inside(spec["file"])))
+        problems.push(`${file2}: ${kind}.${name}: only a file inside the repository may be used`);
+      if ((kind === "secrets" || kind === "configs") && spec["environment"] !== void 0)
+        problems.push(`${file2}: ${kind}.${name}: environment sources are not allowed in a fork's test file`);
     }
   }
   const services = isRecord(top["services"]) ? top["services"] : {};
@@ -40215,7 +40607,8 @@ function untrustedComposeProblems(doc, file2, dir, root) {
     }
     const build = raw["build"];
     const context = typeof build === "string" ? build : isRecord(build) && typeof build["context"] === "string" ? build["context"] : void 0;
-    if (context !== void 0 && (/^[a-z]+:\/\//i.test(context) || !inside(context))) problems.push(`${at("build")}: context ${JSON.stringify(context)} is outside the repository`);
+    if (context !== void 0 && (/^[a-z]+:\/\//i.test(context) || !inside(context)))
+      problems.push(`${at("build")}: context ${JSON.stringify(context)} is outside the repository`);
     if (isRecord(build) && build["additional_contexts"] !== void 0) problems.push(`${at("build.additional_contexts")} is not allowed in a fork's test file`);
     const envFiles = typeof raw["env_file"] === "string" ? [raw["env_file"]] : Array.isArray(raw["env_file"]) ? raw["env_file"] : [];
     for (const f of envFiles) {
@@ -40260,7 +40653,10 @@ async function runTestFile(file2, opts) {
   if (opts.untrustedRoot !== void 0) {
     const problems = untrustedComposeProblems(doc, name, await canonical(resolve3(file2, "..")), await canonical(opts.untrustedRoot));
     if (problems.length > 0) {
-      throw new BuildError(`${problems[0]} — a fork's pull request is tested without access to the host; remove it from the test file, or test forks with autotest: internal (not at all)`, { tail: problems });
+      throw new BuildError(
+        `${problems[0]} — a fork's pull request is tested without access to the host; remove it from the test file, or test forks with autotest: internal (not at all)`,
+        { tail: problems }
+      );
     }
   }
   if (!services.has("sut")) {
@@ -40288,7 +40684,10 @@ async function runTestFile(file2, opts) {
     if (opts.signal?.aborted) throw err;
     if (!(err instanceof BuildError)) throw err;
     const code2 = /exit code (\d+)/.exec(err.message)?.[1];
-    throw new TestsFailedError(`tests failed: sut in ${name} ${code2 ? `exited with code ${code2}` : `could not run (${err.message})`}`, { tail: sutLines, cause: err });
+    throw new TestsFailedError(`tests failed: sut in ${name} ${code2 ? `exited with code ${code2}` : `could not run (${err.message})`}`, {
+      tail: sutLines,
+      cause: err
+    });
   } finally {
     await run(tool, compose(["down", "-v", "--rmi", "local", "--remove-orphans"]), {
       ...common2,
@@ -40341,7 +40740,12 @@ async function offerBuiltImage(services, file2, project, opts) {
     const names = service.image && !service.image.includes("$") ? [service.image] : opts.compose.serviceImages(project, name);
     for (const target2 of names) {
       if (target2 === opts.image.name || await exists2(opts.compose.engine, target2, opts.env)) continue;
-      await run(opts.compose.engine, ["tag", opts.image.id, target2], { env: opts.env, secrets: opts.secrets, signal: opts.signal, what: `autotest: tag the built image as ${target2}` });
+      await run(opts.compose.engine, ["tag", opts.image.id, target2], {
+        env: opts.env,
+        secrets: opts.secrets,
+        signal: opts.signal,
+        what: `autotest: tag the built image as ${target2}`
+      });
       created.push(target2);
     }
     opts.onLine?.(`autotest: service ${name} uses the built image ${opts.image.name}`);
@@ -40410,7 +40814,9 @@ async function testStep(opts) {
       return;
     }
     if (opts.platforms > 1) {
-      throw new BuildError(`autotest: the *.test.yml files test one image, but this build made ${opts.platforms} platforms — build one platform where tests run, or skip the tests (autotest, --no-test, test: false)`);
+      throw new BuildError(
+        `autotest: the *.test.yml files test one image, but this build made ${opts.platforms} platforms — build one platform where tests run, or skip the tests (autotest, --no-test, test: false)`
+      );
     }
     const engine = await testEngine(opts);
     try {
@@ -40439,7 +40845,9 @@ async function testEngine(opts) {
   if (!(opts.builder instanceof BuildahBuilder)) {
     const compose = await dockerCompose(env);
     if (!compose) {
-      throw new BuildError("autotest: this build has *.test.yml files but neither `docker compose` nor `docker-compose` is installed — install Docker Compose on the worker, or skip the tests (autotest, --no-test, test: false)");
+      throw new BuildError(
+        "autotest: this build has *.test.yml files but neither `docker compose` nor `docker-compose` is installed — install Docker Compose on the worker, or skip the tests (autotest, --no-test, test: false)"
+      );
     }
     return { compose, image: opts.image, dispose: none };
   }
@@ -40447,10 +40855,15 @@ async function testEngine(opts) {
   if (docker) {
     await opts.builder.copyToDocker(opts.image.id, opts.image.name, opts.workDir, opts.ctx);
     const image = { id: opts.image.name, name: opts.image.name };
-    const dispose = () => run("docker", ["rmi", image.name], { env, signal: AbortSignal.timeout(6e4) }).then(() => void 0, () => void 0);
+    const dispose = () => run("docker", ["rmi", image.name], { env, signal: AbortSignal.timeout(6e4) }).then(
+      () => void 0,
+      () => void 0
+    );
     return { compose: docker, image, dispose };
   }
-  throw new BuildError("autotest: builder buildah cannot run the *.test.yml files: no docker engine with Docker Compose answers at DOCKER_HOST — start a docker engine (set DOCKER_HOST) and install Docker Compose on the worker, or skip the tests (autotest, --no-test, test: false)");
+  throw new BuildError(
+    "autotest: builder buildah cannot run the *.test.yml files: no docker engine with Docker Compose answers at DOCKER_HOST — start a docker engine (set DOCKER_HOST) and install Docker Compose on the worker, or skip the tests (autotest, --no-test, test: false)"
+  );
 }
 
 // src/core/semver-tags.ts
@@ -40501,6 +40914,10 @@ var kindOrder = { immutable: 0, moving: 1, latest: 2 };
 function orderTags(tags) {
   return tags.map((info2, index) => ({ info: info2, index })).sort((a2, b) => kindOrder[a2.info.kind] - kindOrder[b.info.kind] || a2.index - b.index).map((x) => x.info);
 }
+function tagKinds(tags, planned = []) {
+  const known = new Map(planned.map((t) => [t.tag, t]));
+  return [...new Set(tags)].map((tag) => known.get(tag) ?? { tag, kind: tag === "latest" ? "latest" : "immutable" });
+}
 function decideTags(tagInfo, existingTags) {
   const keep = [];
   const held = [];
@@ -40544,7 +40961,7 @@ function stripAffixes(tag, prefix = "", suffix = "") {
 var PUSH_ATTEMPTS = 3;
 var RETRY_BASE_MS = 1e3;
 async function pushInOrder(build, pusher, registry2, opts, result) {
-  const infos = tagInfos(build);
+  const infos = tagKinds(build.tags, build.tagInfo);
   const targets = (list2, keep) => list2.flatMap((info2) => build.images.filter((image) => keep?.get(image)?.includes(info2) ?? true).map((image) => ({ image, tag: info2.tag })));
   const immutable = pusher.pushAll(targets(infos.filter((t) => t.kind === "immutable")));
   const moving = infos.filter((t) => t.kind !== "immutable");
@@ -40570,7 +40987,8 @@ async function pushInOrder(build, pusher, registry2, opts, result) {
         const kept = [];
         for (const info2 of decision.keep) {
           const last = info2.version === void 0 && order ? await order.last(withTag(image, info2.tag)) : void 0;
-          if (last !== void 0 && order && last > order.seq) hold(image, info2.tag, `a newer push (#${last} in queue order, this is #${order.seq}) already moved ${info2.tag}`);
+          if (last !== void 0 && order && last > order.seq)
+            hold(image, info2.tag, `a newer push (#${last} in queue order, this is #${order.seq}) already moved ${info2.tag}`);
           else kept.push(info2);
         }
         keep.set(image, kept);
@@ -40580,13 +40998,19 @@ async function pushInOrder(build, pusher, registry2, opts, result) {
           for (const t of list2) if (pusher.pushed.includes(withTag(t.image, t.tag))) await order.pushed(withTag(t.image, t.tag));
         }
       };
-      const movingTargets = targets(moving.filter((t) => t.kind === "moving"), keep);
+      const movingTargets = targets(
+        moving.filter((t) => t.kind === "moving"),
+        keep
+      );
       try {
         await pusher.pushAll(movingTargets);
       } finally {
         await mark(movingTargets);
       }
-      for (const target2 of targets(moving.filter((t) => t.kind === "latest"), keep)) {
+      for (const target2 of targets(
+        moving.filter((t) => t.kind === "latest"),
+        keep
+      )) {
         try {
           await pusher.pushAll([target2]);
         } finally {
@@ -40597,10 +41021,6 @@ async function pushInOrder(build, pusher, registry2, opts, result) {
   } finally {
     await immutable.catch(() => void 0);
   }
-}
-function tagInfos(build) {
-  const known = new Map((build.tagInfo ?? []).map((t) => [t.tag, t]));
-  return build.tags.map((tag) => known.get(tag) ?? { tag, kind: tag === "latest" ? "latest" : "immutable" });
 }
 var Pusher = class {
   constructor(builder, registry2, opts, built, localName, work, ctx, log) {
@@ -40636,10 +41056,12 @@ var Pusher = class {
   async pushAll(targets) {
     const firsts = /* @__PURE__ */ new Map();
     for (const t of targets) if (!this.#manifests.has(t.image) && !firsts.has(t.image)) firsts.set(t.image, t);
-    const settle2 = (list2) => Promise.allSettled(list2.map((t) => {
-      const ref = withTag(t.image, t.tag);
-      return this.#retry(ref, () => this.#upload(t.image, ref));
-    }));
+    const settle2 = (list2) => Promise.allSettled(
+      list2.map((t) => {
+        const ref = withTag(t.image, t.tag);
+        return this.#retry(ref, () => this.#upload(t.image, ref));
+      })
+    );
     const done = /* @__PURE__ */ new Map();
     const first = [...firsts.values()];
     (await settle2(first)).forEach((r, i2) => done.set(first[i2], r));
@@ -40660,15 +41082,20 @@ var Pusher = class {
     if (manifest) return this.registry.putManifest(ref, manifest.bytes, manifest.mediaType);
     const domain2 = parseImageName(image).domain;
     const { platforms: platforms2 } = this.built;
-    const { digest } = await this.builder.push({
-      image: platforms2 ? this.localName : this.built.imageId,
-      ref,
-      insecure: isInsecureRegistry(this.opts.registries, domain2),
-      workDir: this.work,
-      ...platforms2 ? { platforms: platforms2 } : {}
-    }, this.ctx);
+    const { digest } = await this.builder.push(
+      {
+        image: platforms2 ? this.localName : this.built.imageId,
+        ref,
+        insecure: isInsecureRegistry(this.opts.registries, domain2),
+        workDir: this.work,
+        ...platforms2 ? { platforms: platforms2 } : {}
+      },
+      this.ctx
+    );
     const stored = await this.registry.getManifest(`${image}@${digest}`).catch((err) => {
-      this.log.line(`cannot read back ${image}@${digest} (${err instanceof Error ? err.message : String(err)}); pushing further tags with ${this.builder.name}`);
+      this.log.line(
+        `cannot read back ${image}@${digest} (${err instanceof Error ? err.message : String(err)}); pushing further tags with ${this.builder.name}`
+      );
       return void 0;
     });
     if (stored) {
@@ -40677,7 +41104,10 @@ var Pusher = class {
         this.platforms = indexPlatforms(stored.bytes);
         for (const p of this.platforms) this.log.line(`${p.platform}: ${image}@${p.digest}`);
         const lacking = platforms2.map((p) => p.platform).filter((p) => !this.platforms.some((q) => q.platform === p || q.platform.startsWith(`${p}/`)));
-        if (lacking.length > 0) throw new BuildError(`the image index pushed to ${ref} lacks ${lacking.join(", ")} (it has ${this.platforms.map((p) => p.platform).join(", ") || "nothing"}) — the builder did not build every platform`);
+        if (lacking.length > 0)
+          throw new BuildError(
+            `the image index pushed to ${ref} lacks ${lacking.join(", ")} (it has ${this.platforms.map((p) => p.platform).join(", ") || "nothing"}) — the builder did not build every platform`
+          );
       }
     }
     return digest;
@@ -40741,10 +41171,14 @@ function parseImageNameOf(ref) {
 function sleep(ms, signal) {
   return new Promise((resolve5) => {
     const timer = setTimeout(resolve5, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve5();
-    }, { once: true });
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve5();
+      },
+      { once: true }
+    );
   });
 }
 
@@ -40772,20 +41206,23 @@ async function runBuild(opts) {
     } else {
       const source = opts.source;
       root = join11(sandboxDir, "src");
-      commit = await step("checkout", () => checkout({
-        cloneUrl: source.cloneUrl,
-        sha: source.sha,
-        dir: root,
-        token: source.token,
-        signal,
-        onLine: ctx.onLine,
-        ...source.submodules === void 0 ? {} : { submodules: source.submodules },
-        // Untrusted code gets no ssh key, and its submodules get no token: a fork's .gitmodules
-        // could otherwise pull another private repository into a build it controls.
-        ...trusted && source.sshKey ? { sshKey: source.sshKey } : {},
-        ...source.knownHosts ? { knownHosts: source.knownHosts } : {},
-        credentialsForSubmodules: trusted
-      }));
+      commit = await step(
+        "checkout",
+        () => checkout({
+          cloneUrl: source.cloneUrl,
+          sha: source.sha,
+          dir: root,
+          token: source.token,
+          signal,
+          onLine: ctx.onLine,
+          ...source.submodules === void 0 ? {} : { submodules: source.submodules },
+          // Untrusted code gets no ssh key, and its submodules get no token: a fork's .gitmodules
+          // could otherwise pull another private repository into a build it controls.
+          ...trusted && source.sshKey ? { sshKey: source.sshKey } : {},
+          ...source.knownHosts ? { knownHosts: source.knownHosts } : {},
+          credentialsForSubmodules: trusted
+        })
+      );
     }
     const commitMessage = commit.commitMessage || build.commitMessage || "";
     const contextDir = resolve4(root, build.context);
@@ -40820,7 +41257,16 @@ async function runBuild(opts) {
       ...ownCheckout ? { tree: root } : {}
     });
     const buildEnv = trusted ? { ...opts.passEnv, ...Object.fromEntries(Object.entries(opts.env ?? {}).map(([k, v]) => [k, v.reveal()])) } : {};
-    const hookContext = { dockerfileDir: dirname2(dockerfile), contextDir, variables, env: { ...buildEnv, ...builder.hookEnv }, workspace: openHookWorkspace, secrets, signal, onLine: ctx.onLine };
+    const hookContext = {
+      dockerfileDir: dirname2(dockerfile),
+      contextDir,
+      variables,
+      env: { ...buildEnv, ...builder.hookEnv },
+      workspace: openHookWorkspace,
+      secrets,
+      signal,
+      onLine: ctx.onLine
+    };
     const runTrustedHook = (name) => trusted ? runHook(name, hookContext) : Promise.resolve(false);
     const hook = (name) => step(`hook:${name}`, () => runTrustedHook(name), true);
     await hook("post_checkout");
@@ -40835,7 +41281,10 @@ async function runBuild(opts) {
       const platforms2 = settings.platforms ?? [];
       await checkEmulation(platforms2, dockerfileText);
       try {
-        return await builder.build({ contextDir, dockerfile, buildArgs: build.buildArgs, labels, localName: variables.IMAGE_NAME, workDir: work, ...settings }, ctx);
+        return await builder.build(
+          { contextDir, dockerfile, buildArgs: build.buildArgs, labels, localName: variables.IMAGE_NAME, workDir: work, ...settings },
+          ctx
+        );
       } catch (err) {
         throw emulationFailure(err, platforms2) ?? err;
       }
@@ -40886,7 +41335,10 @@ async function runBuild(opts) {
     if (pusher.platforms) result.platforms = pusher.platforms;
     return result;
   } finally {
-    await workspace?.then((w) => w.dispose(), () => void 0);
+    await workspace?.then(
+      (w) => w.dispose(),
+      () => void 0
+    );
     await credentials?.dispose();
     await rm6(work, { recursive: true, force: true });
     await rm6(sandboxDir, { recursive: true, force: true });
@@ -40933,9 +41385,15 @@ function ociLabels(build, created) {
 }
 async function locateDockerfile(root, contextDir, dockerfile) {
   for (const candidate of [resolve4(contextDir, dockerfile), resolve4(root, dockerfile)]) {
-    if (await stat6(candidate).then((s) => s.isFile(), () => false)) return candidate;
+    if (await stat6(candidate).then(
+      (s) => s.isFile(),
+      () => false
+    ))
+      return candidate;
   }
-  throw new BuildError(`no Dockerfile at ${dockerfile} (looked in the context ${relative3(root, contextDir) || "."} and the repository root)`, { hint: "set dockerfile/context in the repository's config" });
+  throw new BuildError(`no Dockerfile at ${dockerfile} (looked in the context ${relative3(root, contextDir) || "."} and the repository root)`, {
+    hint: "set dockerfile/context in the repository's config"
+  });
 }
 async function confineToCheckout(root, paths) {
   const top = await realpath3(root);
@@ -40943,12 +41401,18 @@ async function confineToCheckout(root, paths) {
     const real = await realpath3(path6).catch(() => path6);
     const rel = relative3(top, real);
     if (rel === ".." || rel.startsWith("../") || isAbsolute2(rel)) {
-      throw new BuildError(`the ${what} ${relative3(root, path6) || "."} leads outside the repository's checkout (to ${real}), which a build may not read`, { hint: "point dockerfile/context at files inside the repository, not at symlinks that leave it" });
+      throw new BuildError(`the ${what} ${relative3(root, path6) || "."} leads outside the repository's checkout (to ${real}), which a build may not read`, {
+        hint: "point dockerfile/context at files inside the repository, not at symlinks that leave it"
+      });
     }
   }
 }
 async function ensureFile(file2) {
-  if (!await stat6(file2).then(() => true, () => false)) await writeFile5(file2, '{"auths":{}}\n', { mode: 384 });
+  if (!await stat6(file2).then(
+    () => true,
+    () => false
+  ))
+    await writeFile5(file2, '{"auths":{}}\n', { mode: 384 });
 }
 function cacheSettings(build, trusted, log) {
   const from = (build.cacheFrom ?? []).map((c3) => parseCacheSpec(c3, "cacheFrom"));
@@ -40965,7 +41429,9 @@ async function buildSettings(opts, trusted, work, dockerfileText, cache2, log) {
   const missing2 = mountedSecrets(dockerfileText).filter((m) => m.required && !given[m.id]).map((m) => m.id);
   if (missing2.length > 0) {
     const id = missing2[0];
-    throw new BuildError(`the Dockerfile mounts secret "${id}" (RUN --mount=type=secret,id=${id}) but this build has no secret of that id — add it under secrets: in autobuild.yml (secrets: {${id}: \${VAR}}), as --secret id=${id},env=VAR, or in the Action's secrets input; or write required=false on the mount${trusted ? "" : " (a pull request from a fork gets no secrets)"}`);
+    throw new BuildError(
+      `the Dockerfile mounts secret "${id}" (RUN --mount=type=secret,id=${id}) but this build has no secret of that id — add it under secrets: in autobuild.yml (secrets: {${id}: \${VAR}}), as --secret id=${id},env=VAR, or in the Action's secrets input; or write required=false on the mount${trusted ? "" : " (a pull request from a fork gets no secrets)"}`
+    );
   }
   const secrets = [];
   if (Object.keys(given).length > 0) {
@@ -40990,7 +41456,9 @@ async function buildSettings(opts, trusted, work, dockerfileText, cache2, log) {
   const mirrors = opts.mirrors ?? {};
   const mirrored = Object.keys(mirrors).filter((h2) => (mirrors[h2] ?? []).length > 0);
   if (opts.builder === "docker" && mirrored.length > 0) {
-    log.line(`mirrors: configured for ${mirrored.join(", ")}, but the docker builder pulls through its daemon, which reads only its own registry-mirrors (daemon.json, for docker.io) — this build does not use them; use builder: buildah to pull through them`);
+    log.line(
+      `mirrors: configured for ${mirrored.join(", ")}, but the docker builder pulls through its daemon, which reads only its own registry-mirrors (daemon.json, for docker.io) — this build does not use them; use builder: buildah to pull through them`
+    );
   }
   const pulledHosts = [...cache2.from, ...cache2.to].flatMap((c3) => c3.ref ? [parseReference(c3.ref).domain] : []).concat(baseImageNames(dockerfileText).map((n2) => parseReference(n2).domain));
   const insecureHosts = [.../* @__PURE__ */ new Set([...pulledHosts, ...Object.keys(opts.registries)])].filter((h2) => isLoopbackDomain(h2) || opts.registries[h2]?.insecure);
@@ -40998,7 +41466,8 @@ async function buildSettings(opts, trusted, work, dockerfileText, cache2, log) {
     const file2 = join11(work, "registries.conf");
     await writeFile5(file2, registriesConf({ mirrors, insecureHosts }));
     settings.registriesConf = file2;
-    if (mirrored.length > 0) log.line(`mirrors: FROM pulls from ${mirrored.join(", ")} go through ${mirrored.flatMap((h2) => mirrors[h2] ?? []).join(", ")} first`);
+    if (mirrored.length > 0)
+      log.line(`mirrors: FROM pulls from ${mirrored.join(", ")} go through ${mirrored.flatMap((h2) => mirrors[h2] ?? []).join(", ")} first`);
   }
   return settings;
 }
@@ -41061,10 +41530,7 @@ function regexBody(source) {
 function expandTemplate(template, name, groups) {
   const text = template.trim() === "" ? "{sourceref}" : template;
   return text.split(",").map(
-    (part) => part.trim().replace(
-      /\{sourceref\}|\{\\([1-9])\}/g,
-      (whole, group2) => group2 === void 0 ? name : groups[Number(group2)] ?? ""
-    )
+    (part) => part.trim().replace(/\{sourceref\}|\{\\([1-9])\}/g, (whole, group2) => group2 === void 0 ? name : groups[Number(group2)] ?? "")
   );
 }
 function compileSource(body, label, anchored2 = true) {
@@ -41111,250 +41577,23 @@ function dockerhubPresetTags(source, defaultBranch) {
   };
 }
 
-// src/core/payload-fields.ts
-function isObject2(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function str(value) {
-  return typeof value === "string" && value !== "" ? value : void 0;
-}
-function field(obj, ...path6) {
-  let cur = obj;
-  for (const key of path6) {
-    if (!isObject2(cur)) return void 0;
-    cur = cur[key];
+// src/core/forge-events.ts
+var READ_EVENTS = {
+  gitlab: { forge: "GitLab", header: "X-Gitlab-Event", names: ["Push Hook", "Tag Push Hook", "Merge Request Hook"] },
+  bitbucket: { forge: "Bitbucket", header: "X-Event-Key", names: ["repo:push", "pullrequest:created", "pullrequest:updated"] },
+  gitea: { forge: "Gitea", header: "X-Gitea-Event", names: ["push", "pull_request"] }
+};
+function forgeSkipReason(type, event) {
+  const { forge, header, names } = READ_EVENTS[type];
+  const { name, action, ref } = event;
+  if (!names.includes(name)) {
+    return `${forge} event ${JSON.stringify(name)} is not built — only ${names.map((n2) => JSON.stringify(n2)).join(", ")} are (the ${header} header)`;
   }
-  return cur;
-}
-function filesTouched(commits, limit) {
-  if (!Array.isArray(commits) || commits.length === 0 || commits.length >= limit) return void 0;
-  const files = /* @__PURE__ */ new Set();
-  for (const commit of commits) {
-    for (const key of ["added", "modified", "removed"]) {
-      const list2 = field(commit, key);
-      if (!Array.isArray(list2)) return void 0;
-      for (const file2 of list2) if (typeof file2 === "string") files.add(file2);
-    }
+  if (ref !== void 0) {
+    return `${forge} ${name}${action ? ` (${action})` : ""} of ${JSON.stringify(ref)} is neither a branch nor a tag; nothing to build`;
   }
-  return [...files];
-}
-
-// src/core/events.ts
-var GITHUB_PUSH_COMMIT_LIMIT = 20;
-var PR_BUILD_ACTIONS = /* @__PURE__ */ new Set(["opened", "synchronize", "reopened"]);
-function missing(event, path6) {
-  return new UserError(
-    `${event} payload has no "${path6}"`,
-    "send the webhook body exactly as GitHub delivered it (Content-Type: application/json)"
-  );
-}
-function requireString(event, payload, ...path6) {
-  const value = str(field(payload, ...path6));
-  if (value === void 0) throw missing(event, path6.join("."));
-  return value;
-}
-function repositoryFacts(payload) {
-  const facts = {};
-  const repo = field(payload, "repository");
-  const repository = str(field(repo, "full_name"));
-  const defaultBranch = str(field(repo, "default_branch")) ?? str(field(repo, "master_branch"));
-  const cloneUrl = str(field(repo, "clone_url"));
-  const htmlUrl = str(field(repo, "html_url"));
-  if (repository !== void 0) facts.repository = repository;
-  if (defaultBranch !== void 0) facts.defaultBranch = defaultBranch;
-  if (cloneUrl !== void 0) facts.cloneUrl = cloneUrl;
-  if (htmlUrl !== void 0) facts.htmlUrl = htmlUrl;
-  return facts;
-}
-var MAX_REF_LENGTH = 1024;
-var COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-function refNameProblem(name) {
-  if (name.length === 0) return "it is empty";
-  if (name.length > MAX_REF_LENGTH) return `it is ${name.length} characters long (at most ${MAX_REF_LENGTH})`;
-  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return "it contains a space, a control character or one of ~ ^ : ? * [ \\";
-  if (name.includes("..") || name.includes("//") || name.includes("@{")) return 'it contains "..", "//" or "@{"';
-  if (name.startsWith("/") || name.endsWith("/") || name.endsWith(".") || name === "@") return 'it starts or ends with "/", ends with "." or is "@"';
-  if (name.split("/").some((part) => part.startsWith(".") || part.endsWith(".lock"))) return 'a part of it starts with "." or ends with ".lock"';
-  return void 0;
-}
-function checkRefName(name, what, hint = "send the name exactly as git shows it") {
-  const problem = refNameProblem(name);
-  if (problem !== void 0) throw new UserError(`${what} ${JSON.stringify(name.slice(0, 80))}${name.length > 80 ? "..." : ""} is not a valid git ref: ${problem}`, hint);
-  return name;
-}
-function checkCommit(event, sha) {
-  if (!COMMIT_ID.test(sha)) {
-    throw new UserError(
-      `${event} payload names commit ${JSON.stringify(sha.slice(0, 80))}, which is not a 40-hex git commit id`,
-      "send the webhook body exactly as GitHub delivered it"
-    );
-  }
-  return sha;
-}
-function splitRef(ref) {
-  if (ref.startsWith("refs/heads/") && ref.length > "refs/heads/".length) {
-    return { refType: "branch", refName: ref.slice("refs/heads/".length) };
-  }
-  if (ref.startsWith("refs/tags/") && ref.length > "refs/tags/".length) {
-    return { refType: "tag", refName: ref.slice("refs/tags/".length) };
-  }
-  const pr = /^refs\/pull\/([0-9]+)\/(?:merge|head)$/.exec(ref);
-  if (pr) return { refType: "pr", prNumber: Number(pr[1]) };
-  return void 0;
-}
-function changedFiles(payload) {
-  return filesTouched(payload["commits"], GITHUB_PUSH_COMMIT_LIMIT);
-}
-function pullRequestFromSameRepository(payload) {
-  const head = str(field(payload, "pull_request", "head", "repo", "full_name"));
-  const base = str(field(payload, "pull_request", "base", "repo", "full_name")) ?? str(field(payload, "repository", "full_name"));
-  return head !== void 0 && base !== void 0 && head.toLowerCase() === base.toLowerCase();
-}
-function pushEvent(payload) {
-  const ref = checkRefName(requireString("push", payload, "ref"), "push payload ref", "send the webhook body exactly as GitHub delivered it");
-  const split = splitRef(ref);
-  const facts = repositoryFacts(payload);
-  if (facts.repository === void 0) throw missing("push", "repository.full_name");
-  if (split === void 0 || split.refType === "pr") {
-    return { name: "push", kind: "other", ...facts, ref, trusted: false };
-  }
-  const deleted = payload["deleted"] === true;
-  const sha = str(field(payload, "head_commit", "id")) ?? str(payload["after"]);
-  if (sha === void 0 && !deleted) throw missing("push", "after");
-  const event = { name: "push", kind: "push", ...facts, ref, ...split, deleted, trusted: true };
-  if (sha !== void 0) event.sha = checkCommit("push", sha);
-  const message = str(field(payload, "head_commit", "message"));
-  if (message !== void 0) event.commitMessage = message;
-  const baseRef = tagBaseRef(payload, split.refType);
-  if (baseRef !== void 0) event.baseRef = baseRef;
-  const pusher = str(field(payload, "pusher", "name"));
-  if (pusher !== void 0) event.pusher = pusher;
-  const files = changedFiles(payload);
-  if (files !== void 0) event.changedFiles = files;
-  return event;
-}
-function tagBaseRef(payload, refType) {
-  const baseRef = str(payload["base_ref"]);
-  return refType === "tag" && baseRef !== void 0 ? baseRef.replace(/^refs\/heads\//, "") : void 0;
-}
-function pullRequestEvent(payload, name = "pull_request") {
-  const action = requireString(name, payload, "action");
-  const facts = repositoryFacts(payload);
-  if (!PR_BUILD_ACTIONS.has(action)) return { name, kind: "other", action, ...facts, trusted: false };
-  if (facts.repository === void 0) throw missing(name, "repository.full_name");
-  const number4 = payload["number"] ?? field(payload, "pull_request", "number");
-  if (typeof number4 !== "number" || !Number.isInteger(number4) || number4 <= 0) throw missing(name, "number");
-  const sha = checkCommit(name, requireString(name, payload, "pull_request", "head", "sha"));
-  const branch = (key) => checkRefName(
-    requireString(name, payload, "pull_request", key, "ref"),
-    `${name} ${key}.ref`,
-    "send the webhook body exactly as GitHub delivered it"
-  );
-  const event = {
-    name,
-    kind: "pull_request",
-    action,
-    ...facts,
-    ref: `refs/pull/${number4}/merge`,
-    refType: "pr",
-    refName: branch("head"),
-    baseRef: branch("base"),
-    sha,
-    prNumber: number4,
-    trusted: pullRequestFromSameRepository(payload)
-  };
-  const title = str(field(payload, "pull_request", "title"));
-  if (title !== void 0) event.commitMessage = title;
-  const pusher = str(field(payload, "sender", "login"));
-  if (pusher !== void 0) event.pusher = pusher;
-  return event;
-}
-function eventFromPayload(name, payload) {
-  if (!isObject2(payload)) {
-    throw new UserError(`${name} payload is not a JSON object`, "send the webhook body exactly as GitHub delivered it");
-  }
-  switch (name) {
-    case "push":
-      return pushEvent(payload);
-    case "pull_request":
-      return pullRequestEvent(payload);
-    case "ping":
-      return { name, kind: "ping", ...repositoryFacts(payload), trusted: false };
-    default: {
-      const event = { name, kind: "other", ...repositoryFacts(payload), trusted: false };
-      const action = str(payload["action"]);
-      if (action !== void 0) event.action = action;
-      return event;
-    }
-  }
-}
-function commitSha(text) {
-  const sha = text.trim().toLowerCase();
-  if (!COMMIT_ID.test(sha)) {
-    throw new UserError(`invalid commit sha ${JSON.stringify(text.slice(0, 80))}`, "give the full 40-character hex commit id, as GITHUB_SHA does");
-  }
-  return sha;
-}
-function eventFromRef(input2) {
-  const split = refNameProblem(input2.ref) === void 0 ? splitRef(input2.ref) : void 0;
-  if (split === void 0) {
-    throw new UserError(
-      `unsupported ref ${JSON.stringify(input2.ref.slice(0, 80))}${input2.ref.length > 80 ? "..." : ""}`,
-      "give a full ref: refs/heads/<branch>, refs/tags/<tag> or refs/pull/<number>/merge"
-    );
-  }
-  const sha = commitSha(input2.sha);
-  const payload = isObject2(input2.payload) ? input2.payload : void 0;
-  const isPr = split.refType === "pr";
-  const event = {
-    name: input2.name ?? "push",
-    kind: isPr ? "pull_request" : "push",
-    ...repositoryFacts(payload),
-    ref: input2.ref,
-    ...split,
-    sha,
-    deleted: false,
-    trusted: isPr ? payload !== void 0 && pullRequestFromSameRepository(payload) : true
-  };
-  if (input2.repository !== void 0) event.repository = input2.repository;
-  if (input2.defaultBranch !== void 0) event.defaultBranch = input2.defaultBranch;
-  if (payload !== void 0) {
-    const message = str(field(payload, "head_commit", "message")) ?? str(field(payload, "pull_request", "title"));
-    if (message !== void 0) event.commitMessage = message;
-    const pusher = str(field(payload, "pusher", "name")) ?? str(field(payload, "sender", "login"));
-    if (pusher !== void 0) event.pusher = pusher;
-    const action = str(payload["action"]);
-    if (action !== void 0) event.action = action;
-    const baseRef = tagBaseRef(payload, split.refType);
-    if (baseRef !== void 0) event.baseRef = baseRef;
-    if (isPr) {
-      const head = str(field(payload, "pull_request", "head", "ref"));
-      const base = str(field(payload, "pull_request", "base", "ref"));
-      if (head !== void 0) event.refName = checkRefName(head, "pull_request head.ref");
-      if (base !== void 0) event.baseRef = checkRefName(base, "pull_request base.ref");
-    }
-    if (payload["ref"] === input2.ref) {
-      const files = changedFiles(payload);
-      if (files !== void 0) event.changedFiles = files;
-    }
-  }
-  return event;
-}
-function eventFromWorkflow(input2) {
-  const payload = isObject2(input2.payload) && Object.keys(input2.payload).length > 0 ? input2.payload : void 0;
-  if (input2.name === "push" && payload !== void 0) return eventFromPayload("push", payload);
-  if ((input2.name === "pull_request" || input2.name === "pull_request_target") && isObject2(payload?.["pull_request"])) {
-    const event = pullRequestEvent(payload, input2.name);
-    if (event.kind === "pull_request" && !input2.prHeadSha) event.sha = commitSha(input2.sha);
-    return event;
-  }
-  return eventFromRef({
-    name: input2.name,
-    ref: input2.ref,
-    sha: input2.sha,
-    ...input2.repository !== void 0 ? { repository: input2.repository } : {},
-    ...payload !== void 0 ? { payload } : {}
-  });
+  const request = type === "gitlab" ? "merge request" : "pull request";
+  return `${forge} ${request} action ${JSON.stringify(action ?? "")} is not built — only a ${request} opened, reopened or given new commits is`;
 }
 
 // src/core/metadata-tags.ts
@@ -41419,7 +41658,11 @@ function parseLine(line) {
       break;
     case "ref":
       if (!["branch", "tag", "pr"].includes(attrs["event"] ?? "")) {
-        throw bad(line, attrs["event"] === void 0 ? "event= is missing" : `event=${attrs["event"]} is not branch, tag or pr`, "write event=branch, event=tag or event=pr");
+        throw bad(
+          line,
+          attrs["event"] === void 0 ? "event= is missing" : `event=${attrs["event"]} is not branch, tag or pr`,
+          "write event=branch, event=tag or event=pr"
+        );
       }
       if (attrs["event"] === "pr" && !("prefix" in attrs)) attrs["prefix"] = "pr-";
       break;
@@ -41428,7 +41671,8 @@ function parseLine(line) {
       break;
     case "sha":
       if (!("prefix" in attrs)) attrs["prefix"] = "sha-";
-      if (!["short", "long"].includes(attrs["format"] ?? "short")) throw bad(line, `format=${attrs["format"]} is not short or long`, "write format=short or format=long");
+      if (!["short", "long"].includes(attrs["format"] ?? "short"))
+        throw bad(line, `format=${attrs["format"]} is not short or long`, "write format=short or format=long");
       break;
     case "edge":
       break;
@@ -41444,12 +41688,12 @@ function parseTags(text) {
   return inputLines(text).map(parseLine).map((tag, index) => ({ tag, index })).sort((a2, b) => b.tag.priority - a2.tag.priority || a2.index - b.index).map((x) => x.tag);
 }
 function globalValues(event) {
-  const branch = event.refType === "branch" ? event.refName ?? "" : "";
+  const branch = event.refType === "branch" ? event.refName : "";
   const isDefault = branch !== "" && branch === event.defaultBranch;
   return {
     branch,
-    tag: event.refType === "tag" ? event.refName ?? "" : "",
-    sha: (event.sha ?? "").slice(0, 7),
+    tag: event.refType === "tag" ? event.refName : "",
+    sha: event.sha.slice(0, 7),
     base_ref: event.baseRef ?? "",
     is_default_branch: String(isDefault),
     is_not_default_branch: String(!isDefault)
@@ -41459,20 +41703,25 @@ function render(template, values, line) {
   return template.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_whole, expr) => {
     const value = values[expr];
     if (value !== void 0) return value;
-    throw bad(line, `{{${expr}}} is not an expression autobuild knows`, `use one of ${Object.keys(values).map((k) => `{{${k}}}`).join(", ")}`);
+    throw bad(
+      line,
+      `{{${expr}}} is not an expression autobuild knows`,
+      `use one of ${Object.keys(values).map((k) => `{{${k}}}`).join(", ")}`
+    );
   });
 }
 function evaluateTags(lines2, event, flavor) {
   const globals = globalValues(event);
   const fixed = event.refType === "tag";
-  const tagName = event.refType === "tag" ? event.refName ?? "" : void 0;
+  const tagName = event.refType === "tag" ? event.refName : void 0;
   const refVersion = tagName === void 0 ? void 0 : parseVersion(tagName)?.version;
   const out = [];
   let latest;
   let version2;
   for (const tag of lines2) {
     const enable = render(tag.attrs["enable"] ?? "true", globals, tag.line);
-    if (enable !== "true" && enable !== "false") throw bad(tag.line, `enable=${enable} is not true or false`, "write enable=true, enable=false or enable={{is_default_branch}}");
+    if (enable !== "true" && enable !== "false")
+      throw bad(tag.line, `enable=${enable} is not true or false`, "write enable=true, enable=false or enable={{is_default_branch}}");
     if (enable === "false") continue;
     const prefix = render(tag.attrs["prefix"] ?? flavor.prefix, globals, tag.line);
     const suffix = render(tag.attrs["suffix"] ?? flavor.suffix, globals, tag.line);
@@ -41513,9 +41762,9 @@ function produce(tag, event, globals, affixed, ctx) {
       return value === void 0 ? void 0 : classify(value, ctx.fixed, true);
     }
     case "ref": {
-      if (a2["event"] === "branch") return event.refType === "branch" ? classify(event.refName ?? "", false, false) : void 0;
+      if (a2["event"] === "branch") return event.refType === "branch" ? classify(event.refName, false, false) : void 0;
       if (a2["event"] === "tag") return ctx.tagName !== void 0 ? classify(ctx.tagName, true, true) : void 0;
-      return event.refType === "pr" && event.prNumber !== void 0 ? classify(String(event.prNumber), false, false) : void 0;
+      return event.kind === "pull_request" ? classify(String(event.prNumber), false, false) : void 0;
     }
     case "edge": {
       if (event.refType !== "branch") return void 0;
@@ -41525,7 +41774,6 @@ function produce(tag, event, globals, affixed, ctx) {
     case "raw":
       return classify(render(a2["value"] ?? "", globals, tag.line), ctx.fixed, false);
     case "sha": {
-      if (!event.sha) return void 0;
       const value = a2["format"] === "long" ? event.sha : event.sha.slice(0, 7);
       return { info: { tag: affixed(value), kind: "immutable", ...affixes }, latestAuto: false };
     }
@@ -41669,8 +41917,9 @@ var PR_ACTIONS = [...PR_BUILD_ACTIONS].join(", ");
 function plan(input2) {
   const { event } = input2;
   const skipped = [];
+  const ref = event.kind === "ping" ? void 0 : event.ref;
   const skip = (reason, extra = {}) => {
-    skipped.push({ reason, ...event.repository ? { repository: event.repository } : {}, ...event.ref ? { ref: event.ref } : {}, ...extra });
+    skipped.push({ reason, ...event.repository ? { repository: event.repository } : {}, ...ref ? { ref } : {}, ...extra });
   };
   if (event.kind === "ping") {
     skip("ping: GitHub is checking the webhook; there is nothing to build");
@@ -41683,25 +41932,22 @@ function plan(input2) {
     return { builds: [], skipped };
   }
   const [repository, config2] = found;
-  const unsupported = unsupportedReason(event);
-  if (unsupported) {
-    skip(unsupported);
+  if (event.kind === "other") {
+    skip(unsupportedReason(event));
     return { builds: [], skipped };
   }
-  const refType = event.refType;
-  const refName = event.refName ?? "";
-  if (event.deleted) {
-    skip(`${refType} ${JSON.stringify(refName)} was deleted; nothing to build`);
+  if (event.kind === "push" && event.deleted) {
+    skip(`${event.refType} ${JSON.stringify(event.refName)} was deleted; nothing to build`);
     return { builds: [], skipped };
   }
-  if (refType === "branch") {
+  if (event.kind === "push" && event.refType === "branch") {
     const paths = filterPaths(config2.paths, event.changedFiles);
     if (!paths.build) {
       skip(paths.reason ?? "paths filter");
       return { builds: [], skipped };
     }
   }
-  let candidates = refType === "pr" ? pullRequestCandidates(config2, event, skip) : pushCandidates(config2, event, input2.manual === true, skip);
+  let candidates = event.kind === "pull_request" ? pullRequestCandidates(config2, event, skip) : pushCandidates(config2, event, input2.manual === true, skip);
   if (!hasTagLines(config2) && config2.flavor.trim() !== "") {
     const flavor = parseFlavor(config2.flavor);
     candidates = candidates.map((c3, i2) => ({ ...c3, tags: applyFlavor(c3.tags, flavor, i2 === 0) }));
@@ -41720,11 +41966,7 @@ function findRepository(repositories, name) {
   return key === void 0 || config2 === void 0 ? void 0 : [key, config2];
 }
 function unsupportedReason(event) {
-  if (event.kind === "push" || event.kind === "pull_request") {
-    if (event.refType === void 0) return `${event.name}: ref ${JSON.stringify(event.ref ?? "")} is neither a branch nor a tag`;
-    if (!event.sha && !event.deleted) return `${event.name}: no commit to build`;
-    return void 0;
-  }
+  if (event.forge !== void 0) return forgeSkipReason(event.forge, event);
   if (event.name === "pull_request") {
     return `pull_request action ${JSON.stringify(event.action ?? "")} is not built — only ${PR_ACTIONS} are`;
   }
@@ -41757,8 +41999,7 @@ function pullRequestCandidates(config2, event, skip) {
   return [baseCandidate(config2, "pull request", [{ tag: `pr-${event.prNumber}`, kind: "moving" }])];
 }
 function pushCandidates(config2, event, manual, skip) {
-  const refType = event.refType;
-  const name = event.refName ?? "";
+  const { refType, refName: name } = event;
   if (hasTagLines(config2)) {
     const result = evaluateTags(parseTags(config2.tags), event, parseFlavor(config2.flavor));
     if (result.tags.length === 0) {
@@ -41774,7 +42015,7 @@ function pushCandidates(config2, event, manual, skip) {
   if (config2.preset === "semver") {
     if (refType === "tag") {
       candidates.push(baseCandidate(config2, "preset semver", semverPresetTags(name) ?? [{ tag: name, kind: "immutable" }]));
-    } else if (event.defaultBranch !== void 0 && name === event.defaultBranch) {
+    } else if (name === event.defaultBranch) {
       candidates.push(baseCandidate(config2, "preset semver", [{ tag: "edge", kind: "moving" }]));
     } else {
       presetReason = `preset semver builds only the default branch${event.defaultBranch ? ` (${JSON.stringify(event.defaultBranch)})` : ""} and tags, not branch ${JSON.stringify(name)} — add a rule with sourceType: branch to build it`;
@@ -41803,7 +42044,8 @@ function pushCandidates(config2, event, manual, skip) {
   }
   if (candidates.length === 0) {
     if (presetReason) skip(presetReason);
-    else if (config2.rules.length === 0) skip(`preset none and no rules: nothing builds ${refType} ${JSON.stringify(name)} — add a rule or choose preset semver or dockerhub`);
+    else if (config2.rules.length === 0)
+      skip(`preset none and no rules: nothing builds ${refType} ${JSON.stringify(name)} — add a rule or choose preset semver or dockerhub`);
   }
   return candidates;
 }
@@ -41837,14 +42079,13 @@ function toBuild(repository, config2, event, c3, existingTags, skip) {
   for (const h2 of held) skip(`${h2.reason} (already in the registry)`);
   if (keep.length === 0) return void 0;
   const tags = keep.map((t) => t.tag);
-  const refType = event.refType;
-  const version2 = refType === "tag" ? parseVersion(event.refName ?? "")?.version : void 0;
+  const version2 = event.refType === "tag" ? parseVersion(event.refName)?.version : void 0;
   const tagVersion = version2 ?? keep.find((t) => t.version !== void 0)?.version;
   const cloneUrl = config2.cloneUrl ?? event.cloneUrl;
   return {
     repository,
-    ref: event.ref ?? "",
-    sha: event.sha ?? "",
+    ref: event.ref,
+    sha: event.sha,
     images: [...config2.images],
     context: c3.context,
     dockerfile: c3.dockerfile,
@@ -41853,11 +42094,11 @@ function toBuild(repository, config2, event, c3, existingTags, skip) {
     tags,
     refs: tags.flatMap((tag) => config2.images.map((image) => withTag(image, tag))),
     // Pull requests are built, never pushed; an untrusted build pushes nothing whatever its ref.
-    push: refType !== "pr" && event.trusted,
+    push: event.kind === "push" && event.trusted,
     trusted: event.trusted,
     tagInfo: keep,
     ...tagVersion ? { version: tagVersion } : {},
-    ...refType === "branch" && event.defaultBranch !== void 0 && event.refName === event.defaultBranch ? { isDefaultBranch: true } : {},
+    ...event.refType === "branch" && event.refName === event.defaultBranch ? { isDefaultBranch: true } : {},
     ...cloneUrl ? { cloneUrl } : {},
     ...event.commitMessage !== void 0 ? { commitMessage: event.commitMessage } : {},
     ...c3.platforms ? { platforms: c3.platforms } : {},
@@ -41900,7 +42141,10 @@ function imageName(text, tagsFrom = "the preset, rules or tags lines") {
     throw err;
   }
   if (ref.tag !== void 0 || ref.digest !== void 0) {
-    throw new UserError(`image ${JSON.stringify(text)} must not include a tag or digest`, `write just ${JSON.stringify(familiarName(ref))}; tags come from ${tagsFrom}`);
+    throw new UserError(
+      `image ${JSON.stringify(text)} must not include a tag or digest`,
+      `write just ${JSON.stringify(familiarName(ref))}; tags come from ${tagsFrom}`
+    );
   }
   return familiarName(ref);
 }
@@ -41915,13 +42159,19 @@ function readPayload(path6) {
   } catch (err) {
     const code2 = err.code;
     const why = code2 === "ENOENT" ? "does not exist" : code2 === "EISDIR" ? "is a directory" : code2 === "EACCES" ? "cannot be read (permission denied)" : `cannot be read (${code2 ?? err.message})`;
-    throw new UserError(`GITHUB_EVENT_PATH ${path6} ${why}`, "run autobuild as a step of a GitHub Actions workflow, whose runner writes the event file, or point GITHUB_EVENT_PATH at a webhook payload");
+    throw new UserError(
+      `GITHUB_EVENT_PATH ${path6} ${why}`,
+      "run autobuild as a step of a GitHub Actions workflow, whose runner writes the event file, or point GITHUB_EVENT_PATH at a webhook payload"
+    );
   }
   let payload;
   try {
     payload = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`GITHUB_EVENT_PATH ${path6} is not valid JSON (${err.message.split("\n")[0]})`, "point GITHUB_EVENT_PATH at the webhook payload as GitHub wrote it");
+    throw new UserError(
+      `GITHUB_EVENT_PATH ${path6} is not valid JSON (${err.message.split("\n")[0]})`,
+      "point GITHUB_EVENT_PATH at the webhook payload as GitHub wrote it"
+    );
   }
   if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
     throw new UserError(`GITHUB_EVENT_PATH ${path6} does not hold a JSON object`, "point GITHUB_EVENT_PATH at the webhook payload as GitHub wrote it");
@@ -42147,7 +42397,7 @@ __export(external_exports, {
   nullish: () => nullish2,
   number: () => number2,
   object: () => object,
-  optional: () => optional,
+  optional: () => optional2,
   output: () => output,
   overwrite: () => _overwrite,
   parse: () => parse2,
@@ -42600,7 +42850,7 @@ __export(util_exports, {
   propertyKeyTypes: () => propertyKeyTypes,
   randomString: () => randomString,
   rawShape: () => rawShape,
-  required: () => required,
+  required: () => required2,
   safeExtend: () => safeExtend,
   shallowClone: () => shallowClone,
   sizeCaps: () => sizeCaps,
@@ -43083,7 +43333,7 @@ function partial(Class2, schema, mask, name = "partial") {
   mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value, key) => selected && !selected.has(key) ? value : new Class2({ type: "optional", innerType: value })));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape, checks: [] }));
 }
-function required(Class2, schema, mask) {
+function required2(Class2, schema, mask) {
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
   mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value, key) => (
@@ -57803,7 +58053,7 @@ function foldObjects(members2) {
     objects.push(member);
   }
   const properties = {};
-  const required2 = /* @__PURE__ */ new Set();
+  const required3 = /* @__PURE__ */ new Set();
   for (const object2 of objects) {
     for (const key in object2.properties) {
       if (Object.prototype.hasOwnProperty.call(properties, key))
@@ -57820,11 +58070,11 @@ function foldObjects(members2) {
       assignProp(properties, key, merged);
     }
     for (const key of object2.required ?? [])
-      required2.add(key);
+      required3.add(key);
   }
   const folded = { type: "object", properties };
-  if (required2.size)
-    folded.required = [...required2];
+  if (required3.size)
+    folded.required = [...required3];
   if (objects.every((object2) => object2.additionalProperties === false)) {
     folded.additionalProperties = false;
   } else {
@@ -58514,8 +58764,8 @@ var tupleProcessor = (schema, ctx, _json, params) => {
   let minItems = def.items.length;
   while (minItems > 0) {
     const item = def.items[minItems - 1];
-    const optional2 = ctx.io === "input" ? inputOptin(item) !== void 0 : item._zod.optout === "optional";
-    if (!optional2)
+    const optional3 = ctx.io === "input" ? inputOptin(item) !== void 0 : item._zod.optout === "optional";
+    if (!optional3)
       break;
     minItems--;
   }
@@ -59067,7 +59317,7 @@ __export(schemas_exports2, {
   nullish: () => nullish2,
   number: () => number2,
   object: () => object,
-  optional: () => optional,
+  optional: () => optional2,
   partialRecord: () => partialRecord,
   pipe: () => pipe,
   prefault: () => prefault,
@@ -59246,7 +59496,7 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
     return this.check(_overwrite(fn));
   },
   optional() {
-    return optional(this);
+    return optional2(this);
   },
   exactOptional() {
     return exactOptional(this);
@@ -59255,7 +59505,7 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
     return nullable(this);
   },
   nullish() {
-    return optional(nullable(this));
+    return optional2(nullable(this));
   },
   nonoptional(params) {
     return nonoptional(this, params);
@@ -60378,7 +60628,7 @@ var ZodOptional = /* @__PURE__ */ $constructor("ZodOptional", (inst, def) => {
   inst._zod.processJSONSchema = (ctx, json3, params) => optionalProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
-function optional(innerType) {
+function optional2(innerType) {
   return new ZodOptional({
     type: "optional",
     innerType
@@ -60409,7 +60659,7 @@ function nullable(innerType) {
   });
 }
 function nullish2(innerType) {
-  return optional(nullable(innerType));
+  return optional2(nullable(innerType));
 }
 var ZodDefault = /* @__PURE__ */ $constructor("ZodDefault", (inst, def) => {
   $ZodDefault.init(inst, def);
@@ -61631,7 +61881,7 @@ function input(schema) {
   return visit(schema, {
     pipe: (s) => inSide(s._zod.def),
     // A default value belongs to the output side, so a rewritten inner type leaves it stranded. `.default()` widens the declared input type with `undefined`, and `optional` is what carries that across.
-    default: (s, rewritten) => rewritten ? optional(s._zod.def.innerType) : s,
+    default: (s, rewritten) => rewritten ? optional2(s._zod.def.innerType) : s,
     // A catch value is output-side too, but `.catch()` leaves the declared input type alone, so the inner schema stands on its own.
     catch: (s, rewritten) => rewritten ? s._zod.def.innerType : s
   });
@@ -61726,7 +61976,9 @@ var repositorySchema = external_exports.strictObject({
   cacheTo: list.optional().describe("build-push-action cache-to lines; [] turns the service default off"),
   secrets: external_exports.record(external_exports.string(), external_exports.string()).optional().describe("build secrets ID: ${VAR} for RUN --mount=type=secret,id=ID"),
   env: stringMap.default({}).describe("Docker Hub's build environment variables: seen by hooks and tests, masked in every log, never stored"),
-  autotest: external_exports.enum(["off", "internal", "external"]).default("internal").describe("Docker Hub Autotest: run *.test.yml (service sut) before pushing; pull requests tested from this repository (internal) or also forks (external)"),
+  autotest: external_exports.enum(["off", "internal", "external"]).default("internal").describe(
+    "Docker Hub Autotest: run *.test.yml (service sut) before pushing; pull requests tested from this repository (internal) or also forks (external)"
+  ),
   submodules: external_exports.boolean().default(true).describe("check out git submodules recursively"),
   sshKey: external_exports.string().optional().describe("private key for ssh submodules (Docker Hub's SSH_PRIVATE)"),
   knownHosts: lines.default("").describe("known_hosts lines for ssh submodules, added to the built-in GitHub, GitLab and Bitbucket keys"),
@@ -61862,7 +62114,9 @@ function describeIssue(issue3, data, used) {
       if (matched.length === 1) {
         return matched[0].flatMap((inner) => describeIssue({ ...inner, path: [...issue3.path, ...inner.path] }, data, used));
       }
-      const expected = [...new Set(issue3.errors.flat().map((i2) => i2.code === "invalid_type" ? typeWords[i2.expected] ?? i2.expected : void 0))].filter(Boolean);
+      const expected = [...new Set(issue3.errors.flat().map((i2) => i2.code === "invalid_type" ? typeWords[i2.expected] ?? i2.expected : void 0))].filter(
+        Boolean
+      );
       const what = expected.length > 0 ? expected.join(" or ") : "a different value";
       return [{ path: path6, problem: `must be ${what}${shown}`, hint: `write ${what} here` }];
     }
@@ -61875,7 +62129,13 @@ function describeIssue(issue3, data, used) {
     case "too_big":
       return [{ path: path6, problem: `must be at most ${Number(issue3.maximum)}${shown}`, hint: "give a smaller value" }];
     case "invalid_format":
-      return [{ path: path6, problem: `must be a valid ${issue3.format === "url" ? "URL" : issue3.format}${shown}`, hint: issue3.format === "url" ? "write a full URL, e.g. https://example.com/hook" : `write a valid ${issue3.format}` }];
+      return [
+        {
+          path: path6,
+          problem: `must be a valid ${issue3.format === "url" ? "URL" : issue3.format}${shown}`,
+          hint: issue3.format === "url" ? "write a full URL, e.g. https://example.com/hook" : `write a valid ${issue3.format}`
+        }
+      ];
     default:
       return [{ path: path6, problem: issue3.message }];
   }
@@ -61902,7 +62162,8 @@ function parseImagesInput(text) {
     for (const field2 of lineFields(line)) {
       if (field2.key === void 0 || field2.key === "name") name = field2.value;
       else if (field2.key === "enable") {
-        if (field2.value !== "true" && field2.value !== "false") throw bad3(line, `enable=${field2.value} is not true or false`, "write enable=true or enable=false");
+        if (field2.value !== "true" && field2.value !== "false")
+          throw bad3(line, `enable=${field2.value} is not true or false`, "write enable=true or enable=false");
         enable = field2.value === "true";
       } else throw bad3(line, `unknown attribute ${JSON.stringify(field2.key)}`, "write name=IMAGE and optionally enable=true|false");
     }
@@ -61954,7 +62215,10 @@ function readSettings() {
   const out = {};
   const platforms2 = getInput("platforms");
   if (platforms2) out.platforms = parsePlatforms(splitList(platforms2, true), "input `platforms`");
-  for (const [input2, key] of [["cache-from", "cacheFrom"], ["cache-to", "cacheTo"]]) {
+  for (const [input2, key] of [
+    ["cache-from", "cacheFrom"],
+    ["cache-to", "cacheTo"]
+  ]) {
     const lines2 = splitList(getInput(input2, { trimWhitespace: false }), false);
     for (const line of lines2) parseCacheSpec(line, `input \`${input2}\``);
     if (lines2.length > 0) out[key] = lines2;
@@ -61978,7 +62242,11 @@ function readSecrets() {
   }
   for (const [id, name] of Object.entries(parseKeyValues("secret-envs", getInput("secret-envs", { trimWhitespace: false })))) {
     const value = process.env[name.trim()];
-    if (value === void 0) throw new UserError(`input \`secret-envs\`: ${id} names environment variable ${name.trim()}, which is not set`, `set it in the step's env:, e.g. ${name.trim()}: \${{ secrets.${name.trim()} }}`);
+    if (value === void 0)
+      throw new UserError(
+        `input \`secret-envs\`: ${id} names environment variable ${name.trim()}, which is not set`,
+        `set it in the step's env:, e.g. ${name.trim()}: \${{ secrets.${name.trim()} }}`
+      );
     add(id, value);
   }
   for (const [id, file2] of Object.entries(parseKeyValues("secret-files", getInput("secret-files", { trimWhitespace: false })))) {
@@ -61986,7 +62254,10 @@ function readSecrets() {
     try {
       value = readFileSync4(file2.trim(), "utf8");
     } catch {
-      throw new UserError(`input \`secret-files\`: ${id} names ${file2.trim()}, which cannot be read`, "give a path to a readable file, relative to the workspace or absolute");
+      throw new UserError(
+        `input \`secret-files\`: ${id} names ${file2.trim()}, which cannot be read`,
+        "give a path to a readable file, relative to the workspace or absolute"
+      );
     }
     add(id, value);
   }
@@ -61997,7 +62268,9 @@ function attestationNotices() {
   for (const input2 of ["provenance", "sbom"]) {
     const value = getInput(input2).trim();
     if (value === "" || value.toLowerCase() === "false") continue;
-    notices.push(`${input2}: ${JSON.stringify(value)} is accepted but no ${input2 === "sbom" ? "SBOM" : "provenance"} attestation is attached — the docker (BuildKit without buildx) and buildah builders here do not produce attestations`);
+    notices.push(
+      `${input2}: ${JSON.stringify(value)} is accepted but no ${input2 === "sbom" ? "SBOM" : "provenance"} attestation is attached — the docker (BuildKit without buildx) and buildah builders here do not produce attestations`
+    );
   }
   return notices;
 }
@@ -62061,7 +62334,10 @@ function parseRules(text) {
   return doc.map((item, i2) => {
     const parsed = buildRuleSchema.safeParse(item);
     if (parsed.success) return parsed.data;
-    const problem = ruleProblems(parsed.error.issues.map((issue3) => ({ ...issue3, path: [i2, ...issue3.path] })), doc)[0];
+    const problem = ruleProblems(
+      parsed.error.issues.map((issue3) => ({ ...issue3, path: [i2, ...issue3.path] })),
+      doc
+    )[0];
     throw new UserError(
       `input \`rules${keyPath(problem.path)}\`: ${problem.problem}`,
       problem.hint ?? "a rule has sourceType (branch|tag), source and tag, and optionally dockerfile, context, buildArgs, autobuild"
@@ -62243,7 +62519,11 @@ async function main() {
     dockerConfig = await group("Registry login", async () => (await login({ ...inputs, username, password })).dir);
   }
   const existingTags = await group("Tags already in the registry", async () => {
-    const tags = await readExistingTags(inputs.images, registries, (image, why) => warning(`could not list the tags of ${image}, planning as if it had none: ${why}`));
+    const tags = await readExistingTags(
+      inputs.images,
+      registries,
+      (image, why) => warning(`could not list the tags of ${image}, planning as if it had none: ${why}`)
+    );
     info(tags.length > 0 ? tags.join(" ") : "(none)");
     return tags;
   });

@@ -6,10 +6,15 @@ import { readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { execFileSync } from 'node:child_process';
 
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
 const only = process.argv[2];
-for (const file of readdirSync('bench').filter((f) => f.endsWith('.bench.mjs')).sort()) {
+for (const file of readdirSync('bench')
+  .filter((f) => f.endsWith('.bench.mjs'))
+  .sort()) {
   if (only && !file.includes(only)) continue;
   console.log(`\n== ${file} (load average ${load()})`);
   execFileSync(process.execPath, [`bench/${file}`], { stdio: 'inherit' });

@@ -41,4 +41,7 @@ writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
 // `autobuild --help` as the bundle prints it (80 columns, not a terminal), for bin/autobuild.js
 // to print without loading anything.
 const runner = `const { main } = await import(${JSON.stringify(pathToFileURL(join(outdir, 'autobuild.mjs')).href)}); process.exitCode = await main(['--help']);`;
-writeFileSync(join(outdir, 'help.txt'), execFileSync(process.execPath, ['--input-type=module', '-e', runner], { encoding: 'utf8', env: { ...process.env, COLUMNS: '80' } }));
+writeFileSync(
+  join(outdir, 'help.txt'),
+  execFileSync(process.execPath, ['--input-type=module', '-e', runner], { encoding: 'utf8', env: { ...process.env, COLUMNS: '80' } }),
+);

@@ -25,11 +25,14 @@ mkdirSync(dest, { recursive: true });
 // Each production package's top directory under node_modules (`name` or `@scope/name`); its own
 // nested node_modules hold its dependencies, which are production ones too.
 const listed = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 })
-  .split('\n').filter((line) => line.startsWith(join(root, 'node_modules') + sep));
-const packages = new Set(listed.map((line) => {
-  const parts = relative(join(root, 'node_modules'), line).split(sep);
-  return join('node_modules', parts[0].startsWith('@') ? join(parts[0], parts[1]) : parts[0]);
-}));
+  .split('\n')
+  .filter((line) => line.startsWith(join(root, 'node_modules') + sep));
+const packages = new Set(
+  listed.map((line) => {
+    const parts = relative(join(root, 'node_modules'), line).split(sep);
+    return join('node_modules', parts[0].startsWith('@') ? join(parts[0], parts[1]) : parts[0]);
+  }),
+);
 // One `cp -a --parents` for everything: Node's cpSync walks thousands of small files one
 // syscall chain at a time and takes several times longer on a busy disk.
 const paths = ['package.json', 'bin', 'build', join('src', 'service', 'dashboard', 'assets'), ...[...packages].sort()];

@@ -17,14 +17,27 @@ function readPayload(path: string | undefined): Record<string, unknown> {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? (err as Error).message})`;
-    throw new UserError(`GITHUB_EVENT_PATH ${path} ${why}`, 'run autobuild as a step of a GitHub Actions workflow, whose runner writes the event file, or point GITHUB_EVENT_PATH at a webhook payload');
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'EACCES'
+            ? 'cannot be read (permission denied)'
+            : `cannot be read (${code ?? (err as Error).message})`;
+    throw new UserError(
+      `GITHUB_EVENT_PATH ${path} ${why}`,
+      'run autobuild as a step of a GitHub Actions workflow, whose runner writes the event file, or point GITHUB_EVENT_PATH at a webhook payload',
+    );
   }
   let payload: unknown;
   try {
     payload = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`GITHUB_EVENT_PATH ${path} is not valid JSON (${(err as Error).message.split('\n')[0]})`, 'point GITHUB_EVENT_PATH at the webhook payload as GitHub wrote it');
+    throw new UserError(
+      `GITHUB_EVENT_PATH ${path} is not valid JSON (${(err as Error).message.split('\n')[0]})`,
+      'point GITHUB_EVENT_PATH at the webhook payload as GitHub wrote it',
+    );
   }
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw new UserError(`GITHUB_EVENT_PATH ${path} does not hold a JSON object`, 'point GITHUB_EVENT_PATH at the webhook payload as GitHub wrote it');

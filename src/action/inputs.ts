@@ -82,7 +82,10 @@ function readSettings(): BuildSettings {
   const out: BuildSettings = {};
   const platforms = core.getInput('platforms');
   if (platforms) out.platforms = parsePlatforms(splitList(platforms, true), 'input `platforms`');
-  for (const [input, key] of [['cache-from', 'cacheFrom'], ['cache-to', 'cacheTo']] as const) {
+  for (const [input, key] of [
+    ['cache-from', 'cacheFrom'],
+    ['cache-to', 'cacheTo'],
+  ] as const) {
     const lines = splitList(core.getInput(input, { trimWhitespace: false }), false);
     for (const line of lines) parseCacheSpec(line, `input \`${input}\``);
     if (lines.length > 0) out[key] = lines;
@@ -109,7 +112,11 @@ function readSecrets(): Record<string, Secret> {
   }
   for (const [id, name] of Object.entries(parseKeyValues('secret-envs', core.getInput('secret-envs', { trimWhitespace: false })))) {
     const value = process.env[name.trim()];
-    if (value === undefined) throw new UserError(`input \`secret-envs\`: ${id} names environment variable ${name.trim()}, which is not set`, `set it in the step's env:, e.g. ${name.trim()}: \${{ secrets.${name.trim()} }}`);
+    if (value === undefined)
+      throw new UserError(
+        `input \`secret-envs\`: ${id} names environment variable ${name.trim()}, which is not set`,
+        `set it in the step's env:, e.g. ${name.trim()}: \${{ secrets.${name.trim()} }}`,
+      );
     add(id, value);
   }
   for (const [id, file] of Object.entries(parseKeyValues('secret-files', core.getInput('secret-files', { trimWhitespace: false })))) {
@@ -117,7 +124,10 @@ function readSecrets(): Record<string, Secret> {
     try {
       value = readFileSync(file.trim(), 'utf8');
     } catch {
-      throw new UserError(`input \`secret-files\`: ${id} names ${file.trim()}, which cannot be read`, 'give a path to a readable file, relative to the workspace or absolute');
+      throw new UserError(
+        `input \`secret-files\`: ${id} names ${file.trim()}, which cannot be read`,
+        'give a path to a readable file, relative to the workspace or absolute',
+      );
     }
     add(id, value);
   }
@@ -134,7 +144,9 @@ function attestationNotices(): string[] {
   for (const input of ['provenance', 'sbom']) {
     const value = core.getInput(input).trim();
     if (value === '' || value.toLowerCase() === 'false') continue;
-    notices.push(`${input}: ${JSON.stringify(value)} is accepted but no ${input === 'sbom' ? 'SBOM' : 'provenance'} attestation is attached — the docker (BuildKit without buildx) and buildah builders here do not produce attestations`);
+    notices.push(
+      `${input}: ${JSON.stringify(value)} is accepted but no ${input === 'sbom' ? 'SBOM' : 'provenance'} attestation is attached — the docker (BuildKit without buildx) and buildah builders here do not produce attestations`,
+    );
   }
   return notices;
 }
@@ -210,7 +222,10 @@ export function parseRules(text: string): BuildRule[] {
   return doc.map((item, i) => {
     const parsed = buildRuleSchema.safeParse(item);
     if (parsed.success) return parsed.data;
-    const problem = ruleProblems(parsed.error.issues.map((issue) => ({ ...issue, path: [i, ...issue.path] })), doc)[0]!;
+    const problem = ruleProblems(
+      parsed.error.issues.map((issue) => ({ ...issue, path: [i, ...issue.path] })),
+      doc,
+    )[0]!;
     throw new UserError(
       `input \`rules${keyPath(problem.path)}\`: ${problem.problem}`,
       problem.hint ?? 'a rule has sourceType (branch|tag), source and tag, and optionally dockerfile, context, buildArgs, autobuild',

@@ -36,7 +36,9 @@ async function main(): Promise<void> {
     dockerConfig = await core.group('Registry login', async () => (await login({ ...inputs, username, password })).dir);
   }
   const existingTags = await core.group('Tags already in the registry', async () => {
-    const tags = await readExistingTags(inputs.images, registries, (image, why) => core.warning(`could not list the tags of ${image}, planning as if it had none: ${why}`));
+    const tags = await readExistingTags(inputs.images, registries, (image, why) =>
+      core.warning(`could not list the tags of ${image}, planning as if it had none: ${why}`),
+    );
     core.info(tags.length > 0 ? tags.join(' ') : '(none)');
     return tags;
   });
@@ -145,5 +147,8 @@ main().catch((err: unknown) => fail(err, [process.env['INPUT_PASSWORD'] ?? '', .
 
 /** The `secrets` input's values, masked in a failure even when reading the inputs failed. */
 function secretInputValues(): string[] {
-  return (process.env['INPUT_SECRETS'] ?? '').split(/\r?\n/).map((l) => l.slice(l.indexOf('=') + 1)).filter((v) => v.length >= 4);
+  return (process.env['INPUT_SECRETS'] ?? '')
+    .split(/\r?\n/)
+    .map((l) => l.slice(l.indexOf('=') + 1))
+    .filter((v) => v.length >= 4);
 }

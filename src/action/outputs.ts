@@ -25,7 +25,12 @@ export interface ActionOutputs {
 /** The `build --json` document of one result (README "Commands", `autobuild build`). */
 function buildDocument(r: BuildResult): BuildDocument {
   return {
-    images: r.images, tags: r.tags, refs: r.refs, digest: r.digest, imageId: r.imageId, pushed: r.pushed,
+    images: r.images,
+    tags: r.tags,
+    refs: r.refs,
+    digest: r.digest,
+    imageId: r.imageId,
+    pushed: r.pushed,
     ...(r.platforms ? { platforms: r.platforms } : {}),
   };
 }

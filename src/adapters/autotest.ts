@@ -24,11 +24,13 @@ const DOWN_TIMEOUT_MS = 120_000;
 /** `docker-compose.test.yml` first, then every other `*.test.yml` in name order. */
 export async function findTestFiles(dockerfileDir: string): Promise<string[]> {
   const names = await readdir(dockerfileDir).catch(() => [] as string[]);
-  const tests = names.filter((n) => n.endsWith('.test.yml')).sort((a, b) => {
-    if (a === 'docker-compose.test.yml') return -1;
-    if (b === 'docker-compose.test.yml') return 1;
-    return a < b ? -1 : a > b ? 1 : 0;
-  });
+  const tests = names
+    .filter((n) => n.endsWith('.test.yml'))
+    .sort((a, b) => {
+      if (a === 'docker-compose.test.yml') return -1;
+      if (b === 'docker-compose.test.yml') return 1;
+      return a < b ? -1 : a > b ? 1 : 0;
+    });
   return tests.map((n) => join(dockerfileDir, n));
 }
 
@@ -66,7 +68,10 @@ async function runTestFile(file: string, opts: AutotestOptions): Promise<void> {
   if (opts.untrustedRoot !== undefined) {
     const problems = untrustedComposeProblems(doc, name, await canonical(resolve(file, '..')), await canonical(opts.untrustedRoot));
     if (problems.length > 0) {
-      throw new BuildError(`${problems[0]} — a fork's pull request is tested without access to the host; remove it from the test file, or test forks with autotest: internal (not at all)`, { tail: problems });
+      throw new BuildError(
+        `${problems[0]} — a fork's pull request is tested without access to the host; remove it from the test file, or test forks with autotest: internal (not at all)`,
+        { tail: problems },
+      );
     }
   }
   if (!services.has('sut')) {
@@ -94,11 +99,17 @@ async function runTestFile(file: string, opts: AutotestOptions): Promise<void> {
     if (opts.signal?.aborted) throw err;
     if (!(err instanceof BuildError)) throw err;
     const code = /exit code (\d+)/.exec(err.message)?.[1];
-    throw new TestsFailedError(`tests failed: sut in ${name} ${code ? `exited with code ${code}` : `could not run (${err.message})`}`, { tail: sutLines, cause: err });
+    throw new TestsFailedError(`tests failed: sut in ${name} ${code ? `exited with code ${code}` : `could not run (${err.message})`}`, {
+      tail: sutLines,
+      cause: err,
+    });
   } finally {
     // No build signal here: a canceled or timed-out build still leaves nothing running.
     await run(tool, compose(['down', '-v', '--rmi', 'local', '--remove-orphans']), {
-      ...common, signal: AbortSignal.timeout(DOWN_TIMEOUT_MS), onLine: opts.onLine, what: `autotest ${name}: tear down`,
+      ...common,
+      signal: AbortSignal.timeout(DOWN_TIMEOUT_MS),
+      onLine: opts.onLine,
+      what: `autotest ${name}: tear down`,
     }).catch((err: unknown) => opts.onLine?.(`autotest: ${name}: tear down failed: ${err instanceof Error ? err.message : String(err)}`));
     for (const tag of created) {
       await run(opts.compose.engine, ['rmi', tag], { ...common, signal: AbortSignal.timeout(DOWN_TIMEOUT_MS) }).catch(() => undefined);
@@ -166,7 +177,12 @@ async function offerBuiltImage(services: Map<string, Service>, file: string, pro
     for (const target of names) {
       // A name that already exists (IMAGE_NAME itself, say) is left alone and never removed.
       if (target === opts.image.name || (await exists(opts.compose.engine, target, opts.env))) continue;
-      await run(opts.compose.engine, ['tag', opts.image.id, target], { env: opts.env, secrets: opts.secrets, signal: opts.signal, what: `autotest: tag the built image as ${target}` });
+      await run(opts.compose.engine, ['tag', opts.image.id, target], {
+        env: opts.env,
+        secrets: opts.secrets,
+        signal: opts.signal,
+        what: `autotest: tag the built image as ${target}`,
+      });
       created.push(target);
     }
     opts.onLine?.(`autotest: service ${name} uses the built image ${opts.image.name}`);

@@ -23,11 +23,7 @@ function unreadable(path: string, err: unknown): UserError {
   return new UserError(`cannot read config file ${path}: ${why}`, 'check the path given with --config or AUTOBUILD_CONFIG');
 }
 
-export async function loadConfig(
-  file?: string,
-  env: Record<string, string | undefined> = process.env,
-  cwd: string = process.cwd(),
-): Promise<Config> {
+export async function loadConfig(file?: string, env: Record<string, string | undefined> = process.env, cwd: string = process.cwd()): Promise<Config> {
   // A file the user named must exist; the implicit ones are only used when present.
   if (file !== undefined && file !== '') {
     const path = resolve(cwd, file);

@@ -36,9 +36,12 @@ export function parseLsRemote(stdout: string): { refs: Map<string, string>; head
 
 /** Resolves a branch, a tag or the default branch of `url` to its full ref and commit. */
 export async function resolveRemoteRef(url: string, target: RemoteTarget, opts: { token?: GitAuth; signal?: AbortSignal } = {}): Promise<RemoteRef> {
-  const patterns = target.kind === 'default'
-    ? ['HEAD']
-    : target.kind === 'branch' ? ['HEAD', `refs/heads/${target.name}`] : ['HEAD', `refs/tags/${target.name}`, `refs/tags/${target.name}^{}`];
+  const patterns =
+    target.kind === 'default'
+      ? ['HEAD']
+      : target.kind === 'branch'
+        ? ['HEAD', `refs/heads/${target.name}`]
+        : ['HEAD', `refs/tags/${target.name}`, `refs/tags/${target.name}^{}`];
   const result = await run('git', ['ls-remote', '--symref', '--', url, ...patterns], {
     env: gitEnv(opts.token, url),
     secrets: [opts.token === undefined ? undefined : authSecret(opts.token)],
@@ -50,7 +53,7 @@ export async function resolveRemoteRef(url: string, target: RemoteTarget, opts: 
   const { refs, head } = parseLsRemote(result.stdout);
   const defaultBranch = head?.replace(/^refs\/heads\//, '');
   const ref = target.kind === 'default' ? head : target.kind === 'branch' ? `refs/heads/${target.name}` : `refs/tags/${target.name}`;
-  const sha = ref ? refs.get(ref) ?? (target.kind === 'default' ? refs.get('HEAD') : undefined) : undefined;
+  const sha = ref ? (refs.get(ref) ?? (target.kind === 'default' ? refs.get('HEAD') : undefined)) : undefined;
   if (!ref || !sha) {
     const what = target.kind === 'default' ? 'a default branch (HEAD)' : `${target.kind} ${JSON.stringify(target.name)}`;
     throw new UserError(`${url} has no ${what}`, 'name a branch or tag that exists in the repository');

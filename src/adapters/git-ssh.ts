@@ -39,14 +39,23 @@ export function shellQuote(arg: string): string {
 /** The ssh command line as argv: no config file, no agent, only this key, strict host keys. */
 export function sshArgv(keyFile: string, knownHostsFile: string): string[] {
   return [
-    'ssh', '-F', '/dev/null',
-    '-o', 'BatchMode=yes',
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'IdentityAgent=none',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${knownHostsFile}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-i', keyFile,
+    'ssh',
+    '-F',
+    '/dev/null',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'IdentityAgent=none',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${knownHostsFile}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-i',
+    keyFile,
   ];
 }
 
@@ -60,7 +69,10 @@ export async function prepareSsh(dir: string, key: Secret, knownHosts = ''): Pro
     // OpenSSH refuses a key without its final newline; keys pasted into variables often lose it.
     const text = key.reveal().replace(/\r\n/g, '\n');
     await writeFile(keyFile, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o600, flag: 'wx' });
-    const extra = knownHosts.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    const extra = knownHosts
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
     await writeFile(knownHostsFile, [...BUILT_IN_KNOWN_HOSTS, ...extra].join('\n') + '\n', { mode: 0o600, flag: 'wx' });
   } catch (err) {
     await dispose();

@@ -46,11 +46,15 @@ export async function checkout(opts: CheckoutOptions): Promise<CheckoutResult> {
     throw new UserError(`commit ${JSON.stringify(opts.sha)} is not a full commit sha`, 'give the 40-hex sha (e.g. from `git rev-parse HEAD` or GITHUB_SHA)');
   }
   if (!/^(?:https?|file|ssh|git):\/\//.test(opts.cloneUrl) && !/^[\w.-]+@[\w.-]+:/.test(opts.cloneUrl)) {
-    throw new UserError(`clone URL ${JSON.stringify(opts.cloneUrl)} is not a git URL`, 'use https://, ssh://, git@host:path or file:// (repositories.<name>.cloneUrl)');
+    throw new UserError(
+      `clone URL ${JSON.stringify(opts.cloneUrl)} is not a git URL`,
+      'use https://, ssh://, git@host:path or file:// (repositories.<name>.cloneUrl)',
+    );
   }
   await mkdir(opts.dir, { recursive: true });
   // Never inside the working tree: that becomes the build context.
-  const ssh = opts.sshKey && !opts.sshKey.empty ? await prepareSsh(join(dirname(opts.dir), `.${basename(opts.dir)}-ssh`), opts.sshKey, opts.knownHosts) : undefined;
+  const ssh =
+    opts.sshKey && !opts.sshKey.empty ? await prepareSsh(join(dirname(opts.dir), `.${basename(opts.dir)}-ssh`), opts.sshKey, opts.knownHosts) : undefined;
   try {
     return await checkoutWith(opts, ssh);
   } finally {
@@ -120,7 +124,13 @@ function allowedProtocols(cloneUrl: string): string[] {
 /** Each line of a multi-line secret (an ssh key) too, so no line of it shows in a log. */
 function secretLines(secret: Secret | undefined): string[] {
   if (!secret) return [];
-  return [secret.reveal(), ...secret.reveal().split(/\r?\n/).filter((l) => l.length >= 16 && !l.startsWith('-----'))];
+  return [
+    secret.reveal(),
+    ...secret
+      .reveal()
+      .split(/\r?\n/)
+      .filter((l) => l.length >= 16 && !l.startsWith('-----')),
+  ];
 }
 
 /**
@@ -129,14 +139,25 @@ function secretLines(secret: Secret | undefined): string[] {
  * an option (`--upload-pack=...`) or whose transport is not allowed fails the checkout.
  */
 async function updateSubmodules(dir: string, protocols: string[], git: Git, depth: number): Promise<void> {
-  if (!(await stat(join(dir, '.gitmodules')).then((s) => s.isFile(), () => false))) return;
+  if (
+    !(await stat(join(dir, '.gitmodules')).then(
+      (s) => s.isFile(),
+      () => false,
+    ))
+  )
+    return;
   if (depth >= MAX_SUBMODULE_DEPTH) throw new BuildError(`submodules nest deeper than ${MAX_SUBMODULE_DEPTH} levels at ${dir}`);
   const entries = async (key: 'url' | 'path') => {
-    const out = await git(['config', '--file', '.gitmodules', '--get-regexp', `^submodule\\..*\\.${key}$`], { cwd: dir, onLine: undefined }).catch(() => ({ stdout: '' }));
-    return out.stdout.split('\n').filter(Boolean).map((line) => {
-      const space = line.indexOf(' ');
-      return { name: line.slice('submodule.'.length, space - key.length - 1), value: line.slice(space + 1) };
-    });
+    const out = await git(['config', '--file', '.gitmodules', '--get-regexp', `^submodule\\..*\\.${key}$`], { cwd: dir, onLine: undefined }).catch(() => ({
+      stdout: '',
+    }));
+    return out.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const space = line.indexOf(' ');
+        return { name: line.slice('submodule.'.length, space - key.length - 1), value: line.slice(space + 1) };
+      });
   };
   for (const { name, value } of await entries('url')) checkSubmoduleUrl(name, value, protocols);
   const paths = await entries('path');
@@ -149,7 +170,7 @@ async function updateSubmodules(dir: string, protocols: string[], git: Git, dept
   await git(['submodule', 'update', '--init', '--'], {
     cwd: dir,
     what: 'checking out the submodules',
-    hint: 'check each submodule URL in .gitmodules, and that the token or the repository\'s sshKey may read it',
+    hint: "check each submodule URL in .gitmodules, and that the token or the repository's sshKey may read it",
     transient: (tail) => /timed out|connection (refused|reset)|could not resolve host|early EOF/i.test(tail.join('\n')),
   });
   for (const { value } of paths) await updateSubmodules(resolve(dir, value), protocols, git, depth + 1);

@@ -56,7 +56,10 @@ export async function findHook(dockerfileDir: string, name: HookName): Promise<s
 export async function runHook(name: HookName, ctx: HookContext): Promise<boolean> {
   const file = await findHook(ctx.dockerfileDir, name);
   if (!file) return false;
-  const executable = await access(file, constants.X_OK).then(() => true, () => false);
+  const executable = await access(file, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
   // Docker Hub runs hooks that were committed without the executable bit too.
   const [cmd, args] = executable ? [file, []] : ['/bin/sh', [file]];
   try {

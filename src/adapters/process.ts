@@ -122,7 +122,8 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     throw new BuildError(`canceled: ${command}`, { tail });
   }
   if (result.failed) {
-    const how = result.exitCode !== undefined ? `exit code ${result.exitCode}` : result.signal ? `killed by ${result.signal}` : mask(result.shortMessage ?? 'an error');
+    const how =
+      result.exitCode !== undefined ? `exit code ${result.exitCode}` : result.signal ? `killed by ${result.signal}` : mask(result.shortMessage ?? 'an error');
     const prefix = opts.what ? `${opts.what} (${command})` : command;
     const notFound = (result as { code?: string }).code === 'ENOENT';
     const message = notFound

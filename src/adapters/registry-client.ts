@@ -95,7 +95,14 @@ export class RegistryClient {
   async headManifest(ref: string): Promise<ManifestInfo | undefined> {
     const r = parseReference(ref);
     const url = `${this.#base(r.domain)}/v2/${r.path}/manifests/${r.digest ?? r.tag ?? 'latest'}`;
-    const res = await this.#request(r.domain, scopeOf(r.path, 'pull'), url, { method: 'HEAD', headers: { accept: MANIFEST_TYPES.join(', ') } }, `read the manifest of ${ref}`, true);
+    const res = await this.#request(
+      r.domain,
+      scopeOf(r.path, 'pull'),
+      url,
+      { method: 'HEAD', headers: { accept: MANIFEST_TYPES.join(', ') } },
+      `read the manifest of ${ref}`,
+      true,
+    );
     if (res.status === 404) return undefined;
     const digest = res.headers.get('docker-content-digest');
     // Some registries omit the digest on HEAD; the body's hash is the digest by definition.
@@ -107,7 +114,14 @@ export class RegistryClient {
   async getManifest(ref: string): Promise<Manifest | undefined> {
     const r = parseReference(ref);
     const url = `${this.#base(r.domain)}/v2/${r.path}/manifests/${r.digest ?? r.tag ?? 'latest'}`;
-    const res = await this.#request(r.domain, scopeOf(r.path, 'pull'), url, { method: 'GET', headers: { accept: MANIFEST_TYPES.join(', ') } }, `read the manifest of ${ref}`, true);
+    const res = await this.#request(
+      r.domain,
+      scopeOf(r.path, 'pull'),
+      url,
+      { method: 'GET', headers: { accept: MANIFEST_TYPES.join(', ') } },
+      `read the manifest of ${ref}`,
+      true,
+    );
     if (res.status === 404) return undefined;
     const bytes = new Uint8Array(await res.arrayBuffer());
     const digest = res.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -121,10 +135,20 @@ export class RegistryClient {
   async putManifest(ref: string, bytes: Uint8Array, mediaType: string): Promise<string> {
     const r = parseReference(ref);
     const url = `${this.#base(r.domain)}/v2/${r.path}/manifests/${r.digest ?? r.tag ?? 'latest'}`;
-    const res = await this.#request(r.domain, scopeOf(r.path, 'push'), url, { method: 'PUT', headers: { 'content-type': mediaType }, body: Buffer.from(bytes) }, `push the manifest of ${ref}`, false);
+    const res = await this.#request(
+      r.domain,
+      scopeOf(r.path, 'push'),
+      url,
+      { method: 'PUT', headers: { 'content-type': mediaType }, body: Buffer.from(bytes) },
+      `push the manifest of ${ref}`,
+      false,
+    );
     if (res.status >= 300) {
       const text = await res.text().catch(() => '');
-      throw new BuildError(`registry ${r.domain} did not accept the manifest of ${ref} (HTTP ${res.status})`, { tail: [text.slice(0, 500)], transient: res.status >= 500 });
+      throw new BuildError(`registry ${r.domain} did not accept the manifest of ${ref} (HTTP ${res.status})`, {
+        tail: [text.slice(0, 500)],
+        transient: res.status >= 500,
+      });
     }
     return res.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
   }
@@ -146,18 +170,37 @@ export class RegistryClient {
     if (await this.hasBlob(image, digest)) return;
     const name = parseImageName(image);
     const what = `upload blob ${digest} to ${image}`;
-    const start = await this.#request(name.domain, scopeOf(name.path, 'push'), `${this.#base(name.domain)}/v2/${name.path}/blobs/uploads/`, { method: 'POST' }, what, false);
+    const start = await this.#request(
+      name.domain,
+      scopeOf(name.path, 'push'),
+      `${this.#base(name.domain)}/v2/${name.path}/blobs/uploads/`,
+      { method: 'POST' },
+      what,
+      false,
+    );
     await start.body?.cancel();
     const location = start.headers.get('location');
-    if (start.status !== 202 || !location) throw new BuildError(`registry ${name.domain} did not start an upload to ${what} (HTTP ${start.status})`, { transient: start.status >= 500 });
+    if (start.status !== 202 || !location)
+      throw new BuildError(`registry ${name.domain} did not start an upload to ${what} (HTTP ${start.status})`, { transient: start.status >= 500 });
     const url = new URL(location, `${this.#base(name.domain)}/`);
     url.searchParams.set('digest', digest);
     const body = () => Readable.toWeb(createReadStream(file)) as unknown as ReadableStream<Uint8Array>;
-    const res = await this.#request(name.domain, scopeOf(name.path, 'push'), url.toString(), {
-      method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body, duplex: 'half',
-    } as unknown as RequestInit, what, false);
+    const res = await this.#request(
+      name.domain,
+      scopeOf(name.path, 'push'),
+      url.toString(),
+      {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream' },
+        body,
+        duplex: 'half',
+      } as unknown as RequestInit,
+      what,
+      false,
+    );
     await res.body?.cancel();
-    if (res.status !== 201) throw new BuildError(`registry ${name.domain} did not accept the blob to ${what} (HTTP ${res.status})`, { transient: res.status >= 500 });
+    if (res.status !== 201)
+      throw new BuildError(`registry ${name.domain} did not accept the blob to ${what} (HTTP ${res.status})`, { transient: res.status >= 500 });
   }
 
   /**
@@ -169,7 +212,14 @@ export class RegistryClient {
     try {
       const name = parseImageName(image);
       const url = `${this.#base(name.domain)}/v2/${name.path}/manifests/${tag}`;
-      const res = await this.#request(name.domain, scopeOf(name.path, 'push'), url, { method: 'HEAD', headers: { accept: MANIFEST_TYPES.join(', ') } }, `reach ${image}`, false);
+      const res = await this.#request(
+        name.domain,
+        scopeOf(name.path, 'push'),
+        url,
+        { method: 'HEAD', headers: { accept: MANIFEST_TYPES.join(', ') } },
+        `reach ${image}`,
+        false,
+      );
       await res.body?.cancel();
     } catch {
       // Left to the pushes, which say what went wrong.
@@ -183,9 +233,7 @@ export class RegistryClient {
     const out: TagDigest[] = [];
     // A few HEAD requests at a time: fast for many tags, gentle on the registry.
     for (let i = 0; i < tags.length; i += 8) {
-      const batch = await Promise.all(
-        tags.slice(i, i + 8).map(async (tag) => ({ tag, info: await this.headManifest(`${name.name}:${tag}`) })),
-      );
+      const batch = await Promise.all(tags.slice(i, i + 8).map(async (tag) => ({ tag, info: await this.headManifest(`${name.name}:${tag}`) })));
       for (const b of batch) if (b.info) out.push({ tag: b.tag, digest: b.info.digest });
     }
     return out;

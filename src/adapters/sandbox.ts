@@ -71,10 +71,17 @@ function namespaceArgs(isolation: Isolation): string[] {
 
 function dropArgs(user: SandboxUser): string[] {
   return [
-    'setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups',
-    '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs',
+    'setpriv',
+    `--reuid=${user.uid}`,
+    `--regid=${user.gid}`,
+    '--clear-groups',
+    '--inh-caps=-all',
+    '--bounding-set=-all',
+    '--no-new-privs',
     // A change of uid clears the parent-death signal unshare set; set it again after the change.
-    '--pdeathsig', 'KILL', '--',
+    '--pdeathsig',
+    'KILL',
+    '--',
   ];
 }
 
@@ -86,7 +93,10 @@ export function sandboxIsolation(): Promise<{ isolation: Isolation; reason?: str
     for (const isolation of candidates) {
       const drop = isolation === 'root' ? dropArgs({ uid: UID_BASE, gid: UID_BASE }) : [];
       try {
-        await run('setpriv', [...namespaceArgs(isolation), '/bin/sh', '-c', COVER_SCRIPT, 'sh', '--', ...drop, 'true'], { env: inheritedEnv(), what: 'sandbox probe' });
+        await run('setpriv', [...namespaceArgs(isolation), '/bin/sh', '-c', COVER_SCRIPT, 'sh', '--', ...drop, 'true'], {
+          env: inheritedEnv(),
+          what: 'sandbox probe',
+        });
         return { isolation };
       } catch (err) {
         reasons.push(`${isolation}: ${(err as Error).message}${err instanceof BuildError && err.tail.length ? ` (${err.tail.join(' ')})` : ''}`);
@@ -146,7 +156,13 @@ async function existingPaths(paths: readonly string[], keep: string): Promise<st
   const out: string[] = [];
   for (const p of new Set(paths.map((x) => resolve(x)))) {
     if (contains(p, resolve(keep))) continue;
-    if (await stat(p).then(() => true, () => false)) out.push(p);
+    if (
+      await stat(p).then(
+        () => true,
+        () => false,
+      )
+    )
+      out.push(p);
   }
   return outermost(out);
 }
@@ -203,7 +219,13 @@ export async function openWorkspace(opts: WorkspaceOptions): Promise<SandboxWork
     const config = join(opts.dir, 'docker-config');
     await mkdir(config, { mode: 0o700 });
     const source = join(opts.dockerConfig, 'config.json');
-    if (await stat(source).then((s) => s.isFile(), () => false)) await copyFile(source, join(config, 'config.json'));
+    if (
+      await stat(source).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      await copyFile(source, join(config, 'config.json'));
     env.DOCKER_CONFIG = config;
     env.REGISTRY_AUTH_FILE = join(config, 'config.json');
   }
@@ -221,9 +243,23 @@ export async function openWorkspace(opts: WorkspaceOptions): Promise<SandboxWork
     env.DOCKER_HOST = host;
   }
   if (user) {
-    await run('chown', ['-R', '-P', '--no-dereference', `${user.uid}:${user.gid}`, home, tmp, ...(env.DOCKER_CONFIG ? [env.DOCKER_CONFIG] : []), ...(opts.tree ? [opts.tree] : [])], {
-      env: inheritedEnv(), what: 'hand the checkout to the sandbox user',
-    });
+    await run(
+      'chown',
+      [
+        '-R',
+        '-P',
+        '--no-dereference',
+        `${user.uid}:${user.gid}`,
+        home,
+        tmp,
+        ...(env.DOCKER_CONFIG ? [env.DOCKER_CONFIG] : []),
+        ...(opts.tree ? [opts.tree] : []),
+      ],
+      {
+        env: inheritedEnv(),
+        what: 'hand the checkout to the sandbox user',
+      },
+    );
     // Traversable (not listable) so the uid reaches its own directories inside; the checkout is
     // the uid's alone (git made it 0755), so a hook of another build cannot read it.
     await chmod(opts.dir, 0o711);
@@ -232,9 +268,14 @@ export async function openWorkspace(opts: WorkspaceOptions): Promise<SandboxWork
   return {
     user,
     env,
-    run: (file, args, runOpts) => runSandboxed(file, args, {
-      ...runOpts, env: { ...runOpts.env, ...env }, ...(user ? { user } : {}), hide: opts.hide ?? [], required: opts.required,
-    }),
+    run: (file, args, runOpts) =>
+      runSandboxed(file, args, {
+        ...runOpts,
+        env: { ...runOpts.env, ...env },
+        ...(user ? { user } : {}),
+        hide: opts.hide ?? [],
+        required: opts.required,
+      }),
     dispose: async () => {
       await new Promise<void>((done) => (engine ? engine.close(() => done()) : done()));
       await rm(home, { recursive: true, force: true });

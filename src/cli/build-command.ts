@@ -47,13 +47,13 @@ export function buildCommand(): Command {
     .description('build DIR once, tag it and push every tag separately (latest last)')
     .argument('[dir]', 'build context (the repository checkout; default .)')
     .option('--image <name...>', 'images to push to (several after one --image, repeated, or comma-separated)')
-    .option('--ref <ref>', 'git ref the tags are decided from: refs/tags/v1.2.3, refs/heads/main (default: DIR\'s checked-out branch)')
-    .option('--sha <sha>', 'commit being built (default: DIR\'s HEAD)')
+    .option('--ref <ref>', "git ref the tags are decided from: refs/tags/v1.2.3, refs/heads/main (default: DIR's checked-out branch)")
+    .option('--sha <sha>', "commit being built (default: DIR's HEAD)")
     .option('--tag <tag>', 'push exactly this tag instead of the rules; repeat for several', collect, [])
     .option('--config <file>', 'autobuild.yml (default ./autobuild.yml if present, else $AUTOBUILD_CONFIG)')
     .option('--build-arg <key=value>', 'build argument; repeat for several', collect, [])
-    .option('--file <path>', 'Dockerfile, relative to DIR (default: the config\'s, else Dockerfile)')
-    .addOption(new Option('--builder <name>', 'docker or buildah (default: the config\'s builder)').choices(['docker', 'buildah']))
+    .option('--file <path>', "Dockerfile, relative to DIR (default: the config's, else Dockerfile)")
+    .addOption(new Option('--builder <name>', "docker or buildah (default: the config's builder)").choices(['docker', 'buildah']))
     .option('--no-push', 'build and tag only')
     .option('--platform <list>', 'build for these platforms (linux/amd64,linux/arm64) and push one image index; repeatable', collect, [])
     .option('--cache-from <spec>', 'layer cache to use: type=registry,ref=IMAGE:TAG; repeatable', collect, [])
@@ -63,14 +63,24 @@ export function buildCommand(): Command {
     .option('--pull', 'always fetch the newest base images')
     .option('--no-cache', 'build without the layer cache')
     .option('--no-test', 'skip Autotest (the sut service of *.test.yml next to the Dockerfile)')
-    .option('--env <key=value>', 'build environment variable for hooks and tests (Docker Hub\'s); KEY alone takes it from this environment; repeat for several', collect, [])
+    .option(
+      '--env <key=value>',
+      "build environment variable for hooks and tests (Docker Hub's); KEY alone takes it from this environment; repeat for several",
+      collect,
+      [],
+    )
     .option('--default-branch <name>', 'the branch that gets `edge` (semver preset)', 'main')
-    .option('--quiet', 'show steps and pushes only, not the tools\' output')
+    .option('--quiet', "show steps and pushes only, not the tools' output")
     .option('--json', 'print {"images","tags","refs","digest","imageId","pushed"} on stdout')
-    .addHelpText('after', '\nCredentials come from registries.<host> in autobuild.yml, or from AUTOBUILD_REGISTRY_USERNAME and\nAUTOBUILD_REGISTRY_PASSWORD for registries the config does not list.')
+    .addHelpText(
+      'after',
+      '\nCredentials come from registries.<host> in autobuild.yml, or from AUTOBUILD_REGISTRY_USERNAME and\nAUTOBUILD_REGISTRY_PASSWORD for registries the config does not list.',
+    )
     .action(async (dirArg: string | undefined, flags: BuildFlags) => {
       const [{ loadConfig }, { runBuild }, { stderrSink }] = await Promise.all([
-        import('../adapters/config-file.js'), import('../pipeline/pipeline.js'), import('../adapters/log-sink.js'),
+        import('../adapters/config-file.js'),
+        import('../pipeline/pipeline.js'),
+        import('../adapters/log-sink.js'),
       ]);
       const config = await loadConfig(flags.config);
       const { images, dir } = await imagesAndDir(flags.image ?? [], dirArg);
@@ -84,16 +94,28 @@ export function buildCommand(): Command {
       // flags do not say, and the registry's tags only when rules decide the tags.
       const existingTags = flags.tag.length > 0 ? undefined : listExistingTags(images, registries);
       const [isDir, git] = await Promise.all([
-        stat(contextDir).then((s) => s.isDirectory(), () => false),
+        stat(contextDir).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ),
         gitFacts(contextDir, { ref: flags.ref === undefined, sha: flags.sha === undefined }),
       ]);
       if (!isDir) throw new UserError(`build directory ${dir} does not exist`, 'give the directory holding the Dockerfile (default .)');
       const sha = (flags.sha ?? git.sha ?? '').toLowerCase();
       const ref = flags.ref ?? git.ref;
 
-      const { builds, skipped } = existingTags === undefined
-        ? { builds: [withSettings(await explicitBuild(flags, images, ref ?? 'refs/heads/local', sha, buildArgs, configuredRepository(config, images)?.[1]), settings)], skipped: [] as Skip[] }
-        : await plannedBuilds(flags, config, images, ref, sha, buildArgs, existingTags, settings);
+      const { builds, skipped } =
+        existingTags === undefined
+          ? {
+              builds: [
+                withSettings(
+                  await explicitBuild(flags, images, ref ?? 'refs/heads/local', sha, buildArgs, configuredRepository(config, images)?.[1]),
+                  settings,
+                ),
+              ],
+              skipped: [] as Skip[],
+            }
+          : await plannedBuilds(flags, config, images, ref, sha, buildArgs, existingTags, settings);
       const repository = configuredRepository(config, images);
       const repositoryKey = repository?.[0];
       const buildSecrets = { ...(repositoryKey ? config.buildSecrets[repositoryKey] : {}), ...secrets };
@@ -101,8 +123,16 @@ export function buildCommand(): Command {
       const env: Record<string, Secret> = { ...(repositoryKey ? config.buildEnv[repositoryKey] : {}), ...envFlags };
       for (const build of builds) {
         const file = resolve(contextDir, build.context, build.dockerfile);
-        if (!(await stat(file).then((s) => s.isFile(), () => false))) {
-          throw new UserError(`no Dockerfile at ${file}`, flags.file ? 'check --file (relative to DIR)' : 'run in the directory holding the Dockerfile, or give DIR or --file');
+        if (
+          !(await stat(file).then(
+            (s) => s.isFile(),
+            () => false,
+          ))
+        ) {
+          throw new UserError(
+            `no Dockerfile at ${file}`,
+            flags.file ? 'check --file (relative to DIR)' : 'run in the directory holding the Dockerfile, or give DIR or --file',
+          );
         }
       }
       const log = stderrSink(!flags.quiet);
@@ -123,13 +153,23 @@ export function buildCommand(): Command {
       const results: BuildResult[] = [];
       try {
         for (const build of builds) {
-          results.push(await runBuild({
-            // runBuild makes (and removes) a private directory of its own under workRoot.
-            build: { ...build, push: build.push && flags.push }, source: { dir: contextDir }, workRoot: tmpdir(),
-            builder: flags.builder ?? config.builder, registries, log, signal: controller.signal, now: new Date(),
-            secrets: buildSecrets, mirrors: config.mirrors,
-            env, autotest: { ...(repository?.[1].autotest ? { mode: repository[1].autotest } : {}), disabled: !flags.test },
-          }));
+          results.push(
+            await runBuild({
+              // runBuild makes (and removes) a private directory of its own under workRoot.
+              build: { ...build, push: build.push && flags.push },
+              source: { dir: contextDir },
+              workRoot: tmpdir(),
+              builder: flags.builder ?? config.builder,
+              registries,
+              log,
+              signal: controller.signal,
+              now: new Date(),
+              secrets: buildSecrets,
+              mirrors: config.mirrors,
+              env,
+              autotest: { ...(repository?.[1].autotest ? { mode: repository[1].autotest } : {}), disabled: !flags.test },
+            }),
+          );
         }
       } finally {
         process.off('SIGINT', stop);
@@ -155,13 +195,19 @@ async function imagesAndDir(values: string[], dirArg: string | undefined): Promi
   const { imageName } = await import('../core/plan-inputs.js');
   let dir = dirArg;
   const images: string[] = [];
-  for (const value of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)) {
+  for (const value of values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean)) {
     try {
       // Read as autobuild.yml and the Action read it: `Octo/App` is octo/app.
       const name = imageName(value);
       if (!images.includes(name)) images.push(name);
     } catch (err) {
-      const isDir = await stat(value).then((s) => s.isDirectory(), () => false);
+      const isDir = await stat(value).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
       if (dir !== undefined || !isDir) throw err;
       dir = value;
     }
@@ -191,7 +237,11 @@ async function secretsFromFlags(values: string[]): Promise<Record<string, Secret
     const source = parseSecretFlag(text);
     if ('env' in source) {
       const value = process.env[source.env];
-      if (value === undefined) throw new UserError(`--secret id=${source.id}: environment variable ${source.env} is not set`, `export ${source.env}, or use --secret id=${source.id},src=FILE`);
+      if (value === undefined)
+        throw new UserError(
+          `--secret id=${source.id}: environment variable ${source.env} is not set`,
+          `export ${source.env}, or use --secret id=${source.id},src=FILE`,
+        );
       out[source.id] = new Secret(value);
     } else {
       const value = await readFile(source.src, 'utf8').catch(() => {
@@ -210,18 +260,36 @@ function configuredRepository(config: Config, images: string[]): [string, Reposi
 }
 
 /** `--tag` given: exactly those tags, in the order given except that `latest` goes last. */
-async function explicitBuild(flags: BuildFlags, images: string[], ref: string, sha: string, buildArgs: Record<string, string>, repo?: RepositoryConfig): Promise<PlannedBuild> {
+async function explicitBuild(
+  flags: BuildFlags,
+  images: string[],
+  ref: string,
+  sha: string,
+  buildArgs: Record<string, string>,
+  repo?: RepositoryConfig,
+): Promise<PlannedBuild> {
   for (const tag of flags.tag) {
-    if (!isValidTag(tag)) throw new UserError(`--tag ${JSON.stringify(tag)} is not a valid tag`, 'use letters, digits, _ . - (at most 128, not starting with . or -)');
+    if (!isValidTag(tag))
+      throw new UserError(`--tag ${JSON.stringify(tag)} is not a valid tag`, 'use letters, digits, _ . - (at most 128, not starting with . or -)');
   }
   // Loaded here, not at the top: semver would otherwise load with `--help`.
   const { orderTags, tagKinds } = await import('../core/semver-tags.js');
   const tagInfo = orderTags(tagKinds(flags.tag));
   const tags = tagInfo.map((t) => t.tag);
   return {
-    repository: '', ref, sha, images, context: '.', dockerfile: flags.file ?? 'Dockerfile', buildArgs, labels: {},
+    repository: '',
+    ref,
+    sha,
+    images,
+    context: '.',
+    dockerfile: flags.file ?? 'Dockerfile',
+    buildArgs,
+    labels: {},
     // The person running the CLI chose DIR: their own code, trusted like a push.
-    tags, refs: tags.flatMap((t) => images.map((i) => `${i}:${t}`)), push: true, trusted: true,
+    tags,
+    refs: tags.flatMap((t) => images.map((i) => `${i}:${t}`)),
+    push: true,
+    trusted: true,
     tagInfo,
     ...(repo ? withSettings({}, repo) : {}),
   };
@@ -229,8 +297,14 @@ async function explicitBuild(flags: BuildFlags, images: string[], ref: string, s
 
 /** No `--tag`: the same plan() as `autobuild plan`, for the configured repository listing the image. */
 async function plannedBuilds(
-  flags: BuildFlags, config: Config, images: string[], ref: string | undefined, sha: string,
-  buildArgs: Record<string, string>, existingTags: Promise<string[]>, settings: BuildSettings,
+  flags: BuildFlags,
+  config: Config,
+  images: string[],
+  ref: string | undefined,
+  sha: string,
+  buildArgs: Record<string, string>,
+  existingTags: Promise<string[]>,
+  settings: BuildSettings,
 ): Promise<{ builds: PlannedBuild[]; skipped: Skip[] }> {
   if (!ref) throw new UserError('no tags to push: neither --tag nor --ref given, and DIR is not on a git branch', 'add --tag T, or --ref refs/tags/v1.2.3');
   if (!sha) throw new UserError('no commit: --sha not given and DIR is not a git checkout', 'add --sha <40-hex commit>');
@@ -272,7 +346,10 @@ function parseEnv(values: string[]): Record<string, Secret> {
     const eq = v.indexOf('=');
     const name = eq === -1 ? v : v.slice(0, eq);
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      throw new UserError(`--env ${JSON.stringify(name)} is not a variable name`, 'write --env NAME=value (NAME: letters, digits and _, not starting with a digit)');
+      throw new UserError(
+        `--env ${JSON.stringify(name)} is not a variable name`,
+        'write --env NAME=value (NAME: letters, digits and _, not starting with a digit)',
+      );
     }
     const value = eq === -1 ? process.env[name] : v.slice(eq + 1);
     if (value === undefined) throw new UserError(`--env ${name}: ${name} is not set in this environment`, `write --env ${name}=value, or export ${name}`);
@@ -301,7 +378,9 @@ export function registriesFrom(config: Config, images: string[]): Record<string,
 /** The tags every image already has in its registry; an image that cannot be read counts as none. */
 async function listExistingTags(images: string[], registries: Record<string, RegistryAuth>): Promise<string[]> {
   const { readExistingTags } = await import('../adapters/existing-tags.js');
-  return readExistingTags(images, registries, (image, why) => process.stderr.write(`warning: could not list the tags of ${image}, planning as if it had none: ${why}\n`));
+  return readExistingTags(images, registries, (image, why) =>
+    process.stderr.write(`warning: could not list the tags of ${image}, planning as if it had none: ${why}\n`),
+  );
 }
 
 /** DIR's checked-out branch and commit, when it is a git checkout; git runs only for what is `wanted`. */

@@ -22,10 +22,16 @@ export function doctorCommand(): Command {
 }
 
 function groupsFrom(text: string): CheckGroup[] {
-  const names = text.split(',').map((n) => n.trim()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   const unknown = names.find((n) => !(CHECK_GROUPS as readonly string[]).includes(n));
   if (unknown !== undefined || names.length === 0) {
-    throw new UserError(`--check: ${unknown === undefined ? 'no check named' : `unknown check "${unknown}"`}`, `name one or more of ${CHECK_GROUPS.join(', ')}`);
+    throw new UserError(
+      `--check: ${unknown === undefined ? 'no check named' : `unknown check "${unknown}"`}`,
+      `name one or more of ${CHECK_GROUPS.join(', ')}`,
+    );
   }
   return names as CheckGroup[];
 }

@@ -52,7 +52,10 @@ async function readPayload(file: string): Promise<unknown> {
 /** One tag per line; blank lines ignored. */
 async function readExistingTags(file: string): Promise<string[]> {
   const text = await readText(file, '--existing-tags');
-  return text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
 }
 
 /**
@@ -65,7 +68,10 @@ async function forgeDeliveryEvents(opts: PlanOptions, forges: Record<string, For
   const entry = Object.entries(forges).find(([h]) => h.toLowerCase() === host);
   if (!entry) {
     const known = Object.keys(forges);
-    throw new UserError(`--forge ${opts.forge}: no such host under forges: in autobuild.yml`, known.length > 0 ? `give one of ${known.join(', ')}` : 'add forges.<host> with its type to autobuild.yml');
+    throw new UserError(
+      `--forge ${opts.forge}: no such host under forges: in autobuild.yml`,
+      known.length > 0 ? `give one of ${known.join(', ')}` : 'add forges.<host> with its type to autobuild.yml',
+    );
   }
   if (opts.payload === undefined) throw new UserError('--forge needs --payload', 'give the webhook body as the forge sent it: --payload FILE (or - for stdin)');
   if (opts.ref !== undefined || opts.sha !== undefined) throw new UserError('--forge takes a payload, not --ref/--sha', 'drop --ref and --sha');
@@ -103,7 +109,9 @@ async function toEvent(opts: PlanOptions): Promise<SourceEvent> {
 function summary(result: Plan): string {
   const lines: string[] = [];
   for (const build of result.builds) {
-    lines.push(`build ${build.repository} ${build.ref} at ${build.sha.slice(0, 12)} (context ${build.context}, ${build.dockerfile})${build.push ? '' : ', not pushed'}`);
+    lines.push(
+      `build ${build.repository} ${build.ref} at ${build.sha.slice(0, 12)} (context ${build.context}, ${build.dockerfile})${build.push ? '' : ', not pushed'}`,
+    );
     for (const ref of build.refs) lines.push(`  ${ref}`);
   }
   for (const skip of result.skipped) lines.push(`skipped: ${skip.reason}`);
@@ -118,12 +126,15 @@ export function planCommand(): Command {
     .option('--event <name>', 'GitHub event name (X-GitHub-Event)', 'push')
     .option('--ref <ref>', 'full git ref, as GITHUB_REF: refs/heads/main, refs/tags/v1.2.3, refs/pull/7/merge')
     .option('--sha <sha>', 'commit to build, as GITHUB_SHA')
-    .option('--repository <owner/name>', "repository, when the payload has none or you want another")
+    .option('--repository <owner/name>', 'repository, when the payload has none or you want another')
     .option('--default-branch <name>', "the repository's default branch, when the payload has none")
     .option('--config <file>', 'autobuild.yml (default ./autobuild.yml if present, else $AUTOBUILD_CONFIG)')
     .option('--existing-tags <file>', 'tags already in the registry, one per line')
     .option('--json', 'print the plan as one JSON document on stdout')
-    .option('--forge <host>', 'the payload came from the forge configured for HOST under forges: (--event is then its X-Gitlab-Event, X-Event-Key or X-Gitea-Event)')
+    .option(
+      '--forge <host>',
+      'the payload came from the forge configured for HOST under forges: (--event is then its X-Gitlab-Event, X-Event-Key or X-Gitea-Event)',
+    )
     .action(async (opts: PlanOptions) => {
       const [{ loadConfig }, { plan }] = await Promise.all([import('../adapters/config-file.js'), import('../core/plan.js')]);
       const config = await loadConfig(opts.config);

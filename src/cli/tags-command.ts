@@ -11,7 +11,10 @@ export function tagsCommand(): Command {
     .option('--json', 'print {"image","tags":[{"tag","digest"}]} on stdout')
     .action(async (image: string, flags: { config?: string; json?: boolean }) => {
       const [{ loadConfig }, { RegistryClient }, { parseImageName }, { registriesFrom }] = await Promise.all([
-        import('../adapters/config-file.js'), import('../adapters/registry-client.js'), import('../core/references.js'), import('./build-command.js'),
+        import('../adapters/config-file.js'),
+        import('../adapters/registry-client.js'),
+        import('../core/references.js'),
+        import('./build-command.js'),
       ]);
       parseImageName(image);
       const config = await loadConfig(flags.config);

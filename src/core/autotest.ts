@@ -28,7 +28,10 @@ export function decideAutotest(input: AutotestInput): AutotestDecision {
   const mode = input.mode ?? DEFAULT_AUTOTEST;
   if (mode === 'off') return { run: false, reason: 'pull request not tested: autotest is off (set autotest: internal to test pull requests)' };
   if (!input.trusted && mode === 'internal') {
-    return { run: false, reason: 'pull request from a fork not tested: autotest is internal (set autotest: external to test forks, without env, secrets or registry logins)' };
+    return {
+      run: false,
+      reason: 'pull request from a fork not tested: autotest is internal (set autotest: external to test forks, without env, secrets or registry logins)',
+    };
   }
   return { run: true };
 }

@@ -70,8 +70,16 @@ function pullRequestEvent(name: string, payload: Json, facts: RepositoryFacts): 
   const title = str(pr['title']);
   const pusher = actorName(payload);
   return {
-    name, kind: 'pull_request', action: name.slice('pullrequest:'.length), ...facts,
-    ref: `refs/pull-requests/${id}/from`, refType: 'pr', refName: source, baseRef: target, sha, prNumber: id,
+    name,
+    kind: 'pull_request',
+    action: name.slice('pullrequest:'.length),
+    ...facts,
+    ref: `refs/pull-requests/${id}/from`,
+    refType: 'pr',
+    refName: source,
+    baseRef: target,
+    sha,
+    prNumber: id,
     // A fork's pull request has another source repository; unknown counts as a fork.
     trusted: sourceRepo !== undefined && sourceRepo === targetRepo,
     ...(title !== undefined ? { commitMessage: title } : {}),

@@ -35,9 +35,13 @@ const SECRET_ID = /^[A-Za-z0-9_.-]+$/;
 
 /** `linux/amd64,linux/arm64` or a list of them; duplicates dropped, order kept. */
 export function parsePlatforms(value: string | string[], where: string): string[] {
-  const list = (typeof value === 'string' ? [value] : value).flatMap((v) => v.split(',')).map((p) => p.trim()).filter(Boolean);
+  const list = (typeof value === 'string' ? [value] : value)
+    .flatMap((v) => v.split(','))
+    .map((p) => p.trim())
+    .filter(Boolean);
   for (const p of list) {
-    if (!PLATFORM.test(p)) throw new UserError(`${where}: ${JSON.stringify(p)} is not a platform`, 'write os/arch[/variant], e.g. linux/amd64,linux/arm64 or linux/arm/v7');
+    if (!PLATFORM.test(p))
+      throw new UserError(`${where}: ${JSON.stringify(p)} is not a platform`, 'write os/arch[/variant], e.g. linux/amd64,linux/arm64 or linux/arm/v7');
   }
   return [...new Set(list)];
 }
@@ -71,7 +75,10 @@ export function parseCacheSpec(text: string, where: string): CacheSpec {
   const type = fields.get('type') ?? 'registry';
   if (type === 'inline') return { type: 'inline' };
   if (type !== 'registry') {
-    throw new UserError(`${where}: cache type ${JSON.stringify(type)} is not supported`, 'use type=registry,ref=IMAGE:TAG (a cache in a registry every worker can reach) or type=inline');
+    throw new UserError(
+      `${where}: cache type ${JSON.stringify(type)} is not supported`,
+      'use type=registry,ref=IMAGE:TAG (a cache in a registry every worker can reach) or type=inline',
+    );
   }
   const ref = fields.get('ref');
   if (!ref) throw new UserError(`${where}: ${JSON.stringify(line)} has no ref=`, 'write type=registry,ref=registry.example.com/octo/app:buildcache');

@@ -26,13 +26,22 @@ export function untrustedComposeProblems(doc: unknown, file: string, dir: string
   };
   const top = isRecord(doc) ? doc : {};
   for (const key of ['include', 'extends']) if (key in top) problems.push(`${file}: ${key} is not allowed in a fork's test file`);
-  for (const [kind, entries] of [['volumes', top['volumes']], ['networks', top['networks']], ['secrets', top['secrets']], ['configs', top['configs']]] as const) {
+  for (const [kind, entries] of [
+    ['volumes', top['volumes']],
+    ['networks', top['networks']],
+    ['secrets', top['secrets']],
+    ['configs', top['configs']],
+  ] as const) {
     for (const [name, spec] of Object.entries(isRecord(entries) ? entries : {})) {
       if (!isRecord(spec)) continue;
-      if (spec['driver_opts'] !== undefined || (kind === 'volumes' && spec['driver'] !== undefined && spec['driver'] !== 'local')) problems.push(`${file}: ${kind}.${name}: driver options are not allowed in a fork's test file`);
-      if (kind === 'networks' && (spec['driver'] === 'host' || spec['external'] !== undefined)) problems.push(`${file}: networks.${name}: host or external networks are not allowed in a fork's test file`);
-      if ((kind === 'secrets' || kind === 'configs') && (typeof spec['file'] !== 'string' || !inside(spec['file']))) problems.push(`${file}: ${kind}.${name}: only a file inside the repository may be used`);
-      if ((kind === 'secrets' || kind === 'configs') && spec['environment'] !== undefined) problems.push(`${file}: ${kind}.${name}: environment sources are not allowed in a fork's test file`);
+      if (spec['driver_opts'] !== undefined || (kind === 'volumes' && spec['driver'] !== undefined && spec['driver'] !== 'local'))
+        problems.push(`${file}: ${kind}.${name}: driver options are not allowed in a fork's test file`);
+      if (kind === 'networks' && (spec['driver'] === 'host' || spec['external'] !== undefined))
+        problems.push(`${file}: networks.${name}: host or external networks are not allowed in a fork's test file`);
+      if ((kind === 'secrets' || kind === 'configs') && (typeof spec['file'] !== 'string' || !inside(spec['file'])))
+        problems.push(`${file}: ${kind}.${name}: only a file inside the repository may be used`);
+      if ((kind === 'secrets' || kind === 'configs') && spec['environment'] !== undefined)
+        problems.push(`${file}: ${kind}.${name}: environment sources are not allowed in a fork's test file`);
     }
   }
   const services = isRecord(top['services']) ? top['services'] : {};
@@ -43,12 +52,22 @@ export function untrustedComposeProblems(doc: unknown, file: string, dir: string
     for (const key of NAMESPACE_KEYS) if (raw[key] !== undefined) problems.push(`${at(key)} is not allowed in a fork's test file`);
     if (raw['extends'] !== undefined) problems.push(`${at('extends')} is not allowed in a fork's test file`);
     for (const volume of Array.isArray(raw['volumes']) ? raw['volumes'] : []) {
-      const source = typeof volume === 'string' ? shortVolumeSource(volume) : isRecord(volume) ? (volume['type'] === 'bind' ? String(volume['source'] ?? '') : volume['type'] === 'volume' || volume['type'] === 'tmpfs' ? undefined : String(volume['source'] ?? '')) : undefined;
+      const source =
+        typeof volume === 'string'
+          ? shortVolumeSource(volume)
+          : isRecord(volume)
+            ? volume['type'] === 'bind'
+              ? String(volume['source'] ?? '')
+              : volume['type'] === 'volume' || volume['type'] === 'tmpfs'
+                ? undefined
+                : String(volume['source'] ?? '')
+            : undefined;
       if (source !== undefined && source !== '' && !inside(source)) problems.push(`${at('volumes')}: ${JSON.stringify(source)} is outside the repository`);
     }
     const build = raw['build'];
     const context = typeof build === 'string' ? build : isRecord(build) && typeof build['context'] === 'string' ? build['context'] : undefined;
-    if (context !== undefined && (/^[a-z]+:\/\//i.test(context) || !inside(context))) problems.push(`${at('build')}: context ${JSON.stringify(context)} is outside the repository`);
+    if (context !== undefined && (/^[a-z]+:\/\//i.test(context) || !inside(context)))
+      problems.push(`${at('build')}: context ${JSON.stringify(context)} is outside the repository`);
     if (isRecord(build) && build['additional_contexts'] !== undefined) problems.push(`${at('build.additional_contexts')} is not allowed in a fork's test file`);
     const envFiles = typeof raw['env_file'] === 'string' ? [raw['env_file']] : Array.isArray(raw['env_file']) ? raw['env_file'] : [];
     for (const f of envFiles) {

@@ -35,12 +35,20 @@ export function fail(file: string, problems: Problem[], masked: Iterable<string>
   const [first] = problems;
   if (!first) throw new Error('fail() needs a problem');
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-  throw new UserError(maskSecrets(`${file}: ${keyPath(first.path)}: ${first.problem}`, masked), first.hint ? maskSecrets(first.hint, masked) + more : undefined);
+  throw new UserError(
+    maskSecrets(`${file}: ${keyPath(first.path)}: ${first.problem}`, masked),
+    first.hint ? maskSecrets(first.hint, masked) + more : undefined,
+  );
 }
 
 const typeWords: Record<string, string> = {
-  string: 'text', number: 'a number', int: 'a whole number', boolean: 'true or false',
-  object: 'a mapping (key: value)', array: 'a list', record: 'a mapping (key: value)',
+  string: 'text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  object: 'a mapping (key: value)',
+  array: 'a list',
+  record: 'a mapping (key: value)',
 };
 
 function typeOf(input: unknown): string {
@@ -107,9 +115,7 @@ export function describeIssue(issue: z.core.$ZodIssue, data: unknown, used: Vari
   const input = path.reduce<unknown>((obj, key) => (obj as Record<string | number, unknown> | undefined)?.[key], data);
   // Never echo a secret's value back, nor anything that came from the environment.
   const variables = used.paths.get(keyPath(path));
-  const shown = isOptionalSecretKey(path) ? ''
-    : variables ? ` (got the value of ${variables.map((v) => `\${${v}}`).join(', ')})`
-    : ` (got ${typeOf(input)})`;
+  const shown = isOptionalSecretKey(path) ? '' : variables ? ` (got the value of ${variables.map((v) => `\${${v}}`).join(', ')})` : ` (got ${typeOf(input)})`;
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((key) => unknownKey(path, key));
@@ -129,23 +135,33 @@ export function describeIssue(issue: z.core.$ZodIssue, data: unknown, used: Vari
       if (matched.length === 1) {
         return matched[0]!.flatMap((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue, data, used));
       }
-      const expected = [...new Set(issue.errors.flat().map((i) => (i.code === 'invalid_type' ? (typeWords[i.expected] ?? i.expected) : undefined)))].filter(Boolean);
+      const expected = [...new Set(issue.errors.flat().map((i) => (i.code === 'invalid_type' ? (typeWords[i.expected] ?? i.expected) : undefined)))].filter(
+        Boolean,
+      );
       const what = expected.length > 0 ? expected.join(' or ') : 'a different value';
       return [{ path, problem: `must be ${what}${shown}`, hint: `write ${what} here` }];
     }
     case 'too_small': {
       const n = Number(issue.minimum);
       const problem =
-        issue.origin === 'array' ? `must list at least ${n} item${n === 1 ? '' : 's'}`
-        : issue.origin === 'string' ? 'must not be empty'
-        : `must be at least ${n}${shown}`;
+        issue.origin === 'array'
+          ? `must list at least ${n} item${n === 1 ? '' : 's'}`
+          : issue.origin === 'string'
+            ? 'must not be empty'
+            : `must be at least ${n}${shown}`;
       const hint = issue.origin === 'array' ? 'add an item' : issue.origin === 'string' ? 'write a value' : 'give a larger value';
       return [{ path, problem, hint }];
     }
     case 'too_big':
       return [{ path, problem: `must be at most ${Number(issue.maximum)}${shown}`, hint: 'give a smaller value' }];
     case 'invalid_format':
-      return [{ path, problem: `must be a valid ${issue.format === 'url' ? 'URL' : issue.format}${shown}`, hint: issue.format === 'url' ? 'write a full URL, e.g. https://example.com/hook' : `write a valid ${issue.format}` }];
+      return [
+        {
+          path,
+          problem: `must be a valid ${issue.format === 'url' ? 'URL' : issue.format}${shown}`,
+          hint: issue.format === 'url' ? 'write a full URL, e.g. https://example.com/hook' : `write a valid ${issue.format}`,
+        },
+      ];
     default:
       return [{ path, problem: issue.message }];
   }
@@ -160,6 +176,7 @@ export function ruleProblems(issues: readonly z.core.$ZodIssue[], rules: unknown
   const at = ['repositories', 'owner/name', 'rules'];
   const data = { repositories: { 'owner/name': { rules } } };
   const used: VariableUse = { paths: new Map(), values: new Set() };
-  return issues.flatMap((issue) => describeIssue({ ...issue, path: [...at, ...issue.path] } as z.core.$ZodIssue, data, used))
+  return issues
+    .flatMap((issue) => describeIssue({ ...issue, path: [...at, ...issue.path] } as z.core.$ZodIssue, data, used))
     .map((p) => ({ ...p, path: p.path.slice(at.length) }));
 }

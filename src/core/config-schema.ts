@@ -7,17 +7,14 @@ import { REPOSITORY_DEFAULTS } from './plan-inputs.js';
 // config.ts; this file says only which keys exist, their types and their defaults.
 
 /** Build args and labels: YAML writes `VERSION: 1` as a number, which users mean as text. */
-const stringMap = z
-  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
-  .describe('KEY: value pairs');
+const stringMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).describe('KEY: value pairs');
 
 /** metadata-action inputs are newline-separated text; a YAML list of lines is accepted too. */
 const lines = z.union([z.string(), z.array(z.string()).transform((l) => l.join('\n'))]);
 
 /** A list that may also be written as one string, split on `separator`. */
-const listOf = (separator: RegExp) => z
-  .union([z.string(), z.array(z.string())])
-  .transform((v) => (typeof v === 'string' ? v.split(separator) : v).map((s) => s.trim()).filter((s) => s !== ''));
+const listOf = (separator: RegExp) =>
+  z.union([z.string(), z.array(z.string())]).transform((v) => (typeof v === 'string' ? v.split(separator) : v).map((s) => s.trim()).filter((s) => s !== ''));
 /** Cache lines hold commas themselves (`type=registry,ref=...`), so only newlines split them. */
 const list = listOf(/\n/);
 const platforms = listOf(/[,\n]/).describe('os/arch[/variant] list, e.g. [linux/amd64, linux/arm64]: one image per platform in one image index');
@@ -42,7 +39,11 @@ const NOTIFICATION_EVENTS = ['queued', 'started', 'succeeded', 'failed', 'cancel
 const notificationSchema = z
   .strictObject({
     url: z.url().describe('where to POST'),
-    events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).default([...NOTIFICATION_EVENTS]).describe('which build states to tell; default all'),
+    events: z
+      .array(z.enum(NOTIFICATION_EVENTS))
+      .min(1)
+      .default([...NOTIFICATION_EVENTS])
+      .describe('which build states to tell; default all'),
     format: z.enum(['json', 'slack']).default('json').describe('json: the build record; slack: {"text": ...} (Slack, Mattermost, Discord /slack)'),
     secret: z.string().optional().describe('signs the body: X-Autobuild-Signature-256: sha256=<HMAC>'),
   })
@@ -53,7 +54,7 @@ const forgeSchema = z
     type: z.enum(['gitlab', 'bitbucket', 'gitea', 'forgejo']).describe('forgejo is read as gitea'),
     webhookSecret: z.string().optional().describe("the webhook's secret token (GitLab) or secret (Bitbucket, Gitea)"),
     token: z.string().optional().describe('API and clone token (Bitbucket: app password)'),
-    username: z.string().min(1).optional().describe('Bitbucket: the app password\'s account'),
+    username: z.string().min(1).optional().describe("Bitbucket: the app password's account"),
     apiUrl: z.url().optional().describe('REST API base; default https://HOST/api/v4 (GitLab), https://api.bitbucket.org/2.0, https://HOST/api/v1 (Gitea)'),
     statuses: z.boolean().default(true).describe('set build statuses on commits when a token is set'),
   })
@@ -61,9 +62,7 @@ const forgeSchema = z
 
 const repositorySchema = z
   .strictObject({
-    image: z
-      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
-      .describe('image name, or a list of them: every tag goes to each'),
+    image: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).describe('image name, or a list of them: every tag goes to each'),
     cloneUrl: z.string().min(1).optional().describe("default: the payload's clone_url"),
     preset: z.enum(['semver', 'dockerhub', 'none']).default(REPOSITORY_DEFAULTS.preset),
     rules: z.array(buildRuleSchema).default([]).describe("Docker Hub build rules, added to the preset's"),
@@ -76,22 +75,28 @@ const repositorySchema = z
     labels: stringMap.default({}).describe('image labels, as docker/build-push-action `labels`'),
     webhooks: z.array(z.url()).default([]).describe('URLs told of each push, Docker Hub payload format'),
     triggerToken: z.string().min(1).optional().describe('enables POST /api/trigger/<token>'),
-    notifications: z.array(notificationSchema).default([]).describe('receivers of this repository\'s build states, besides the top-level ones'),
+    notifications: z.array(notificationSchema).default([]).describe("receivers of this repository's build states, besides the top-level ones"),
     platforms: platforms.optional(),
     target: target.optional(),
     pull: z.boolean().optional().describe('always fetch the newest base images'),
     rebuildOnBaseChange: z.boolean().optional().describe('rebuild the newest release and the default branch when a FROM image changes in its registry'),
     noCache: z.boolean().optional().describe('build without the layer cache'),
-    cacheFrom: list.optional().describe('build-push-action cache-from lines, e.g. type=registry,ref=IMAGE:buildcache; the service default is the repository <first image>-buildcache'),
+    cacheFrom: list
+      .optional()
+      .describe('build-push-action cache-from lines, e.g. type=registry,ref=IMAGE:buildcache; the service default is the repository <first image>-buildcache'),
     cacheTo: list.optional().describe('build-push-action cache-to lines; [] turns the service default off'),
     secrets: z.record(z.string(), z.string()).optional().describe('build secrets ID: ${VAR} for RUN --mount=type=secret,id=ID'),
     env: stringMap.default({}).describe("Docker Hub's build environment variables: seen by hooks and tests, masked in every log, never stored"),
-    autotest: z.enum(['off', 'internal', 'external']).default('internal')
-      .describe('Docker Hub Autotest: run *.test.yml (service sut) before pushing; pull requests tested from this repository (internal) or also forks (external)'),
+    autotest: z
+      .enum(['off', 'internal', 'external'])
+      .default('internal')
+      .describe(
+        'Docker Hub Autotest: run *.test.yml (service sut) before pushing; pull requests tested from this repository (internal) or also forks (external)',
+      ),
     submodules: z.boolean().default(true).describe('check out git submodules recursively'),
     sshKey: z.string().optional().describe("private key for ssh submodules (Docker Hub's SSH_PRIVATE)"),
     knownHosts: lines.default('').describe('known_hosts lines for ssh submodules, added to the built-in GitHub, GitLab and Bitbucket keys'),
-    timeoutMinutes: z.number().positive().optional().describe('this repository\'s build timeout, over the global timeoutMinutes'),
+    timeoutMinutes: z.number().positive().optional().describe("this repository's build timeout, over the global timeoutMinutes"),
   })
   .describe("one repository to build: 'owner/name' on GitHub, 'HOST/PATH' on a forge under forges:");
 
@@ -147,7 +152,10 @@ export function isOptionalSecretKey(path: readonly (string | number)[]): boolean
   if (path.length === 5 && path[0] === 'repositories' && path[2] === 'notifications' && path[4] === 'secret') return true;
   if (path.length === 4 && path[0] === 'repositories' && path[2] === 'secrets') return true;
   if (path[0] === 'repositories' && path.length === 4 && path[2] === 'env') return true;
-  return path.length === 3 && ((path[0] === 'registries' && path[2] === 'password') || (path[0] === 'repositories' && (path[2] === 'triggerToken' || path[2] === 'sshKey')));
+  return (
+    path.length === 3 &&
+    ((path[0] === 'registries' && path[2] === 'password') || (path[0] === 'repositories' && (path[2] === 'triggerToken' || path[2] === 'sshKey')))
+  );
 }
 
 /** JSON Schema of autobuild.yml for editors (as written, so keys with defaults are optional). */

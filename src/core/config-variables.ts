@@ -38,7 +38,10 @@ export function readYaml(text: string, file: string): unknown {
     const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
     // yaml's own wording for a second document names its API (parseAllDocuments), not the fix.
     if (error.code === 'MULTIPLE_DOCS') {
-      throw new UserError(`${where}: a second YAML document starts here ("---"); autobuild reads one`, 'remove the "---" line, or merge the documents into one mapping');
+      throw new UserError(
+        `${where}: a second YAML document starts here ("---"); autobuild reads one`,
+        'remove the "---" line, or merge the documents into one mapping',
+      );
     }
     const what = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error';
     throw new UserError(`${where}: YAML syntax error: ${what}`, 'fix the YAML at that line (indentation, quotes, a missing ":")');
@@ -55,7 +58,10 @@ export function readYaml(text: string, file: string): unknown {
     const unresolved = err instanceof ReferenceError ? /^Unresolved alias.*: (.*)$/.exec(err.message) : null;
     if (unresolved) {
       const name = unresolved[1]!.slice(0, 40);
-      throw new UserError(`${file}: YAML alias *${name} has no anchor &${name} before it`, `set &${name} on the value before the first *${name}, or write the value out`);
+      throw new UserError(
+        `${file}: YAML alias *${name} has no anchor &${name} before it`,
+        `set &${name} on the value before the first *${name}, or write the value out`,
+      );
     }
     throw err;
   }
@@ -82,7 +88,13 @@ export function substitute(value: unknown, env: Env, path: Path, file: string, u
       if (match === '$$') return '$';
       if (name === undefined) {
         const shown = JSON.stringify(match.length > 40 ? `${match.slice(0, 40)}...` : match);
-        fail(file, [{ path, problem: `${shown} is not a valid \${VAR} reference`, hint: 'write ${NAME} or ${NAME:-default} with NAME of letters, digits and _ (not starting with a digit); use $$ for a literal $' }]);
+        fail(file, [
+          {
+            path,
+            problem: `${shown} is not a valid \${VAR} reference`,
+            hint: 'write ${NAME} or ${NAME:-default} with NAME of letters, digits and _ (not starting with a digit); use $$ for a literal $',
+          },
+        ]);
       }
       const set = env[name];
       if (set !== undefined && set !== '') {

@@ -86,11 +86,17 @@ function checkRepositoryKey(key: string, forges: Record<string, ForgeConfig>): P
   const path = ['repositories', key];
   const split = splitRepositoryKey(key);
   if (split.host === undefined) {
-    return REPOSITORY_KEY.test(key) ? undefined : { path, problem: 'is not a GitHub repository', hint: 'write the key as owner/name, e.g. octo-org/app, or HOST/PATH for a forge under forges:' };
+    return REPOSITORY_KEY.test(key)
+      ? undefined
+      : { path, problem: 'is not a GitHub repository', hint: 'write the key as owner/name, e.g. octo-org/app, or HOST/PATH for a forge under forges:' };
   }
   const forge = Object.entries(forges).find(([h]) => h.toLowerCase() === split.host)?.[1];
   if (!forge) {
-    return { path, problem: `names host ${split.host}, which is not under forges:`, hint: `add forges.${split.host} with its type (gitlab, bitbucket, gitea), or write a GitHub key as owner/name` };
+    return {
+      path,
+      problem: `names host ${split.host}, which is not under forges:`,
+      hint: `add forges.${split.host} with its type (gitlab, bitbucket, gitea), or write a GitHub key as owner/name`,
+    };
   }
   if (!(forge.type === 'gitlab' ? FORGE_PATH.gitlab : FORGE_PATH.other).test(split.path)) {
     const shape = forge.type === 'gitlab' ? 'HOST/group[/subgroup...]/project' : forge.type === 'bitbucket' ? 'HOST/workspace/repository' : 'HOST/owner/name';
@@ -112,7 +118,11 @@ function toForges(data: ConfigOutput, problems: Problem[]): Record<string, Forge
   const forges: Record<string, ForgeConfig> = {};
   for (const [host, f] of Object.entries(data.forges)) {
     if (!/^[A-Za-z0-9.-]+(?::[0-9]+)?$/.test(host) || !(host.includes('.') || host.includes(':') || host === 'localhost')) {
-      problems.push({ path: ['forges', host], problem: 'must be a host name', hint: 'write the host as in its URLs, e.g. gitlab.com, bitbucket.org or git.example.com' });
+      problems.push({
+        path: ['forges', host],
+        problem: 'must be a host name',
+        hint: 'write the host as in its URLs, e.g. gitlab.com, bitbucket.org or git.example.com',
+      });
     }
     const type = f.type === 'forgejo' ? 'gitea' : f.type;
     const entry: ForgeConfig = { type, apiUrl: f.apiUrl ?? defaultApiUrl(type, host.toLowerCase()), statuses: f.statuses };
@@ -137,7 +147,8 @@ function isRedisAddress(text: string): boolean {
 
 function checkRegistryHost(host: string): Problem | undefined {
   const path = ['registries', host];
-  if (/^[a-z]+:\/\//i.test(host)) return { path, problem: 'must be a registry host, not a URL', hint: `write ${JSON.stringify(host.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, ''))}` };
+  if (/^[a-z]+:\/\//i.test(host))
+    return { path, problem: 'must be a registry host, not a URL', hint: `write ${JSON.stringify(host.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, ''))}` };
   try {
     const domain = parseReference(`${host}/x`).domain;
     if (domain === host || (domain === 'docker.io' && host === 'index.docker.io')) return undefined;
@@ -174,10 +185,18 @@ function checkRules(rules: BuildRule[], path: Path, problems: Problem[]): void {
         userRegExp(body);
       } catch (err) {
         if (err instanceof UnboundedRegexError) {
-          problems.push({ path: [...path, i, 'source'], problem: `regular expression ${source} is refused: ${err.message}`, hint: 'rewrite it without those, e.g. + instead of {17,}, or one rule per case instead of a lookahead' });
+          problems.push({
+            path: [...path, i, 'source'],
+            problem: `regular expression ${source} is refused: ${err.message}`,
+            hint: 'rewrite it without those, e.g. + instead of {17,}, or one rule per case instead of a lookahead',
+          });
           return;
         }
-        problems.push({ path: [...path, i, 'source'], problem: `invalid regular expression ${source}: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`, hint: 'fix the pattern between the slashes' });
+        problems.push({
+          path: [...path, i, 'source'],
+          problem: `invalid regular expression ${source}: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`,
+          hint: 'fix the pattern between the slashes',
+        });
       }
     }
   });
@@ -200,7 +219,11 @@ function envOf(values: Record<string, string>, path: Path, problems: Problem[]):
   const out: Record<string, Secret> = {};
   for (const [name, value] of Object.entries(values)) {
     if (!ENV_NAME.test(name)) {
-      problems.push({ path: [...path, name], problem: 'is not a variable name', hint: 'use letters, digits and _ (not starting with a digit), e.g. SSH_PRIVATE' });
+      problems.push({
+        path: [...path, name],
+        problem: 'is not a variable name',
+        hint: 'use letters, digits and _ (not starting with a digit), e.g. SSH_PRIVATE',
+      });
       continue;
     }
     out[name] = new Secret(value);
@@ -269,7 +292,11 @@ const MIN_TOKEN_LENGTH = 16;
 function checkTokenLength(value: string | undefined, path: string[], problems: Problem[]): void {
   if (value === undefined || value === '' || value.length >= MIN_TOKEN_LENGTH) return;
   // The length only: the value itself is a secret and never goes into a message.
-  problems.push({ path, problem: `is ${value.length} characters long; a token needs at least ${MIN_TOKEN_LENGTH}`, hint: 'generate one with `openssl rand -hex 32`' });
+  problems.push({
+    path,
+    problem: `is ${value.length} characters long; a token needs at least ${MIN_TOKEN_LENGTH}`,
+    hint: 'generate one with `openssl rand -hex 32`',
+  });
 }
 
 function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUse): Config {
@@ -340,7 +367,12 @@ function toConfig(data: ConfigOutput, file: string | undefined, used: VariableUs
     }
     const buildSecrets: Record<string, Secret> = {};
     for (const [id, value] of Object.entries(repo.secrets ?? {})) {
-      if (!isSecretId(id)) problems.push({ path: [...path, 'secrets', id], problem: 'is not a secret id', hint: 'use letters, digits, _ . - (the id of RUN --mount=type=secret,id=ID)' });
+      if (!isSecretId(id))
+        problems.push({
+          path: [...path, 'secrets', id],
+          problem: 'is not a secret id',
+          hint: 'use letters, digits, _ . - (the id of RUN --mount=type=secret,id=ID)',
+        });
       const s = secret(value);
       if (s) buildSecrets[id] = s;
     }
@@ -430,7 +462,11 @@ function validate(data: unknown, env: Env, file: string | undefined): Config {
   if (!result.success) {
     // An unknown key is usually the cause of a "required" one next to it (a typo), so it goes first.
     const issues = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
-    fail(where, issues.flatMap((issue) => describeIssue(issue, substituted, used)), used.values);
+    fail(
+      where,
+      issues.flatMap((issue) => describeIssue(issue, substituted, used)),
+      used.values,
+    );
   }
   return toConfig(result.data, file, used);
 }
@@ -445,9 +481,5 @@ export function parseConfig(text: string, env: Env, file: string): Config {
  * contract's example file uses, and the PORT / REDIS_URL overrides.
  */
 export function defaultConfig(env: Env): Config {
-  return validate(
-    { webhookSecret: '${GITHUB_WEBHOOK_SECRET}', apiToken: '${AUTOBUILD_API_TOKEN}', github: { token: '${GITHUB_TOKEN}' } },
-    env,
-    undefined,
-  );
+  return validate({ webhookSecret: '${GITHUB_WEBHOOK_SECRET}', apiToken: '${AUTOBUILD_API_TOKEN}', github: { token: '${GITHUB_TOKEN}' } }, env, undefined);
 }

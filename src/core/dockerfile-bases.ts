@@ -54,7 +54,8 @@ function instructions(text: string): Instruction[] {
     // A comment line inside a continuation is dropped and the continuation goes on past it.
     while (part.trimEnd().endsWith(escape) && i < lines.length) {
       logical += part.trimEnd().slice(0, -escape.length);
-      do part = lines[i++]!; while (/^\s*#/.test(part) && i < lines.length);
+      do part = lines[i++]!;
+      while (/^\s*#/.test(part) && i < lines.length);
     }
     logical += part;
     const match = /^\s*(\S+)\s*(.*)$/s.exec(logical);
@@ -73,21 +74,27 @@ function instructions(text: string): Instruction[] {
 function words(args: string): string[] {
   const out: string[] = [];
   for (const m of args.matchAll(/(?:[^\s"']+|"(?:[^"\\]|\\.)*"|'[^']*')+/g)) {
-    out.push(m[0].replace(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g, (_q, d: string | undefined, s: string | undefined) => d !== undefined ? d.replace(/\\(.)/g, '$1') : s ?? ''));
+    out.push(
+      m[0].replace(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g, (_q, d: string | undefined, s: string | undefined) =>
+        d !== undefined ? d.replace(/\\(.)/g, '$1') : (s ?? ''),
+      ),
+    );
   }
   return out;
 }
 
 /** `$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR:+word}`; an unset variable is empty, as in the builder. */
 function substitute(text: string, vars: ReadonlyMap<string, string>): string {
-  return text.replace(/\\\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+  return text.replace(
+    /\\\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
     (match, braced: string | undefined, op: string | undefined, word: string | undefined, bare: string | undefined) => {
       if (match === '\\$') return '$';
       const value = vars.get(braced ?? bare!) ?? '';
       if (op === '-') return value === '' ? substitute(word ?? '', vars) : value;
       if (op === '+') return value === '' ? '' : substitute(word ?? '', vars);
       return value;
-    });
+    },
+  );
 }
 
 export function dockerfileBases(text: string, buildArgs: Readonly<Record<string, string>> = {}): DockerfileBases {

@@ -38,9 +38,7 @@ function expandTemplate(template: string, name: string, groups: (string | undefi
   return text
     .split(',')
     .map((part) =>
-      part.trim().replace(/\{sourceref\}|\{\\([1-9])\}/g, (whole, group: string | undefined) =>
-        group === undefined ? name : (groups[Number(group)] ?? ''),
-      ),
+      part.trim().replace(/\{sourceref\}|\{\\([1-9])\}/g, (whole, group: string | undefined) => (group === undefined ? name : (groups[Number(group)] ?? ''))),
     );
 }
 
@@ -92,10 +90,7 @@ export function applyRules(rules: BuildRule[], source: RuleSource): RuleOutcome[
  * Docker Hub's default rules: the default branch builds `latest`, every git tag builds
  * `{sourceref}`. Returns the tag names, or a reason when this push builds nothing.
  */
-export function dockerhubPresetTags(
-  source: RuleSource,
-  defaultBranch: string | undefined,
-): { tags: string[] } | { reason: string } {
+export function dockerhubPresetTags(source: RuleSource, defaultBranch: string | undefined): { tags: string[] } | { reason: string } {
   if (source.refType === 'tag') return { tags: [source.name] };
   if (defaultBranch !== undefined && source.name === defaultBranch) return { tags: ['latest'] };
   return {
@@ -129,6 +124,10 @@ export function targetsForDockerTag(rules: BuildRule[], dockerTag: string): Rule
     if (rule.tag === '{sourceref}' && re.test(dockerTag)) return [{ kind: rule.sourceType, name: dockerTag }];
   }
   if (dockerTag === 'latest' || dockerTag === 'edge') return [{ kind: 'default' }];
-  if (/^\d+\.\d+\.\d+/.test(dockerTag)) return [{ kind: 'tag', name: `v${dockerTag}` }, { kind: 'tag', name: dockerTag }];
+  if (/^\d+\.\d+\.\d+/.test(dockerTag))
+    return [
+      { kind: 'tag', name: `v${dockerTag}` },
+      { kind: 'tag', name: dockerTag },
+    ];
   return [];
 }

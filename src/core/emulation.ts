@@ -7,13 +7,23 @@ import { platformParts } from './build-settings.js';
 
 /** Node's `process.arch` in the OCI platform vocabulary. */
 export function ociArchitecture(nodeArch: string): string {
-  return ({ x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[nodeArch] ?? nodeArch;
+  return (
+    ({ x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[nodeArch] ??
+    nodeArch
+  );
 }
 
 /** The binfmt_misc entry qemu-user-static registers for an architecture (`qemu-aarch64`). */
 const QEMU: Record<string, string> = {
-  amd64: 'qemu-x86_64', arm64: 'qemu-aarch64', arm: 'qemu-arm', ppc64le: 'qemu-ppc64le', s390x: 'qemu-s390x',
-  riscv64: 'qemu-riscv64', mips64le: 'qemu-mips64el', '386': 'qemu-i386', loong64: 'qemu-loongarch64',
+  amd64: 'qemu-x86_64',
+  arm64: 'qemu-aarch64',
+  arm: 'qemu-arm',
+  ppc64le: 'qemu-ppc64le',
+  s390x: 'qemu-s390x',
+  riscv64: 'qemu-riscv64',
+  mips64le: 'qemu-mips64el',
+  '386': 'qemu-i386',
+  loong64: 'qemu-loongarch64',
 };
 
 /** Architectures an x86_64 (or arm64) kernel runs without emulation. */

@@ -80,7 +80,8 @@ function refNameProblem(name: string): string | undefined {
 /** Throws a UserError naming `what` when `name` is not a valid git ref (see refNameProblem). */
 export function checkRefName(name: string, what: string, hint = 'send the name exactly as git shows it'): string {
   const problem = refNameProblem(name);
-  if (problem !== undefined) throw new UserError(`${what} ${JSON.stringify(name.slice(0, 80))}${name.length > 80 ? '...' : ''} is not a valid git ref: ${problem}`, hint);
+  if (problem !== undefined)
+    throw new UserError(`${what} ${JSON.stringify(name.slice(0, 80))}${name.length > 80 ? '...' : ''} is not a valid git ref: ${problem}`, hint);
   return name;
 }
 
@@ -165,13 +166,20 @@ function pushEvent(payload: Json): PushEvent | DeletedPushEvent | OtherEvent {
   // A deletion names no commit to build, but a malformed id is still refused.
   if (sha !== undefined) checkCommitId('push', sha);
   const common = {
-    name: 'push', ...facts, ref, ...split, trusted: true as const,
+    name: 'push',
+    ...facts,
+    ref,
+    ...split,
+    trusted: true as const,
     ...optional('commitMessage', push.string('head_commit', 'message')),
     ...optional('pusher', push.string('pusher', 'name')),
   };
   if (deleted) return { kind: 'push', ...common, deleted: true };
   return {
-    kind: 'push', ...common, deleted: false, sha: required('push', sha, 'after'),
+    kind: 'push',
+    ...common,
+    deleted: false,
+    sha: required('push', sha, 'after'),
     ...optional('baseRef', tagBaseRef(payload, split.refType)),
     ...optional('changedFiles', changedFiles(payload)),
   };
@@ -288,7 +296,10 @@ export function eventFromRef(input: {
     const head = pr.string('pull_request', 'head', 'ref');
     const base = pr.string('pull_request', 'base', 'ref');
     return {
-      ...common, kind: 'pull_request', refType: 'pr', prNumber,
+      ...common,
+      kind: 'pull_request',
+      refType: 'pr',
+      prNumber,
       ...optional('refName', head === undefined ? undefined : checkRefName(head, 'pull_request head.ref')),
       ...optional('baseRef', base === undefined ? undefined : checkRefName(base, 'pull_request base.ref')),
       trusted: payload !== undefined && pullRequestFromSameRepository(payload),
@@ -296,7 +307,11 @@ export function eventFromRef(input: {
   }
   if (split === undefined) throw unsupported;
   return {
-    ...common, kind: 'push', ...split, deleted: false, trusted: true,
+    ...common,
+    kind: 'push',
+    ...split,
+    deleted: false,
+    trusted: true,
     ...optional('baseRef', payload === undefined ? undefined : tagBaseRef(payload, split.refType)),
     // The commit lists describe this ref only when the payload is the push of this very ref.
     ...optional('changedFiles', payload !== undefined && push.string('ref') === input.ref ? changedFiles(payload) : undefined),

@@ -75,5 +75,8 @@ export function unresolvedHeadSkip(event: PullRequestEvent, host: string, looked
   const why = lookedUp
     ? `it could not be looked up: set forges.${host}.token (and username) so autobuild can ask the ${label} API`
     : `autobuild plan asks no forge API; the service looks the full id up with forges.${host}.token`;
-  return { reason: `${label} names pull request #${event.prNumber}'s head commit only by ${event.sha}, and ${why}`, ...(event.repository ? { repository: event.repository } : {}) };
+  return {
+    reason: `${label} names pull request #${event.prNumber}'s head commit only by ${event.sha}, and ${why}`,
+    ...(event.repository ? { repository: event.repository } : {}),
+  };
 }

@@ -33,7 +33,10 @@ function asGitea<T>(read: () => T): T {
 function pushEvent(payload: Json, host: string): SourceEvent {
   // Gitea marks a deleted branch by `after` being all zeros rather than `deleted: true`.
   const deleted = payload['deleted'] === true || isZeroSha(str(payload['after']));
-  const event = named(asGitea(() => eventFromPayload('push', deleted ? { ...payload, deleted: true, head_commit: null } : payload)), host);
+  const event = named(
+    asGitea(() => eventFromPayload('push', deleted ? { ...payload, deleted: true, head_commit: null } : payload)),
+    host,
+  );
   const pusher = str(field(payload, 'pusher', 'login')) ?? str(field(payload, 'pusher', 'username'));
   return event.kind === 'push' && pusher !== undefined ? { ...event, pusher } : event;
 }
@@ -61,8 +64,16 @@ function pullRequestEvent(payload: Json, host: string): PullRequestEvent | Other
   const title = str(field(payload, 'pull_request', 'title'));
   const pusher = str(field(payload, 'sender', 'login')) ?? str(field(payload, 'sender', 'username'));
   return {
-    name, kind: 'pull_request', action, ...facts,
-    ref: `refs/pull/${number}/head`, refType: 'pr', refName: source, baseRef: target, sha, prNumber: number,
+    name,
+    kind: 'pull_request',
+    action,
+    ...facts,
+    ref: `refs/pull/${number}/head`,
+    refType: 'pr',
+    refName: source,
+    baseRef: target,
+    sha,
+    prNumber: number,
     // Without repo ids (older Gitea) a fork cannot be told apart: treat the head as a fork's.
     trusted: headRepo !== undefined && headRepo === baseRepo,
     ...(title !== undefined ? { commitMessage: title } : {}),

@@ -57,7 +57,11 @@ function pushEvent(name: string, payload: Json, host: string): PushEvent | Delet
   const message = str(field(head, 'message')) ?? str(payload['message']);
   const pusher = str(payload['user_username']) ?? str(payload['user_name']);
   const common = {
-    name, ...facts, ref, ...split, trusted: true as const,
+    name,
+    ...facts,
+    ref,
+    ...split,
+    trusted: true as const,
     ...(message !== undefined ? { commitMessage: message } : {}),
     ...(pusher !== undefined ? { pusher } : {}),
   };
@@ -86,8 +90,16 @@ function mergeRequestEvent(name: string, payload: Json, host: string): PullReque
   const title = str(attrs['title']);
   const pusher = str(field(payload, 'user', 'username'));
   return {
-    name, kind: 'pull_request', action, ...facts,
-    ref: `refs/merge-requests/${iid}/head`, refType: 'pr', refName: source, baseRef: target, sha, prNumber: iid,
+    name,
+    kind: 'pull_request',
+    action,
+    ...facts,
+    ref: `refs/merge-requests/${iid}/head`,
+    refType: 'pr',
+    refName: source,
+    baseRef: target,
+    sha,
+    prNumber: iid,
     // A merge request from a fork names another source project: its code is not the writers'.
     trusted: attrs['source_project_id'] !== undefined && attrs['source_project_id'] === attrs['target_project_id'],
     ...(title !== undefined ? { commitMessage: title } : {}),

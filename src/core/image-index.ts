@@ -45,7 +45,9 @@ export function manifestList(children: (Descriptor & { platform: Platform })[]):
     schemaVersion: 2,
     mediaType: DOCKER_MANIFEST_LIST,
     manifests: children.map((c) => ({
-      mediaType: c.mediaType, size: c.size, digest: c.digest,
+      mediaType: c.mediaType,
+      size: c.size,
+      digest: c.digest,
       platform: { architecture: c.platform.architecture, os: c.platform.os, ...(c.platform.variant ? { variant: c.platform.variant } : {}) },
     })),
   });
@@ -57,9 +59,7 @@ export function manifestList(children: (Descriptor & { platform: Platform })[]):
  */
 export function indexPlatforms(bytes: Uint8Array): PlatformDigest[] {
   const doc = JSON.parse(new TextDecoder().decode(bytes)) as { manifests?: { digest: string; platform?: Platform }[] };
-  return (doc.manifests ?? [])
-    .filter((m) => m.platform && m.platform.os !== 'unknown')
-    .map((m) => ({ platform: platformName(m.platform!), digest: m.digest }));
+  return (doc.manifests ?? []).filter((m) => m.platform && m.platform.os !== 'unknown').map((m) => ({ platform: platformName(m.platform!), digest: m.digest }));
 }
 
 function json(value: unknown): Uint8Array {

@@ -19,7 +19,8 @@ export function parseImagesInput(text: string): string[] {
     for (const field of lineFields(line)) {
       if (field.key === undefined || field.key === 'name') name = field.value;
       else if (field.key === 'enable') {
-        if (field.value !== 'true' && field.value !== 'false') throw bad(line, `enable=${field.value} is not true or false`, 'write enable=true or enable=false');
+        if (field.value !== 'true' && field.value !== 'false')
+          throw bad(line, `enable=${field.value} is not true or false`, 'write enable=true or enable=false');
         enable = field.value === 'true';
       } else throw bad(line, `unknown attribute ${JSON.stringify(field.key)}`, 'write name=IMAGE and optionally enable=true|false');
     }

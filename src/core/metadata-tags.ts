@@ -97,7 +97,11 @@ function parseLine(line: string): MetadataTag {
       break;
     case 'ref':
       if (!['branch', 'tag', 'pr'].includes(attrs['event'] ?? '')) {
-        throw bad(line, attrs['event'] === undefined ? 'event= is missing' : `event=${attrs['event']} is not branch, tag or pr`, 'write event=branch, event=tag or event=pr');
+        throw bad(
+          line,
+          attrs['event'] === undefined ? 'event= is missing' : `event=${attrs['event']} is not branch, tag or pr`,
+          'write event=branch, event=tag or event=pr',
+        );
       }
       // metadata-action gives pull requests their own default prefix, ahead of the flavor's.
       if (attrs['event'] === 'pr' && !('prefix' in attrs)) attrs['prefix'] = 'pr-';
@@ -107,7 +111,8 @@ function parseLine(line: string): MetadataTag {
       break;
     case 'sha':
       if (!('prefix' in attrs)) attrs['prefix'] = 'sha-';
-      if (!['short', 'long'].includes(attrs['format'] ?? 'short')) throw bad(line, `format=${attrs['format']} is not short or long`, 'write format=short or format=long');
+      if (!['short', 'long'].includes(attrs['format'] ?? 'short'))
+        throw bad(line, `format=${attrs['format']} is not short or long`, 'write format=short or format=long');
       break;
     case 'edge':
       break;
@@ -155,7 +160,13 @@ function render(template: string, values: Record<string, string>, line: string):
   return template.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_whole, expr: string) => {
     const value = values[expr];
     if (value !== undefined) return value;
-    throw bad(line, `{{${expr}}} is not an expression autobuild knows`, `use one of ${Object.keys(values).map((k) => `{{${k}}}`).join(', ')}`);
+    throw bad(
+      line,
+      `{{${expr}}} is not an expression autobuild knows`,
+      `use one of ${Object.keys(values)
+        .map((k) => `{{${k}}}`)
+        .join(', ')}`,
+    );
   });
 }
 
@@ -171,7 +182,8 @@ export function evaluateTags(lines: MetadataTag[], event: BuildableEvent, flavor
 
   for (const tag of lines) {
     const enable = render(tag.attrs['enable'] ?? 'true', globals, tag.line);
-    if (enable !== 'true' && enable !== 'false') throw bad(tag.line, `enable=${enable} is not true or false`, 'write enable=true, enable=false or enable={{is_default_branch}}');
+    if (enable !== 'true' && enable !== 'false')
+      throw bad(tag.line, `enable=${enable} is not true or false`, 'write enable=true, enable=false or enable={{is_default_branch}}');
     if (enable === 'false') continue;
     const prefix = render(tag.attrs['prefix'] ?? flavor.prefix, globals, tag.line);
     const suffix = render(tag.attrs['suffix'] ?? flavor.suffix, globals, tag.line);

@@ -68,7 +68,11 @@ function escape(text: string): string {
 }
 
 const WORDS: Record<NotificationEvent, string> = {
-  queued: 'queued', started: 'started', succeeded: 'succeeded', failed: 'failed', canceled: 'canceled',
+  queued: 'queued',
+  started: 'started',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  canceled: 'canceled',
 };
 
 /** One line for a chat: status, repository, ref, tags, duration, and the build page as a link. */
@@ -77,8 +81,10 @@ export function slackText(event: NotificationEvent, build: NotifiedBuild, buildU
   const tags = build.tags.length > 0 ? ` → ${build.tags.join(', ')}` : '';
   const took = event === 'queued' || event === 'started' ? undefined : seconds(build.startedAt, build.finishedAt);
   const error = event === 'failed' && build.error ? `: ${build.error.split('\n')[0]!.slice(0, 200)}` : '';
-  return `autobuild: *${WORDS[event]}* ${escape(build.repository)} ${escape(ref)} (${build.sha.slice(0, 7)})${escape(tags)}`
-    + `${took !== undefined ? ` in ${duration(took)}` : ''}${escape(error)}${build.reason ? ` (${escape(build.reason)})` : ''} — <${buildUrl}|build ${escape(build.id)}>`;
+  return (
+    `autobuild: *${WORDS[event]}* ${escape(build.repository)} ${escape(ref)} (${build.sha.slice(0, 7)})${escape(tags)}` +
+    `${took !== undefined ? ` in ${duration(took)}` : ''}${escape(error)}${build.reason ? ` (${escape(build.reason)})` : ''} — <${buildUrl}|build ${escape(build.id)}>`
+  );
 }
 
 /** The exact body a target receives (signed as sent). */

@@ -48,6 +48,9 @@ export function filterPaths(paths: string[], changedFiles: string[] | undefined)
 
 function describeFiles(files: string[]): string {
   // File names come from the payload and may hold newlines; keep the reason on one line.
-  const shown = files.slice(0, 5).map((f) => JSON.stringify(f).slice(1, -1)).join(', ');
+  const shown = files
+    .slice(0, 5)
+    .map((f) => JSON.stringify(f).slice(1, -1))
+    .join(', ');
   return files.length > 5 ? `${shown} and ${files.length - 5} more` : shown;
 }

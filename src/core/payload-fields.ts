@@ -64,10 +64,9 @@ type PathTo<T, V, Depth extends unknown[] = []> = Depth['length'] extends 4
   : [Keyed<NonNullable<T>>] extends [never]
     ? never // a leaf: no keys to follow (`keyof never` would be every key)
     : {
-      [K in keyof Keyed<NonNullable<T>> & string]:
-        | (NonNullable<Keyed<NonNullable<T>>[K]> extends V ? [K] : never)
-        | [K, ...PathTo<Keyed<NonNullable<T>>[K], V, [...Depth, 0]>];
-    }[keyof Keyed<NonNullable<T>> & string];
+        [K in keyof Keyed<NonNullable<T>> & string]:
+          (NonNullable<Keyed<NonNullable<T>>[K]> extends V ? [K] : never) | [K, ...PathTo<Keyed<NonNullable<T>>[K], V, [...Depth, 0]>];
+      }[keyof Keyed<NonNullable<T>> & string];
 
 /** Reads an untrusted payload along the key paths of its schema T; see payloadOf. */
 export interface PayloadReader<T> {

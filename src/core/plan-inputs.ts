@@ -46,7 +46,10 @@ export function imageName(text: string, tagsFrom = 'the preset, rules or tags li
     throw err;
   }
   if (ref.tag !== undefined || ref.digest !== undefined) {
-    throw new UserError(`image ${JSON.stringify(text)} must not include a tag or digest`, `write just ${JSON.stringify(familiarName(ref))}; tags come from ${tagsFrom}`);
+    throw new UserError(
+      `image ${JSON.stringify(text)} must not include a tag or digest`,
+      `write just ${JSON.stringify(familiarName(ref))}; tags come from ${tagsFrom}`,
+    );
   }
   return familiarName(ref);
 }

@@ -84,10 +84,7 @@ export function plan(input: PlanInput): Plan {
   return { builds, skipped };
 }
 
-function findRepository(
-  repositories: Record<string, RepositoryConfig>,
-  name: string | undefined,
-): [string, RepositoryConfig] | undefined {
+function findRepository(repositories: Record<string, RepositoryConfig>, name: string | undefined): [string, RepositoryConfig] | undefined {
   if (name === undefined) return undefined;
   const wanted = name.toLowerCase();
   const key = Object.keys(repositories).find((k) => k.toLowerCase() === wanted);
@@ -108,8 +105,13 @@ function unsupportedReason(event: OtherEvent): string {
 
 function baseCandidate(config: RepositoryConfig, origin: string, tags: TagInfo[]): Candidate {
   return {
-    tags, origin, dockerfile: config.dockerfile, context: config.context, buildArgs: { ...config.buildArgs },
-    ...(config.platforms ? { platforms: config.platforms } : {}), ...(config.target ? { target: config.target } : {}),
+    tags,
+    origin,
+    dockerfile: config.dockerfile,
+    context: config.context,
+    buildArgs: { ...config.buildArgs },
+    ...(config.platforms ? { platforms: config.platforms } : {}),
+    ...(config.target ? { target: config.target } : {}),
   };
 }
 
@@ -180,7 +182,8 @@ function pushCandidates(config: RepositoryConfig, event: PushEvent, manual: bool
 
   if (candidates.length === 0) {
     if (presetReason) skip(presetReason);
-    else if (config.rules.length === 0) skip(`preset none and no rules: nothing builds ${refType} ${JSON.stringify(name)} — add a rule or choose preset semver or dockerhub`);
+    else if (config.rules.length === 0)
+      skip(`preset none and no rules: nothing builds ${refType} ${JSON.stringify(name)} — add a rule or choose preset semver or dockerhub`);
   }
   return candidates;
 }
@@ -199,7 +202,9 @@ function mergeCandidates(candidates: Candidate[], skip: (r: string) => void): Ca
       tags.push({ ...info, tag });
     }
     if (tags.length === 0) continue;
-    const args = Object.keys(c.buildArgs).sort().map((k) => [k, c.buildArgs[k]]);
+    const args = Object.keys(c.buildArgs)
+      .sort()
+      .map((k) => [k, c.buildArgs[k]]);
     const key = JSON.stringify([c.context, c.dockerfile, args, c.platforms ?? null, c.target ?? null]);
     const into = merged.get(key);
     if (into) into.tags.push(...tags);

@@ -42,8 +42,11 @@ interface Settings {
 
 function repositorySettings(repo: RepositoryConfig): Settings {
   return {
-    context: repo.context, dockerfile: repo.dockerfile, buildArgs: repo.buildArgs,
-    ...(repo.platforms ? { platforms: repo.platforms } : {}), ...(repo.target ? { target: repo.target } : {}),
+    context: repo.context,
+    dockerfile: repo.dockerfile,
+    buildArgs: repo.buildArgs,
+    ...(repo.platforms ? { platforms: repo.platforms } : {}),
+    ...(repo.target ? { target: repo.target } : {}),
   };
 }
 
@@ -56,7 +59,8 @@ function ruleSettings(repo: RepositoryConfig, index: number): Settings | undefin
     context: rule.context ?? repo.context,
     dockerfile: rule.dockerfile ?? repo.dockerfile,
     buildArgs: { ...repo.buildArgs, ...rule.buildArgs },
-    ...(platforms ? { platforms } : {}), ...(target ? { target } : {}),
+    ...(platforms ? { platforms } : {}),
+    ...(target ? { target } : {}),
   };
 }
 
@@ -66,8 +70,13 @@ function sameArgs(a: Record<string, string>, b: Record<string, string>): boolean
 }
 
 function sameSettings(s: Settings, build: Settings): boolean {
-  return s.context === build.context && s.dockerfile === build.dockerfile && sameArgs(s.buildArgs, build.buildArgs)
-    && (s.platforms ?? []).join(',') === (build.platforms ?? []).join(',') && (s.target ?? '') === (build.target ?? '');
+  return (
+    s.context === build.context &&
+    s.dockerfile === build.dockerfile &&
+    sameArgs(s.buildArgs, build.buildArgs) &&
+    (s.platforms ?? []).join(',') === (build.platforms ?? []).join(',') &&
+    (s.target ?? '') === (build.target ?? '')
+  );
 }
 
 /**
@@ -112,7 +121,10 @@ function defaultCloneUrl(key: string, githubApiUrl: string): string {
 /** Compares clone URLs as a forge does: scheme and host case-insensitive, `.git` and a final `/` optional. */
 function sameCloneUrl(a: string, b: string, caseInsensitivePath: boolean): boolean {
   const norm = (url: string) => {
-    let text = url.trim().replace(/\/+$/, '').replace(/\.git$/, '');
+    let text = url
+      .trim()
+      .replace(/\/+$/, '')
+      .replace(/\.git$/, '');
     const m = /^([a-z][a-z0-9+.-]*:\/\/[^/]*)(.*)$/i.exec(text);
     if (m) text = m[1]!.toLowerCase() + (caseInsensitivePath ? m[2]!.toLowerCase() : m[2]!);
     return text;
@@ -130,7 +142,8 @@ function refuse(what: string, fix: string): never {
 
 function textField(data: Record<string, unknown>, key: string, max: number): string {
   const value = data[key];
-  if (typeof value !== 'string' || value.length === 0 || value.length > max) refuse(`${key} is missing or malformed`, 'jobs are queued by autobuild itself; check who else writes to its Redis');
+  if (typeof value !== 'string' || value.length === 0 || value.length > max)
+    refuse(`${key} is missing or malformed`, 'jobs are queued by autobuild itself; check who else writes to its Redis');
   return value;
 }
 
@@ -147,28 +160,40 @@ function findRepository(repositories: Record<string, RepositoryConfig>, name: st
  * credentials and where it is pushed comes from `trust`.
  */
 export function resolveQueuedBuild(data: unknown, trust: WorkerTrust): PlannedBuild {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) refuse('the job carries no build', 'jobs are queued by autobuild itself; check who else writes to its Redis');
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    refuse('the job carries no build', 'jobs are queued by autobuild itself; check who else writes to its Redis');
   const job = data as Record<string, unknown>;
   const name = textField(job, 'repository', 300);
   const found = findRepository(trust.repositories, name);
-  if (!found) refuse(`repository ${JSON.stringify(name)} is not configured here`, `add it under repositories: in this worker's autobuild.yml, or find who queues builds in its Redis`);
+  if (!found)
+    refuse(
+      `repository ${JSON.stringify(name)} is not configured here`,
+      `add it under repositories: in this worker's autobuild.yml, or find who queues builds in its Redis`,
+    );
   const [repository, repo] = found;
 
   const ref = textField(job, 'ref', 1_024);
   const isPullRequest = PULL_REQUEST_REF.test(ref);
-  if (!REF.test(ref) && !isPullRequest) refuse(`ref ${JSON.stringify(ref.slice(0, 100))} is not a branch, tag or pull request`, 'only refs/heads/*, refs/tags/* and pull request refs are built');
+  if (!REF.test(ref) && !isPullRequest)
+    refuse(`ref ${JSON.stringify(ref.slice(0, 100))} is not a branch, tag or pull request`, 'only refs/heads/*, refs/tags/* and pull request refs are built');
   const sha = textField(job, 'sha', 64);
   if (!isCommitId(sha)) refuse(`commit ${JSON.stringify(sha)} is not a full commit sha`, 'a queued build names the 40-hex commit');
 
   const expected = repo.cloneUrl ?? defaultCloneUrl(repository, trust.githubApiUrl);
   if (job.cloneUrl !== undefined && (typeof job.cloneUrl !== 'string' || !sameCloneUrl(job.cloneUrl, expected, repo.cloneUrl === undefined))) {
-    refuse(`clone URL ${JSON.stringify(String(job.cloneUrl).slice(0, 200))} is not the one configured for ${repository}`, `builds of ${repository} clone ${expected} (repositories.${repository}.cloneUrl)`);
+    refuse(
+      `clone URL ${JSON.stringify(String(job.cloneUrl).slice(0, 200))} is not the one configured for ${repository}`,
+      `builds of ${repository} clone ${expected} (repositories.${repository}.cloneUrl)`,
+    );
   }
 
   if (job.images !== undefined) {
     const asked = Array.isArray(job.images) ? job.images : [];
     if (asked.length !== repo.images.length || !asked.every((image) => repo.images.includes(image as string))) {
-      refuse(`images ${JSON.stringify(asked).slice(0, 200)} are not the ones configured for ${repository}`, `builds of ${repository} push to ${repo.images.join(', ')} (repositories.${repository}.image)`);
+      refuse(
+        `images ${JSON.stringify(asked).slice(0, 200)} are not the ones configured for ${repository}`,
+        `builds of ${repository} push to ${repo.images.join(', ')} (repositories.${repository}.image)`,
+      );
     }
   }
 
@@ -192,10 +217,16 @@ export function resolveQueuedBuild(data: unknown, trust: WorkerTrust): PlannedBu
     settings = chosen;
   }
   if (job.context !== undefined && job.context !== settings.context) {
-    refuse(`context ${JSON.stringify(String(job.context).slice(0, 200))} is not the configured ${JSON.stringify(settings.context)}`, `see repositories.${repository}.context`);
+    refuse(
+      `context ${JSON.stringify(String(job.context).slice(0, 200))} is not the configured ${JSON.stringify(settings.context)}`,
+      `see repositories.${repository}.context`,
+    );
   }
   if (job.dockerfile !== undefined && job.dockerfile !== settings.dockerfile) {
-    refuse(`dockerfile ${JSON.stringify(String(job.dockerfile).slice(0, 200))} is not the configured ${JSON.stringify(settings.dockerfile)}`, `see repositories.${repository}.dockerfile`);
+    refuse(
+      `dockerfile ${JSON.stringify(String(job.dockerfile).slice(0, 200))} is not the configured ${JSON.stringify(settings.dockerfile)}`,
+      `see repositories.${repository}.dockerfile`,
+    );
   }
   const argNames = Array.isArray(job.buildArgs) ? job.buildArgs : undefined;
   if (job.buildArgs !== undefined) {

@@ -105,10 +105,7 @@ export function tagKinds(tags: string[], planned: TagInfo[] = []): TagInfo[] {
  * scope (same major.minor, same major, or any) is already higher, so a late or backported build
  * never moves it backward. Registry prereleases and non-version tags never block.
  */
-export function decideTags(
-  tagInfo: TagInfo[],
-  existingTags: string[],
-): { keep: TagInfo[]; held: { tag: string; reason: string }[] } {
+export function decideTags(tagInfo: TagInfo[], existingTags: string[]): { keep: TagInfo[]; held: { tag: string; reason: string }[] } {
   const keep: TagInfo[] = [];
   const held: { tag: string; reason: string }[] = [];
   for (const info of tagInfo) {

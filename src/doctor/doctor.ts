@@ -77,10 +77,19 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
 
 function checkConfig(config: Config): CheckResult {
   if (!config.file) {
-    return fail('config', 'no autobuild.yml found (looked for ./autobuild.yml and $AUTOBUILD_CONFIG)', 'write autobuild.yml, or pass --config FILE / set AUTOBUILD_CONFIG');
+    return fail(
+      'config',
+      'no autobuild.yml found (looked for ./autobuild.yml and $AUTOBUILD_CONFIG)',
+      'write autobuild.yml, or pass --config FILE / set AUTOBUILD_CONFIG',
+    );
   }
   const repositories = Object.keys(config.repositories).length;
-  if (repositories === 0) return fail('config', `${config.file} is valid but lists no repositories: nothing will be built`, 'add your repositories under repositories: in autobuild.yml');
+  if (repositories === 0)
+    return fail(
+      'config',
+      `${config.file} is valid but lists no repositories: nothing will be built`,
+      'add your repositories under repositories: in autobuild.yml',
+    );
   const registries = Object.keys(config.registries).length;
   return pass('config', `${config.file} is valid (${plural(repositories, 'repository', 'repositories')}, ${plural(registries, 'registry', 'registries')})`);
 }
@@ -93,8 +102,13 @@ function checkRedis(config: Config): Promise<CheckResult>[] {
   const where = redactUrl(url);
   const probe = (async (): Promise<{ persistence: string; memory: string } | CheckResult> => {
     const redis = new Redis(url, {
-      lazyConnect: true, connectTimeout: NETWORK_TIMEOUT_MS, commandTimeout: NETWORK_TIMEOUT_MS,
-      retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectionName: 'autobuild-doctor',
+      lazyConnect: true,
+      connectTimeout: NETWORK_TIMEOUT_MS,
+      commandTimeout: NETWORK_TIMEOUT_MS,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      connectionName: 'autobuild-doctor',
     });
     redis.on('error', () => undefined);
     try {
@@ -111,15 +125,21 @@ function checkRedis(config: Config): Promise<CheckResult>[] {
   const persistent = probe.then((r) => {
     if ('status' in r) return skip('redis-persistence', 'Redis is not reachable');
     if (infoField(r.persistence, 'aof_enabled') === '1') return pass('redis-persistence', 'AOF is on: queued builds survive a Redis restart');
-    return fail('redis-persistence', `AOF is off at ${where}: queued builds are lost when Redis restarts`,
-      'turn it on: `redis-cli CONFIG SET appendonly yes` now, and `appendonly yes` in redis.conf (or --appendonly yes) for good');
+    return fail(
+      'redis-persistence',
+      `AOF is off at ${where}: queued builds are lost when Redis restarts`,
+      'turn it on: `redis-cli CONFIG SET appendonly yes` now, and `appendonly yes` in redis.conf (or --appendonly yes) for good',
+    );
   });
   const eviction = probe.then((r) => {
     if ('status' in r) return skip('redis-eviction', 'Redis is not reachable');
     const policy = infoField(r.memory, 'maxmemory_policy') ?? 'unknown';
     if (policy === 'noeviction') return pass('redis-eviction', 'maxmemory-policy is noeviction: jobs are never evicted');
-    return fail('redis-eviction', `maxmemory-policy is ${policy}: Redis may evict queued builds when memory runs short`,
-      'set `maxmemory-policy noeviction` in redis.conf (BullMQ needs it)');
+    return fail(
+      'redis-eviction',
+      `maxmemory-policy is ${policy}: Redis may evict queued builds when memory runs short`,
+      'set `maxmemory-policy noeviction` in redis.conf (BullMQ needs it)',
+    );
   });
   return [reachable, persistent, eviction];
 }
@@ -127,9 +147,16 @@ function checkRedis(config: Config): Promise<CheckResult>[] {
 async function checkEmbeddedRedis(): Promise<CheckResult> {
   try {
     const res = await run('redis-server', ['--version'], { env: inheritedEnv(), what: 'redis-server --version' });
-    return pass('redis', `no redis configured: \`autobuild start\` runs its own (${res.stdout.split(' ').slice(0, 3).join(' ')}, AOF on); serve and worker need REDIS_URL`);
+    return pass(
+      'redis',
+      `no redis configured: \`autobuild start\` runs its own (${res.stdout.split(' ').slice(0, 3).join(' ')}, AOF on); serve and worker need REDIS_URL`,
+    );
   } catch (err) {
-    return fail('redis', `no redis configured, and the embedded one cannot start: ${firstLine(err)}`, 'install redis-server, or set redis in autobuild.yml / REDIS_URL');
+    return fail(
+      'redis',
+      `no redis configured, and the embedded one cannot start: ${firstLine(err)}`,
+      'install redis-server, or set redis in autobuild.yml / REDIS_URL',
+    );
   }
 }
 
@@ -152,10 +179,17 @@ async function checkBuilder(config: Config): Promise<CheckResult> {
     if (tool === 'docker') {
       return missing
         ? fail(name, 'builder is docker but the docker CLI is not installed', 'install the docker CLI (apt-get install docker.io), or set builder: buildah')
-        : fail(name, `builder is docker but no engine answers at ${process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'}: ${lastLine(err)}`,
-          'start dockerd, or point DOCKER_HOST at a running engine (in a container: mount its socket and --group-add its group)');
+        : fail(
+            name,
+            `builder is docker but no engine answers at ${process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'}: ${lastLine(err)}`,
+            'start dockerd, or point DOCKER_HOST at a running engine (in a container: mount its socket and --group-add its group)',
+          );
     }
-    return fail(name, `builder is buildah but buildah does not run: ${missing ? 'it is not installed' : lastLine(err)}`, 'install buildah (apt-get install buildah), or set builder: docker');
+    return fail(
+      name,
+      `builder is buildah but buildah does not run: ${missing ? 'it is not installed' : lastLine(err)}`,
+      'install buildah (apt-get install buildah), or set builder: docker',
+    );
   }
   const work = await mkdtemp(join(tmpdir(), 'autobuild-doctor-'));
   try {
@@ -166,18 +200,18 @@ async function checkBuilder(config: Config): Promise<CheckResult> {
     await writeFile(join(contextDir, 'Dockerfile'), 'FROM scratch\nCOPY probe.txt /probe.txt\n');
     await writeFile(join(contextDir, 'probe.txt'), 'autobuild doctor\n');
     await writeFile(join(dockerConfig, 'config.json'), '{"auths":{}}\n', { mode: 0o600 });
-    const builder = tool === 'buildah'
-      ? new BuildahBuilder({ authFile: join(dockerConfig, 'config.json'), dockerConfig })
-      : new DockerBuilder({ dockerConfig });
+    const builder =
+      tool === 'buildah' ? new BuildahBuilder({ authFile: join(dockerConfig, 'config.json'), dockerConfig }) : new DockerBuilder({ dockerConfig });
     const spec = { contextDir, dockerfile: join(contextDir, 'Dockerfile'), buildArgs: {}, labels: {}, localName: PROBE_IMAGE, workDir: work };
     await builder.build(spec, { secrets: [] });
     const remove = tool === 'buildah' ? ['--storage-driver', 'vfs', 'rmi', '-f', PROBE_IMAGE] : ['image', 'rm', '-f', PROBE_IMAGE];
     await run(tool, remove, { env: inheritedEnv(['CONTAINERS_STORAGE_CONF']) }).catch(() => undefined);
     return pass(name, `${tool} ${version.split('\n')[0]} built a FROM scratch test image`);
   } catch (err) {
-    const fix = tool === 'buildah'
-      ? 'buildah needs user namespaces: in a container run it with --security-opt seccomp=unconfined --security-opt apparmor=unconfined (README, Deploy)'
-      : 'check the engine has disk space and that this user may use it (docker build . by hand shows the error)';
+    const fix =
+      tool === 'buildah'
+        ? 'buildah needs user namespaces: in a container run it with --security-opt seccomp=unconfined --security-opt apparmor=unconfined (README, Deploy)'
+        : 'check the engine has disk space and that this user may use it (docker build . by hand shows the error)';
     return fail(name, `${tool} could not build a FROM scratch test image: ${lastLine(err)}`, fix);
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -199,9 +233,14 @@ function checkRegistries(config: Config): Promise<CheckResult>[] {
       return pass(name, `${host} answers and asked for no credentials${auth.username ? ` (username ${auth.username} not needed)` : ''}`);
     } catch (err) {
       if (!(err instanceof BuildError)) throw err;
-      return fail(name, err.problem, err.hint ?? (err.transient
-        ? `check that ${host} is up and reachable from here (and registries.${host}.insecure for plain HTTP)`
-        : `check registries.${host} in autobuild.yml`));
+      return fail(
+        name,
+        err.problem,
+        err.hint ??
+          (err.transient
+            ? `check that ${host} is up and reachable from here (and registries.${host}.insecure for plain HTTP)`
+            : `check registries.${host} in autobuild.yml`),
+      );
     }
   });
 }
@@ -239,7 +278,12 @@ interface GitHubAnswer {
 async function githubRequest(apiUrl: string, token: Secret, path: string): Promise<GitHubAnswer> {
   try {
     const res = await fetch(`${apiUrl.replace(/\/+$/, '')}${path}`, {
-      headers: { authorization: `Bearer ${token.reveal()}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', 'user-agent': 'autobuild-doctor' },
+      headers: {
+        authorization: `Bearer ${token.reveal()}`,
+        accept: 'application/vnd.github+json',
+        'x-github-api-version': '2022-11-28',
+        'user-agent': 'autobuild-doctor',
+      },
       signal: AbortSignal.timeout(NETWORK_TIMEOUT_MS),
     });
     const body = res.ok ? ((await res.json().catch(() => undefined)) as GitHubAnswer['body']) : (await res.body?.cancel(), undefined);
@@ -252,20 +296,37 @@ async function githubRequest(apiUrl: string, token: Secret, path: string): Promi
 function githubVerdict(name: string, res: GitHubAnswer, repository: string | undefined): CheckResult {
   const what = repository ?? 'the API';
   if (res.status === 0) return fail(name, `cannot reach GitHub's API at github.apiUrl: ${res.error}`, 'check github.apiUrl and that this machine reaches it');
-  if (res.status === 401) return fail(name, 'GitHub refused github.token (HTTP 401: bad or expired token)', 'make a new token with commit status write access and put it in github.token');
+  if (res.status === 401)
+    return fail(
+      name,
+      'GitHub refused github.token (HTTP 401: bad or expired token)',
+      'make a new token with commit status write access and put it in github.token',
+    );
   if (res.status === 404 || res.status === 403) {
-    return fail(name, `github.token cannot see ${what} (HTTP ${res.status})`, `give the token access to ${what} (fine-grained: "Commit statuses: write"; classic: the repo:status scope)`);
+    return fail(
+      name,
+      `github.token cannot see ${what} (HTTP ${res.status})`,
+      `give the token access to ${what} (fine-grained: "Commit statuses: write"; classic: the repo:status scope)`,
+    );
   }
   if (res.status >= 300) return fail(name, `GitHub answered HTTP ${res.status} for ${what}`, 'check github.apiUrl and try again later');
   if (res.scopes !== null) {
     const scopes = res.scopes.split(',').map((s) => s.trim());
     const usable = scopes.filter((s) => STATUS_SCOPES.includes(s) && (s !== 'public_repo' || res.body?.private === false));
     if (usable.length === 0) {
-      return fail(name, `github.token has scopes "${res.scopes}", none of which may set commit statuses${repository ? ` on ${repository}` : ''}`, 'give the token the repo:status scope (or use a fine-grained token with "Commit statuses: write")');
+      return fail(
+        name,
+        `github.token has scopes "${res.scopes}", none of which may set commit statuses${repository ? ` on ${repository}` : ''}`,
+        'give the token the repo:status scope (or use a fine-grained token with "Commit statuses: write")',
+      );
     }
   }
   if (repository && res.body?.permissions?.push === false) {
-    return fail(name, `github.token's account may not write to ${repository}, so it cannot set commit statuses`, `give that account write access to ${repository}`);
+    return fail(
+      name,
+      `github.token's account may not write to ${repository}, so it cannot set commit statuses`,
+      `give that account write access to ${repository}`,
+    );
   }
   return pass(name, repository ? `github.token may set commit statuses on ${repository}` : 'github.token is accepted');
 }
@@ -276,9 +337,13 @@ function checkWebhookSecret(config: Config): CheckResult {
   if (config.webhookSecret && !config.webhookSecret.empty) return pass('webhook-secret', 'webhookSecret is set');
   // A set-up with only GitLab/Bitbucket/Gitea repositories takes no GitHub webhooks.
   const github = Object.keys(config.repositories).some((key) => splitRepositoryKey(key).host === undefined);
-  if (!github && Object.keys(config.forges).length > 0) return skip('webhook-secret', 'webhookSecret is not set; no GitHub repository is configured, so none is needed');
-  return fail('webhook-secret', 'webhookSecret is not set: every webhook will be refused with 401',
-    'set webhookSecret: ${GITHUB_WEBHOOK_SECRET} in autobuild.yml and the same secret on the GitHub webhook');
+  if (!github && Object.keys(config.forges).length > 0)
+    return skip('webhook-secret', 'webhookSecret is not set; no GitHub repository is configured, so none is needed');
+  return fail(
+    'webhook-secret',
+    'webhookSecret is not set: every webhook will be refused with 401',
+    'set webhookSecret: ${GITHUB_WEBHOOK_SECRET} in autobuild.yml and the same secret on the GitHub webhook',
+  );
 }
 
 async function checkPublicUrl(config: Config): Promise<CheckResult> {
@@ -290,12 +355,20 @@ async function checkPublicUrl(config: Config): Promise<CheckResult> {
     const res = await fetch(url, { signal: AbortSignal.timeout(NETWORK_TIMEOUT_MS), redirect: 'follow' });
     const body = (await res.json().catch(() => undefined)) as { ok?: boolean; redis?: string } | undefined;
     if (res.status === 200 && body?.ok) return pass('public-url', `${url} answers${unset}`);
-    if (res.status === 503 && body?.redis === 'down') return fail('public-url', `${url} answers but that autobuild cannot reach its Redis`, 'check the redis setting of the running autobuild serve');
-    return fail('public-url', `${url} answered HTTP ${res.status}, not autobuild's health check`, 'point server.publicUrl (or the proxy in front) at autobuild serve');
+    if (res.status === 503 && body?.redis === 'down')
+      return fail('public-url', `${url} answers but that autobuild cannot reach its Redis`, 'check the redis setting of the running autobuild serve');
+    return fail(
+      'public-url',
+      `${url} answered HTTP ${res.status}, not autobuild's health check`,
+      'point server.publicUrl (or the proxy in front) at autobuild serve',
+    );
   } catch (err) {
     const reason = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
-    return fail('public-url', `nothing answers at ${url}${unset}: ${reason}`,
-      'start `autobuild serve` (or start), and set server.publicUrl to the address GitHub and your users reach');
+    return fail(
+      'public-url',
+      `nothing answers at ${url}${unset}: ${reason}`,
+      'start `autobuild serve` (or start), and set server.publicUrl to the address GitHub and your users reach',
+    );
   }
 }
 

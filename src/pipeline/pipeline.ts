@@ -30,11 +30,17 @@ import { RegistryClient, isInsecureRegistry, type Manifest, type RegistryAuth } 
 
 export interface BuildOptions {
   build: PlannedBuild;
-  source: { dir: string } | {
-    cloneUrl: string; sha: string; token?: GitAuth;
-    /** Submodules recursively (default true), over the token or `sshKey`, host keys checked. */
-    submodules?: boolean; sshKey?: Secret; knownHosts?: string;
-  };
+  source:
+    | { dir: string }
+    | {
+        cloneUrl: string;
+        sha: string;
+        token?: GitAuth;
+        /** Submodules recursively (default true), over the token or `sshKey`, host keys checked. */
+        submodules?: boolean;
+        sshKey?: Secret;
+        knownHosts?: string;
+      };
   /** Extra values masked in every line and error (e.g. build-arg values from `${VAR}`). */
   masked?: Secret[];
   /** Private temp space; the pipeline works in a fresh subdirectory and removes it. */
@@ -112,15 +118,22 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     } else {
       const source = opts.source;
       root = join(sandboxDir, 'src');
-      commit = await step('checkout', () => checkout({
-        cloneUrl: source.cloneUrl, sha: source.sha, dir: root, token: source.token, signal, onLine: ctx.onLine,
-        ...(source.submodules === undefined ? {} : { submodules: source.submodules }),
-        // Untrusted code gets no ssh key, and its submodules get no token: a fork's .gitmodules
-        // could otherwise pull another private repository into a build it controls.
-        ...(trusted && source.sshKey ? { sshKey: source.sshKey } : {}),
-        ...(source.knownHosts ? { knownHosts: source.knownHosts } : {}),
-        credentialsForSubmodules: trusted,
-      }));
+      commit = await step('checkout', () =>
+        checkout({
+          cloneUrl: source.cloneUrl,
+          sha: source.sha,
+          dir: root,
+          token: source.token,
+          signal,
+          onLine: ctx.onLine,
+          ...(source.submodules === undefined ? {} : { submodules: source.submodules }),
+          // Untrusted code gets no ssh key, and its submodules get no token: a fork's .gitmodules
+          // could otherwise pull another private repository into a build it controls.
+          ...(trusted && source.sshKey ? { sshKey: source.sshKey } : {}),
+          ...(source.knownHosts ? { knownHosts: source.knownHosts } : {}),
+          credentialsForSubmodules: trusted,
+        }),
+      );
     }
     const commitMessage = commit.commitMessage || build.commitMessage || '';
     const contextDir = resolve(root, build.context);
@@ -136,25 +149,45 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
 
     // Logged in to the registries the build pushes to, pulls its bases from and keeps its cache in.
     credentials = await prepareCredentials({
-      workRoot: work, images: [...build.images, ...baseImageNames(dockerfileText), ...[...cache.from, ...cache.to].flatMap((c) => (c.ref ? [parseReference(c.ref).name] : []))],
-      registries: trusted ? opts.registries : {}, builder: opts.builder, existing: trusted ? opts.dockerConfig : undefined, signal, onLine: ctx.onLine,
+      workRoot: work,
+      images: [...build.images, ...baseImageNames(dockerfileText), ...[...cache.from, ...cache.to].flatMap((c) => (c.ref ? [parseReference(c.ref).name] : []))],
+      registries: trusted ? opts.registries : {},
+      builder: opts.builder,
+      existing: trusted ? opts.dockerConfig : undefined,
+      signal,
+      onLine: ctx.onLine,
     });
     if (opts.builder === 'buildah') await ensureFile(credentials.authFile);
     const registry = new RegistryClient(opts.registries, { signal });
-    const builder: Builder = opts.builder === 'buildah'
-      ? new BuildahBuilder({ authFile: credentials.authFile, dockerConfig: credentials.dockerConfig })
-      : new DockerBuilder({ dockerConfig: credentials.dockerConfig, registry });
+    const builder: Builder =
+      opts.builder === 'buildah'
+        ? new BuildahBuilder({ authFile: credentials.authFile, dockerConfig: credentials.dockerConfig })
+        : new DockerBuilder({ dockerConfig: credentials.dockerConfig, registry });
     const variables = hookVariables(build, commitMessage, relative(contextDir, dockerfile));
     const settings = await buildSettings(opts, trusted, work, dockerfileText, cache, log);
     const ownCheckout = !('dir' in opts.source);
-    const openHookWorkspace = () => (workspace ??= openWorkspace({
-      dir: sandboxDir, dockerConfig: credentials?.dockerConfig, hide: opts.hideFromHooks ?? [],
-      // The service's own checkout goes to the hooks' uid; the CLI's DIR stays its owner's.
-      switchUser: ownCheckout, required: ownCheckout, ...(ownCheckout ? { tree: root } : {}),
-    }));
+    const openHookWorkspace = () =>
+      (workspace ??= openWorkspace({
+        dir: sandboxDir,
+        dockerConfig: credentials?.dockerConfig,
+        hide: opts.hideFromHooks ?? [],
+        // The service's own checkout goes to the hooks' uid; the CLI's DIR stays its owner's.
+        switchUser: ownCheckout,
+        required: ownCheckout,
+        ...(ownCheckout ? { tree: root } : {}),
+      }));
     // An untrusted build (a fork's pull request) gets none of the service's: no `env` either.
     const buildEnv = trusted ? { ...opts.passEnv, ...Object.fromEntries(Object.entries(opts.env ?? {}).map(([k, v]) => [k, v.reveal()])) } : {};
-    const hookContext = { dockerfileDir: dirname(dockerfile), contextDir, variables, env: { ...buildEnv, ...builder.hookEnv }, workspace: openHookWorkspace, secrets, signal, onLine: ctx.onLine };
+    const hookContext = {
+      dockerfileDir: dirname(dockerfile),
+      contextDir,
+      variables,
+      env: { ...buildEnv, ...builder.hookEnv },
+      workspace: openHookWorkspace,
+      secrets,
+      signal,
+      onLine: ctx.onLine,
+    };
     const runTrustedHook = (name: HookName) => (trusted ? runHook(name, hookContext) : Promise.resolve(false));
     const hook = (name: HookName) => step(`hook:${name}`, () => runTrustedHook(name), true);
 
@@ -171,7 +204,10 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       const platforms = settings.platforms ?? [];
       await checkEmulation(platforms, dockerfileText);
       try {
-        return await builder.build({ contextDir, dockerfile, buildArgs: build.buildArgs, labels, localName: variables.IMAGE_NAME, workDir: work, ...settings }, ctx);
+        return await builder.build(
+          { contextDir, dockerfile, buildArgs: build.buildArgs, labels, localName: variables.IMAGE_NAME, workDir: work, ...settings },
+          ctx,
+        );
       } catch (err) {
         throw emulationFailure(err, platforms) ?? err;
       }
@@ -180,12 +216,29 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     // Docker Hub's order: build, test, push; a failed test pushes nothing.
     await testStep({
       decision: decideAutotest({ ...opts.autotest, pullRequest: build.ref.startsWith('refs/pull/'), trusted }),
-      builder, image: { id: built.imageId, name: variables.IMAGE_NAME }, platforms: built.platforms?.length ?? 1, trusted, root,
-      contextDir, dockerfile, dockerfileDir: dirname(dockerfile), hooks: hookContext, runHook: runTrustedHook, workDir: work, ctx, step,
+      builder,
+      image: { id: built.imageId, name: variables.IMAGE_NAME },
+      platforms: built.platforms?.length ?? 1,
+      trusted,
+      root,
+      contextDir,
+      dockerfile,
+      dockerfileDir: dirname(dockerfile),
+      hooks: hookContext,
+      runHook: runTrustedHook,
+      workDir: work,
+      ctx,
+      step,
     });
 
     const result: BuildResult = {
-      images: build.images, tags: build.tags, refs: build.refs, digest: '', imageId: built.imageId, pushed: [], held: [],
+      images: build.images,
+      tags: build.tags,
+      refs: build.refs,
+      digest: '',
+      imageId: built.imageId,
+      pushed: [],
+      held: [],
       ...(built.platforms ? { platforms: built.platforms.map((p) => ({ platform: p.platform, digest: '' })) } : {}),
       ...(labels ? { labels } : {}),
     };
@@ -208,7 +261,10 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     if (pusher.platforms) result.platforms = pusher.platforms;
     return result;
   } finally {
-    await workspace?.then((w) => w.dispose(), () => undefined);
+    await workspace?.then(
+      (w) => w.dispose(),
+      () => undefined,
+    );
     await credentials?.dispose();
     await rm(work, { recursive: true, force: true });
     await rm(sandboxDir, { recursive: true, force: true });
@@ -266,9 +322,17 @@ function ociLabels(build: PlannedBuild, created: string): Record<string, string>
 /** Docker Hub reads the Dockerfile path relative to the context; build-push-action, to the repository. */
 async function locateDockerfile(root: string, contextDir: string, dockerfile: string): Promise<string> {
   for (const candidate of [resolve(contextDir, dockerfile), resolve(root, dockerfile)]) {
-    if (await stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
+    if (
+      await stat(candidate).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      return candidate;
   }
-  throw new BuildError(`no Dockerfile at ${dockerfile} (looked in the context ${relative(root, contextDir) || '.'} and the repository root)`, { hint: "set dockerfile/context in the repository's config" });
+  throw new BuildError(`no Dockerfile at ${dockerfile} (looked in the context ${relative(root, contextDir) || '.'} and the repository root)`, {
+    hint: "set dockerfile/context in the repository's config",
+  });
 }
 
 async function confineToCheckout(root: string, paths: Record<string, string>): Promise<void> {
@@ -277,13 +341,21 @@ async function confineToCheckout(root: string, paths: Record<string, string>): P
     const real = await realpath(path).catch(() => path);
     const rel = relative(top, real);
     if (rel === '..' || rel.startsWith('../') || isAbsolute(rel)) {
-      throw new BuildError(`the ${what} ${relative(root, path) || '.'} leads outside the repository's checkout (to ${real}), which a build may not read`, { hint: 'point dockerfile/context at files inside the repository, not at symlinks that leave it' });
+      throw new BuildError(`the ${what} ${relative(root, path) || '.'} leads outside the repository's checkout (to ${real}), which a build may not read`, {
+        hint: 'point dockerfile/context at files inside the repository, not at symlinks that leave it',
+      });
     }
   }
 }
 
 async function ensureFile(file: string): Promise<void> {
-  if (!(await stat(file).then(() => true, () => false))) await writeFile(file, '{"auths":{}}\n', { mode: 0o600 });
+  if (
+    !(await stat(file).then(
+      () => true,
+      () => false,
+    ))
+  )
+    await writeFile(file, '{"auths":{}}\n', { mode: 0o600 });
 }
 
 /** cacheFrom/cacheTo parsed; a build that pushes nothing writes no cache either. */
@@ -300,15 +372,24 @@ function cacheSettings(build: PlannedBuild, trusted: boolean, log: LogSink): { f
 
 /** The BuildSpec fields beyond the Dockerfile: platforms, stage, cache, secrets, mirrors. */
 async function buildSettings(
-  opts: BuildOptions, trusted: boolean, work: string, dockerfileText: string, cache: { from: CacheSpec[]; to: CacheSpec[] }, log: LogSink,
+  opts: BuildOptions,
+  trusted: boolean,
+  work: string,
+  dockerfileText: string,
+  cache: { from: CacheSpec[]; to: CacheSpec[] },
+  log: LogSink,
 ): Promise<Partial<BuildSpec>> {
   const { build } = opts;
   // A fork's pull request gets no secrets: its Dockerfile is not the repository owners'.
-  const given = trusted ? opts.secrets ?? {} : {};
-  const missing = mountedSecrets(dockerfileText).filter((m) => m.required && !given[m.id]).map((m) => m.id);
+  const given = trusted ? (opts.secrets ?? {}) : {};
+  const missing = mountedSecrets(dockerfileText)
+    .filter((m) => m.required && !given[m.id])
+    .map((m) => m.id);
   if (missing.length > 0) {
     const id = missing[0]!;
-    throw new BuildError(`the Dockerfile mounts secret "${id}" (RUN --mount=type=secret,id=${id}) but this build has no secret of that id — add it under secrets: in autobuild.yml (secrets: {${id}: \${VAR}}), as --secret id=${id},env=VAR, or in the Action's secrets input; or write required=false on the mount${trusted ? '' : ' (a pull request from a fork gets no secrets)'}`);
+    throw new BuildError(
+      `the Dockerfile mounts secret "${id}" (RUN --mount=type=secret,id=${id}) but this build has no secret of that id — add it under secrets: in autobuild.yml (secrets: {${id}: \${VAR}}), as --secret id=${id},env=VAR, or in the Action's secrets input; or write required=false on the mount${trusted ? '' : ' (a pull request from a fork gets no secrets)'}`,
+    );
   }
   // Secret values go to files only the builder reads (never argv or the environment of a tool
   // that might print it); the work directory is removed after the build.
@@ -335,18 +416,22 @@ async function buildSettings(
   const mirrors = opts.mirrors ?? {};
   const mirrored = Object.keys(mirrors).filter((h) => (mirrors[h] ?? []).length > 0);
   if (opts.builder === 'docker' && mirrored.length > 0) {
-    log.line(`mirrors: configured for ${mirrored.join(', ')}, but the docker builder pulls through its daemon, which reads only its own registry-mirrors (daemon.json, for docker.io) — this build does not use them; use builder: buildah to pull through them`);
+    log.line(
+      `mirrors: configured for ${mirrored.join(', ')}, but the docker builder pulls through its daemon, which reads only its own registry-mirrors (daemon.json, for docker.io) — this build does not use them; use builder: buildah to pull through them`,
+    );
   }
   // buildah reads plain-HTTP hosts (a loopback registry holding a base image or the cache) and
   // mirrors from a registries.conf; the docker daemon has its own settings for both.
-  const pulledHosts = [...cache.from, ...cache.to].flatMap((c) => (c.ref ? [parseReference(c.ref).domain] : []))
+  const pulledHosts = [...cache.from, ...cache.to]
+    .flatMap((c) => (c.ref ? [parseReference(c.ref).domain] : []))
     .concat(baseImageNames(dockerfileText).map((n) => parseReference(n).domain));
   const insecureHosts = [...new Set([...pulledHosts, ...Object.keys(opts.registries)])].filter((h) => isLoopbackDomain(h) || opts.registries[h]?.insecure);
   if (opts.builder === 'buildah' && (mirrored.length > 0 || insecureHosts.some((h) => pulledHosts.includes(h)))) {
     const file = join(work, 'registries.conf');
     await writeFile(file, registriesConf({ mirrors, insecureHosts }));
     settings.registriesConf = file;
-    if (mirrored.length > 0) log.line(`mirrors: FROM pulls from ${mirrored.join(', ')} go through ${mirrored.flatMap((h) => mirrors[h] ?? []).join(', ')} first`);
+    if (mirrored.length > 0)
+      log.line(`mirrors: FROM pulls from ${mirrored.join(', ')} go through ${mirrored.flatMap((h) => mirrors[h] ?? []).join(', ')} first`);
   }
   return settings;
 }

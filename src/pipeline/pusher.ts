@@ -43,7 +43,11 @@ export interface PushInOrderOptions {
  * still being pushed: this build's own immutable tags cannot change that decision.
  */
 export async function pushInOrder(
-  build: PlannedBuild, pusher: Pusher, registry: RegistryClient, opts: PushInOrderOptions, result: { held: { ref: string; reason: string }[] },
+  build: PlannedBuild,
+  pusher: Pusher,
+  registry: RegistryClient,
+  opts: PushInOrderOptions,
+  result: { held: { ref: string; reason: string }[] },
 ): Promise<void> {
   const infos = tagKinds(build.tags, build.tagInfo);
   const targets = (list: TagInfo[], keep?: Map<string, TagInfo[]>) =>
@@ -58,8 +62,7 @@ export async function pushInOrder(
   const order = opts.pushOrder;
   const images = [...build.images].sort();
   // Locks are taken in sorted order so two builds sharing images cannot deadlock.
-  const underLocks = (i: number, fn: () => Promise<void>): Promise<void> =>
-    i === images.length ? fn() : lock(images[i]!, () => underLocks(i + 1, fn));
+  const underLocks = (i: number, fn: () => Promise<void>): Promise<void> => (i === images.length ? fn() : lock(images[i]!, () => underLocks(i + 1, fn)));
   try {
     await underLocks(0, async () => {
       // Decided again right before pushing: a build that finishes late never moves a tag back.
@@ -78,7 +81,8 @@ export async function pushInOrder(
         for (const info of decision.keep) {
           // Versions order tags that have one; the others (edge, a branch's name) go by push order.
           const last = info.version === undefined && order ? await order.last(withTag(image, info.tag)) : undefined;
-          if (last !== undefined && order && last > order.seq) hold(image, info.tag, `a newer push (#${last} in queue order, this is #${order.seq}) already moved ${info.tag}`);
+          if (last !== undefined && order && last > order.seq)
+            hold(image, info.tag, `a newer push (#${last} in queue order, this is #${order.seq}) already moved ${info.tag}`);
           else kept.push(info);
         }
         keep.set(image, kept);
@@ -86,13 +90,19 @@ export async function pushInOrder(
       const mark = async (list: { image: string; tag: string }[]) => {
         if (order) for (const t of list) if (pusher.pushed.includes(withTag(t.image, t.tag))) await order.pushed(withTag(t.image, t.tag));
       };
-      const movingTargets = targets(moving.filter((t) => t.kind === 'moving'), keep);
+      const movingTargets = targets(
+        moving.filter((t) => t.kind === 'moving'),
+        keep,
+      );
       try {
         await pusher.pushAll(movingTargets);
       } finally {
         await mark(movingTargets);
       }
-      for (const target of targets(moving.filter((t) => t.kind === 'latest'), keep)) {
+      for (const target of targets(
+        moving.filter((t) => t.kind === 'latest'),
+        keep,
+      )) {
         try {
           await pusher.pushAll([target]);
         } finally {
@@ -140,7 +150,12 @@ export class Pusher {
     const firsts = new Map<string, { image: string; tag: string }>();
     for (const t of targets) if (!this.#manifests.has(t.image) && !firsts.has(t.image)) firsts.set(t.image, t);
     const settle = (list: { image: string; tag: string }[]) =>
-      Promise.allSettled(list.map((t) => { const ref = withTag(t.image, t.tag); return this.#retry(ref, () => this.#upload(t.image, ref)); }));
+      Promise.allSettled(
+        list.map((t) => {
+          const ref = withTag(t.image, t.tag);
+          return this.#retry(ref, () => this.#upload(t.image, ref));
+        }),
+      );
     const done = new Map<{ image: string; tag: string }, PromiseSettledResult<string>>();
     const first = [...firsts.values()];
     (await settle(first)).forEach((r, i) => done.set(first[i]!, r));
@@ -163,13 +178,21 @@ export class Pusher {
     if (manifest) return this.registry.putManifest(ref, manifest.bytes, manifest.mediaType);
     const domain = parseImageName(image).domain;
     const { platforms } = this.built;
-    const { digest } = await this.builder.push({
-      image: platforms ? this.localName : this.built.imageId, ref,
-      insecure: isInsecureRegistry(this.opts.registries, domain), workDir: this.work, ...(platforms ? { platforms } : {}),
-    }, this.ctx);
+    const { digest } = await this.builder.push(
+      {
+        image: platforms ? this.localName : this.built.imageId,
+        ref,
+        insecure: isInsecureRegistry(this.opts.registries, domain),
+        workDir: this.work,
+        ...(platforms ? { platforms } : {}),
+      },
+      this.ctx,
+    );
     // Only a speed-up: when the manifest cannot be read back, later tags use the builder too.
     const stored = await this.registry.getManifest(`${image}@${digest}`).catch((err: unknown) => {
-      this.log.line(`cannot read back ${image}@${digest} (${err instanceof Error ? err.message : String(err)}); pushing further tags with ${this.builder.name}`);
+      this.log.line(
+        `cannot read back ${image}@${digest} (${err instanceof Error ? err.message : String(err)}); pushing further tags with ${this.builder.name}`,
+      );
       return undefined;
     });
     if (stored) {
@@ -178,7 +201,10 @@ export class Pusher {
         this.platforms = indexPlatforms(stored.bytes);
         for (const p of this.platforms) this.log.line(`${p.platform}: ${image}@${p.digest}`);
         const lacking = platforms.map((p) => p.platform).filter((p) => !this.platforms!.some((q) => q.platform === p || q.platform.startsWith(`${p}/`)));
-        if (lacking.length > 0) throw new BuildError(`the image index pushed to ${ref} lacks ${lacking.join(', ')} (it has ${this.platforms.map((p) => p.platform).join(', ') || 'nothing'}) — the builder did not build every platform`);
+        if (lacking.length > 0)
+          throw new BuildError(
+            `the image index pushed to ${ref} lacks ${lacking.join(', ')} (it has ${this.platforms.map((p) => p.platform).join(', ') || 'nothing'}) — the builder did not build every platform`,
+          );
       }
     }
     return digest;
@@ -252,6 +278,13 @@ function parseImageNameOf(ref: string): string {
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

@@ -55,15 +55,22 @@ export async function testStep(opts: TestStepOptions): Promise<void> {
       return;
     }
     if (opts.platforms > 1) {
-      throw new BuildError(`autotest: the *.test.yml files test one image, but this build made ${opts.platforms} platforms — build one platform where tests run, or skip the tests (autotest, --no-test, test: false)`);
+      throw new BuildError(
+        `autotest: the *.test.yml files test one image, but this build made ${opts.platforms} platforms — build one platform where tests run, or skip the tests (autotest, --no-test, test: false)`,
+      );
     }
     const engine = await testEngine(opts);
     try {
       await runAutotest({
-        files, compose: engine.compose, contextDir: opts.contextDir, dockerfile: opts.dockerfile,
+        files,
+        compose: engine.compose,
+        contextDir: opts.contextDir,
+        dockerfile: opts.dockerfile,
         image: engine.image,
         env: { ...inheritedEnv(['DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'DOCKER_CONTEXT']), ...opts.hooks.env, ...opts.hooks.variables },
-        secrets: opts.ctx.secrets, signal: opts.ctx.signal, onLine: opts.ctx.onLine,
+        secrets: opts.ctx.secrets,
+        signal: opts.ctx.signal,
+        onLine: opts.ctx.onLine,
         ...(opts.trusted ? {} : { untrustedRoot: opts.root }),
       });
     } finally {
@@ -83,7 +90,9 @@ async function testEngine(opts: TestStepOptions): Promise<{ compose: ComposeTool
   if (!(opts.builder instanceof BuildahBuilder)) {
     const compose = await dockerCompose(env);
     if (!compose) {
-      throw new BuildError('autotest: this build has *.test.yml files but neither `docker compose` nor `docker-compose` is installed — install Docker Compose on the worker, or skip the tests (autotest, --no-test, test: false)');
+      throw new BuildError(
+        'autotest: this build has *.test.yml files but neither `docker compose` nor `docker-compose` is installed — install Docker Compose on the worker, or skip the tests (autotest, --no-test, test: false)',
+      );
     }
     return { compose, image: opts.image, dispose: none };
   }
@@ -93,8 +102,14 @@ async function testEngine(opts: TestStepOptions): Promise<{ compose: ComposeTool
     // In the docker engine the copy has an id of its own; its name is the same.
     const image = { id: opts.image.name, name: opts.image.name };
     // The copy is the tests', not the build's result: it leaves the engine with them.
-    const dispose = () => run('docker', ['rmi', image.name], { env, signal: AbortSignal.timeout(60_000) }).then(() => undefined, () => undefined);
+    const dispose = () =>
+      run('docker', ['rmi', image.name], { env, signal: AbortSignal.timeout(60_000) }).then(
+        () => undefined,
+        () => undefined,
+      );
     return { compose: docker, image, dispose };
   }
-  throw new BuildError('autotest: builder buildah cannot run the *.test.yml files: no docker engine with Docker Compose answers at DOCKER_HOST — start a docker engine (set DOCKER_HOST) and install Docker Compose on the worker, or skip the tests (autotest, --no-test, test: false)');
+  throw new BuildError(
+    'autotest: builder buildah cannot run the *.test.yml files: no docker engine with Docker Compose answers at DOCKER_HOST — start a docker engine (set DOCKER_HOST) and install Docker Compose on the worker, or skip the tests (autotest, --no-test, test: false)',
+  );
 }

@@ -39,11 +39,15 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
       const access = await authenticate(request);
       if (access.allowed) return;
       if (access.why === 'cross-site') {
-        return reply.code(403).send({ error: 'cross-site request refused: a change made with the dashboard\'s session cookie must come from the dashboard\'s own page (Sec-Fetch-Site: same-origin, or an Origin naming this host); scripts send Authorization: Bearer <apiToken>' });
+        return reply.code(403).send({
+          error:
+            "cross-site request refused: a change made with the dashboard's session cookie must come from the dashboard's own page (Sec-Fetch-Site: same-origin, or an Origin naming this host); scripts send Authorization: Bearer <apiToken>",
+        });
       }
-      const error = access.why === 'no-session'
-        ? 'the dashboard session has expired or was signed out: sign in again, or send Authorization: Bearer <apiToken>'
-        : 'missing or wrong API token: send Authorization: Bearer <apiToken> (printed at start, or in dataDir/api-token)';
+      const error =
+        access.why === 'no-session'
+          ? 'the dashboard session has expired or was signed out: sign in again, or send Authorization: Bearer <apiToken>'
+          : 'missing or wrong API token: send Authorization: Bearer <apiToken> (printed at start, or in dataDir/api-token)';
       return reply.code(401).header('www-authenticate', 'Bearer realm="autobuild"').send({ error });
     });
     // Redis errors on reads become 503 rather than fastify's generic 500.
@@ -125,13 +129,15 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     api.get('/api/images', async () => {
       const client = new RegistryClient(opts.registries, { signal: AbortSignal.timeout(30_000) });
       const rows = Object.entries(opts.intake.repositories).flatMap(([repository, repo]) => repo.images.map((image) => ({ repository, image })));
-      const images = await Promise.all(rows.map(async ({ repository, image }) => {
-        try {
-          return { image, repository, tags: await client.tagDigests(image) };
-        } catch (err) {
-          return { image, repository, tags: [], error: (err as Error).message };
-        }
-      }));
+      const images = await Promise.all(
+        rows.map(async ({ repository, image }) => {
+          try {
+            return { image, repository, tags: await client.tagDigests(image) };
+          } catch (err) {
+            return { image, repository, tags: [], error: (err as Error).message };
+          }
+        }),
+      );
       return { images };
     });
 
@@ -149,4 +155,3 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     });
   });
 }
-

@@ -91,14 +91,16 @@ export class BaseWatch {
   /** Remembers a build's bases with their digests now, replacing the slot's previous build. */
   async record(build: QueuedBuild, slot: string, buildId: string, bases: string[], now: Date): Promise<WatchEntry> {
     const client = new RegistryClient(this.#registries, { signal: AbortSignal.timeout(60_000) });
-    const watched = await Promise.all(bases.map(async (ref): Promise<WatchedBase> => {
-      try {
-        const info = await client.headManifest(ref);
-        return info ? { ref, digest: info.digest, state: 'ok' } : { ref, digest: null, state: 'missing' };
-      } catch (err) {
-        return { ref, digest: null, state: 'unavailable', note: (err as Error).message };
-      }
-    }));
+    const watched = await Promise.all(
+      bases.map(async (ref): Promise<WatchedBase> => {
+        try {
+          const info = await client.headManifest(ref);
+          return info ? { ref, digest: info.digest, state: 'ok' } : { ref, digest: null, state: 'missing' };
+        } catch (err) {
+          return { ref, digest: null, state: 'unavailable', note: (err as Error).message };
+        }
+      }),
+    );
     const { reason: _previousReason, ...plain } = build;
     const entry: WatchEntry = { repository: build.repository, slot, buildId, build: plain, bases: watched, recordedAt: now.toISOString(), checkedAt: null };
     await this.#redis.hset(WATCH_KEY, fieldOf(build.repository, slot), JSON.stringify(entry));
@@ -107,7 +109,8 @@ export class BaseWatch {
 
   async list(): Promise<WatchEntry[]> {
     const all = await this.#redis.hgetall(WATCH_KEY);
-    return Object.values(all).map((text) => JSON.parse(text) as WatchEntry)
+    return Object.values(all)
+      .map((text) => JSON.parse(text) as WatchEntry)
       .sort((a, b) => a.repository.localeCompare(b.repository) || a.slot.localeCompare(b.slot));
   }
 
@@ -130,13 +133,15 @@ export class BaseWatch {
         } catch (err) {
           const reason = (err as Error).message;
           report.unavailable.push({ repository: entry.repository, base: base.ref, reason });
-          if (base.state !== 'unavailable') this.#log.warn({ repository: entry.repository, base: base.ref, error: reason }, 'cannot check a base image; trying again next round');
+          if (base.state !== 'unavailable')
+            this.#log.warn({ repository: entry.repository, base: base.ref, error: reason }, 'cannot check a base image; trying again next round');
           Object.assign(base, { state: 'unavailable', note: reason });
           continue;
         }
         if (digest === undefined) {
           report.missing.push({ repository: entry.repository, base: base.ref });
-          if (base.state !== 'missing') this.#log.warn({ repository: entry.repository, base: base.ref }, 'a base image disappeared from its registry; not rebuilding');
+          if (base.state !== 'missing')
+            this.#log.warn({ repository: entry.repository, base: base.ref }, 'a base image disappeared from its registry; not rebuilding');
           Object.assign(base, { state: 'missing', note: 'not found in its registry' });
           continue;
         }
@@ -171,17 +176,32 @@ const BASE_CHECK_QUEUE = 'autobuild-base-check';
  * processes share the Redis there is one check per period, run by whichever takes it.
  */
 export async function startBaseCheckSchedule(opts: {
-  connection: Redis; minutes: number; log: Logger; run: () => Promise<BaseCheckReport>;
+  connection: Redis;
+  minutes: number;
+  log: Logger;
+  run: () => Promise<BaseCheckReport>;
 }): Promise<{ close(): Promise<void> }> {
   const queue = new Queue(BASE_CHECK_QUEUE, { connection: opts.connection });
-  await queue.upsertJobScheduler('base-check', { every: Math.round(opts.minutes * 60_000) }, {
-    name: 'base-check', opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 10 } },
-  });
-  const worker = new Worker(BASE_CHECK_QUEUE, async () => {
-    const report = await opts.run();
-    opts.log.info({ checked: report.checked, rebuilds: report.rebuilds.length, missing: report.missing.length, unavailable: report.unavailable.length }, 'base images checked');
-    return report.rebuilds.length;
-  }, { connection: opts.connection, concurrency: 1 });
+  await queue.upsertJobScheduler(
+    'base-check',
+    { every: Math.round(opts.minutes * 60_000) },
+    {
+      name: 'base-check',
+      opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 10 } },
+    },
+  );
+  const worker = new Worker(
+    BASE_CHECK_QUEUE,
+    async () => {
+      const report = await opts.run();
+      opts.log.info(
+        { checked: report.checked, rebuilds: report.rebuilds.length, missing: report.missing.length, unavailable: report.unavailable.length },
+        'base images checked',
+      );
+      return report.rebuilds.length;
+    },
+    { connection: opts.connection, concurrency: 1 },
+  );
   worker.on('error', (err) => opts.log.warn({ error: err.message }, 'base check worker error'));
   return {
     close: async () => {

@@ -35,12 +35,14 @@ export class BuildLogWriter {
     const lines = this.#pending;
     this.#pending = [];
     if (lines.length > 0) {
-      this.#flushing = this.#flushing.then(async () => {
-        const pipe = this.#redis.pipeline();
-        for (const text of lines) pipe.xadd(this.#key, 'MAXLEN', '~', MAX_LINES, '*', 'l', text);
-        pipe.expire(this.#key, KEEP_DAYS * 86_400);
-        await pipe.exec();
-      }).catch(() => undefined);
+      this.#flushing = this.#flushing
+        .then(async () => {
+          const pipe = this.#redis.pipeline();
+          for (const text of lines) pipe.xadd(this.#key, 'MAXLEN', '~', MAX_LINES, '*', 'l', text);
+          pipe.expire(this.#key, KEEP_DAYS * 86_400);
+          await pipe.exec();
+        })
+        .catch(() => undefined);
     }
     return this.#flushing;
   }
@@ -77,14 +79,16 @@ const TRAILING_MS = 3_000;
  * `blocking` must be a connection of its own: XREAD BLOCK holds it.
  */
 export async function followBuildLog(
-  blocking: Redis, buildId: string, write: (text: string) => void,
-  finished: () => Promise<boolean>, signal: AbortSignal,
+  blocking: Redis,
+  buildId: string,
+  write: (text: string) => void,
+  finished: () => Promise<boolean>,
+  signal: AbortSignal,
 ): Promise<void> {
   let cursor = '0-0';
   let endedAt: number | undefined;
   while (!signal.aborted) {
-    const res = (await blocking.xread('COUNT', 1000, 'BLOCK', 500, 'STREAMS', logKey(buildId), cursor)) as
-      [string, [string, string[]][]][] | null;
+    const res = (await blocking.xread('COUNT', 1000, 'BLOCK', 500, 'STREAMS', logKey(buildId), cursor)) as [string, [string, string[]][]][] | null;
     const entries = res?.[0]?.[1] ?? [];
     if (entries.length > 0) {
       const { text, last, ended } = linesOf(entries);

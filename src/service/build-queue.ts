@@ -21,7 +21,6 @@ export interface BuildJobData {
 /** What identifies a branch's line of builds (superseding and push order). */
 type BranchBuild = Pick<QueuedBuild, 'repository' | 'ref' | 'context' | 'dockerfile'>;
 
-
 /**
  * Lua: points the branch at the newer of (current, candidate) by queue order, so an old delivery
  * arriving late cannot take the branch back, and marks the build it replaced `superseded` if
@@ -56,9 +55,7 @@ return supersede(KEYS[1], ARGV[1], ARGV[2], ARGV[3])`);
 
 /** Build ids for one origin: stable for a GitHub delivery, random otherwise. */
 export function buildIds(count: number, delivery?: string): string[] {
-  const base = delivery
-    ? createHash('sha256').update(`delivery:${delivery}`).digest('hex').slice(0, 20)
-    : randomUUID().replace(/-/g, '').slice(0, 20);
+  const base = delivery ? createHash('sha256').update(`delivery:${delivery}`).digest('hex').slice(0, 20) : randomUUID().replace(/-/g, '').slice(0, 20);
   return Array.from({ length: count }, (_, i) => `${base}-${i + 1}`);
 }
 
@@ -104,21 +101,33 @@ export class BuildQueue {
     // Branches move first, then jobs are added: a worker taking a job from this batch already
     // sees the newest push of its branch, and the builds of this batch that a newer one replaced
     // get no job at all (a burst of pushes to one branch queues one job, not one per push).
-    const prevs = await Promise.all(entries.map(async ({ id, build }) => {
-      const key = supersede ? branchKey(build) : undefined;
-      if (!key) return null;
-      return (await SUPERSEDE.run(this.#redis, [key], [id, finishedAt, `superseded by ${id}`])) as string | null;
-    }));
+    const prevs = await Promise.all(
+      entries.map(async ({ id, build }) => {
+        const key = supersede ? branchKey(build) : undefined;
+        if (!key) return null;
+        return (await SUPERSEDE.run(this.#redis, [key], [id, finishedAt, `superseded by ${id}`])) as string | null;
+      }),
+    );
     const superseded = prevs.filter((p): p is string => typeof p === 'string');
     const gone = new Set(superseded);
     // One add per job rather than addBulk: a MULTI sends BullMQ's whole Lua script text each time.
-    await Promise.all(entries.filter(({ id }) => !gone.has(id)).map(({ id, build }) => this.queue.add('build', { buildId: id, build }, {
-      jobId: id,
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 5_000 },
-      removeOnComplete: { count: 1_000 },
-      removeOnFail: { count: 1_000 },
-    })));
+    await Promise.all(
+      entries
+        .filter(({ id }) => !gone.has(id))
+        .map(({ id, build }) =>
+          this.queue.add(
+            'build',
+            { buildId: id, build },
+            {
+              jobId: id,
+              attempts: 3,
+              backoff: { type: 'exponential', delay: 5_000 },
+              removeOnComplete: { count: 1_000 },
+              removeOnFail: { count: 1_000 },
+            },
+          ),
+        ),
+    );
     // An older build's job already queued stays: the worker skips it in a few milliseconds,
     // which is cheaper than removing it (BullMQ's remove script).
     return { superseded };
@@ -154,7 +163,8 @@ export class BuildQueue {
   /** Cancels a queued or running build; a running one is stopped by its worker within a second. */
   async cancel(id: string, now: Date): Promise<BuildStatus | undefined> {
     const was = await this.#records.transition(id, ['queued', 'running'], 'canceled', {
-      finishedAt: now.toISOString(), error: 'canceled',
+      finishedAt: now.toISOString(),
+      error: 'canceled',
     });
     if (was === 'queued') await this.#removeJob(id);
     return was;

@@ -65,7 +65,7 @@ const SEQ = redisKeys.buildSeq;
  */
 export const CREATE_RECORD_LUA = `
 local function create_record(id, repo_index, fields)
-  local key = '${redisKeys.build("")}' .. id
+  local key = '${redisKeys.build('')}' .. id
   if redis.call('EXISTS', key) == 1 then return 0 end
   local seq = redis.call('INCR', '${SEQ}')
   redis.call('HSET', key, 'seq', seq, unpack(fields))
@@ -104,9 +104,20 @@ function encode(fields: Record<string, unknown>): string[] {
 /** The hash fields of a new `queued` record, as CREATE_RECORD_LUA takes them. */
 export function recordFields(id: string, build: QueuedBuild, origin: string, now: Date): string[] {
   return encode({
-    id, repository: build.repository, ref: build.ref, sha: build.sha, images: build.images,
-    tags: build.tags, refs: build.refs, status: 'queued', createdAt: now.toISOString(),
-    origin, build, pushed: [], held: [], steps: [],
+    id,
+    repository: build.repository,
+    ref: build.ref,
+    sha: build.sha,
+    images: build.images,
+    tags: build.tags,
+    refs: build.refs,
+    status: 'queued',
+    createdAt: now.toISOString(),
+    origin,
+    build,
+    pushed: [],
+    held: [],
+    steps: [],
     // Kept apart from `build` too, so the list reads it without the planned build.
     ...(build.reason ? { reason: build.reason } : {}),
   });
@@ -144,7 +155,22 @@ function decode(hash: Record<string, string>): BuildRecord | undefined {
 }
 
 /** The fields the builds list shows (README "HTTP endpoints"), and all it reads of a record. */
-const SUMMARY_FIELDS = ['id', 'repository', 'ref', 'sha', 'images', 'tags', 'status', 'createdAt', 'startedAt', 'finishedAt', 'digest', 'error', 'platforms', 'reason'] as const;
+const SUMMARY_FIELDS = [
+  'id',
+  'repository',
+  'ref',
+  'sha',
+  'images',
+  'tags',
+  'status',
+  'createdAt',
+  'startedAt',
+  'finishedAt',
+  'digest',
+  'error',
+  'platforms',
+  'reason',
+] as const;
 
 export type BuildSummary = Pick<BuildRecord, (typeof SUMMARY_FIELDS)[number]>;
 
@@ -154,10 +180,20 @@ function decodeSummary(values: (string | null)[]): BuildSummary | undefined {
   const json = <T>(key: string, fallback: T): T => (hash[key] === undefined ? fallback : (JSON.parse(hash[key]!) as T));
   const text = (key: string): string | null => (hash[key] === undefined || hash[key] === 'null' ? null : hash[key]!);
   return {
-    id: hash.id, repository: hash.repository ?? '', ref: hash.ref ?? '', sha: hash.sha ?? '',
-    images: json('images', []), tags: json('tags', []), status: (hash.status ?? 'queued') as BuildStatus,
-    createdAt: hash.createdAt ?? '', startedAt: text('startedAt'), finishedAt: text('finishedAt'),
-    digest: text('digest'), error: text('error'), platforms: json('platforms', []), reason: text('reason'),
+    id: hash.id,
+    repository: hash.repository ?? '',
+    ref: hash.ref ?? '',
+    sha: hash.sha ?? '',
+    images: json('images', []),
+    tags: json('tags', []),
+    status: (hash.status ?? 'queued') as BuildStatus,
+    createdAt: hash.createdAt ?? '',
+    startedAt: text('startedAt'),
+    finishedAt: text('finishedAt'),
+    digest: text('digest'),
+    error: text('error'),
+    platforms: json('platforms', []),
+    reason: text('reason'),
   };
 }
 
@@ -234,8 +270,19 @@ export class BuildRecords {
 /** The record as the API lists it (README "HTTP endpoints"), without the planned build. */
 export function summary(r: BuildSummary): BuildSummary {
   return {
-    id: r.id, repository: r.repository, ref: r.ref, sha: r.sha, images: r.images, tags: r.tags,
-    status: r.status, createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt,
-    digest: r.digest, error: r.error, platforms: r.platforms, reason: r.reason,
+    id: r.id,
+    repository: r.repository,
+    ref: r.ref,
+    sha: r.sha,
+    images: r.images,
+    tags: r.tags,
+    status: r.status,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    digest: r.digest,
+    error: r.error,
+    platforms: r.platforms,
+    reason: r.reason,
   };
 }

@@ -26,7 +26,12 @@ export interface CloneSettings {
 }
 
 /** `fallbackUrl`: for a GitHub repository without cloneUrl, the payload's clone_url (or the trigger's guess). */
-export function cloneSource(config: CloneSettings, repository: string, repo: RepositoryConfig | undefined, fallbackUrl: string | undefined): { cloneUrl?: string; token?: GitAuth } {
+export function cloneSource(
+  config: CloneSettings,
+  repository: string,
+  repo: RepositoryConfig | undefined,
+  fallbackUrl: string | undefined,
+): { cloneUrl?: string; token?: GitAuth } {
   // Credentials written in the configured cloneUrl were cut out at load; they go with that URL only.
   const want = repository.toLowerCase();
   const own = Object.entries(config.cloneCredentials ?? {}).find(([k]) => k.toLowerCase() === want)?.[1];

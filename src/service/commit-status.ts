@@ -45,38 +45,58 @@ export class CommitStatuses {
     const [owner, repo] = build.repository.split('/');
     if (!owner || !repo) return;
     const url = `${apiUrl.replace(/\/+$/, '')}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/statuses/${build.sha}`;
-    await Promise.all(build.images.map(async (image) => {
-      const outcome = await postJson(url, {
-        state,
-        target_url: buildPageUrl(publicUrl, buildId),
-        description: description.slice(0, 140),
-        context: `autobuild/${image}`,
-      }, {
-        headers: {
-          authorization: `Bearer ${token!.reveal()}`,
-          accept: 'application/vnd.github+json',
-          'x-github-api-version': '2022-11-28',
-        },
-      });
-      if (!outcome.ok) {
-        log.warn({ buildId, image, state, status: outcome.status, error: outcome.error }, 'could not set the GitHub commit status');
-      }
-    }));
+    await Promise.all(
+      build.images.map(async (image) => {
+        const outcome = await postJson(
+          url,
+          {
+            state,
+            target_url: buildPageUrl(publicUrl, buildId),
+            description: description.slice(0, 140),
+            context: `autobuild/${image}`,
+          },
+          {
+            headers: {
+              authorization: `Bearer ${token!.reveal()}`,
+              accept: 'application/vnd.github+json',
+              'x-github-api-version': '2022-11-28',
+            },
+          },
+        );
+        if (!outcome.ok) {
+          log.warn({ buildId, image, state, status: outcome.status, error: outcome.error }, 'could not set the GitHub commit status');
+        }
+      }),
+    );
   }
 
-  async #setOnForge(forge: ForgeConfig, path: string, build: Pick<PlannedBuild, 'repository' | 'sha' | 'images'>, buildId: string, state: CommitState, description: string): Promise<void> {
+  async #setOnForge(
+    forge: ForgeConfig,
+    path: string,
+    build: Pick<PlannedBuild, 'repository' | 'sha' | 'images'>,
+    buildId: string,
+    state: CommitState,
+    description: string,
+  ): Promise<void> {
     if (!forge.statuses || !forge.token || forge.token.empty) return;
     const { publicUrl, log } = this.#opts;
     const headers = forgeApiHeaders(forge);
-    await Promise.all(build.images.map(async (image) => {
-      const request = statusRequest(forge.type, {
-        apiUrl: forge.apiUrl, path, sha: build.sha, state, context: `autobuild/${image}`,
-        targetUrl: buildPageUrl(publicUrl, buildId), description,
-      });
-      const outcome = await postJson(request.url, request.body, { headers });
-      if (!outcome.ok) {
-        log.warn({ buildId, image, state, forge: forge.type, status: outcome.status, error: outcome.error }, `could not set the ${forge.type} commit status`);
-      }
-    }));
+    await Promise.all(
+      build.images.map(async (image) => {
+        const request = statusRequest(forge.type, {
+          apiUrl: forge.apiUrl,
+          path,
+          sha: build.sha,
+          state,
+          context: `autobuild/${image}`,
+          targetUrl: buildPageUrl(publicUrl, buildId),
+          description,
+        });
+        const outcome = await postJson(request.url, request.body, { headers });
+        if (!outcome.ok) {
+          log.warn({ buildId, image, state, forge: forge.type, status: outcome.status, error: outcome.error }, `could not set the ${forge.type} commit status`);
+        }
+      }),
+    );
   }
 }

@@ -36,7 +36,9 @@ function dockerHubPayload(notice: PushNotice) {
       description: '',
       is_trusted: true,
       full_description: '',
-      repo_url: notice.repoUrl ?? `https://${parsed.domain === 'docker.io' ? 'hub.docker.com/r' : parsed.domain}/${parsed.domain === 'docker.io' ? repoName : parsed.path}`,
+      repo_url:
+        notice.repoUrl ??
+        `https://${parsed.domain === 'docker.io' ? 'hub.docker.com/r' : parsed.domain}/${parsed.domain === 'docker.io' ? repoName : parsed.path}`,
       owner: namespace,
       is_official: false,
       is_private: false,
@@ -53,10 +55,14 @@ function dockerHubPayload(notice: PushNotice) {
 
 /** Sends one payload per pushed ref to every URL; failures are logged after the retries. */
 export async function notifyWebhooks(urls: string[], notices: PushNotice[], log: Logger, baseDelayMs = 1_000): Promise<void> {
-  await Promise.all(urls.flatMap((url) => notices.map(async (notice) => {
-    const outcome = await postJson(url, dockerHubPayload(notice), { attempts: 5, baseDelayMs });
-    if (!outcome.ok) log.warn({ url: redactQuery(url), ref: notice.ref, status: outcome.status, error: outcome.error }, 'webhook delivery failed');
-  })));
+  await Promise.all(
+    urls.flatMap((url) =>
+      notices.map(async (notice) => {
+        const outcome = await postJson(url, dockerHubPayload(notice), { attempts: 5, baseDelayMs });
+        if (!outcome.ok) log.warn({ url: redactQuery(url), ref: notice.ref, status: outcome.status, error: outcome.error }, 'webhook delivery failed');
+      }),
+    ),
+  );
 }
 
 /** Webhook URLs often carry a token in the query; keep it out of logs. */

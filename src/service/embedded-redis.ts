@@ -74,11 +74,30 @@ export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis
   const umask = process.umask(0o077);
   let child;
   try {
-    child = execa('redis-server', [
-      '--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--dir', dir,
-      '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'yes',
-      '--pidfile', pidFile,
-    ], { stdio: 'ignore', reject: false, cleanup: true, detached: true });
+    child = execa(
+      'redis-server',
+      [
+        '--port',
+        '0',
+        '--unixsocket',
+        socket,
+        '--unixsocketperm',
+        '700',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+        '--protected-mode',
+        'yes',
+        '--pidfile',
+        pidFile,
+      ],
+      { stdio: 'ignore', reject: false, cleanup: true, detached: true },
+    );
   } finally {
     process.umask(umask);
   }
@@ -87,13 +106,18 @@ export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let ended: Awaited<typeof exited> | undefined;
-  void exited.then((r) => { ended = r; });
+  void exited.then((r) => {
+    ended = r;
+  });
   while (!(await answersPing(url))) {
     if (ended) {
       if ((ended as { code?: string }).code === 'ENOENT') {
         throw new UserError('redis-server is not installed', 'install it (apt-get install redis-server) or set REDIS_URL to a Redis autobuild can use');
       }
-      throw new UserError(`the embedded redis-server exited (${ended.exitCode ?? ended.signal ?? 'unknown'}) before answering`, `check ${dir} is writable, or set REDIS_URL`);
+      throw new UserError(
+        `the embedded redis-server exited (${ended.exitCode ?? ended.signal ?? 'unknown'}) before answering`,
+        `check ${dir} is writable, or set REDIS_URL`,
+      );
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -38,7 +38,10 @@ const first = (headers: Headers, ...names: string[]) => names.map((n) => header(
 
 const FORGE_WEBHOOKS: ForgeWebhook[] = [
   {
-    type: 'gitlab', path: '/webhooks/gitlab', label: 'GitLab', signatureHeader: 'X-Gitlab-Token',
+    type: 'gitlab',
+    path: '/webhooks/gitlab',
+    label: 'GitLab',
+    signatureHeader: 'X-Gitlab-Token',
     signature: (h) => first(h, 'x-gitlab-token'),
     verify: (secret, _body, token) => verifyGitlabToken(secret, token),
     eventName: (h) => first(h, 'x-gitlab-event'),
@@ -46,7 +49,10 @@ const FORGE_WEBHOOKS: ForgeWebhook[] = [
     deliveryId: (h) => first(h, 'x-gitlab-event-uuid', 'idempotency-key'),
   },
   {
-    type: 'bitbucket', path: '/webhooks/bitbucket', label: 'Bitbucket', signatureHeader: 'X-Hub-Signature',
+    type: 'bitbucket',
+    path: '/webhooks/bitbucket',
+    label: 'Bitbucket',
+    signatureHeader: 'X-Hub-Signature',
     signature: (h) => first(h, 'x-hub-signature'),
     verify: verifyBitbucketSignature,
     eventName: (h) => first(h, 'x-event-key'),
@@ -59,7 +65,10 @@ const FORGE_WEBHOOKS: ForgeWebhook[] = [
     },
   },
   {
-    type: 'gitea', path: '/webhooks/gitea', label: 'Gitea', signatureHeader: 'X-Gitea-Signature',
+    type: 'gitea',
+    path: '/webhooks/gitea',
+    label: 'Gitea',
+    signatureHeader: 'X-Gitea-Signature',
     // Forgejo sends its own X-Forgejo-* headers alongside (or, in time, instead of) Gitea's.
     signature: (h) => first(h, 'x-gitea-signature', 'x-forgejo-signature'),
     verify: verifyGiteaSignature,
@@ -85,10 +94,21 @@ function forgeRoute(hook: ForgeWebhook, opts: ForgeReceiverOptions): WebhookRout
   return async (req, res) => {
     const candidates = Object.entries(opts.forges).filter(([, f]) => f.type === hook.type && f.webhookSecret !== undefined && !f.webhookSecret.empty);
     if (candidates.length === 0) {
-      return refuse(req, res, 'unauthorized', `no ${hook.type} forge with a webhookSecret is configured on this server: add forges.<host> {type: ${hook.type}, webhookSecret: ...} to autobuild.yml`);
+      return refuse(
+        req,
+        res,
+        'unauthorized',
+        `no ${hook.type} forge with a webhookSecret is configured on this server: add forges.<host> {type: ${hook.type}, webhookSecret: ...} to autobuild.yml`,
+      );
     }
     const signature = hook.signature(req.headers);
-    if (!signature) return refuse(req, res, 'unauthorized', `missing ${hook.signatureHeader}: set the same secret in the ${hook.label} webhook as forges.<host>.webhookSecret`);
+    if (!signature)
+      return refuse(
+        req,
+        res,
+        'unauthorized',
+        `missing ${hook.signatureHeader}: set the same secret in the ${hook.label} webhook as forges.<host>.webhookSecret`,
+      );
     // Several forges of a type may be configured, each with its own secret: the body is kept and
     // each secret tried on it (readBody bounds how many large bodies are held at once).
     const read = await readBody(req);
@@ -96,7 +116,13 @@ function forgeRoute(hook: ForgeWebhook, opts: ForgeReceiverOptions): WebhookRout
     const body = read.body;
     if (body.length === 0) return refuse(req, res, 'bad_request', `empty body: a ${hook.label} webhook always sends a JSON payload`);
     const verified = verifiedForge(hook, candidates, body, signature);
-    if (!verified) return refuse(req, res, 'unauthorized', `${hook.signatureHeader} does not match: check that forges.<host>.webhookSecret equals the ${hook.label} webhook secret`);
+    if (!verified)
+      return refuse(
+        req,
+        res,
+        'unauthorized',
+        `${hook.signatureHeader} does not match: check that forges.<host>.webhookSecret equals the ${hook.label} webhook secret`,
+      );
     const [host, forge] = verified;
 
     const name = hook.eventName(req.headers);
@@ -109,7 +135,8 @@ function forgeRoute(hook: ForgeWebhook, opts: ForgeReceiverOptions): WebhookRout
     try {
       events = forgeEvents(hook.type, name, parseJson(body), host);
     } catch (err) {
-      if (err instanceof SyntaxError) return refuse(req, res, 'bad_request', `body is not valid JSON (${err.message.slice(0, 200)}): send the payload exactly as ${hook.label} delivered it`);
+      if (err instanceof SyntaxError)
+        return refuse(req, res, 'bad_request', `body is not valid JSON (${err.message.slice(0, 200)}): send the payload exactly as ${hook.label} delivered it`);
       if (isUserError(err)) return refuse(req, res, 'bad_request', err.message);
       throw err;
     }

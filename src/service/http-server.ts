@@ -91,10 +91,22 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
   });
-  await registerTrigger(app, { intake: opts.intake, triggerTokens: opts.triggerTokens, forges: opts.forges ?? {}, cloneCredentials: opts.cloneCredentials ?? {}, ...(opts.githubToken ? { githubToken: opts.githubToken } : {}) });
+  await registerTrigger(app, {
+    intake: opts.intake,
+    triggerTokens: opts.triggerTokens,
+    forges: opts.forges ?? {},
+    cloneCredentials: opts.cloneCredentials ?? {},
+    ...(opts.githubToken ? { githubToken: opts.githubToken } : {}),
+  });
   await registerApi(app, {
-    redis: opts.redis, blockingConnection: opts.blockingConnection, records: opts.records, queue: opts.queue,
-    intake: opts.intake, registries: opts.registries, secrets: opts.secrets, closing: opts.closing,
+    redis: opts.redis,
+    blockingConnection: opts.blockingConnection,
+    records: opts.records,
+    queue: opts.queue,
+    intake: opts.intake,
+    registries: opts.registries,
+    secrets: opts.secrets,
+    closing: opts.closing,
     ...(opts.baseWatch ? { baseWatch: opts.baseWatch } : {}),
   });
 

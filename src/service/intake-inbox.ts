@@ -74,12 +74,15 @@ export async function acceptIntoInbox(redis: Redis | RespConnection, input: Acce
   const args: (string | number)[] = [
     input.delivery?.answer ?? '',
     input.builds.length > 0 ? DELIVERY_TTL_SECONDS : EMPTY_DELIVERY_TTL_SECONDS,
-    input.origin, input.supersede ? '1' : '0', input.builds.length, input.now.toISOString(),
+    input.origin,
+    input.supersede ? '1' : '0',
+    input.builds.length,
+    input.now.toISOString(),
   ];
   input.builds.forEach((build, i) => {
     const id = input.ids[i]!;
     const fields = recordFields(id, build, input.origin, input.now);
-    const branch = input.supersede ? branchKey(build) ?? '' : '';
+    const branch = input.supersede ? (branchKey(build) ?? '') : '';
     args.push(id, redisKeys.buildsOfRepository(build.repository), branch, fields.length, ...fields);
   });
   const keys = input.delivery ? [redisKeys.inbox, input.delivery.key] : [redisKeys.inbox];
@@ -148,8 +151,8 @@ export class InboxConsumer {
           await this.#reclaim();
           nextReclaim = Date.now() + Math.max(250, this.#reclaimMs / 2);
         }
-        const res = (await this.#redis.xreadgroup('GROUP', INBOX_GROUP, this.#name, 'COUNT', BATCH, 'BLOCK', BLOCK_MS,
-          'STREAMS', redisKeys.inbox, '>')) as [string, StreamEntry[]][] | null;
+        const res = (await this.#redis.xreadgroup('GROUP', INBOX_GROUP, this.#name, 'COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', redisKeys.inbox, '>')) as
+          [string, StreamEntry[]][] | null;
         const entries = res?.[0]?.[1] ?? [];
         if (entries.length > 0) await this.#handle(entries);
       } catch (err) {
@@ -166,8 +169,11 @@ export class InboxConsumer {
   async #reclaim(): Promise<void> {
     let cursor = '0-0';
     do {
-      const res = (await this.#redis.xautoclaim(redisKeys.inbox, INBOX_GROUP, this.#name, this.#reclaimMs, cursor, 'COUNT', BATCH)) as
-        [string, (StreamEntry | null)[], ...unknown[]];
+      const res = (await this.#redis.xautoclaim(redisKeys.inbox, INBOX_GROUP, this.#name, this.#reclaimMs, cursor, 'COUNT', BATCH)) as [
+        string,
+        (StreamEntry | null)[],
+        ...unknown[],
+      ];
       cursor = res[0];
       const entries = res[1].filter((e): e is StreamEntry => Array.isArray(e));
       if (entries.length > 0) {
@@ -209,7 +215,11 @@ export class InboxConsumer {
       }
     }
     const ids = entries.map(([id]) => id);
-    await this.#redis.multi().xack(redisKeys.inbox, INBOX_GROUP, ...ids).xdel(redisKeys.inbox, ...ids).exec();
+    await this.#redis
+      .multi()
+      .xack(redisKeys.inbox, INBOX_GROUP, ...ids)
+      .xdel(redisKeys.inbox, ...ids)
+      .exec();
   }
 
   /** Stops taking entries; one being handled finishes first (up to `ms`). */

@@ -141,7 +141,11 @@ export class Intake {
     const ids = buildIds(builds.length, named);
     const body = JSON.stringify({ delivery: named, builds: ids, skipped });
     const { first, superseded } = await acceptIntoInbox(this.#opts.fast ?? this.#opts.redis, {
-      builds, ids, origin: named, supersede: true, now,
+      builds,
+      ids,
+      origin: named,
+      supersede: true,
+      now,
       delivery: { key: redisKeys.delivery(forge, delivery), answer: body },
     });
     if (first !== undefined) {
@@ -171,6 +175,6 @@ export class Intake {
 
   /** A planned build as it goes into Redis: build-arg names only (a retry's is queued already). */
   #queued(build: PlannedBuild | QueuedBuild): QueuedBuild {
-    return Array.isArray(build.buildArgs) ? build as QueuedBuild : toQueuedBuild(build as PlannedBuild, this.repository(build.repository));
+    return Array.isArray(build.buildArgs) ? (build as QueuedBuild) : toQueuedBuild(build as PlannedBuild, this.repository(build.repository));
   }
 }

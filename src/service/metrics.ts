@@ -16,25 +16,36 @@ export class ServiceMetrics {
 
   constructor(queueCounts?: () => Promise<QueueCounts>) {
     this.#deliveries = new Counter({
-      name: 'autobuild_webhook_deliveries_total', help: 'Webhook deliveries (GitHub, GitLab, Bitbucket, Gitea) by result',
-      labelNames: ['result'], registers: [this.registry],
+      name: 'autobuild_webhook_deliveries_total',
+      help: 'Webhook deliveries (GitHub, GitLab, Bitbucket, Gitea) by result',
+      labelNames: ['result'],
+      registers: [this.registry],
     });
     this.#builds = new Counter({
-      name: 'autobuild_builds_total', help: 'Builds that ended, by final status',
-      labelNames: ['status'], registers: [this.registry],
+      name: 'autobuild_builds_total',
+      help: 'Builds that ended, by final status',
+      labelNames: ['status'],
+      registers: [this.registry],
     });
     this.#duration = new Histogram({
-      name: 'autobuild_build_duration_seconds', help: 'Time from a build starting to it ending',
-      labelNames: ['status'], buckets: [5, 15, 30, 60, 120, 300, 600, 1200, 3600], registers: [this.registry],
+      name: 'autobuild_build_duration_seconds',
+      help: 'Time from a build starting to it ending',
+      labelNames: ['status'],
+      buckets: [5, 15, 30, 60, 120, 300, 600, 1200, 3600],
+      registers: [this.registry],
     });
     this.#notifications = new Counter({
-      name: 'autobuild_notifications_total', help: 'Notification delivery attempts by result (a failed attempt is retried with backoff)',
-      labelNames: ['result'], registers: [this.registry],
+      name: 'autobuild_notifications_total',
+      help: 'Notification delivery attempts by result (a failed attempt is retried with backoff)',
+      labelNames: ['result'],
+      registers: [this.registry],
     });
     if (queueCounts) {
       new Gauge({
-        name: 'autobuild_queue_jobs', help: 'Build jobs in the queue by state',
-        labelNames: ['state'], registers: [this.registry],
+        name: 'autobuild_queue_jobs',
+        help: 'Build jobs in the queue by state',
+        labelNames: ['state'],
+        registers: [this.registry],
         async collect() {
           try {
             const counts = await queueCounts();

@@ -78,15 +78,26 @@ export class Notifier {
     const targets = targetsFor(event, record.repository, this.#config.notifications, this.#config.repositoryNotifications);
     const url = buildPageUrl(this.#publicUrl, id);
     const build = summary(record);
-    await Promise.all(targets.map((target) => this.queue!.add('notify', {
-      target: target.id, event, buildId: id, body: notificationBody(target.format, event, build, url),
-    }, {
-      jobId: jobId(id, event, target.id),
-      attempts: ATTEMPTS,
-      backoff: { type: 'exponential', delay: this.#backoffMs },
-      removeOnComplete: { count: 1_000 },
-      removeOnFail: { count: 1_000 },
-    })));
+    await Promise.all(
+      targets.map((target) =>
+        this.queue!.add(
+          'notify',
+          {
+            target: target.id,
+            event,
+            buildId: id,
+            body: notificationBody(target.format, event, build, url),
+          },
+          {
+            jobId: jobId(id, event, target.id),
+            attempts: ATTEMPTS,
+            backoff: { type: 'exponential', delay: this.#backoffMs },
+            removeOnComplete: { count: 1_000 },
+            removeOnFail: { count: 1_000 },
+          },
+        ),
+      ),
+    );
   }
 
   async close(): Promise<void> {
@@ -110,10 +121,17 @@ export class NotificationWorker {
       if (!job) return;
       const target = targets.get(job.data.target);
       const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
-      opts.log.warn({
-        buildId: job.data.buildId, event: job.data.event, target: job.data.target, host: target ? hostOf(target.url) : undefined,
-        attempt: job.attemptsMade, error: err.message,
-      }, final ? 'notification failed; giving up' : 'notification failed; will retry');
+      opts.log.warn(
+        {
+          buildId: job.data.buildId,
+          event: job.data.event,
+          target: job.data.target,
+          host: target ? hostOf(target.url) : undefined,
+          attempt: job.attemptsMade,
+          error: err.message,
+        },
+        final ? 'notification failed; giving up' : 'notification failed; will retry',
+      );
     });
   }
 
@@ -127,8 +145,10 @@ async function deliver(job: Job<NotifyJobData>, targets: Map<string, Notificatio
   // The configuration changed since the job was queued: nobody is left to tell.
   if (!target) throw new UnrecoverableError(`no notification target ${job.data.target} in this configuration`);
   const headers: Record<string, string> = {
-    'content-type': 'application/json', 'user-agent': 'autobuild',
-    'x-autobuild-event': job.data.event, 'x-autobuild-delivery': job.id ?? '',
+    'content-type': 'application/json',
+    'user-agent': 'autobuild',
+    'x-autobuild-event': job.data.event,
+    'x-autobuild-delivery': job.id ?? '',
   };
   if (target.secret && !target.secret.empty) headers['x-autobuild-signature-256'] = notificationSignature(target.secret.reveal(), job.data.body);
   let res: Response;

@@ -26,7 +26,13 @@ function parseBody(body: Buffer, contentType: string | undefined): unknown {
 export function githubWebhookRoute(opts: ReceiverOptions): WebhookRoute {
   const secret = opts.webhookSecret && !opts.webhookSecret.empty ? opts.webhookSecret : undefined;
   return async (req, res) => {
-    if (!secret) return refuse(req, res, 'unauthorized', 'webhookSecret is not configured on this server: set it in autobuild.yml (webhookSecret) and in the GitHub webhook');
+    if (!secret)
+      return refuse(
+        req,
+        res,
+        'unauthorized',
+        'webhookSecret is not configured on this server: set it in autobuild.yml (webhookSecret) and in the GitHub webhook',
+      );
     const signatureHeader = header(req, 'x-hub-signature-256');
     if (!signatureHeader) return refuse(req, res, 'unauthorized', 'missing X-Hub-Signature-256: set the same secret in the GitHub webhook as webhookSecret');
     // Refused before a byte of the body is read: nobody has shown the secret yet.
@@ -41,13 +47,19 @@ export function githubWebhookRoute(opts: ReceiverOptions): WebhookRoute {
     const read = await readBody(req, secret.reveal());
     if (!read.ok) return refuse(req, res, read.result, read.error);
     if (read.body.length === 0) return refuse(req, res, 'bad_request', 'empty body: a GitHub webhook always sends a JSON payload');
-    if (!sameMac(read.hmac!, signature)) return refuse(req, res, 'unauthorized', 'X-Hub-Signature-256 does not match the body: check that webhookSecret equals the GitHub webhook secret');
+    if (!sameMac(read.hmac!, signature))
+      return refuse(req, res, 'unauthorized', 'X-Hub-Signature-256 does not match the body: check that webhookSecret equals the GitHub webhook secret');
 
     let payload: unknown;
     try {
       payload = parseBody(read.body, req.headers['content-type']);
     } catch (err) {
-      return refuse(req, res, 'bad_request', `body is not valid JSON (${(err as Error).message.slice(0, 200)}): send the payload exactly as GitHub delivered it`);
+      return refuse(
+        req,
+        res,
+        'bad_request',
+        `body is not valid JSON (${(err as Error).message.slice(0, 200)}): send the payload exactly as GitHub delivered it`,
+      );
     }
     if (name === 'ping') return answer(req, res, 'ping', { delivery, builds: [], skipped: [{ reason: 'ping: nothing to build' }] });
 

@@ -43,8 +43,14 @@ export async function whenReady(redis: Redis, url: string, ms = 10_000): Promise
       cleanup();
       reject(new Error(`Redis at ${redactUrl(url)} did not answer within ${ms / 1000} s`));
     }, ms);
-    const onReady = () => { cleanup(); resolve(); };
-    const cleanup = () => { clearTimeout(timer); redis.off('ready', onReady); };
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+    };
     redis.on('ready', onReady);
   });
 }

@@ -25,6 +25,9 @@ export function answersWithin(redis: Redis, ms: number): Promise<boolean> {
       // setImmediate: a reply that arrived meanwhile is read (poll phase) before this decides.
       if (waited >= ms) setImmediate(() => finish(false));
     }, STEP_MS);
-    redis.ping().then(() => finish(true), () => finish(false));
+    redis.ping().then(
+      () => finish(true),
+      () => finish(false),
+    );
   });
 }

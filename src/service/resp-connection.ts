@@ -100,7 +100,9 @@ export class RespConnection {
       preamble(this.#target.username !== undefined ? ['AUTH', this.#target.username, this.#target.password] : ['AUTH', this.#target.password]);
     }
     if (this.#target.db !== undefined) preamble(['SELECT', this.#target.db]);
-    socket.on('connect', () => { this.#ready = true; });
+    socket.on('connect', () => {
+      this.#ready = true;
+    });
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     const fail = (err: Error) => this.#fail(socket, err);
     socket.on('error', fail);
@@ -168,13 +170,15 @@ export function parseReply(buf: Buffer, offset: number): { value: Reply; error?:
       return { value: null, error: line, next };
     case 0x3a: // :
       return { value: Number(line), next };
-    case 0x24: { // $
+    case 0x24: {
+      // $
       const len = Number(line);
       if (len < 0) return { value: null, next };
       if (buf.length < next + len + 2) return undefined;
       return { value: buf.toString('utf8', next, next + len), next: next + len + 2 };
     }
-    case 0x2a: { // *
+    case 0x2a: {
+      // *
       const count = Number(line);
       if (count < 0) return { value: null, next };
       const items: Reply[] = [];

@@ -46,15 +46,24 @@ function seconds(env: Record<string, string | undefined>, name: string, fallback
 
 function configSecrets(config: Config): Secret[] {
   const clone = Object.values(config.cloneCredentials).flatMap((c) => [
-    c.userinfo, ...c.forms, new Secret(Buffer.from(c.userinfo.reveal()).toString('base64')),
+    c.userinfo,
+    ...c.forms,
+    new Secret(Buffer.from(c.userinfo.reveal()).toString('base64')),
   ]);
-  const all = [config.webhookSecret, config.apiToken, config.github.token,
-    ...Object.values(config.registries).map((r) => r.password), ...Object.values(config.triggerTokens),
+  const all = [
+    config.webhookSecret,
+    config.apiToken,
+    config.github.token,
+    ...Object.values(config.registries).map((r) => r.password),
+    ...Object.values(config.triggerTokens),
     ...Object.values(config.forges).flatMap((f) => [f.webhookSecret, f.token]),
     ...[...config.notifications, ...Object.values(config.repositoryNotifications).flat()].map((n) => n.secret),
     ...Object.values(config.buildSecrets).flatMap((s) => Object.values(s)),
-    ...Object.values(config.buildEnv).flatMap((env) => Object.values(env)), ...Object.values(config.sshKeys),
-    ...clone, ...config.buildArgSecrets];
+    ...Object.values(config.buildEnv).flatMap((env) => Object.values(env)),
+    ...Object.values(config.sshKeys),
+    ...clone,
+    ...config.buildArgSecrets,
+  ];
   return all.filter((s): s is Secret => s !== undefined && !s.empty);
 }
 
@@ -76,14 +85,20 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  const log = pino({
-    level: env.AUTOBUILD_LOG_LEVEL ?? 'info',
-    base: { mode },
-    // A trigger URL carries its token: never write it to a log line.
-    serializers: {
-      req: (req: { method?: string; url?: string }) => ({ method: req.method, url: String(req.url ?? '').replace(/^\/api\/trigger\/[^/?#]+/, '/api/trigger/***') }),
+  const log = pino(
+    {
+      level: env.AUTOBUILD_LOG_LEVEL ?? 'info',
+      base: { mode },
+      // A trigger URL carries its token: never write it to a log line.
+      serializers: {
+        req: (req: { method?: string; url?: string }) => ({
+          method: req.method,
+          url: String(req.url ?? '').replace(/^\/api\/trigger\/[^/?#]+/, '/api/trigger/***'),
+        }),
+      },
     },
-  }, pino.destination({ dest: 2, sync: true }));
+    pino.destination({ dest: 2, sync: true }),
+  );
 
   let embedded: EmbeddedRedis | undefined;
   /** The webhook hot path's own Redis connection (resp-connection.ts), when the URL allows one. */
@@ -91,7 +106,10 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
   let url = config.redis;
   if (!url) {
     if (mode !== 'start') {
-      throw new UserError(`autobuild ${mode} needs the Redis shared with the other processes`, 'set redis in autobuild.yml or REDIS_URL (only `autobuild start` runs a Redis of its own)');
+      throw new UserError(
+        `autobuild ${mode} needs the Redis shared with the other processes`,
+        'set redis in autobuild.yml or REDIS_URL (only `autobuild start` runs a Redis of its own)',
+      );
     }
     embedded = await startEmbeddedRedis(dataDir);
     url = embedded.url;
@@ -119,7 +137,11 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
   const publicUrl = config.server.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const secrets = configSecrets(config);
   const statuses = new CommitStatuses({
-    apiUrl: config.github.apiUrl, enabled: config.github.statuses, publicUrl, log, forges: config.forges,
+    apiUrl: config.github.apiUrl,
+    enabled: config.github.statuses,
+    publicUrl,
+    log,
+    forges: config.forges,
     ...(config.github.token ? { token: config.github.token } : {}),
   });
   const records = new BuildRecords(producer);
@@ -138,26 +160,51 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
     if (mode !== 'worker') {
       const token = resolveApiToken(config.apiToken, dataDir);
       fast = respConnectionFor(url);
-      const intake = new Intake({ repositories: config.repositories, registries: config.registries, redis: producer, log, notifier, metrics, ...(fast ? { fast } : {}) });
+      const intake = new Intake({
+        repositories: config.repositories,
+        registries: config.registries,
+        redis: producer,
+        log,
+        notifier,
+        metrics,
+        ...(fast ? { fast } : {}),
+      });
       intake.warmUp();
       // Accepted deliveries become jobs here, outside the request (intake-inbox.ts).
       const inboxConnection = workerConnection(url);
       connections.push(inboxConnection);
       inboxConnection.on('error', (err: Error) => log.debug({ error: err.message }, 'redis connection error'));
       inbox = new InboxConsumer({
-        connection: inboxConnection, queue, statuses, metrics, log, notifier,
+        connection: inboxConnection,
+        queue,
+        statuses,
+        metrics,
+        log,
+        notifier,
         // Fault injection for the crash tests: take entries and never queue them, like a process killed mid-way.
         stall: env.AUTOBUILD_FAULT_INBOX_STALL === '1',
       });
       inbox.start();
       app = await createHttpServer({
-        log, redis: producer, records, queue, intake, metrics, secrets, closing: closing.signal,
+        log,
+        redis: producer,
+        records,
+        queue,
+        intake,
+        metrics,
+        secrets,
+        closing: closing.signal,
         blockingConnection: () => {
           const c = workerConnection(url);
           c.on('error', () => undefined);
           return c;
         },
-        apiToken: token.token, publicUrl, triggerTokens: config.triggerTokens, cloneCredentials: config.cloneCredentials, registries: config.registries, forges: config.forges,
+        apiToken: token.token,
+        publicUrl,
+        triggerTokens: config.triggerTokens,
+        cloneCredentials: config.cloneCredentials,
+        registries: config.registries,
+        forges: config.forges,
         ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
         ...(config.github.token ? { githubToken: config.github.token } : {}),
         baseWatch,
@@ -167,18 +214,27 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
         connections.push(scheduleConnection);
         scheduleConnection.on('error', (err: Error) => log.debug({ error: err.message }, 'redis connection error'));
         baseSchedule = await startBaseCheckSchedule({
-          connection: scheduleConnection, minutes: config.baseImagePollMinutes, log,
-          run: () => baseWatch.check(
-            (builds, origin) => intake.accept({ builds, skipped: [] }, origin, { supersede: false }),
-            new Date(), (repository) => isWatched(config.repositories, repository),
-          ),
+          connection: scheduleConnection,
+          minutes: config.baseImagePollMinutes,
+          log,
+          run: () =>
+            baseWatch.check(
+              (builds, origin) => intake.accept({ builds, skipped: [] }, origin, { supersede: false }),
+              new Date(),
+              (repository) => isWatched(config.repositories, repository),
+            ),
         });
       }
       if (!config.webhookSecret || config.webhookSecret.empty) log.warn('webhookSecret is not set: every GitHub webhook will be refused with 401');
       const address = await app.listen({ host, port }).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'EADDRINUSE') throw new UserError(`port ${port} on ${host} is already in use`, 'stop what uses it, or set PORT / server.port to a free port');
+        if (err.code === 'EADDRINUSE')
+          throw new UserError(`port ${port} on ${host} is already in use`, 'stop what uses it, or set PORT / server.port to a free port');
         if (err.code === 'EACCES') throw new UserError(`no permission to listen on port ${port}`, 'use a port above 1023 (PORT or server.port)');
-        if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') throw new UserError(`cannot listen on ${host}: no such address on this machine`, 'set server.host to 127.0.0.1, 0.0.0.0 or an address of this machine');
+        if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND')
+          throw new UserError(
+            `cannot listen on ${host}: no such address on this machine`,
+            'set server.host to 127.0.0.1, 0.0.0.0 or an address of this machine',
+          );
         throw err;
       });
       if (token.generated) print(`autobuild: generated API token (kept in ${token.file}): ${token.token.reveal()}`);
@@ -193,9 +249,21 @@ export async function runService(opts: RuntimeOptions): Promise<number> {
       connection.on('error', (err: Error) => log.debug({ error: err.message }, 'redis connection error'));
       const workerRecords = new BuildRecords(connection);
       worker = new BuildWorker({
-        connection, concurrency: config.concurrency, lockMs, config, redis: connection, records: workerRecords,
-        queue: new BuildQueue(connection, workerRecords), statuses, metrics, log,
-        workDir: join(dataDir, 'work'), publicUrl, secrets, notifier, baseWatch,
+        connection,
+        concurrency: config.concurrency,
+        lockMs,
+        config,
+        redis: connection,
+        records: workerRecords,
+        queue: new BuildQueue(connection, workerRecords),
+        statuses,
+        metrics,
+        log,
+        workDir: join(dataDir, 'work'),
+        publicUrl,
+        secrets,
+        notifier,
+        baseWatch,
       });
       const notifyConnection = workerConnection(url);
       connections.push(notifyConnection);

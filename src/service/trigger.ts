@@ -37,8 +37,13 @@ interface TriggerBody {
 function targetsOf(body: TriggerBody, repo: RepositoryConfig): RemoteTarget[] {
   if (typeof body.source_type === 'string' || body.source_name !== undefined) {
     const type = typeof body.source_type === 'string' ? body.source_type.toLowerCase() : '';
-    if (type !== 'branch' && type !== 'tag') throw new UserError(`source_type must be "Branch" or "Tag", not ${JSON.stringify(body.source_type)}`, 'send {"source_type":"Branch","source_name":"main"}');
-    if (typeof body.source_name !== 'string' || body.source_name === '') throw new UserError('source_name is missing', 'send the branch or tag name as source_name');
+    if (type !== 'branch' && type !== 'tag')
+      throw new UserError(
+        `source_type must be "Branch" or "Tag", not ${JSON.stringify(body.source_type)}`,
+        'send {"source_type":"Branch","source_name":"main"}',
+      );
+    if (typeof body.source_name !== 'string' || body.source_name === '')
+      throw new UserError('source_name is missing', 'send the branch or tag name as source_name');
     // Checked before it reaches git: a name git would refuse is the sender's mistake (400), not git's (502).
     return [{ kind: type, name: checkRefName(body.source_name, 'source_name', 'send a branch or tag name, e.g. main or v1.2.3') }];
   }
@@ -47,7 +52,8 @@ function targetsOf(body: TriggerBody, repo: RepositoryConfig): RemoteTarget[] {
       throw new UserError('docker_tag must be a tag name ([A-Za-z0-9_][A-Za-z0-9_.-], at most 128 characters)', 'send {"docker_tag":"latest"}');
     }
     const targets = targetsForDockerTag(repo.rules, body.docker_tag);
-    if (targets.length === 0) throw new UserError(`no rule of this repository produces the tag ${JSON.stringify(body.docker_tag)}`, 'send source_type and source_name instead');
+    if (targets.length === 0)
+      throw new UserError(`no rule of this repository produces the tag ${JSON.stringify(body.docker_tag)}`, 'send source_type and source_name instead');
     return targets;
   }
   if (body.build === true) return [{ kind: 'default' }];
@@ -68,7 +74,12 @@ export async function registerTrigger(app: FastifyInstance, opts: TriggerOptions
       return reply.code(404).send({ error: 'unknown trigger token' });
     }
     const body = (request.body && typeof request.body === 'object' ? request.body : {}) as TriggerBody;
-    const source = cloneSource({ forges: opts.forges ?? {}, github: opts.githubToken ? { token: opts.githubToken } : {}, cloneCredentials: opts.cloneCredentials ?? {} }, repository, repo, `https://github.com/${repository}.git`);
+    const source = cloneSource(
+      { forges: opts.forges ?? {}, github: opts.githubToken ? { token: opts.githubToken } : {}, cloneCredentials: opts.cloneCredentials ?? {} },
+      repository,
+      repo,
+      `https://github.com/${repository}.git`,
+    );
     const cloneUrl = source.cloneUrl!;
     const token = source.token;
 
@@ -92,7 +103,10 @@ export async function registerTrigger(app: FastifyInstance, opts: TriggerOptions
     }
 
     const event = eventFromRef({
-      name: 'push', ref: resolved.ref, sha: resolved.sha, repository,
+      name: 'push',
+      ref: resolved.ref,
+      sha: resolved.sha,
+      repository,
       ...(resolved.defaultBranch ? { defaultBranch: resolved.defaultBranch } : {}),
       payload: { repository: { full_name: repository, clone_url: cloneUrl, default_branch: resolved.defaultBranch } },
     });

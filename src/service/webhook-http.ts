@@ -53,7 +53,14 @@ function sendJson(req: IncomingMessage, res: ServerResponse, status: number, bod
 
 /** The HTTP status of each delivery result: the route says what happened, the code follows. */
 const STATUS: Record<DeliveryResult, number> = {
-  accepted: 202, duplicate: 200, ping: 200, bad_request: 400, unauthorized: 401, too_large: 413, error: 500, unavailable: 503,
+  accepted: 202,
+  duplicate: 200,
+  ping: 200,
+  bad_request: 400,
+  unauthorized: 401,
+  too_large: 413,
+  error: 500,
+  unavailable: 503,
 };
 
 /** What each answered delivery came to, read by runRoute for the deliveries metric. */
@@ -109,9 +116,7 @@ class Slots {
 // One per process: every webhook route shares the budget for large bodies.
 const largeBodies = new Slots(LARGE_SLOTS, LARGE_WAITING);
 
-export type BodyResult =
-  | { ok: true; body: Buffer; hmac?: Buffer }
-  | { ok: false; result: 'bad_request' | 'too_large' | 'unavailable'; error: string };
+export type BodyResult = { ok: true; body: Buffer; hmac?: Buffer } | { ok: false; result: 'bad_request' | 'too_large' | 'unavailable'; error: string };
 
 /**
  * Reads the body, hashing its bytes as they arrive when `hmacKey` is given (the forge's HMAC
@@ -186,11 +191,19 @@ export function sameMac(a: Buffer, b: Buffer): boolean {
  * with the first answer for a repeated delivery id, 400 for an event that cannot be planned,
  * 503 when Redis cannot store it. Every forge route ends here.
  */
-export async function answerDelivery(ctx: WebhookContext, req: IncomingMessage, res: ServerResponse, delivery: {
-  forge: string; id: string; events: SourceEvent[]; eventName: string;
-  /** Reasons for events of the delivery that were not planned at all. */
-  skipped?: Skip[];
-}): Promise<void> {
+export async function answerDelivery(
+  ctx: WebhookContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  delivery: {
+    forge: string;
+    id: string;
+    events: SourceEvent[];
+    eventName: string;
+    /** Reasons for events of the delivery that were not planned at all. */
+    skipped?: Skip[];
+  },
+): Promise<void> {
   const { forge, id, events, eventName } = delivery;
   let taken;
   try {

@@ -8,16 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import {
-  busyboxDockerfile,
-  makeFixtureRepo,
-  startDockerd,
-  startRegistry,
-  tempDir,
-  type Dockerd,
-  type Fixture,
-  type Registry,
-} from '../support/engines.js';
+import { busyboxDockerfile, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
 import { example, pullRequestPayload, tagPushPayload } from '../support/webhook-payloads.js';
 
 const run = promisify(execFile);
@@ -125,7 +116,11 @@ async function runAction(opts: {
   // The runner hands main's saved state to post as STATE_<name>.
   const postEnv = { ...env, ...Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v])) };
   const post = await node('post.js', postEnv);
-  const unmask = (log: string) => log.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+  const unmask = (log: string) =>
+    log
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n');
   return {
     mainCode: main.code,
     postCode: post.code,
@@ -147,7 +142,8 @@ function fixture(content: string, dockerfile?: string): Fixture {
 /** Registry HTTP API v2, as a user would check it with curl. */
 async function registryGet(reg: Registry, path: string, method = 'GET', auth = false): Promise<Response> {
   const headers: Record<string, string> = {
-    accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json',
+    accept:
+      'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json',
   };
   if (auth) headers['authorization'] = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
   return fetch(`http://${reg.host}/v2/${path}`, { method, headers });
@@ -214,7 +210,12 @@ describe('the Action in a workflow step', () => {
     expect(r.outputs['digest']).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(r.outputs['imageid']).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(JSON.parse(r.outputs['json']!)).toEqual({
-      images: [image], tags: ['1.2.3', '1.2', '1', 'latest'], refs, digest: r.outputs['digest'], imageId: r.outputs['imageid'], pushed: refs,
+      images: [image],
+      tags: ['1.2.3', '1.2', '1', 'latest'],
+      refs,
+      digest: r.outputs['digest'],
+      imageId: r.outputs['imageid'],
+      pushed: refs,
     });
 
     expect(await registryTags(open, 'octo/tag-push')).toEqual(['1', '1.2', '1.2.3', 'latest']);
@@ -228,7 +229,10 @@ describe('the Action in a workflow step', () => {
   it('images given comma-separated in mixed case are lowercased and each gets every tag, latest last', async () => {
     const f = fixture('two images');
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPushPayload('v0.9.0', f.sha), ref: 'refs/tags/v0.9.0',
+      fixture: f,
+      event: 'push',
+      payload: tagPushPayload('v0.9.0', f.sha),
+      ref: 'refs/tags/v0.9.0',
       inputs: { images: `${open.host}/Octo/Multi-A, ${open.host}/octo/multi-b` },
     });
     expect(r.mainCode, r.log).toBe(0);
@@ -246,11 +250,23 @@ describe('the Action in a workflow step', () => {
   it('a backport v1.2.9 after 2.0.0 moves 1.2 and 1 but latest stays on 2.0.0, and the summary says why', async () => {
     const image = `${open.host}/octo/backport`;
     const newer = fixture('release 2.0.0');
-    const first = await runAction({ fixture: newer, event: 'push', payload: tagPushPayload('v2.0.0', newer.sha), ref: 'refs/tags/v2.0.0', inputs: { images: image } });
+    const first = await runAction({
+      fixture: newer,
+      event: 'push',
+      payload: tagPushPayload('v2.0.0', newer.sha),
+      ref: 'refs/tags/v2.0.0',
+      inputs: { images: image },
+    });
     expect(first.mainCode, first.log).toBe(0);
 
     const older = fixture('release 1.2.9');
-    const r = await runAction({ fixture: older, event: 'push', payload: tagPushPayload('v1.2.9', older.sha), ref: 'refs/tags/v1.2.9', inputs: { images: image } });
+    const r = await runAction({
+      fixture: older,
+      event: 'push',
+      payload: tagPushPayload('v1.2.9', older.sha),
+      ref: 'refs/tags/v1.2.9',
+      inputs: { images: image },
+    });
     expect(r.mainCode, r.log).toBe(0);
     expect(r.outputs['tags']!.split('\n')).toEqual(['1.2.9', '1.2', '1'].map((t) => `${image}:${t}`));
     expect(r.outputs['digest']).not.toBe(first.outputs['digest']);
@@ -265,7 +281,10 @@ describe('the Action in a workflow step', () => {
     const f = fixture('platforms', 'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "echo", "hi"]\n');
     const image = `${open.host}/octo/platforms`;
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPushPayload('v3.0.0', f.sha), ref: 'refs/tags/v3.0.0',
+      fixture: f,
+      event: 'push',
+      payload: tagPushPayload('v3.0.0', f.sha),
+      ref: 'refs/tags/v3.0.0',
       inputs: { images: image, platforms: 'linux/amd64,linux/arm64', provenance: 'mode=max', sbom: 'true' },
     });
     expect(r.mainCode, r.log).toBe(0);
@@ -275,10 +294,17 @@ describe('the Action in a workflow step', () => {
     expect(doc.platforms.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
     expect(r.outputs['platforms']).toBe('linux/amd64,linux/arm64');
     expect(r.outputs['labels']!.split('\n')).toContain('org.opencontainers.image.version=3.0.0');
-    expect(r.outputs['annotations']!.split('\n')).toEqual(expect.arrayContaining([
-      'manifest:org.opencontainers.image.version=3.0.0', 'index:org.opencontainers.image.version=3.0.0', `manifest:org.opencontainers.image.revision=${f.sha}`,
-    ]));
-    const res = await fetch(`http://${open.host}/v2/octo/platforms/manifests/latest`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json' } });
+    expect(r.outputs['annotations']!.split('\n')).toEqual(
+      expect.arrayContaining([
+        'manifest:org.opencontainers.image.version=3.0.0',
+        'index:org.opencontainers.image.version=3.0.0',
+        `manifest:org.opencontainers.image.revision=${f.sha}`,
+      ]),
+    );
+    const res = await fetch(`http://${open.host}/v2/octo/platforms/manifests/latest`, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json' },
+    });
     expect(res.headers.get('docker-content-digest')).toBe(doc.digest);
     expect(res.headers.get('content-type')).toMatch(/manifest\.list|image\.index/);
   });
@@ -286,7 +312,13 @@ describe('the Action in a workflow step', () => {
   it('a pull request builds the image but pushes nothing', async () => {
     const f = fixture('pull request');
     const image = `${open.host}/octo/pull-request`;
-    const r = await runAction({ fixture: f, event: 'pull_request', payload: pullRequestPayload({ number: 7, headSha: f.sha }), ref: 'refs/pull/7/merge', inputs: { images: image } });
+    const r = await runAction({
+      fixture: f,
+      event: 'pull_request',
+      payload: pullRequestPayload({ number: 7, headSha: f.sha }),
+      ref: 'refs/pull/7/merge',
+      inputs: { images: image },
+    });
     expect(r.mainCode, r.log).toBe(0);
     expect(await registryTags(open, 'octo/pull-request')).toEqual([]);
     expect(JSON.parse(r.outputs['json']!)).toMatchObject({ tags: ['pr-7'], pushed: [] });
@@ -300,11 +332,22 @@ describe('the Action in a workflow step', () => {
     // actions/checkout checks out the merge commit (GITHUB_SHA); the PR's head is another commit.
     const head = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821';
     const inputs = { images: image, tags: 'type=ref,event=pr\ntype=sha' };
-    const merge = await runAction({ fixture: f, event: 'pull_request', payload: pullRequestPayload({ number: 7, headSha: head }), ref: 'refs/pull/7/merge', inputs });
+    const merge = await runAction({
+      fixture: f,
+      event: 'pull_request',
+      payload: pullRequestPayload({ number: 7, headSha: head }),
+      ref: 'refs/pull/7/merge',
+      inputs,
+    });
     expect(merge.mainCode, merge.log).toBe(0);
     expect(JSON.parse(merge.outputs['json']!)).toMatchObject({ tags: [`sha-${f.sha.slice(0, 7)}`, 'pr-7'], pushed: [] });
     const headRun = await runAction({
-      fixture: f, event: 'pull_request', payload: pullRequestPayload({ number: 7, headSha: head }), ref: 'refs/pull/7/merge', inputs, env: { DOCKER_METADATA_PR_HEAD_SHA: 'true' },
+      fixture: f,
+      event: 'pull_request',
+      payload: pullRequestPayload({ number: 7, headSha: head }),
+      ref: 'refs/pull/7/merge',
+      inputs,
+      env: { DOCKER_METADATA_PR_HEAD_SHA: 'true' },
     });
     expect(headRun.mainCode, headRun.log).toBe(0);
     expect(JSON.parse(headRun.outputs['json']!)).toMatchObject({ tags: ['sha-ec26c3e', 'pr-7'], pushed: [] });
@@ -314,7 +357,10 @@ describe('the Action in a workflow step', () => {
     const f = fixture('flavored preset');
     const image = `${open.host}/octo/flavored`;
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPushPayload('v3.1.0', f.sha), ref: 'refs/tags/v3.1.0',
+      fixture: f,
+      event: 'push',
+      payload: tagPushPayload('v3.1.0', f.sha),
+      ref: 'refs/tags/v3.1.0',
       inputs: { images: `name=${image}\nname=${open.host}/octo/disabled,enable=false`, flavor: 'suffix=-slim' },
     });
     expect(r.mainCode, r.log).toBe(0);
@@ -347,7 +393,10 @@ describe('the Action in a workflow step', () => {
     const f = fixture('metadata', dockerfile);
     const image = `${open.host}/octo/metadata`;
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPushPayload('v2.5.1', f.sha), ref: 'refs/tags/v2.5.1',
+      fixture: f,
+      event: 'push',
+      payload: tagPushPayload('v2.5.1', f.sha),
+      ref: 'refs/tags/v2.5.1',
       inputs: {
         images: image,
         tags: 'type=semver,pattern={{major}}.{{minor}}\ntype=sha',
@@ -373,9 +422,14 @@ describe('the Action in a workflow step', () => {
     const f = fixture('rules');
     const image = `${open.host}/octo/rules`;
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPushPayload('release-7', f.sha), ref: 'refs/tags/release-7',
+      fixture: f,
+      event: 'push',
+      payload: tagPushPayload('release-7', f.sha),
+      ref: 'refs/tags/release-7',
       inputs: {
-        images: image, preset: 'none', push: 'false',
+        images: image,
+        preset: 'none',
+        push: 'false',
         rules: "- {sourceType: tag, source: '/^release-([0-9]+)$/', tag: '{\\1}'}\n- {sourceType: tag, source: '/^release-.*$/', tag: stable}\n",
       },
     });
@@ -402,7 +456,10 @@ describe('the Action in a workflow step', () => {
     const f = fixture('authenticated');
     const image = `${secured.host}/octo/private`;
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPushPayload('v3.1.0', f.sha), ref: 'refs/tags/v3.1.0',
+      fixture: f,
+      event: 'push',
+      payload: tagPushPayload('v3.1.0', f.sha),
+      ref: 'refs/tags/v3.1.0',
       inputs: { images: image, username: USER, password: PASSWORD },
     });
     expect(r.mainCode, r.log).toBe(0);
@@ -426,7 +483,10 @@ describe('the Action in a workflow step', () => {
     const f = fixture('buildah');
     const image = `${secured.host}/octo/buildah`;
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPushPayload('v5.0.0', f.sha), ref: 'refs/tags/v5.0.0',
+      fixture: f,
+      event: 'push',
+      payload: tagPushPayload('v5.0.0', f.sha),
+      ref: 'refs/tags/v5.0.0',
       inputs: { images: image, username: USER, password: PASSWORD, builder: 'buildah' },
       env: { DOCKER_HOST: undefined, CONTAINERS_STORAGE_CONF: conf },
     });
@@ -443,7 +503,10 @@ describe('the Action in a workflow step', () => {
     const f = fixture('wrong password');
     const wrong = 'Not-The-Right-Pa55word';
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPushPayload('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
+      fixture: f,
+      event: 'push',
+      payload: tagPushPayload('v1.0.0', f.sha),
+      ref: 'refs/tags/v1.0.0',
       inputs: { images: `${secured.host}/octo/wrong-password`, username: USER, password: wrong },
     });
     expect(r.mainCode).toBe(1);
@@ -461,7 +524,10 @@ describe('the Action in a workflow step', () => {
     const f = fixture('broken', broken);
     const image = `${secured.host}/octo/broken`;
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPushPayload('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
+      fixture: f,
+      event: 'push',
+      payload: tagPushPayload('v1.0.0', f.sha),
+      ref: 'refs/tags/v1.0.0',
       inputs: { images: image, username: USER, password: PASSWORD },
     });
     expect(r.mainCode).toBe(1);
@@ -479,44 +545,109 @@ describe('the Action in a workflow step', () => {
 
   // One row per mistake a user makes in the step's `with:`; nothing is built, post has nothing to do.
   it.each([
-    { mistake: 'push is not a boolean', inputs: { push: 'maybe' }, error: 'input `push` is "maybe", not a boolean — set `push:` to true or false, or leave it empty' },
-    { mistake: 'images is empty', inputs: { images: ' ' }, error: 'input `images` is empty — set `images:` to at least one image name, e.g. ghcr.io/owner/app' },
-    { mistake: 'every image is disabled', inputs: { images: 'name=ghcr.io/octo/app,enable=false' }, error: 'every line of input `images` has enable=false — enable at least one image, or skip the step with `if:`' },
-    { mistake: 'an images line has an unknown attribute', inputs: { images: 'name=ghcr.io/octo/app,colour=red' }, error: 'images line "name=ghcr.io/octo/app,colour=red": unknown attribute "colour" — write name=IMAGE and optionally enable=true|false' },
-    { mistake: 'an image carries a tag', inputs: { images: 'ghcr.io/octo/app:1.0' }, error: 'input `images`: image "ghcr.io/octo/app:1.0" must not include a tag or digest — write just "ghcr.io/octo/app"; tags come from `tags`, `preset` or `rules`' },
+    {
+      mistake: 'push is not a boolean',
+      inputs: { push: 'maybe' },
+      error: 'input `push` is "maybe", not a boolean — set `push:` to true or false, or leave it empty',
+    },
+    {
+      mistake: 'images is empty',
+      inputs: { images: ' ' },
+      error: 'input `images` is empty — set `images:` to at least one image name, e.g. ghcr.io/owner/app',
+    },
+    {
+      mistake: 'every image is disabled',
+      inputs: { images: 'name=ghcr.io/octo/app,enable=false' },
+      error: 'every line of input `images` has enable=false — enable at least one image, or skip the step with `if:`',
+    },
+    {
+      mistake: 'an images line has an unknown attribute',
+      inputs: { images: 'name=ghcr.io/octo/app,colour=red' },
+      error: 'images line "name=ghcr.io/octo/app,colour=red": unknown attribute "colour" — write name=IMAGE and optionally enable=true|false',
+    },
+    {
+      mistake: 'an image carries a tag',
+      inputs: { images: 'ghcr.io/octo/app:1.0' },
+      error:
+        'input `images`: image "ghcr.io/octo/app:1.0" must not include a tag or digest — write just "ghcr.io/octo/app"; tags come from `tags`, `preset` or `rules`',
+    },
     { mistake: 'preset is unknown', inputs: { preset: 'calver' }, error: 'input `preset` is "calver" — use semver, dockerhub or none' },
-    { mistake: 'a build-args line has no =', inputs: { 'build-args': 'VERSION' }, error: 'input `build-args`: line "VERSION" is not KEY=VALUE — write one KEY=VALUE per line under `build-args:`' },
-    { mistake: 'a rule has an unknown key', inputs: { rules: '- {sourceType: tag, source: v1, tag: one, dockerfil: x}' }, error: /^input `rules\[0\]\.dockerfil`: unknown key — did you mean "dockerfile"\?/ },
-    { mistake: 'a rule has a bad sourceType', inputs: { rules: '- {sourceType: release, source: v1, tag: one}' }, error: /^input `rules\[0\]\.sourceType`: .*branch.*tag/ },
-    { mistake: 'a password without a username', inputs: { password: 'Some-Pa55word' }, error: 'input `password` is set but `username` is empty — set `username:` for the registry login too' },
-  ] as { mistake: string; inputs: Record<string, string>; error: string | RegExp }[])('a bad input fails the step with one line naming it and the fix: $mistake', async ({ inputs, error }) => {
-    const f = fixture('bad input');
-    const r = await runAction({
-      fixture: f, event: 'push', payload: tagPushPayload('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
-      inputs: { images: `${open.host}/octo/bad-input`, ...inputs },
-    });
-    expect(r.mainCode).toBe(1);
-    const errors = r.log.split('\n').filter((l) => l.startsWith('::error::')).map((l) => l.slice('::error::'.length));
-    expect(errors).toHaveLength(1);
-    if (typeof error === 'string') expect(errors[0]).toBe(error);
-    else expect(errors[0]).toMatch(error);
-    expect(r.log).not.toMatch(/^\s+at /m);
-    expect(r.state).toEqual({});
-    expect(r.postCode).toBe(0);
-  });
+    {
+      mistake: 'a build-args line has no =',
+      inputs: { 'build-args': 'VERSION' },
+      error: 'input `build-args`: line "VERSION" is not KEY=VALUE — write one KEY=VALUE per line under `build-args:`',
+    },
+    {
+      mistake: 'a rule has an unknown key',
+      inputs: { rules: '- {sourceType: tag, source: v1, tag: one, dockerfil: x}' },
+      error: /^input `rules\[0\]\.dockerfil`: unknown key — did you mean "dockerfile"\?/,
+    },
+    {
+      mistake: 'a rule has a bad sourceType',
+      inputs: { rules: '- {sourceType: release, source: v1, tag: one}' },
+      error: /^input `rules\[0\]\.sourceType`: .*branch.*tag/,
+    },
+    {
+      mistake: 'a password without a username',
+      inputs: { password: 'Some-Pa55word' },
+      error: 'input `password` is set but `username` is empty — set `username:` for the registry login too',
+    },
+  ] as { mistake: string; inputs: Record<string, string>; error: string | RegExp }[])(
+    'a bad input fails the step with one line naming it and the fix: $mistake',
+    async ({ inputs, error }) => {
+      const f = fixture('bad input');
+      const r = await runAction({
+        fixture: f,
+        event: 'push',
+        payload: tagPushPayload('v1.0.0', f.sha),
+        ref: 'refs/tags/v1.0.0',
+        inputs: { images: `${open.host}/octo/bad-input`, ...inputs },
+      });
+      expect(r.mainCode).toBe(1);
+      const errors = r.log
+        .split('\n')
+        .filter((l) => l.startsWith('::error::'))
+        .map((l) => l.slice('::error::'.length));
+      expect(errors).toHaveLength(1);
+      if (typeof error === 'string') expect(errors[0]).toBe(error);
+      else expect(errors[0]).toMatch(error);
+      expect(r.log).not.toMatch(/^\s+at /m);
+      expect(r.state).toEqual({});
+      expect(r.postCode).toBe(0);
+    },
+  );
 
   // The runner always writes the event file; a broken one is a set-up mistake, told in one line.
   it.each([
-    { problem: 'names a file that does not exist', file: () => join(runnerRoot, 'no-such-event.json'), error: /^GITHUB_EVENT_PATH \S+no-such-event\.json does not exist — run autobuild as a step of a GitHub Actions workflow/ },
-    { problem: 'is not JSON', file: () => { const p = join(runnerRoot, 'not-json.json'); writeFileSync(p, 'ref: refs/tags/v1.0.0\n'); return p; }, error: /^GITHUB_EVENT_PATH \S+not-json\.json is not valid JSON \(.*\) — point GITHUB_EVENT_PATH at the webhook payload/ },
+    {
+      problem: 'names a file that does not exist',
+      file: () => join(runnerRoot, 'no-such-event.json'),
+      error: /^GITHUB_EVENT_PATH \S+no-such-event\.json does not exist — run autobuild as a step of a GitHub Actions workflow/,
+    },
+    {
+      problem: 'is not JSON',
+      file: () => {
+        const p = join(runnerRoot, 'not-json.json');
+        writeFileSync(p, 'ref: refs/tags/v1.0.0\n');
+        return p;
+      },
+      error: /^GITHUB_EVENT_PATH \S+not-json\.json is not valid JSON \(.*\) — point GITHUB_EVENT_PATH at the webhook payload/,
+    },
   ])('a GITHUB_EVENT_PATH that $problem fails the step with one line and no stack trace', async ({ file, error }) => {
     const f = fixture('bad event file');
     const r = await runAction({
-      fixture: f, event: 'push', payload: tagPushPayload('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0',
-      inputs: { images: `${open.host}/octo/bad-event` }, env: { GITHUB_EVENT_PATH: file() },
+      fixture: f,
+      event: 'push',
+      payload: tagPushPayload('v1.0.0', f.sha),
+      ref: 'refs/tags/v1.0.0',
+      inputs: { images: `${open.host}/octo/bad-event` },
+      env: { GITHUB_EVENT_PATH: file() },
     });
     expect(r.mainCode).toBe(1);
-    const errors = r.log.split('\n').filter((l) => l.startsWith('::error::')).map((l) => l.slice('::error::'.length));
+    const errors = r.log
+      .split('\n')
+      .filter((l) => l.startsWith('::error::'))
+      .map((l) => l.slice('::error::'.length));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(error);
     expect(r.log).not.toMatch(/^\s+at |SyntaxError/m);
@@ -561,7 +692,13 @@ describe('Autotest in the Action', () => {
 
   it('a bad test input is one line naming it', async () => {
     const f = fixture('bad test input');
-    const r = await runAction({ fixture: f, event: 'push', payload: tagPushPayload('v1.0.0', f.sha), ref: 'refs/tags/v1.0.0', inputs: { images: `${open.host}/octo/x`, test: 'sometimes' } });
+    const r = await runAction({
+      fixture: f,
+      event: 'push',
+      payload: tagPushPayload('v1.0.0', f.sha),
+      ref: 'refs/tags/v1.0.0',
+      inputs: { images: `${open.host}/octo/x`, test: 'sometimes' },
+    });
     expect(r.mainCode).toBe(1);
     expect(r.log).toContain('::error::input `test` is "sometimes" — use auto (run *.test.yml when present) or false');
   });

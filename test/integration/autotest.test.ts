@@ -32,7 +32,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const f of fixtures) f.cleanup();
-  for (const [k, v] of Object.entries(savedEnv)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  for (const [k, v] of Object.entries(savedEnv))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   await Promise.all([dockerd?.stop(), registry?.stop()]);
   if (workRoot) rmSync(workRoot, { recursive: true, force: true });
   if (buildahDir) rmSync(buildahDir, { recursive: true, force: true });
@@ -49,7 +51,8 @@ function sutChecks(expected: string): string {
   ].join('\n');
 }
 
-const TEST_HOOK = (name: string) => `#!/bin/sh\necho "${name} SOURCE_BRANCH=$SOURCE_BRANCH SOURCE_COMMIT=$SOURCE_COMMIT DOCKER_REPO=$DOCKER_REPO DOCKER_TAG=$DOCKER_TAG IMAGE_NAME=$IMAGE_NAME DOCKERFILE_PATH=$DOCKERFILE_PATH COMMIT_MSG=$COMMIT_MSG"\n`;
+const TEST_HOOK = (name: string) =>
+  `#!/bin/sh\necho "${name} SOURCE_BRANCH=$SOURCE_BRANCH SOURCE_COMMIT=$SOURCE_COMMIT DOCKER_REPO=$DOCKER_REPO DOCKER_TAG=$DOCKER_TAG IMAGE_NAME=$IMAGE_NAME DOCKERFILE_PATH=$DOCKERFILE_PATH COMMIT_MSG=$COMMIT_MSG"\n`;
 
 function fixture(opts: Parameters<typeof makeFixtureRepo>[0]): Fixture {
   const f = makeFixtureRepo(opts);
@@ -59,8 +62,18 @@ function fixture(opts: Parameters<typeof makeFixtureRepo>[0]): Fixture {
 
 function branchBuild(image: string, sha: string, tags = ['edge', 'latest']): PlannedBuild {
   return {
-    repository: 'octo/app', ref: 'refs/heads/main', sha, images: [image], context: '.', dockerfile: 'Dockerfile', buildArgs: {}, labels: {},
-    tags, refs: tags.map((t) => `${image}:${t}`), push: true, trusted: true,
+    repository: 'octo/app',
+    ref: 'refs/heads/main',
+    sha,
+    images: [image],
+    context: '.',
+    dockerfile: 'Dockerfile',
+    buildArgs: {},
+    labels: {},
+    tags,
+    refs: tags.map((t) => `${image}:${t}`),
+    push: true,
+    trusted: true,
     tagInfo: tags.map((tag) => ({ tag, kind: tag === 'latest' ? 'latest' : 'moving' })),
   };
 }
@@ -92,7 +105,8 @@ function composeLeftovers(): string[] {
 describe('Autotest with the docker builder', () => {
   it('a commit whose sut passes pushes every tag, after pre_test and post_test ran with the Docker Hub variables', async () => {
     const f = fixture({
-      content: 'hello', commitMessage: 'Tests pass',
+      content: 'hello',
+      commitMessage: 'Tests pass',
       files: { 'docker-compose.test.yml': sutChecks('hello') },
       hooks: { pre_test: TEST_HOOK('pre_test'), post_test: TEST_HOOK('post_test') },
     });
@@ -110,11 +124,13 @@ describe('Autotest with the docker builder', () => {
     expect(composeLeftovers()).toEqual([]);
   });
 
-  it('a commit whose sut fails pushes nothing and ends with sut\'s output', async () => {
+  it("a commit whose sut fails pushes nothing and ends with sut's output", async () => {
     const f = fixture({ content: 'broken', files: { 'docker-compose.test.yml': sutChecks('hello') } });
     const image = `${registry.host}/octo/fails`;
     const log = collectingSink();
-    const err = await rejection(runBuild({ build: branchBuild(image, f.sha), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log }));
+    const err = await rejection(
+      runBuild({ build: branchBuild(image, f.sha), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log }),
+    );
     expect(err).toBeInstanceOf(TestsFailedError);
     expect((err as TestsFailedError).message).toBe('tests failed: sut in docker-compose.test.yml exited with code 3');
     expect((err as TestsFailedError).summary).toBe('tests failed');
@@ -196,7 +212,9 @@ describe('Autotest with the docker builder', () => {
     });
     const image = `${registry.host}/octo/hooked`;
     const log = collectingSink();
-    const err = await rejection(runBuild({ build: branchBuild(image, f.sha, ['edge']), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log }));
+    const err = await rejection(
+      runBuild({ build: branchBuild(image, f.sha, ['edge']), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log }),
+    );
     expect(err).toBeInstanceOf(TestsFailedError);
     expect(log.lines).toContain(`custom test of ${image}:edge`);
     expect(log.lines).not.toContain('sut saw hooked');
@@ -228,17 +246,38 @@ describe('Autotest with the docker builder', () => {
     });
     const controller = new AbortController();
     const log = collectingSink();
-    const sink = { ...log, line: (t: string) => { log.line(t); if (t === 'sut started') controller.abort(); } };
+    const sink = {
+      ...log,
+      line: (t: string) => {
+        log.line(t);
+        if (t === 'sut started') controller.abort();
+      },
+    };
     const started = Date.now();
-    await rejection(runBuild({ build: branchBuild(`${registry.host}/octo/slow`, f.sha, ['edge']), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log: sink, signal: controller.signal }));
+    await rejection(
+      runBuild({
+        build: branchBuild(`${registry.host}/octo/slow`, f.sha, ['edge']),
+        source: { cloneUrl: f.url, sha: f.sha },
+        workRoot,
+        builder: 'docker',
+        registries: {},
+        log: sink,
+        signal: controller.signal,
+      }),
+    );
     expect(controller.signal.aborted).toBe(true);
     expect(Date.now() - started).toBeLessThan(120_000);
     expect(composeLeftovers()).toEqual([]);
   });
 });
 
-describe('a fork\'s pull request (untrusted) with autotest: external', () => {
-  const prBuild = (image: string, sha: string): PlannedBuild => ({ ...branchBuild(image, sha, ['pr-5']), ref: 'refs/pull/5/merge', push: false, trusted: false });
+describe("a fork's pull request (untrusted) with autotest: external", () => {
+  const prBuild = (image: string, sha: string): PlannedBuild => ({
+    ...branchBuild(image, sha, ['pr-5']),
+    ref: 'refs/pull/5/merge',
+    push: false,
+    trusted: false,
+  });
 
   it('is tested, without env and without hooks, and pushes nothing', async () => {
     const f = fixture({
@@ -256,11 +295,25 @@ describe('a fork\'s pull request (untrusted) with autotest: external', () => {
   it('may not mount the host into its test containers: one line names the key, nothing runs', async () => {
     const f = fixture({
       content: 'fork-escape',
-      files: { 'docker-compose.test.yml': 'services:\n  sut:\n    build: .\n    volumes: ["/:/host"]\n    command: ["/bin/sh", "-c", "echo escaped; ls /host"]\n' },
+      files: {
+        'docker-compose.test.yml': 'services:\n  sut:\n    build: .\n    volumes: ["/:/host"]\n    command: ["/bin/sh", "-c", "echo escaped; ls /host"]\n',
+      },
     });
     const log = collectingSink();
-    const err = await rejection(runBuild({ build: prBuild(`${registry.host}/octo/escape`, f.sha), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log, autotest: { mode: 'external' } }));
-    expect(err.message).toMatch(/^docker-compose\.test\.yml: services\.sut\.volumes: "\/" is outside the repository — a fork's pull request is tested without access to the host/);
+    const err = await rejection(
+      runBuild({
+        build: prBuild(`${registry.host}/octo/escape`, f.sha),
+        source: { cloneUrl: f.url, sha: f.sha },
+        workRoot,
+        builder: 'docker',
+        registries: {},
+        log,
+        autotest: { mode: 'external' },
+      }),
+    );
+    expect(err.message).toMatch(
+      /^docker-compose\.test\.yml: services\.sut\.volumes: "\/" is outside the repository — a fork's pull request is tested without access to the host/,
+    );
     expect(log.lines).not.toContain('escaped');
     expect(composeLeftovers()).toEqual([]);
   });
@@ -268,7 +321,9 @@ describe('a fork\'s pull request (untrusted) with autotest: external', () => {
   it('with autotest: internal is not tested at all', async () => {
     const f = fixture({ content: 'fork-internal', files: { 'docker-compose.test.yml': sutChecks('fork-internal') } });
     const { log } = await build(f, prBuild(`${registry.host}/octo/fork-internal`, f.sha));
-    expect(log.lines).toContain('autotest: pull request from a fork not tested: autotest is internal (set autotest: external to test forks, without env, secrets or registry logins)');
+    expect(log.lines).toContain(
+      'autotest: pull request from a fork not tested: autotest is internal (set autotest: external to test forks, without env, secrets or registry logins)',
+    );
     expect(log.lines).not.toContain('sut saw fork-internal');
   });
 });
@@ -288,14 +343,17 @@ describe('Autotest with the buildah builder', () => {
   it('without a docker engine the build fails with one clear line and pushes nothing', async () => {
     // A PATH with the tools the build needs and no compose of any kind, and no engine at DOCKER_HOST.
     const bin = tempDir('autotest-bin');
-    for (const tool of ['git', 'buildah', 'docker', 'sh', 'setpriv', 'unshare']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
+    for (const tool of ['git', 'buildah', 'docker', 'sh', 'setpriv', 'unshare'])
+      symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
     mkdirSync(join(bin, 'empty'));
     const f = fixture({ content: 'noengine', files: { 'docker-compose.test.yml': sutChecks('noengine') } });
     process.env.PATH = bin;
     process.env.DOCKER_HOST = `unix://${join(bin, 'empty', 'no.sock')}`;
     try {
       const err = await rejection(build(f, branchBuild(`${registry.host}/octo/noengine`, f.sha, ['edge']), { builder: 'buildah' }));
-      expect((err as Error).message).toBe('autotest: builder buildah cannot run the *.test.yml files: no docker engine with Docker Compose answers at DOCKER_HOST — start a docker engine (set DOCKER_HOST) and install Docker Compose on the worker, or skip the tests (autotest, --no-test, test: false)');
+      expect((err as Error).message).toBe(
+        'autotest: builder buildah cannot run the *.test.yml files: no docker engine with Docker Compose answers at DOCKER_HOST — start a docker engine (set DOCKER_HOST) and install Docker Compose on the worker, or skip the tests (autotest, --no-test, test: false)',
+      );
     } finally {
       process.env.PATH = savedEnv.PATH;
       process.env.DOCKER_HOST = dockerd.host;
@@ -308,7 +366,10 @@ describe('Autotest with the buildah builder', () => {
 describe('autobuild build (the CLI)', () => {
   const cli = (args: string[], env: Record<string, string> = {}) => {
     const res = spawnSync(process.execPath, ['bin/autobuild.js', ...args], {
-      cwd: process.cwd(), encoding: 'utf8', env: { ...process.env, DOCKER_HOST: dockerd.host, ...env }, timeout: 180_000,
+      cwd: process.cwd(),
+      encoding: 'utf8',
+      env: { ...process.env, DOCKER_HOST: dockerd.host, ...env },
+      timeout: 180_000,
     });
     return { code: res.status, stdout: res.stdout, stderr: res.stderr };
   };
@@ -346,6 +407,8 @@ describe('autobuild build (the CLI)', () => {
   it('a bad --env is one line and exit 2', () => {
     const res = cli(['build', '.', '--image', `${registry.host}/octo/x`, '--tag', 'x', '--env', '1BAD=x']);
     expect(res.code).toBe(2);
-    expect(res.stderr.trim()).toBe('autobuild: --env "1BAD" is not a variable name — write --env NAME=value (NAME: letters, digits and _, not starting with a digit)');
+    expect(res.stderr.trim()).toBe(
+      'autobuild: --env "1BAD" is not a variable name — write --env NAME=value (NAME: letters, digits and _, not starting with a digit)',
+    );
   });
 });

@@ -8,8 +8,12 @@ import { startRedis, type TestRedis } from '../support/redis.js';
 // period runs one check, not one per process.
 
 let redis: TestRedis;
-beforeAll(async () => { redis = await startRedis(); });
-afterAll(async () => { await redis?.dispose(); });
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.dispose();
+});
 
 describe('startBaseCheckSchedule', () => {
   it('two service processes sharing one Redis run one check per period between them', async () => {
@@ -19,9 +23,19 @@ describe('startBaseCheckSchedule', () => {
     const connections = [0, 1].map(() => new Redis(redis.url, { maxRetriesPerRequest: null }));
     const periodMs = 400;
     const started = Date.now();
-    const schedules = await Promise.all(connections.map((connection, i) => startBaseCheckSchedule({
-      connection, minutes: periodMs / 60_000, log, run: async () => { runs.push(i); return report; },
-    })));
+    const schedules = await Promise.all(
+      connections.map((connection, i) =>
+        startBaseCheckSchedule({
+          connection,
+          minutes: periodMs / 60_000,
+          log,
+          run: async () => {
+            runs.push(i);
+            return report;
+          },
+        }),
+      ),
+    );
     await new Promise((r) => setTimeout(r, periodMs * 6));
     const elapsed = Date.now() - started;
     await Promise.all(schedules.map((s) => s.close()));

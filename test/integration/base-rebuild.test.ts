@@ -22,7 +22,8 @@ const API_TOKEN = 'api-token-for-base-tests-0123';
 const USER = 'bot';
 const PASSWORD = 'base-registry-pass-9876';
 const REPO = 'octo-org/app';
-const ACCEPT = 'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+const ACCEPT =
+  'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
 
 let redis: TestRedis;
 let dockerd: Dockerd;
@@ -45,7 +46,7 @@ async function registryManifest(ref: string): Promise<{ digest: string; layers: 
   const [path, tag] = rest.join('/').split(':');
   const res = await fetch(`http://${host}/v2/${path}/manifests/${tag}`, { headers: { accept: ACCEPT, authorization: auth } });
   if (res.status !== 200) return undefined;
-  const body = await res.json() as { layers?: { digest: string }[] };
+  const body = (await res.json()) as { layers?: { digest: string }[] };
   return { digest: res.headers.get('docker-content-digest')!, layers: (body.layers ?? []).map((l) => l.digest) };
 }
 
@@ -57,7 +58,10 @@ async function pushBase(version: string): Promise<void> {
   const ctx = join(work, `base-${version}`);
   mkdirSync(ctx, { recursive: true });
   copyFileSync(execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim(), join(ctx, 'busybox'));
-  writeFileSync(join(ctx, 'Dockerfile'), ['FROM scratch', 'COPY busybox /bin/busybox', `RUN ["/bin/busybox", "sh", "-c", "echo base-${version} > /base.txt"]`, ''].join('\n'));
+  writeFileSync(
+    join(ctx, 'Dockerfile'),
+    ['FROM scratch', 'COPY busybox /bin/busybox', `RUN ["/bin/busybox", "sh", "-c", "echo base-${version} > /base.txt"]`, ''].join('\n'),
+  );
   const env = { ...process.env, DOCKER_HOST: dockerd.host, DOCKER_CONFIG: dockerConfig };
   await execa('docker', ['build', '-q', '-t', base, ctx], { env });
   await execa('docker', ['push', '-q', base], { env });
@@ -81,12 +85,28 @@ async function waitBuild(id: string, timeoutMs = 180_000): Promise<Record<string
 
 async function release(tag: string, text: string): Promise<Record<string, any>> {
   writeFileSync(join(fixture.dir, 'version.txt'), `${text}\n`);
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: fixture.dir, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@e.x', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@e.x', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } }).trim();
+  const git = (...args: string[]) =>
+    execFileSync('git', args, {
+      cwd: fixture.dir,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'T',
+        GIT_AUTHOR_EMAIL: 't@e.x',
+        GIT_COMMITTER_NAME: 'T',
+        GIT_COMMITTER_EMAIL: 't@e.x',
+        GIT_CONFIG_GLOBAL: '/dev/null',
+        GIT_CONFIG_NOSYSTEM: '1',
+      },
+    }).trim();
   git('add', '-A');
   git('commit', '-q', '-m', `release ${tag}`);
   git('tag', tag);
   const sha = git('rev-parse', 'HEAD');
-  const res = await deliver(apiBase, { payload: pushPayload({ repository: REPO, ref: `refs/tags/${tag}`, sha, defaultBranch: 'main', cloneUrl: fixture.url }), secret: SECRET });
+  const res = await deliver(apiBase, {
+    payload: pushPayload({ repository: REPO, ref: `refs/tags/${tag}`, sha, defaultBranch: 'main', cloneUrl: fixture.url }),
+    secret: SECRET,
+  });
   expect(res.status).toBe(202);
   const build = await waitBuild(res.json.builds[0]);
   expect(build.status, build.error).toBe('succeeded');
@@ -106,7 +126,10 @@ beforeAll(async () => {
   image = `${proxy.host}/octo/app`;
   dockerConfig = join(work, 'docker-config');
   mkdirSync(dockerConfig);
-  writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [proxy.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
+  writeFileSync(
+    join(dockerConfig, 'config.json'),
+    JSON.stringify({ auths: { [proxy.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }),
+  );
   await pushBase('v1');
 
   // Multi-stage, bases through ARG defaults: the registry host and the tag are ARGs.
@@ -126,21 +149,28 @@ beforeAll(async () => {
   const port = await freePort();
   apiBase = `http://127.0.0.1:${port}`;
   const config = join(work, 'autobuild.yml');
-  writeFileSync(config, [
-    `webhookSecret: ${SECRET}`,
-    `apiToken: ${API_TOKEN}`,
-    `dataDir: ${join(work, 'data')}`,
-    'baseImagePollMinutes: 600',
-    'registries:',
-    `  "${proxy.host}": {username: ${USER}, password: \${BASE_PASSWORD}}`,
-    'repositories:',
-    `  ${REPO}:`,
-    `    image: ${image}`,
-    `    cloneUrl: "${fixture.url}"`,
-    '    rebuildOnBaseChange: true',
-    '',
-  ].join('\n'));
-  service = await startService('start', { cwd: work, args: ['--config', config], env: { PORT: String(port), REDIS_URL: redis.url, DOCKER_HOST: dockerd.host, BASE_PASSWORD: PASSWORD } });
+  writeFileSync(
+    config,
+    [
+      `webhookSecret: ${SECRET}`,
+      `apiToken: ${API_TOKEN}`,
+      `dataDir: ${join(work, 'data')}`,
+      'baseImagePollMinutes: 600',
+      'registries:',
+      `  "${proxy.host}": {username: ${USER}, password: \${BASE_PASSWORD}}`,
+      'repositories:',
+      `  ${REPO}:`,
+      `    image: ${image}`,
+      `    cloneUrl: "${fixture.url}"`,
+      '    rebuildOnBaseChange: true',
+      '',
+    ].join('\n'),
+  );
+  service = await startService('start', {
+    cwd: work,
+    args: ['--config', config],
+    env: { PORT: String(port), REDIS_URL: redis.url, DOCKER_HOST: dockerd.host, BASE_PASSWORD: PASSWORD },
+  });
 }, 300_000);
 
 afterAll(async () => {
@@ -158,7 +188,9 @@ describe('rebuild when a base image changes', () => {
     const baseV1 = (await registryManifest(base))!;
 
     const watched = (await api('/api/bases')).json.bases;
-    expect(watched).toEqual([expect.objectContaining({ repository: REPO, slot: 'release', buildId: current.id, bases: [{ ref: base, digest: baseV1.digest, state: 'ok' }] })]);
+    expect(watched).toEqual([
+      expect.objectContaining({ repository: REPO, slot: 'release', buildId: current.id, bases: [{ ref: base, digest: baseV1.digest, state: 'ok' }] }),
+    ]);
     expect((await api('/api/base-check', { method: 'POST' })).json).toMatchObject({ checked: 1, rebuilds: [], missing: [], unavailable: [] });
 
     await pushBase('v2');
@@ -202,11 +234,20 @@ describe('rebuild when a base image changes', () => {
 
   it('the images page shows the bases and when they were checked; the build page says why it ran', async () => {
     const context = await chromium.launchPersistentContext(join(work, 'profile'), {
-      executablePath: '/usr/bin/chromium', headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     try {
-      const page = context.pages()[0] ?? await context.newPage();
+      const page = context.pages()[0] ?? (await context.newPage());
       await page.goto(`${apiBase}/#/images`);
       await page.locator('form[action="/login"]').waitFor({ timeout: 30_000 });
       await page.fill('#token', API_TOKEN);

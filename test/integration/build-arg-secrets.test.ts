@@ -30,25 +30,32 @@ beforeAll(async () => {
   // Exit 3 only when the value arrived intact (its digest, so the Dockerfile does not hold it);
   // the sleep leaves time to look at every argv on the machine.
   const digest = createHash('md5').update(VALUE).digest('hex');
-  const dockerfile = busyboxDockerfile('x').replace('CMD', `ARG NPM_TOKEN\nRUN echo "token is $NPM_TOKEN" && test "$(printf %s "$NPM_TOKEN" | md5sum | cut -c1-32)" = "${digest}" && sleep 3 && exit 3\nCMD`);
+  const dockerfile = busyboxDockerfile('x').replace(
+    'CMD',
+    `ARG NPM_TOKEN\nRUN echo "token is $NPM_TOKEN" && test "$(printf %s "$NPM_TOKEN" | md5sum | cut -c1-32)" = "${digest}" && sleep 3 && exit 3\nCMD`,
+  );
   fixture = makeFixtureRepo({ dockerfile });
   work = mkdtempSync(join(tmpdir(), 'autobuild-build-args-'));
   const config = join(work, 'autobuild.yml');
-  writeFileSync(config, [
-    `webhookSecret: ${SECRET}`,
-    `apiToken: ${API_TOKEN}`,
-    `dataDir: ${join(work, 'data')}`,
-    'repositories:',
-    '  octo-org/app:',
-    '    image: 127.0.0.1:5999/octo/app',
-    `    cloneUrl: "${fixture.url}"`,
-    '    buildArgs: {NPM_TOKEN: "${NPM_TOKEN}", MODE: production}',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      `webhookSecret: ${SECRET}`,
+      `apiToken: ${API_TOKEN}`,
+      `dataDir: ${join(work, 'data')}`,
+      'repositories:',
+      '  octo-org/app:',
+      '    image: 127.0.0.1:5999/octo/app',
+      `    cloneUrl: "${fixture.url}"`,
+      '    buildArgs: {NPM_TOKEN: "${NPM_TOKEN}", MODE: production}',
+      '',
+    ].join('\n'),
+  );
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   service = await startService('start', {
-    cwd: work, args: ['--config', config],
+    cwd: work,
+    args: ['--config', config],
     env: { PORT: String(port), REDIS_URL: redis.url, DOCKER_HOST: dockerd.host, NPM_TOKEN: VALUE },
   });
 });
@@ -76,7 +83,10 @@ function argvMentioning(text: string): string[] {
 
 describe('a build arg from ${VAR}', () => {
   it('is used by the build but never stored, shown or put on a command line', async () => {
-    const res = await deliver(base, { payload: pushPayload({ repository: 'octo-org/app', ref: 'refs/heads/main', sha: fixture.sha, defaultBranch: 'main', cloneUrl: fixture.url }), secret: SECRET });
+    const res = await deliver(base, {
+      payload: pushPayload({ repository: 'octo-org/app', ref: 'refs/heads/main', sha: fixture.sha, defaultBranch: 'main', cloneUrl: fixture.url }),
+      secret: SECRET,
+    });
     expect(res.status).toBe(202);
     const [id] = res.json.builds as string[];
     const api = async (path: string) => (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text();

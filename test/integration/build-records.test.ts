@@ -24,8 +24,17 @@ afterAll(async () => {
 });
 
 const repo: RepositoryConfig = {
-  images: ['registry.example.com/octo/app'], preset: 'semver', rules: [], tags: '', flavor: '', paths: [],
-  dockerfile: 'Dockerfile', context: '.', buildArgs: {}, labels: {}, webhooks: [],
+  images: ['registry.example.com/octo/app'],
+  preset: 'semver',
+  rules: [],
+  tags: '',
+  flavor: '',
+  paths: [],
+  dockerfile: 'Dockerfile',
+  context: '.',
+  buildArgs: {},
+  labels: {},
+  webhooks: [],
 };
 
 describe('GET /api/builds reads only the fields it shows', () => {
@@ -46,9 +55,20 @@ describe('GET /api/builds reads only the fields it shows', () => {
 
     expect(list.map((b) => b.id)).toEqual(['b3', 'b2']);
     expect(list[0]).toEqual({
-      id: 'b3', repository: REPOSITORY, ref: 'refs/tags/v1.2.3', sha: build.sha, images: build.images, tags: build.tags,
-      status: 'queued', createdAt: expect.any(String), startedAt: null, finishedAt: null, digest: null, error: null,
-      platforms: [], reason: queued.reason,
+      id: 'b3',
+      repository: REPOSITORY,
+      ref: 'refs/tags/v1.2.3',
+      sha: build.sha,
+      images: build.images,
+      tags: build.tags,
+      status: 'queued',
+      createdAt: expect.any(String),
+      startedAt: null,
+      finishedAt: null,
+      digest: null,
+      error: null,
+      platforms: [],
+      reason: queued.reason,
     });
     const reads = commands.filter((c) => c[0]?.toLowerCase() !== 'zrevrangebyscore');
     expect(reads.length).toBeGreaterThan(0);

@@ -35,7 +35,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const f of fixtures) f.cleanup();
-  for (const [k, v] of Object.entries(savedEnv)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  for (const [k, v] of Object.entries(savedEnv))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   await Promise.all([dockerd?.stop(), registry?.stop()]);
   if (workRoot) rmSync(workRoot, { recursive: true, force: true });
   if (buildahDir) rmSync(buildahDir, { recursive: true, force: true });
@@ -51,8 +53,19 @@ const secretDockerfile = [
 
 function explicit(images: string[], tags: string[]): PlannedBuild {
   return {
-    repository: 'octo/app', ref: 'refs/heads/main', sha: '0'.repeat(40), images, context: '.', dockerfile: 'Dockerfile', buildArgs: {}, labels: {},
-    tags, refs: tags.flatMap((t) => images.map((i) => `${i}:${t}`)), push: true, tagInfo: [], trusted: true,
+    repository: 'octo/app',
+    ref: 'refs/heads/main',
+    sha: '0'.repeat(40),
+    images,
+    context: '.',
+    dockerfile: 'Dockerfile',
+    buildArgs: {},
+    labels: {},
+    tags,
+    refs: tags.flatMap((t) => images.map((i) => `${i}:${t}`)),
+    push: true,
+    tagInfo: [],
+    trusted: true,
   };
 }
 
@@ -66,12 +79,17 @@ async function build(f: Fixture, b: PlannedBuild, extra: Partial<BuildOptions>):
 async function imageContent(ref: string): Promise<{ layers: Buffer[]; config: string }> {
   const image = ref.slice(0, ref.lastIndexOf(':'));
   const path = image.slice(image.indexOf('/') + 1);
-  const manifest = JSON.parse(Buffer.from((await new RegistryClient({}).getManifest(ref))!.bytes).toString()) as { config: { digest: string }; layers: { digest: string; mediaType: string }[] };
+  const manifest = JSON.parse(Buffer.from((await new RegistryClient({}).getManifest(ref))!.bytes).toString()) as {
+    config: { digest: string };
+    layers: { digest: string; mediaType: string }[];
+  };
   const blob = async (digest: string) => Buffer.from(await (await fetch(`http://${registry.host}/v2/${path}/blobs/${digest}`)).arrayBuffer());
-  const layers = await Promise.all(manifest.layers.map(async (l) => {
-    const bytes = await blob(l.digest);
-    return l.mediaType.endsWith('gzip') ? gunzipSync(bytes) : bytes;
-  }));
+  const layers = await Promise.all(
+    manifest.layers.map(async (l) => {
+      const bytes = await blob(l.digest);
+      return l.mediaType.endsWith('gzip') ? gunzipSync(bytes) : bytes;
+    }),
+  );
   return { layers, config: (await blob(manifest.config.digest)).toString() };
 }
 
@@ -89,7 +107,10 @@ for (const builder of ['docker', 'buildah'] as const) {
       for (const layer of layers) expect(layer.includes(value)).toBe(false);
       expect(config).not.toContain(value);
       if (builder === 'docker') {
-        const history = execFileSync('docker', ['history', '--no-trunc', '--format', '{{.CreatedBy}}', `${image}:1.0.0`], { env: { ...process.env, DOCKER_HOST: dockerd.host }, encoding: 'utf8' });
+        const history = execFileSync('docker', ['history', '--no-trunc', '--format', '{{.CreatedBy}}', `${image}:1.0.0`], {
+          env: { ...process.env, DOCKER_HOST: dockerd.host },
+          encoding: 'utf8',
+        });
         expect(history).toContain('sha256sum /run/secrets/tok');
         expect(history).not.toContain(value);
       }
@@ -105,8 +126,20 @@ for (const builder of ['docker', 'buildah'] as const) {
       fixtures.push(f);
       const image = `${registry.host}/octo/nosecret-${builder}`;
       const log = collectingSink();
-      const err = await rejection(runBuild({ build: explicit([image], ['1']), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder, registries: {}, log, secrets: { other: new Secret(value) } }));
-      expect(err.message).toMatch(/^the Dockerfile mounts secret "tok" \(RUN --mount=type=secret,id=tok\) but this build has no secret of that id — add it under secrets: in autobuild.yml/);
+      const err = await rejection(
+        runBuild({
+          build: explicit([image], ['1']),
+          source: { cloneUrl: f.url, sha: f.sha },
+          workRoot,
+          builder,
+          registries: {},
+          log,
+          secrets: { other: new Secret(value) },
+        }),
+      );
+      expect(err.message).toMatch(
+        /^the Dockerfile mounts secret "tok" \(RUN --mount=type=secret,id=tok\) but this build has no secret of that id — add it under secrets: in autobuild.yml/,
+      );
       expect(err.message.split('\n')).toHaveLength(1);
       expect(err.message).not.toContain(value);
       expect(log.events.some((e) => e.type === 'step-started' && e.step === 'build')).toBe(false);
@@ -114,14 +147,16 @@ for (const builder of ['docker', 'buildah'] as const) {
   });
 }
 
-describe('a fork\'s pull request (untrusted)', () => {
+describe("a fork's pull request (untrusted)", () => {
   it('gets no secrets and writes no cache, and says so', async () => {
     const f = makeFixtureRepo({ dockerfile: secretDockerfile });
     fixtures.push(f);
     const image = `${registry.host}/octo/fork-pr`;
     const log = collectingSink();
     const b = { ...explicit([image], ['pr-7']), push: false, trusted: false, cacheTo: [`type=registry,ref=${image}-buildcache`] };
-    const err = await rejection(runBuild({ build: b, source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log, secrets: { tok: new Secret(value) } }));
+    const err = await rejection(
+      runBuild({ build: b, source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log, secrets: { tok: new Secret(value) } }),
+    );
     expect(err.message).toMatch(/mounts secret "tok" .* \(a pull request from a fork gets no secrets\)$/);
     expect(log.lines).toContain('cache: an untrusted build, so it writes no cache (cacheTo skipped)');
     expect(JSON.stringify([err.message, log.lines])).not.toContain(value);
@@ -134,14 +169,18 @@ describe('autobuild build --secret', () => {
     fixtures.push(f);
     const image = `${registry.host}/octo/secret-cli`;
     const res = spawnSync(process.execPath, ['bin/autobuild.js', 'build', f.dir, '--image', image, '--tag', '1', '--secret', 'id=tok,env=MY_TOKEN', '--json'], {
-      env: { ...process.env, DOCKER_HOST: dockerd.host, MY_TOKEN: value }, encoding: 'utf8',
+      env: { ...process.env, DOCKER_HOST: dockerd.host, MY_TOKEN: value },
+      encoding: 'utf8',
     });
     expect(res.status, res.stderr).toBe(0);
     expect(res.stdout + res.stderr).not.toContain(value);
     const missing = spawnSync(process.execPath, ['bin/autobuild.js', 'build', f.dir, '--image', image, '--tag', '2', '--secret', 'id=tok,env=NOT_SET_HERE'], {
-      env: { ...process.env, DOCKER_HOST: dockerd.host }, encoding: 'utf8',
+      env: { ...process.env, DOCKER_HOST: dockerd.host },
+      encoding: 'utf8',
     });
     expect(missing.status).toBe(2);
-    expect(missing.stderr.trim()).toBe('autobuild: --secret id=tok: environment variable NOT_SET_HERE is not set — export NOT_SET_HERE, or use --secret id=tok,src=FILE');
+    expect(missing.stderr.trim()).toBe(
+      'autobuild: --secret id=tok: environment variable NOT_SET_HERE is not set — export NOT_SET_HERE, or use --secret id=tok,src=FILE',
+    );
   });
 });

@@ -13,10 +13,7 @@ import { eventFromPayload, eventFromRef } from '../../src/core/events.js';
 import { plan } from '../../src/core/plan.js';
 import { Secret } from '../../src/core/secret.js';
 import type { PlannedBuild, RepositoryConfig } from '../../src/core/types.js';
-import {
-  makeFixtureRepo, startDockerd, startFlakyProxy, startRegistry, tempDir,
-  type Dockerd, type Fixture, type Registry,
-} from '../support/engines.js';
+import { makeFixtureRepo, startDockerd, startFlakyProxy, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
 import { rejection } from '../support/expect-failure.js';
 import { pullRequestPayload } from '../support/webhook-payloads.js';
 import { sleepers, sleepMark } from '../support/processes.js';
@@ -42,7 +39,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const f of fixtures) f.cleanup();
-  for (const [k, v] of Object.entries(savedEnv)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  for (const [k, v] of Object.entries(savedEnv))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   await Promise.all([dockerd?.stop(), open?.stop(), locked?.stop()]);
   if (workRoot) rmSync(workRoot, { recursive: true, force: true });
   if (buildahDir) rmSync(buildahDir, { recursive: true, force: true });
@@ -55,7 +54,19 @@ function fixture(opts: Parameters<typeof makeFixtureRepo>[0]): Fixture {
 }
 
 function repoConfig(images: string[]): RepositoryConfig {
-  return { images, preset: 'semver', rules: [], tags: '', flavor: '', paths: [], dockerfile: 'Dockerfile', context: '.', buildArgs: {}, labels: {}, webhooks: [] };
+  return {
+    images,
+    preset: 'semver',
+    rules: [],
+    tags: '',
+    flavor: '',
+    paths: [],
+    dockerfile: 'Dockerfile',
+    context: '.',
+    buildArgs: {},
+    labels: {},
+    webhooks: [],
+  };
 }
 
 /** The build `autobuild plan` would give for pushing `ref` at `sha`, before anything is in the registry. */
@@ -68,15 +79,32 @@ function planned(ref: string, sha: string, images: string[]): PlannedBuild {
 /** A build with exactly these tags, as `autobuild build --tag` gives. */
 function explicit(images: string[], tags: string[], ref = 'refs/heads/main', sha = '0'.repeat(40)): PlannedBuild {
   return {
-    repository: 'octo/app', ref, sha, images, context: '.', dockerfile: 'Dockerfile', buildArgs: {}, labels: {},
-    tags, refs: tags.flatMap((t) => images.map((i) => `${i}:${t}`)), push: true, trusted: true, tagInfo: [],
+    repository: 'octo/app',
+    ref,
+    sha,
+    images,
+    context: '.',
+    dockerfile: 'Dockerfile',
+    buildArgs: {},
+    labels: {},
+    tags,
+    refs: tags.flatMap((t) => images.map((i) => `${i}:${t}`)),
+    push: true,
+    trusted: true,
+    tagInfo: [],
   };
 }
 
 async function build(f: Fixture, b: PlannedBuild, extra: Partial<BuildOptions> = {}): Promise<{ result: BuildResult; log: CollectingSink }> {
   const log = collectingSink();
   const result = await runBuild({
-    build: b, source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log, ...extra,
+    build: b,
+    source: { cloneUrl: f.url, sha: f.sha },
+    workRoot,
+    builder: 'docker',
+    registries: {},
+    log,
+    ...extra,
   });
   return { result, log };
 }
@@ -86,7 +114,6 @@ const pushedOrder = (log: CollectingSink) => log.events.flatMap((e) => (e.type =
 async function registryTags(image: string, registries = {}): Promise<Record<string, string>> {
   return Object.fromEntries((await new RegistryClient(registries).tagDigests(image)).map((t) => [t.tag, t.digest]));
 }
-
 
 // The rows below build on each other, as releases of one image do: 2.0.0, then a 1.2.9 backport.
 describe('semver releases', () => {
@@ -124,7 +151,7 @@ describe('semver releases', () => {
     const image = `${open.host}/octo/app`;
     const { result, log } = await build(f, planned('refs/tags/v2.1.0-rc.1', f.sha, [image]));
     expect(pushedOrder(log)).toEqual([`${image}:2.1.0-rc.1`]);
-    expect((await registryTags(image))).toMatchObject({ '2.1.0-rc.1': result.digest, latest: v2digest });
+    expect(await registryTags(image)).toMatchObject({ '2.1.0-rc.1': result.digest, latest: v2digest });
   });
 });
 
@@ -188,7 +215,9 @@ describe('builders and registries', () => {
   it('wrong credentials fail at once with the config key to fix and no password', async () => {
     const f = fixture({ content: 'auth-wrong' });
     const wrong = new Secret('not-the-password');
-    const err = await rejection(build(f, explicit([`${locked.host}/octo/private`], ['2.0.0']), { registries: { [locked.host]: { username: 'bot', password: wrong } } }));
+    const err = await rejection(
+      build(f, explicit([`${locked.host}/octo/private`], ['2.0.0']), { registries: { [locked.host]: { username: 'bot', password: wrong } } }),
+    );
     expect(err.transient).toBe(false);
     expect(err.message).toContain(`registries.${locked.host}.password`);
     expect(JSON.stringify([err.message, err.tail])).not.toContain('not-the-password');
@@ -221,18 +250,30 @@ describe('failures and hooks', () => {
 
   it('a commit that is not in the repository is a clear error', async () => {
     const f = fixture({ content: 'missing' });
-    const err = await rejection(runBuild({
-      build: explicit([`${open.host}/octo/x`], ['1']), source: { cloneUrl: f.url, sha: 'f'.repeat(40) },
-      workRoot, builder: 'docker', registries: {}, log: collectingSink(),
-    }));
+    const err = await rejection(
+      runBuild({
+        build: explicit([`${open.host}/octo/x`], ['1']),
+        source: { cloneUrl: f.url, sha: 'f'.repeat(40) },
+        workRoot,
+        builder: 'docker',
+        registries: {},
+        log: collectingSink(),
+      }),
+    );
     expect(err.message).toContain(`commit ${'f'.repeat(40)} is not in ${f.url}`);
   });
 
   it('an unreachable repository is a clear error', async () => {
-    const err = await rejection(runBuild({
-      build: explicit([`${open.host}/octo/x`], ['1']), source: { cloneUrl: `file://${workRoot}/no-such-repo`, sha: 'a'.repeat(40) },
-      workRoot, builder: 'docker', registries: {}, log: collectingSink(),
-    }));
+    const err = await rejection(
+      runBuild({
+        build: explicit([`${open.host}/octo/x`], ['1']),
+        source: { cloneUrl: `file://${workRoot}/no-such-repo`, sha: 'a'.repeat(40) },
+        workRoot,
+        builder: 'docker',
+        registries: {},
+        log: collectingSink(),
+      }),
+    );
     expect(err.message).toContain(`cannot fetch file://${workRoot}/no-such-repo`);
   });
 
@@ -242,7 +283,15 @@ describe('failures and hooks', () => {
     const controller = new AbortController();
     const log = collectingSink();
     const started = Date.now();
-    const running = runBuild({ build: explicit([`${open.host}/octo/cancel`], ['1']), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log, signal: controller.signal });
+    const running = runBuild({
+      build: explicit([`${open.host}/octo/cancel`], ['1']),
+      source: { cloneUrl: f.url, sha: f.sha },
+      workRoot,
+      builder: 'docker',
+      registries: {},
+      log,
+      signal: controller.signal,
+    });
     const sleeping = () => sleepers(marker).length > 0;
     while (!sleeping()) await new Promise((r) => setTimeout(r, 50));
     controller.abort();
@@ -253,11 +302,12 @@ describe('failures and hooks', () => {
     expect(sleeping()).toBe(false);
   });
 
-  it('hooks run at their steps with Docker Hub\'s variables (build and push hooks replace those steps), and shell syntax stays text', async () => {
+  it("hooks run at their steps with Docker Hub's variables (build and push hooks replace those steps), and shell syntax stays text", async () => {
     const marker = `/tmp/pwned-${Math.random().toString(36).slice(2)}`;
     const evil = `$(touch ${marker}) \`touch ${marker}\`; rm -rf ${marker}-dir`;
     const branch = `feat/$(touch${'${IFS}'}${marker})\`touch${'${IFS}'}${marker}\`;rm`;
-    const echo = (name: string) => `#!/bin/sh\necho "${name}: SOURCE_BRANCH=$SOURCE_BRANCH|SOURCE_COMMIT=$SOURCE_COMMIT|COMMIT_MSG=$COMMIT_MSG|DOCKER_REPO=$DOCKER_REPO|DOCKERFILE_PATH=$DOCKERFILE_PATH|DOCKER_TAG=$DOCKER_TAG|IMAGE_NAME=$IMAGE_NAME"\n`;
+    const echo = (name: string) =>
+      `#!/bin/sh\necho "${name}: SOURCE_BRANCH=$SOURCE_BRANCH|SOURCE_COMMIT=$SOURCE_COMMIT|COMMIT_MSG=$COMMIT_MSG|DOCKER_REPO=$DOCKER_REPO|DOCKERFILE_PATH=$DOCKERFILE_PATH|DOCKER_TAG=$DOCKER_TAG|IMAGE_NAME=$IMAGE_NAME"\n`;
     const f = fixture({
       content: 'hooks',
       commitMessage: evil,
@@ -286,13 +336,27 @@ describe('failures and hooks', () => {
     expect(log.lines).toContain(`custom build of ${image}:feat-x`);
     // Steps in Docker Hub's order, each hook inside its own step.
     const steps = log.events.flatMap((e) => (e.type === 'step-started' ? [e.step] : []));
-    expect(steps).toEqual(['checkout', 'hook:post_checkout', 'hook:pre_build', 'build', 'hook:post_build', 'hook:pre_push', 'push', 'hook:post_push', 'verify']);
+    expect(steps).toEqual([
+      'checkout',
+      'hook:post_checkout',
+      'hook:pre_build',
+      'build',
+      'hook:post_build',
+      'hook:pre_push',
+      'push',
+      'hook:post_push',
+      'verify',
+    ]);
     expect(result.pushed).toEqual([`${image}:feat-x`, `${image}:latest`]);
     expect(await registryTags(image)).toEqual({ 'feat-x': result.digest, latest: result.digest });
   });
 
   it('a hook without the executable bit runs through /bin/sh, and a failing one stops the build', async () => {
-    const f = fixture({ content: 'hook-fail', hooksNotExecutable: true, hooks: { pre_build: 'echo "checking $DOCKER_TAG"\necho "lint failed" >&2\nexit 4\n' } });
+    const f = fixture({
+      content: 'hook-fail',
+      hooksNotExecutable: true,
+      hooks: { pre_build: 'echo "checking $DOCKER_TAG"\necho "lint failed" >&2\nexit 4\n' },
+    });
     const err = await rejection(build(f, explicit([`${open.host}/octo/hookfail`], ['1.0'])));
     expect(err.message).toContain('hooks/pre_build');
     expect(err.message).toContain('exit code 4');
@@ -372,12 +436,19 @@ describe('hooks run in a sandbox', () => {
     expect(count).toBeLessThan(10);
   });
 
-
   it('cancelling a build (as cancel, timeoutMinutes and SIGTERM do) kills a hook whose detached child holds its output', async () => {
     const [a, b] = [sleepMark(), sleepMark()];
     const f = fixture({ content: 'cancel-detached', hooks: { pre_build: `#!/bin/sh\nsetsid sleep ${a} &\n( ( sleep ${b} & ) & )\nsleep ${b}\n` } });
     const controller = new AbortController();
-    const running = runBuild({ build: explicit([`${open.host}/octo/cancel-detached`], ['1']), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log: collectingSink(), signal: controller.signal });
+    const running = runBuild({
+      build: explicit([`${open.host}/octo/cancel-detached`], ['1']),
+      source: { cloneUrl: f.url, sha: f.sha },
+      workRoot,
+      builder: 'docker',
+      registries: {},
+      log: collectingSink(),
+      signal: controller.signal,
+    });
     while (sleepers(a).length === 0 || sleepers(b).length < 2) await new Promise((r) => setTimeout(r, 50));
     const aborted = Date.now();
     controller.abort();
@@ -398,15 +469,16 @@ describe('hooks run in a sandbox', () => {
     const f = fixture({
       content: 'sandboxed-hook',
       hooks: {
-        pre_build: [
-          '#!/bin/sh',
-          `cat /proc/$PPID/environ; cat /proc/${process.pid}/environ; for e in /proc/[0-9]*/environ; do cat "$e"; done; echo`,
-          `cat ${config}; cat ${dataDir}/api-token; ls ${dataDir}`,
-          'echo "uid $(id -u)"',
-          `setsid sleep ${a} &`,
-          `( ( sleep ${b} & ) & )`,
-          'echo pre_build-done',
-        ].join('\n') + '\n',
+        pre_build:
+          [
+            '#!/bin/sh',
+            `cat /proc/$PPID/environ; cat /proc/${process.pid}/environ; for e in /proc/[0-9]*/environ; do cat "$e"; done; echo`,
+            `cat ${config}; cat ${dataDir}/api-token; ls ${dataDir}`,
+            'echo "uid $(id -u)"',
+            `setsid sleep ${a} &`,
+            `( ( sleep ${b} & ) & )`,
+            'echo pre_build-done',
+          ].join('\n') + '\n',
       },
     });
     process.env.AUTOBUILD_TEST_SERVICE_SECRET = serviceSecret;
@@ -432,7 +504,10 @@ describe('hooks run in a sandbox', () => {
 describe('the autobuild binary', () => {
   const cli = (args: string[], env: Record<string, string> = {}) => {
     const res = spawnSync(process.execPath, ['bin/autobuild.js', ...args], {
-      cwd: process.cwd(), encoding: 'utf8', env: { ...process.env, DOCKER_HOST: dockerd.host, ...env }, timeout: 120_000,
+      cwd: process.cwd(),
+      encoding: 'utf8',
+      env: { ...process.env, DOCKER_HOST: dockerd.host, ...env },
+      timeout: 120_000,
     });
     return { code: res.status, stdout: res.stdout, stderr: res.stderr };
   };
@@ -504,7 +579,11 @@ describe('two builds of one branch on one engine', () => {
     const log = collectingSink();
     let interfered = false;
     const result = await runBuild({
-      build: explicit([image], ['edge'], 'refs/heads/main', f.sha), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {},
+      build: explicit([image], ['edge'], 'refs/heads/main', f.sha),
+      source: { cloneUrl: f.url, sha: f.sha },
+      workRoot,
+      builder: 'docker',
+      registries: {},
       log: {
         line: (t) => log.line(t),
         event: (e) => {

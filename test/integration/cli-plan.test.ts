@@ -12,7 +12,6 @@ const root = resolve(import.meta.dirname, '../..');
 const bin = join(root, 'bin/autobuild.js');
 const work = mkdtempSync(join(tmpdir(), 'autobuild-cli-plan-'));
 
-
 function file(name: string, content: string | object): string {
   const path = join(work, name);
   writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
@@ -92,17 +91,40 @@ describe('autobuild plan', () => {
     },
     {
       name: 'a push to the default branch gives edge',
-      args: () => ['--payload', file('branch.json', payload('push', (p) => p.ref === 'refs/heads/master'))],
+      args: () => [
+        '--payload',
+        file(
+          'branch.json',
+          payload('push', (p) => p.ref === 'refs/heads/master'),
+        ),
+      ],
       builds: [{ tags: ['edge'], ref: 'refs/heads/master' }],
     },
     {
       name: '--ref and --sha plan any event like a push of that ref',
-      args: () => ['--event', 'workflow_dispatch', '--ref', 'refs/tags/v3.1.0', '--sha', 'a'.repeat(40), '--payload', file('dispatch.json', { repository: payload('push').repository })],
+      args: () => [
+        '--event',
+        'workflow_dispatch',
+        '--ref',
+        'refs/tags/v3.1.0',
+        '--sha',
+        'a'.repeat(40),
+        '--payload',
+        file('dispatch.json', { repository: payload('push').repository }),
+      ],
       builds: [{ tags: ['3.1.0', '3.1', '3', 'latest'], sha: 'a'.repeat(40) }],
     },
     {
       name: 'a pull request is built as pr-<number> and not pushed',
-      args: () => ['--event', 'pull_request', '--payload', file('pr.json', payload('pull_request', (p) => p.action === 'opened'))],
+      args: () => [
+        '--event',
+        'pull_request',
+        '--payload',
+        file(
+          'pr.json',
+          payload('pull_request', (p) => p.action === 'opened'),
+        ),
+      ],
       builds: [{ tags: ['pr-2'], push: false }],
     },
     {
@@ -113,7 +135,15 @@ describe('autobuild plan', () => {
     },
     {
       name: 'a closed pull request builds nothing and names the action',
-      args: () => ['--event', 'pull_request', '--payload', file('closed.json', payload('pull_request', (p) => p.action === 'closed'))],
+      args: () => [
+        '--event',
+        'pull_request',
+        '--payload',
+        file(
+          'closed.json',
+          payload('pull_request', (p) => p.action === 'closed'),
+        ),
+      ],
       builds: [],
       skipped: /closed/,
     },
@@ -165,17 +195,50 @@ describe('autobuild plan', () => {
   });
 
   const errors: { name: string; args: () => string[]; input?: string; message: RegExp }[] = [
-    { name: 'a config with an unknown key', args: () => ['--config', file('bad.yml', 'repositories:\n  o/a:\n    imag: x\n'), '--payload', file('t.json', tagPush('v1.0.0'))], message: /bad\.yml: repositories\.o\/a\.imag: unknown key — did you mean "image"/ },
-    { name: 'a config with a bad image name', args: () => ['--config', file('badimg.yml', 'repositories:\n  o/a: {image: "bad image"}\n'), '--payload', file('t.json', tagPush('v1.0.0'))], message: /repositories\.o\/a\.image: invalid image reference "bad image"/ },
-    { name: 'a payload that is not JSON', args: () => ['--config', config, '--payload', file('notjson.json', '{"ref":')], message: /--payload .*notjson\.json: not valid JSON/ },
-    { name: 'a JSON payload on stdin that is not JSON', args: () => ['--config', config, '--payload', '-'], input: 'hello', message: /--payload stdin: not valid JSON/ },
-    { name: 'a push payload without ref', args: () => ['--config', config, '--payload', file('noref.json', { ...tagPush('v1.0.0'), ref: undefined })], message: /push payload has no "ref"/ },
-    { name: 'a payload file that does not exist', args: () => ['--config', config, '--payload', join(work, 'missing.json')], message: /missing\.json: cannot read it: no such file/ },
-    { name: 'a config file that does not exist', args: () => ['--config', 'nowhere.yml', '--payload', file('t.json', tagPush('v1.0.0'))], message: /cannot read config file nowhere\.yml/ },
+    {
+      name: 'a config with an unknown key',
+      args: () => ['--config', file('bad.yml', 'repositories:\n  o/a:\n    imag: x\n'), '--payload', file('t.json', tagPush('v1.0.0'))],
+      message: /bad\.yml: repositories\.o\/a\.imag: unknown key — did you mean "image"/,
+    },
+    {
+      name: 'a config with a bad image name',
+      args: () => ['--config', file('badimg.yml', 'repositories:\n  o/a: {image: "bad image"}\n'), '--payload', file('t.json', tagPush('v1.0.0'))],
+      message: /repositories\.o\/a\.image: invalid image reference "bad image"/,
+    },
+    {
+      name: 'a payload that is not JSON',
+      args: () => ['--config', config, '--payload', file('notjson.json', '{"ref":')],
+      message: /--payload .*notjson\.json: not valid JSON/,
+    },
+    {
+      name: 'a JSON payload on stdin that is not JSON',
+      args: () => ['--config', config, '--payload', '-'],
+      input: 'hello',
+      message: /--payload stdin: not valid JSON/,
+    },
+    {
+      name: 'a push payload without ref',
+      args: () => ['--config', config, '--payload', file('noref.json', { ...tagPush('v1.0.0'), ref: undefined })],
+      message: /push payload has no "ref"/,
+    },
+    {
+      name: 'a payload file that does not exist',
+      args: () => ['--config', config, '--payload', join(work, 'missing.json')],
+      message: /missing\.json: cannot read it: no such file/,
+    },
+    {
+      name: 'a config file that does not exist',
+      args: () => ['--config', 'nowhere.yml', '--payload', file('t.json', tagPush('v1.0.0'))],
+      message: /cannot read config file nowhere\.yml/,
+    },
     { name: 'a --ref that is not a full ref', args: () => ['--config', config, '--ref', 'main', '--sha', SHA], message: /unsupported ref "main"/ },
     { name: '--ref without --sha', args: () => ['--config', config, '--ref', 'refs/heads/main'], message: /--ref was given alone/ },
     { name: 'an unknown flag', args: () => ['--payload', 'x.json', '--bogus'], message: /unknown option '--bogus'/ },
-    { name: 'an existing-tags file that does not exist', args: () => ['--config', config, '--payload', file('t.json', tagPush('v1.0.0')), '--existing-tags', 'none.txt'], message: /--existing-tags none\.txt: cannot read it/ },
+    {
+      name: 'an existing-tags file that does not exist',
+      args: () => ['--config', config, '--payload', file('t.json', tagPush('v1.0.0')), '--existing-tags', 'none.txt'],
+      message: /--existing-tags none\.txt: cannot read it/,
+    },
   ];
 
   it.each(errors)('$name: exit 2 with one line', async ({ args, input, message }) => {
@@ -184,44 +247,93 @@ describe('autobuild plan', () => {
 });
 
 describe('autobuild plan --forge HOST: a GitLab, Bitbucket or Gitea payload', () => {
-  const forgeConfig = file('forges.yml', [
-    'forges:',
-    '  gitlab.com: {type: gitlab}',
-    '  bitbucket.org: {type: bitbucket}',
-    'repositories:',
-    '  gitlab.com/jsmith/example: {image: registry.example.com/js/example}',
-    '  bitbucket.org/cloudbeers/temp:',
-    '    image: registry.example.com/cb/temp',
-    '    rules: [{sourceType: branch, source: master, tag: "{sourceref}"}]',
-    '',
-  ].join('\n'));
+  const forgeConfig = file(
+    'forges.yml',
+    [
+      'forges:',
+      '  gitlab.com: {type: gitlab}',
+      '  bitbucket.org: {type: bitbucket}',
+      'repositories:',
+      '  gitlab.com/jsmith/example: {image: registry.example.com/js/example}',
+      '  bitbucket.org/cloudbeers/temp:',
+      '    image: registry.example.com/cb/temp',
+      '    rules: [{sourceType: branch, source: master, tag: "{sourceref}"}]',
+      '',
+    ].join('\n'),
+  );
 
   it('plans a GitLab Tag Push Hook for the HOST/PATH repository, as the receiver would', async () => {
-    const r = await run(['plan', '--config', forgeConfig, '--forge', 'gitlab.com', '--event', 'Tag Push Hook', '--payload', file('gl-tag.json', forgePayload('gitlab-tag-push')), '--json']);
+    const r = await run([
+      'plan',
+      '--config',
+      forgeConfig,
+      '--forge',
+      'gitlab.com',
+      '--event',
+      'Tag Push Hook',
+      '--payload',
+      file('gl-tag.json', forgePayload('gitlab-tag-push')),
+      '--json',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.builds.map((b: { repository: string; refs: string[] }) => [b.repository, b.refs])).toEqual([[
-      'gitlab.com/jsmith/example',
-      ['registry.example.com/js/example:1.0.0', 'registry.example.com/js/example:1.0', 'registry.example.com/js/example:1', 'registry.example.com/js/example:latest'],
-    ]]);
+    expect(out.builds.map((b: { repository: string; refs: string[] }) => [b.repository, b.refs])).toEqual([
+      [
+        'gitlab.com/jsmith/example',
+        [
+          'registry.example.com/js/example:1.0.0',
+          'registry.example.com/js/example:1.0',
+          'registry.example.com/js/example:1',
+          'registry.example.com/js/example:latest',
+        ],
+      ],
+    ]);
   });
 
   it('plans every change of a Bitbucket push: the branch and the tag', async () => {
-    const r = await run(['plan', '--config', forgeConfig, '--forge', 'bitbucket.org', '--event', 'repo:push', '--payload', file('bb.json', forgePayload('bitbucket-push-branch-and-tag')), '--json']);
+    const r = await run([
+      'plan',
+      '--config',
+      forgeConfig,
+      '--forge',
+      'bitbucket.org',
+      '--event',
+      'repo:push',
+      '--payload',
+      file('bb.json', forgePayload('bitbucket-push-branch-and-tag')),
+      '--json',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).builds.map((b: { ref: string; tags: string[] }) => [b.ref, b.tags])).toEqual([['refs/heads/master', ['master']], ['refs/tags/test', ['test']]]);
+    expect(JSON.parse(r.stdout).builds.map((b: { ref: string; tags: string[] }) => [b.ref, b.tags])).toEqual([
+      ['refs/heads/master', ['master']],
+      ['refs/tags/test', ['test']],
+    ]);
   });
 
   it('a Bitbucket pull request named by an abbreviated head commit is skipped, saying the service looks the commit up', async () => {
     // Before, plan printed a build of the 12-hex "sha" that no checkout could use.
-    const r = await run(['plan', '--config', forgeConfig, '--forge', 'bitbucket.org', '--event', 'pullrequest:created', '--payload', file('bb-pr.json', forgePayload('bitbucket-pullrequest-created-fork')), '--json']);
+    const r = await run([
+      'plan',
+      '--config',
+      forgeConfig,
+      '--forge',
+      'bitbucket.org',
+      '--event',
+      'pullrequest:created',
+      '--payload',
+      file('bb-pr.json', forgePayload('bitbucket-pullrequest-created-fork')),
+      '--json',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.builds).toEqual([]);
-    expect(out.skipped).toEqual([{
-      reason: "Bitbucket names pull request #3's head commit only by 1c48041a96db, and autobuild plan asks no forge API; the service looks the full id up with forges.bitbucket.org.token",
-      repository: 'bitbucket.org/cloudbeers/temp',
-    }]);
+    expect(out.skipped).toEqual([
+      {
+        reason:
+          "Bitbucket names pull request #3's head commit only by 1c48041a96db, and autobuild plan asks no forge API; the service looks the full id up with forges.bitbucket.org.token",
+        repository: 'bitbucket.org/cloudbeers/temp',
+      },
+    ]);
   });
 
   it('a host not under forges: is a one-line error naming the configured ones', async () => {

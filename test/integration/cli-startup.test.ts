@@ -24,9 +24,14 @@ function runLogged(entry: string, args: string[], path = process.env.PATH ?? '/u
   writeFileSync(log, '');
   const runner = `const { main } = await import(${JSON.stringify(entry)}); process.exitCode = await main(process.argv.slice(1));`;
   const res = spawnSync(process.execPath, ['--import', join(repoRoot, 'test/support/module-log.mjs'), '--input-type=module', '-e', runner, '--', ...args], {
-    cwd: work, encoding: 'utf8', env: { PATH: path, HOME: process.env.HOME ?? '/root', MODULE_LOG: log },
+    cwd: work,
+    encoding: 'utf8',
+    env: { PATH: path, HOME: process.env.HOME ?? '/root', MODULE_LOG: log },
   });
-  const modules = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((url) => relative(repoRoot, fileURLToPath(url)));
+  const modules = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((url) => relative(repoRoot, fileURLToPath(url)));
   return { code: res.status, stdout: res.stdout, stderr: res.stderr, modules };
 }
 
@@ -51,7 +56,11 @@ describe('the compiled tree', () => {
     expect(r.code).toBe(0);
     for (const command of ['plan', 'build', 'tags', 'start', 'serve', 'worker', 'doctor']) expect(r.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     expect(r.modules.filter((m) => m.includes('node_modules/') && !m.includes('node_modules/commander/'))).toEqual([]);
-    expect(r.modules.filter((m) => /build\/(src\/(service|build|adapters\/(config-file|process|registry-client))|worker)\//.test(m) && !m.endsWith('service-defaults.js'))).toEqual([]);
+    expect(
+      r.modules.filter(
+        (m) => /build\/(src\/(service|build|adapters\/(config-file|process|registry-client))|worker)\//.test(m) && !m.endsWith('service-defaults.js'),
+      ),
+    ).toEqual([]);
   });
 
   it('plan loads the config and the planner, not the builders, BullMQ or fastify', () => {
@@ -59,7 +68,9 @@ describe('the compiled tree', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).builds[0].tags).toEqual(['1.2.3', '1.2', '1', 'latest']);
     expect(r.modules.some((m) => m.includes('node_modules/zod/'))).toBe(true);
-    expect(r.modules.filter((m) => /node_modules\/(bullmq|ioredis|fastify|execa)\//.test(m) || /build\/src\/(service\/(?!service-defaults)|build\/)/.test(m))).toEqual([]);
+    expect(
+      r.modules.filter((m) => /node_modules\/(bullmq|ioredis|fastify|execa)\//.test(m) || /build\/src\/(service\/(?!service-defaults)|build\/)/.test(m)),
+    ).toEqual([]);
   });
 });
 
@@ -93,13 +104,18 @@ describe('the bundle', () => {
     writeFileSync(serviceConfig, `server: {port: ${port}}\ndataDir: ${join(work, 'data')}\n`);
     const runner = `const { main } = await import(${JSON.stringify(entry)}); process.exitCode = await main(process.argv.slice(1));`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', runner, '--', 'start', '--config', serviceConfig], {
-      cwd: work, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' }, stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: work,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' },
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       let stderr = '';
       await new Promise<void>((resolve, reject) => {
-        child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); if (stderr.includes('taking builds')) resolve(); });
+        child.stderr!.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          if (stderr.includes('taking builds')) resolve();
+        });
         child.once('exit', () => reject(new Error(`start exited: ${stderr}`)));
       });
       const asset = await fetch(`http://127.0.0.1:${port}/assets/app.js`);
@@ -136,6 +152,11 @@ describe('autobuild build before it builds', () => {
     const res = runLogged(join(bundleDir, 'autobuild.mjs'), ['build', empty, '--image', '127.0.0.1:5000/octo/app', '--tag', '1', ...flags], git.path);
     expect(res.code, res.stderr).toBe(2);
     expect(res.stderr).toMatch(/no Dockerfile at/);
-    expect(git.calls().map((c) => c.split(' ')[0]).sort()).toEqual(asked);
+    expect(
+      git
+        .calls()
+        .map((c) => c.split(' ')[0])
+        .sort(),
+    ).toEqual(asked);
   });
 });

@@ -30,14 +30,18 @@ const savedDockerHost = process.env.DOCKER_HOST;
 
 // pre_push waits until the test opens the gate of its commit (over HTTP: hooks run sandboxed,
 // with the host's /tmp hidden), so builds can be held at that step.
-const prePush = (url: string) => `#!/bin/sh\ni=0\nwhile ! busybox wget -q --spider "${url}/$SOURCE_COMMIT" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done\n`;
+const prePush = (url: string) =>
+  `#!/bin/sh\ni=0\nwhile ! busybox wget -q --spider "${url}/$SOURCE_COMMIT" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done\n`;
 
 beforeAll(async () => {
   [dockerd, registry, redis] = await Promise.all([startDockerd(), startRegistry(), startRedis()]);
   process.env.DOCKER_HOST = dockerd.host;
   client = new Redis(redis.url);
   workRoot = tempDir('branch-builds');
-  gateServer = createServer((req, res) => { asked.add(req.url ?? ''); res.writeHead(opened.has((req.url ?? '').slice(1)) ? 200 : 404).end(); });
+  gateServer = createServer((req, res) => {
+    asked.add(req.url ?? '');
+    res.writeHead(opened.has((req.url ?? '').slice(1)) ? 200 : 404).end();
+  });
   await new Promise<void>((resolve) => gateServer.listen(0, '127.0.0.1', () => resolve()));
   gateUrl = `http://127.0.0.1:${(gateServer.address() as { port: number }).port}`;
   fixture = makeFixtureRepo({ content: 'first' });
@@ -50,11 +54,19 @@ afterAll(async () => {
   fixture?.cleanup();
   if (workRoot) rmSync(workRoot, { recursive: true, force: true });
   gateServer?.close();
-  if (savedDockerHost === undefined) delete process.env.DOCKER_HOST; else process.env.DOCKER_HOST = savedDockerHost;
+  if (savedDockerHost === undefined) delete process.env.DOCKER_HOST;
+  else process.env.DOCKER_HOST = savedDockerHost;
   await Promise.all([dockerd?.stop(), registry?.stop(), redis?.dispose()]);
 });
 
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.com', GIT_CONFIG_GLOBAL: '/dev/null' };
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'T',
+  GIT_AUTHOR_EMAIL: 't@example.com',
+  GIT_COMMITTER_NAME: 'T',
+  GIT_COMMITTER_EMAIL: 't@example.com',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+};
 
 /** A new commit on main whose image differs from every other. */
 function commit(content: string): string {
@@ -66,7 +78,19 @@ function commit(content: string): string {
 }
 
 function edgeBuild(image: string, sha: string): PlannedBuild {
-  const repo: RepositoryConfig = { images: [image], preset: 'semver', rules: [], tags: '', flavor: '', paths: [], dockerfile: 'Dockerfile', context: '.', buildArgs: {}, labels: {}, webhooks: [] };
+  const repo: RepositoryConfig = {
+    images: [image],
+    preset: 'semver',
+    rules: [],
+    tags: '',
+    flavor: '',
+    paths: [],
+    dockerfile: 'Dockerfile',
+    context: '.',
+    buildArgs: {},
+    labels: {},
+    webhooks: [],
+  };
   const event = eventFromRef({ ref: 'refs/heads/main', sha, repository: 'octo/app', defaultBranch: 'main' });
   const build = plan({ event, repositories: { 'octo/app': repo } }).builds[0]!;
   expect(build.tags).toEqual(['edge']);
@@ -77,11 +101,25 @@ function edgeBuild(image: string, sha: string): PlannedBuild {
 function start(build: PlannedBuild, seq: number) {
   const log = collectingSink();
   let reached: () => void = () => undefined;
-  const atPrePush = new Promise<void>((resolve) => { reached = resolve; });
-  const sink = { line: (l: string) => log.line(l), event: (e: Parameters<typeof log.event>[0]) => { log.event(e); if (e.type === 'step-started' && e.step === 'hook:pre_push') reached(); } };
+  const atPrePush = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  const sink = {
+    line: (l: string) => log.line(l),
+    event: (e: Parameters<typeof log.event>[0]) => {
+      log.event(e);
+      if (e.type === 'step-started' && e.step === 'hook:pre_push') reached();
+    },
+  };
   const done: Promise<BuildResult> = runBuild({
-    build, source: { cloneUrl: fixture.url, sha: build.sha }, workRoot, builder: 'docker', registries: {}, log: sink,
-    withImageLock: imageLock(client), pushOrder: pushOrder(client, seq),
+    build,
+    source: { cloneUrl: fixture.url, sha: build.sha },
+    workRoot,
+    builder: 'docker',
+    registries: {},
+    log: sink,
+    withImageLock: imageLock(client),
+    pushOrder: pushOrder(client, seq),
   });
   done.catch(() => reached());
   return { done, atPrePush, log };
@@ -93,15 +131,22 @@ const release = (sha: string) => opened.add(sha);
 async function revisionOf(image: string, digest: string): Promise<string> {
   const [host, ...path] = image.split('/');
   const base = `http://${host}/v2/${path.join('/')}`;
-  const manifest = await (await fetch(`${base}/manifests/${digest}`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' } })).json() as { config: { digest: string } };
-  const config = await (await fetch(`${base}/blobs/${manifest.config.digest}`)).json() as { config: { Labels: Record<string, string> } };
+  const manifest = (await (
+    await fetch(`${base}/manifests/${digest}`, {
+      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },
+    })
+  ).json()) as { config: { digest: string } };
+  const config = (await (await fetch(`${base}/blobs/${manifest.config.digest}`)).json()) as { config: { Labels: Record<string, string> } };
   return config.config.Labels['org.opencontainers.image.revision']!;
 }
 
 async function tagDigest(image: string, tag: string): Promise<string | undefined> {
   const [host, ...path] = image.split('/');
-  const res = await fetch(`http://${host}/v2/${path.join('/')}/manifests/${tag}`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' } });
-  return res.status === 200 ? res.headers.get('docker-content-digest') ?? undefined : undefined;
+  const res = await fetch(`http://${host}/v2/${path.join('/')}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },
+  });
+  return res.status === 200 ? (res.headers.get('docker-content-digest') ?? undefined) : undefined;
 }
 
 describe('builds of one branch finishing out of order', () => {

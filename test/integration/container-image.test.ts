@@ -110,7 +110,9 @@ beforeAll(async () => {
   work = tempDir('image');
   [dockerd, registry, redis, github] = await Promise.all([
     // overlay2: the image is ~220 MB, which vfs would copy whole for every layer and container.
-    startDockerd({ storageDriver: 'overlay2' }), startRegistry({ username: USER, password: PASSWORD }), startRedis(),
+    startDockerd({ storageDriver: 'overlay2' }),
+    startRegistry({ username: USER, password: PASSWORD }),
+    startRedis(),
     startRecorder({
       answer: (req) => {
         if (req.headers.authorization !== `Bearer ${TOKEN}`) return { status: 401, body: { message: 'Bad credentials' } };
@@ -126,11 +128,27 @@ beforeAll(async () => {
   const buildStarted = Date.now();
   // BuildKit (the Debian client's built-in one) skips the `build` stage APP replaces; the
   // classic builder would run every stage. --network host: the private dockerd has no bridge.
-  await execa('/usr/bin/docker', [
-    'build', '-q', '--network', 'host', '-t', IMAGE,
-    '--build-arg', `BASE=${BASE}`, '--build-arg', `DOCKER_CLI=${CLI}`, '--build-arg', `APP=${APP}`, '--build-arg', 'TOOLS=',
-    repoRoot,
-  ], { env: { ...env, DOCKER_BUILDKIT: '1' }, timeout: 300_000 });
+  await execa(
+    '/usr/bin/docker',
+    [
+      'build',
+      '-q',
+      '--network',
+      'host',
+      '-t',
+      IMAGE,
+      '--build-arg',
+      `BASE=${BASE}`,
+      '--build-arg',
+      `DOCKER_CLI=${CLI}`,
+      '--build-arg',
+      `APP=${APP}`,
+      '--build-arg',
+      'TOOLS=',
+      repoRoot,
+    ],
+    { env: { ...env, DOCKER_BUILDKIT: '1' }, timeout: 300_000 },
+  );
   buildSeconds = (Date.now() - buildStarted) / 1000;
 
   const port = await freePort();
@@ -139,16 +157,41 @@ beforeAll(async () => {
   chmodSync(configFile, 0o644);
   // The engine through its socket, as the README says: mount it and add the socket's group.
   const socket = dockerd.host.replace(/^unix:\/\//, '');
-  const run = await docker(['run', '-d', '--network', 'host',
-    '-v', `${configFile}:/etc/autobuild/autobuild.yml:ro`,
-    '-e', 'WEBHOOK_SECRET=webhook-secret-1234', '-e', `GITHUB_TOKEN=${TOKEN}`, '-e', `REGISTRY_PASSWORD=${PASSWORD}`, '-e', `PORT=${port}`,
-    '-v', `${socket}:/var/run/docker.sock`, '--group-add', String(statSync(socket).gid), '-e', 'DOCKER_HOST=unix:///var/run/docker.sock',
-    '--health-interval', '1s', '--health-start-period', '1s', IMAGE, 'serve']);
+  const run = await docker([
+    'run',
+    '-d',
+    '--network',
+    'host',
+    '-v',
+    `${configFile}:/etc/autobuild/autobuild.yml:ro`,
+    '-e',
+    'WEBHOOK_SECRET=webhook-secret-1234',
+    '-e',
+    `GITHUB_TOKEN=${TOKEN}`,
+    '-e',
+    `REGISTRY_PASSWORD=${PASSWORD}`,
+    '-e',
+    `PORT=${port}`,
+    '-v',
+    `${socket}:/var/run/docker.sock`,
+    '--group-add',
+    String(statSync(socket).gid),
+    '-e',
+    'DOCKER_HOST=unix:///var/run/docker.sock',
+    '--health-interval',
+    '1s',
+    '--health-start-period',
+    '1s',
+    IMAGE,
+    'serve',
+  ]);
   serve = run.stdout.trim();
   containers.push(serve);
   const setupSeconds = (Date.now() - started) / 1000;
   // Measured for the report: where the set-up's time goes on a 2-core box.
-  process.stderr.write(`container-image: bases ${basesSeconds.toFixed(1)} s (pack-app ${packSeconds.toFixed(1)} s), docker build ${buildSeconds.toFixed(1)} s, whole set-up ${setupSeconds.toFixed(1)} s\n`);
+  process.stderr.write(
+    `container-image: bases ${basesSeconds.toFixed(1)} s (pack-app ${packSeconds.toFixed(1)} s), docker build ${buildSeconds.toFixed(1)} s, whole set-up ${setupSeconds.toFixed(1)} s\n`,
+  );
 }, 400_000);
 
 afterAll(async () => {
@@ -190,8 +233,17 @@ describe('the autobuild container image', () => {
     const res = await inServe(['node', '/app/bin/autobuild.js', 'doctor', '--json']);
     const report = JSON.parse(res.stdout) as { ok: boolean; checks: { name: string; status: string; message: string }[] };
     expect(report.checks.filter((c) => c.status !== 'pass')).toEqual([]);
-    expect(report.checks.map((c) => c.name)).toEqual(['config', 'redis', 'redis-persistence', 'redis-eviction', 'builder',
-      `registry:${registry.host}`, 'github:octo-org/app', 'webhook-secret', 'public-url']);
+    expect(report.checks.map((c) => c.name)).toEqual([
+      'config',
+      'redis',
+      'redis-persistence',
+      'redis-eviction',
+      'builder',
+      `registry:${registry.host}`,
+      'github:octo-org/app',
+      'webhook-secret',
+      'public-url',
+    ]);
     expect(res.exitCode).toBe(0);
   });
 });

@@ -52,8 +52,10 @@ async function registryDigest(registry: Registry, repository: string, tag: strin
     method: 'HEAD',
     headers: {
       accept: [
-        'application/vnd.oci.image.index.v1+json', 'application/vnd.oci.image.manifest.v1+json',
-        'application/vnd.docker.distribution.manifest.list.v2+json', 'application/vnd.docker.distribution.manifest.v2+json',
+        'application/vnd.oci.image.index.v1+json',
+        'application/vnd.oci.image.manifest.v1+json',
+        'application/vnd.docker.distribution.manifest.list.v2+json',
+        'application/vnd.docker.distribution.manifest.v2+json',
       ].join(', '),
     },
   });
@@ -76,11 +78,10 @@ async function openBrowser(profile: string): Promise<{ context: BrowserContext; 
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     viewport: { width: 1280, height: 860 },
   });
-  return { context, page: context.pages()[0] ?? await context.newPage() };
+  return { context, page: context.pages()[0] ?? (await context.newPage()) };
 }
 
 const badgeText = (page: Page) => page.locator('.status-line .badge').innerText();
@@ -115,10 +116,20 @@ describe('dashboard in a browser', () => {
       dockerfile: `${busyboxDockerfile('v1').trimEnd()}\nRUN for i in 1 2 3 4 5 6; do echo "tick-$i"; sleep 1; done\n`,
     });
     fastSha = fixture.sha;
-    const git = (...args: string[]) => execFileSync('git', args, {
-      cwd: fixture.dir, encoding: 'utf8',
-      env: { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.com', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
-    }).trim();
+    const git = (...args: string[]) =>
+      execFileSync('git', args, {
+        cwd: fixture.dir,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 'T',
+          GIT_AUTHOR_EMAIL: 't@example.com',
+          GIT_COMMITTER_NAME: 'T',
+          GIT_COMMITTER_EMAIL: 't@example.com',
+          GIT_CONFIG_GLOBAL: '/dev/null',
+          GIT_CONFIG_NOSYSTEM: '1',
+        },
+      }).trim();
     writeFileSync(join(fixture.dir, 'Dockerfile'), `${busyboxDockerfile('v2').trimEnd()}\nRUN echo "sleeping-now" && sleep 600\n`);
     git('commit', '-q', '-am', 'A build that takes ten minutes');
     slowSha = git('rev-parse', 'HEAD');
@@ -130,22 +141,25 @@ describe('dashboard in a browser', () => {
     base = `http://127.0.0.1:${port}`;
     const configFile = join(work, 'autobuild.yml');
     // No redis: `start` runs its own redis-server under dataDir, as a first-time user gets it.
-    writeFileSync(configFile, [
-      `dataDir: ${join(work, 'data')}`,
-      'webhookSecret: ${GITHUB_WEBHOOK_SECRET}',
-      'apiToken: ${AUTOBUILD_API_TOKEN}',
-      'builder: docker',
-      'concurrency: 1',
-      'repositories:',
-      `  ${REPO}:`,
-      `    image: ${registry.host}/${image}`,
-      `    cloneUrl: ${fixture.url}`,
-      '  octo-org/multi:',
-      `    image: ${registry.host}/octo/multi`,
-      `    cloneUrl: ${multi.url}`,
-      '    platforms: [linux/amd64, linux/arm64]',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      configFile,
+      [
+        `dataDir: ${join(work, 'data')}`,
+        'webhookSecret: ${GITHUB_WEBHOOK_SECRET}',
+        'apiToken: ${AUTOBUILD_API_TOKEN}',
+        'builder: docker',
+        'concurrency: 1',
+        'repositories:',
+        `  ${REPO}:`,
+        `    image: ${registry.host}/${image}`,
+        `    cloneUrl: ${fixture.url}`,
+        '  octo-org/multi:',
+        `    image: ${registry.host}/octo/multi`,
+        `    cloneUrl: ${multi.url}`,
+        '    platforms: [linux/amd64, linux/arm64]',
+        '',
+      ].join('\n'),
+    );
     service = await startService('start', {
       cwd: work,
       args: ['--config', configFile],
@@ -155,7 +169,10 @@ describe('dashboard in a browser', () => {
 
     ({ context, page } = await openBrowser(join(work, 'chromium-profile')));
     page.on('pageerror', (err) => pageErrors.push(String(err)));
-    page.on('dialog', (d) => { pageErrors.push(`dialog: ${d.message()}`); void d.dismiss(); });
+    page.on('dialog', (d) => {
+      pageErrors.push(`dialog: ${d.message()}`);
+      void d.dismiss();
+    });
   }, 240_000);
 
   afterAll(async () => {
@@ -217,7 +234,7 @@ describe('dashboard in a browser', () => {
     expect((await fetch(`${base}/api/queue`, { headers: { cookie: `autobuild_session=${cookie?.value}` } })).status).toBe(200);
   });
 
-  it('shows a webhook\'s build arriving, its log growing while it runs, then success with each pushed digest', async () => {
+  it("shows a webhook's build arriving, its log growing while it runs, then success with each pushed digest", async () => {
     firstBuild = await sendPush(base, push('refs/tags/v1.2.3', fastSha, HOSTILE_MESSAGE));
 
     // It appears in the list without a reload, and its row leads to the build page.
@@ -232,11 +249,15 @@ describe('dashboard in a browser', () => {
     // Sample the page as a user watches it: the log must have some ticks while the build is still
     // running and all of them at the end.
     const samples: { status: string; log: string }[] = [];
-    await waitUntil('the build to succeed', async () => {
-      const sample = { status: (await badgeText(page)).trim(), log: await page.locator('pre.log-text').innerText() };
-      samples.push(sample);
-      return /succeeded|failed|canceled/.test(sample.status);
-    }, 180_000);
+    await waitUntil(
+      'the build to succeed',
+      async () => {
+        const sample = { status: (await badgeText(page)).trim(), log: await page.locator('pre.log-text').innerText() };
+        samples.push(sample);
+        return /succeeded|failed|canceled/.test(sample.status);
+      },
+      180_000,
+    );
     const final = samples.at(-1)!;
     expect(final.status, `build log:\n${final.log}`).toContain('succeeded');
     const whileRunning = samples.filter((s) => s.status.includes('running') && s.log.includes('tick-1') && !s.log.includes('tick-6'));
@@ -284,7 +305,7 @@ describe('dashboard in a browser', () => {
     await page.screenshot({ path: join(artifacts, 'dashboard-build-canceled.png'), fullPage: true });
   });
 
-  it('keeps the list\'s filters in the address, so they survive a reload', async () => {
+  it("keeps the list's filters in the address, so they survive a reload", async () => {
     await page.goto(`${base}/#/builds`);
     await page.locator('select[name=status]').selectOption('canceled');
     await expect.poll(() => page.url()).toContain('status=canceled');
@@ -295,8 +316,11 @@ describe('dashboard in a browser', () => {
     await page.screenshot({ path: join(artifacts, 'dashboard-builds-canceled.png') });
   });
 
-  it('shows a multi-platform build\'s index digest and each platform\'s digest', async () => {
-    const id = await sendPush(base, pushPayload({ repository: 'octo-org/multi', ref: 'refs/tags/v1.0.0', sha: multi.sha, defaultBranch: 'main', cloneUrl: multi.url }));
+  it("shows a multi-platform build's index digest and each platform's digest", async () => {
+    const id = await sendPush(
+      base,
+      pushPayload({ repository: 'octo-org/multi', ref: 'refs/tags/v1.0.0', sha: multi.sha, defaultBranch: 'main', cloneUrl: multi.url }),
+    );
     await page.goto(`${base}/#/builds/${id}`);
     await waitUntil('the multi-platform build to finish', async () => /succeeded|failed|canceled/.test(await badgeText(page)), 180_000);
     expect(await badgeText(page)).toContain('succeeded');
@@ -309,7 +333,7 @@ describe('dashboard in a browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('groups an image\'s tags by digest on the images page', async () => {
+  it("groups an image's tags by digest on the images page", async () => {
     await page.goto(`${base}/#/images`);
     const digest = await registryDigest(registry, image, 'latest');
     const section = page.locator('section.image', { hasText: `${registry.host}/${image}` });
@@ -336,19 +360,37 @@ describe('dashboard in a browser', () => {
   const httpRows: { name: string; send: () => Promise<Response>; status: number; check?: (res: Response, text: string) => void }[] = [
     {
       name: 'a sign-in posted from another site is refused and sets no cookie',
-      send: () => fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${API_TOKEN}` }),
+      send: () =>
+        fetch(`${base}/login`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+          body: `token=${API_TOKEN}`,
+        }),
       status: 403,
       check: (res) => expect(res.headers.get('set-cookie')).toBeNull(),
     },
     {
       name: 'the sign-in form cannot be made to send someone to another site',
-      send: () => fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: API_TOKEN, next: '//evil.example/' }).toString() }),
+      send: () =>
+        fetch(`${base}/login`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ token: API_TOKEN, next: '//evil.example/' }).toString(),
+        }),
       status: 303,
       check: (res) => expect(res.headers.get('location')).toBe('/'),
     },
     {
       name: 'a sign-in posted with neither Origin nor Sec-Fetch-Site (not from a page of this site) is refused',
-      send: () => fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${API_TOKEN}` }),
+      send: () =>
+        fetch(`${base}/login`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: `token=${API_TOKEN}`,
+        }),
       status: 403,
       check: (res) => expect(res.headers.get('set-cookie')).toBeNull(),
     },
@@ -380,7 +422,7 @@ describe('dashboard in a browser', () => {
       status: 304,
     },
     {
-      name: 'nothing outside the dashboard\'s own files is served under /assets',
+      name: "nothing outside the dashboard's own files is served under /assets",
       send: () => fetch(`${base}/assets/%2e%2e%2findex.ts`),
       status: 404,
     },
@@ -419,15 +461,18 @@ describe('dashboard with 1,000 builds in history', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     // `serve` alone: with no worker every build stays queued, so the history is built in seconds.
-    writeFileSync(join(work, 'autobuild.yml'), [
-      `dataDir: ${join(work, 'data')}`,
-      `webhookSecret: ${WEBHOOK_SECRET}`,
-      `apiToken: ${TOKEN}`,
-      'repositories:',
-      `  ${REPO}:`,
-      '    image: 127.0.0.1:9/octo/app',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(work, 'autobuild.yml'),
+      [
+        `dataDir: ${join(work, 'data')}`,
+        `webhookSecret: ${WEBHOOK_SECRET}`,
+        `apiToken: ${TOKEN}`,
+        'repositories:',
+        `  ${REPO}:`,
+        '    image: 127.0.0.1:9/octo/app',
+        '',
+      ].join('\n'),
+    );
     service = await startService('serve', { cwd: work, args: ['--config', join(work, 'autobuild.yml')], env: { PORT: String(port), REDIS_URL: redis.url } });
     // Tag pushes: tag builds never supersede each other, so all 1,000 stay in the list as queued.
     for (let i = 0; i < 1000; i += 25) {

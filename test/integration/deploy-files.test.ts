@@ -16,7 +16,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('deploy/compose.yml', () => {
   it('passes docker-compose config: serve, workers and Redis with AOF on a volume', async () => {
     const res = await execa('docker-compose', ['-f', join(repoRoot, 'deploy', 'compose.yml'), 'config'], {
-      env: { ...process.env, DOCKER_GID: '998' }, reject: false,
+      env: { ...process.env, DOCKER_GID: '998' },
+      reject: false,
     });
     expect(res.stderr).toBe('');
     expect(res.exitCode).toBe(0);
@@ -40,9 +41,21 @@ describe('deploy/compose.yml', () => {
   });
 
   it('the example autobuild.yml it mounts is valid', async () => {
-    const res = await execa(process.execPath, [join(repoRoot, 'bin', 'autobuild.js'), 'doctor', '--check', 'config', '--json', '--config', join(repoRoot, 'deploy', 'autobuild.example.yml')], {
-      env: { PATH: process.env.PATH, GITHUB_WEBHOOK_SECRET: 'webhook-secret-0123456789', AUTOBUILD_API_TOKEN: 'api-token-0123456789abcdef', GITHUB_TOKEN: 'ghp_0123456789abcdef', REGISTRY_PASSWORD: 'registry-password-0123' }, extendEnv: false, reject: false,
-    });
+    const res = await execa(
+      process.execPath,
+      [join(repoRoot, 'bin', 'autobuild.js'), 'doctor', '--check', 'config', '--json', '--config', join(repoRoot, 'deploy', 'autobuild.example.yml')],
+      {
+        env: {
+          PATH: process.env.PATH,
+          GITHUB_WEBHOOK_SECRET: 'webhook-secret-0123456789',
+          AUTOBUILD_API_TOKEN: 'api-token-0123456789abcdef',
+          GITHUB_TOKEN: 'ghp_0123456789abcdef',
+          REGISTRY_PASSWORD: 'registry-password-0123',
+        },
+        extendEnv: false,
+        reject: false,
+      },
+    );
     expect(JSON.parse(res.stdout).checks).toEqual([expect.objectContaining({ name: 'config', status: 'pass' })]);
   });
 });
@@ -60,7 +73,12 @@ describe('deploy/autobuild.service', () => {
   });
 
   it('runs as its own user, restarts, reloads after checking the config, and gives builds time to finish', () => {
-    const service = Object.fromEntries(unit.split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const service = Object.fromEntries(
+      unit
+        .split('\n')
+        .filter((l) => /^\w+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
     expect(service.User).toBe('autobuild');
     expect(service.Restart).toBe('always');
     expect(unit).toMatch(/^ExecReload=\/usr\/bin\/node \/opt\/autobuild\/bin\/autobuild\.js doctor --check config$/m);

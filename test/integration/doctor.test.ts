@@ -64,7 +64,10 @@ async function doctor(config: string, env: Record<string, string | undefined>, j
   const file = join(work, `autobuild-${Math.random().toString(36).slice(2)}.yml`);
   writeFileSync(file, config);
   const res = await execa(process.execPath, [join(repoRoot, 'bin/autobuild.js'), 'doctor', '--config', file, ...(json ? ['--json'] : [])], {
-    cwd: work, env, extendEnv: false, reject: false,
+    cwd: work,
+    env,
+    extendEnv: false,
+    reject: false,
   });
   return res;
 }
@@ -76,15 +79,24 @@ beforeAll(async () => {
   mkdirSync(buildahStorage);
   writeFileSync(join(buildahStorage, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${buildahStorage}/root"\nrunroot = "${buildahStorage}/run"\n`);
   [dockerd, registry, redis, github, port] = await Promise.all([
-    startDockerd(), startRegistry({ username: USER, password: PASSWORD }), startRedis(),
+    startDockerd(),
+    startRegistry({ username: USER, password: PASSWORD }),
+    startRedis(),
     startRecorder({
       answer: (req) => {
         if (req.path.startsWith('/gitlab/api/v4/')) {
           if (req.headers['private-token'] !== 'glpat-good-token') return { status: 401, body: { message: '401 Unauthorized' } };
-          return req.path === '/gitlab/api/v4/projects/group%2Fsub%2Fapp' ? { status: 200, body: { id: 1 } } : { status: 404, body: { message: '404 Project Not Found' } };
+          return req.path === '/gitlab/api/v4/projects/group%2Fsub%2Fapp'
+            ? { status: 200, body: { id: 1 } }
+            : { status: 404, body: { message: '404 Project Not Found' } };
         }
         if (req.headers.authorization !== `Bearer ${TOKEN}`) return { status: 401, body: { message: 'Bad credentials' } };
-        if (req.path === `/repos/${REPOSITORY}`) return { status: 200, body: { full_name: REPOSITORY, private: true, permissions: { admin: false, push: true, pull: true } }, headers: { 'x-oauth-scopes': 'repo:status, read:org' } };
+        if (req.path === `/repos/${REPOSITORY}`)
+          return {
+            status: 200,
+            body: { full_name: REPOSITORY, private: true, permissions: { admin: false, push: true, pull: true } },
+            headers: { 'x-oauth-scopes': 'repo:status, read:org' },
+          };
         return { status: 404, body: { message: 'Not Found' } };
       },
     }),
@@ -113,13 +125,24 @@ describe('autobuild doctor on a good set-up', () => {
     expect(report.ok).toBe(true);
     expect(res.exitCode).toBe(0);
     expect(report.checks.map((c) => c.name)).toEqual([
-      'config', 'redis', 'redis-persistence', 'redis-eviction', 'builder', `registry:${registry.host}`,
-      `github:${REPOSITORY}`, 'webhook-secret', 'public-url',
+      'config',
+      'redis',
+      'redis-persistence',
+      'redis-eviction',
+      'builder',
+      `registry:${registry.host}`,
+      `github:${REPOSITORY}`,
+      'webhook-secret',
+      'public-url',
     ]);
     expect(byName(report)['builder']!.message).toMatch(new RegExp(`^${builder} .* built a FROM scratch test image$`));
     expect(byName(report)[`registry:${registry.host}`]!.message).toBe(`${registry.host} accepted the credentials of ${USER}`);
     // Nothing was pushed and no status was written: the checks only read.
-    expect((await fetch(`http://${registry.host}/v2/_catalog`, { headers: { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` } }).then((r) => r.json()))).toEqual({ repositories: [] });
+    expect(
+      await fetch(`http://${registry.host}/v2/_catalog`, { headers: { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` } }).then(
+        (r) => r.json(),
+      ),
+    ).toEqual({ repositories: [] });
     expect(github.requests.filter((r) => r.method !== 'GET')).toEqual([]);
     expect(res.stdout + res.stderr).not.toContain(PASSWORD);
     expect(res.stdout + res.stderr).not.toContain(TOKEN);
@@ -128,7 +151,12 @@ describe('autobuild doctor on a good set-up', () => {
   it('--check config runs only the config check (what the systemd reload runs first)', async () => {
     const file = join(work, 'only.yml');
     writeFileSync(file, configText({ redis: `redis://127.0.0.1:${deadPort}` }));
-    const res = await execa(process.execPath, [join(repoRoot, 'bin/autobuild.js'), 'doctor', '--check', 'config', '--config', file, '--json'], { cwd: work, env: goodEnv(), extendEnv: false, reject: false });
+    const res = await execa(process.execPath, [join(repoRoot, 'bin/autobuild.js'), 'doctor', '--check', 'config', '--config', file, '--json'], {
+      cwd: work,
+      env: goodEnv(),
+      extendEnv: false,
+      reject: false,
+    });
     expect(JSON.parse(res.stdout).checks.map((c: { name: string }) => c.name)).toEqual(['config']);
     expect(res.exitCode).toBe(0);
   });
@@ -143,25 +171,44 @@ describe('autobuild doctor on a good set-up', () => {
 });
 
 describe('autobuild doctor checks each forge under forges:', () => {
-  const forgeConfig = (token: string, secret = 'gl-webhook-secret') => configText().replace('repositories:\n', [
-    'forges:',
-    `  gitlab.example.com: {type: gitlab, webhookSecret: "${secret}", token: ${token}, apiUrl: "${github.url}/gitlab/api/v4"}`,
-    'repositories:',
-    '  gitlab.example.com/group/sub/app: {image: registry.example.com/gl/app}',
-    '',
-  ].join('\n'));
+  const forgeConfig = (token: string, secret = 'gl-webhook-secret') =>
+    configText().replace(
+      'repositories:\n',
+      [
+        'forges:',
+        `  gitlab.example.com: {type: gitlab, webhookSecret: "${secret}", token: ${token}, apiUrl: "${github.url}/gitlab/api/v4"}`,
+        'repositories:',
+        '  gitlab.example.com/group/sub/app: {image: registry.example.com/gl/app}',
+        '',
+      ].join('\n'),
+    );
 
   it('a forge with its webhook secret and a token that reads the repository passes', async () => {
     const res = await doctor(forgeConfig('glpat-good-token'), goodEnv());
     const report = byName(JSON.parse(res.stdout) as Report);
     expect(report['forge:gitlab.example.com']).toMatchObject({ status: 'pass' });
-    expect(report['forge:gitlab.example.com/group/sub/app']).toMatchObject({ status: 'pass', message: 'forges.gitlab.example.com.token can read group/sub/app' });
+    expect(report['forge:gitlab.example.com/group/sub/app']).toMatchObject({
+      status: 'pass',
+      message: 'forges.gitlab.example.com.token can read group/sub/app',
+    });
     expect(res.stdout).not.toContain('glpat-good-token');
   });
 
   it.each([
-    ['a refused token', () => forgeConfig('glpat-revoked'), 'forge:gitlab.example.com/group/sub/app', /gitlab refused forges\.gitlab\.example\.com\.token \(HTTP 401/, /make a new token/],
-    ['no webhook secret', () => forgeConfig('glpat-good-token', ''), 'forge:gitlab.example.com', /webhookSecret is not set: every gitlab webhook will be refused with 401/, /set forges\.gitlab\.example\.com\.webhookSecret/],
+    [
+      'a refused token',
+      () => forgeConfig('glpat-revoked'),
+      'forge:gitlab.example.com/group/sub/app',
+      /gitlab refused forges\.gitlab\.example\.com\.token \(HTTP 401/,
+      /make a new token/,
+    ],
+    [
+      'no webhook secret',
+      () => forgeConfig('glpat-good-token', ''),
+      'forge:gitlab.example.com',
+      /webhookSecret is not set: every gitlab webhook will be refused with 401/,
+      /set forges\.gitlab\.example\.com\.webhookSecret/,
+    ],
   ])('%s fails with its fix', async (_name, config, check, message, fix) => {
     const res = await doctor(config(), goodEnv());
     const failed = (JSON.parse(res.stdout) as Report).checks.filter((c) => c.status === 'fail');
@@ -177,42 +224,58 @@ describe('autobuild doctor names what is broken and how to fix it', () => {
     {
       name: 'Redis down',
       setup: () => ({ config: configText({ redis: `redis://127.0.0.1:${deadPort}` }), env: goodEnv() }),
-      check: 'redis', message: /^cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/, fix: /start Redis, or fix redis in autobuild\.yml \/ REDIS_URL/,
+      check: 'redis',
+      message: /^cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/,
+      fix: /start Redis, or fix redis in autobuild\.yml \/ REDIS_URL/,
     },
     {
       name: 'AOF off',
       setup: () => ({ config: configText({ redis: redisNoAof.url }), env: goodEnv() }),
-      check: 'redis-persistence', message: /AOF is off .*queued builds are lost when Redis restarts/, fix: /CONFIG SET appendonly yes.*appendonly yes/,
+      check: 'redis-persistence',
+      message: /AOF is off .*queued builds are lost when Redis restarts/,
+      fix: /CONFIG SET appendonly yes.*appendonly yes/,
     },
     {
       name: 'wrong registry password',
       setup: () => ({ config: configText(), env: { ...goodEnv(), REGISTRY_PASSWORD: 'not-the-password' } }),
-      check: 'registry:', message: /denied access \(HTTP 401\)/, fix: /registries\.127\.0\.0\.1:\d+\.username and registries\.127\.0\.0\.1:\d+\.password/,
+      check: 'registry:',
+      message: /denied access \(HTTP 401\)/,
+      fix: /registries\.127\.0\.0\.1:\d+\.username and registries\.127\.0\.0\.1:\d+\.password/,
     },
     {
       name: 'docker not installed',
       setup: () => ({ config: configText(), env: { ...goodEnv(), PATH: join(work, 'empty-path') } }),
-      check: 'builder', message: /^builder is docker but the docker CLI is not installed$/, fix: /install the docker CLI .* or set builder: buildah/,
+      check: 'builder',
+      message: /^builder is docker but the docker CLI is not installed$/,
+      fix: /install the docker CLI .* or set builder: buildah/,
     },
     {
       name: 'docker engine not running',
       setup: () => ({ config: configText(), env: { ...goodEnv(), DOCKER_HOST: `unix://${join(work, 'no-such.sock')}` } }),
-      check: 'builder', message: /^builder is docker but no engine answers/, fix: /start dockerd, or point DOCKER_HOST at a running engine/,
+      check: 'builder',
+      message: /^builder is docker but no engine answers/,
+      fix: /start dockerd, or point DOCKER_HOST at a running engine/,
     },
     {
       name: 'buildah not installed',
       setup: () => ({ config: configText({ builder: 'buildah' }), env: { ...goodEnv(), PATH: join(work, 'empty-path') } }),
-      check: 'builder', message: /^builder is buildah but buildah does not run: it is not installed$/, fix: /install buildah .* or set builder: docker/,
+      check: 'builder',
+      message: /^builder is buildah but buildah does not run: it is not installed$/,
+      fix: /install buildah .* or set builder: docker/,
     },
     {
       name: 'bad GitHub token',
       setup: () => ({ config: configText(), env: { ...goodEnv(), GITHUB_TOKEN: 'ghp_revoked' } }),
-      check: 'github:', message: /GitHub refused github\.token \(HTTP 401/, fix: /make a new token/,
+      check: 'github:',
+      message: /GitHub refused github\.token \(HTTP 401/,
+      fix: /make a new token/,
     },
     {
       name: 'webhook secret unset',
       setup: () => ({ config: configText(), env: { ...goodEnv(), WEBHOOK_SECRET: undefined } }),
-      check: 'webhook-secret', message: /webhookSecret is not set/, fix: /set webhookSecret/,
+      check: 'webhook-secret',
+      message: /webhookSecret is not set/,
+      fix: /set webhookSecret/,
     },
   ];
 
@@ -234,7 +297,9 @@ describe('autobuild doctor names what is broken and how to fix it', () => {
     const other = deadPort;
     const res = await doctor(configText().replace(`publicUrl: "http://127.0.0.1:${port}"`, `publicUrl: "http://127.0.0.1:${other}"`), goodEnv(), false);
     expect(res.exitCode).toBe(1);
-    expect(res.stdout).toMatch(new RegExp(`^FAIL  public-url +nothing answers at http://127\\.0\\.0\\.1:${other}/healthz: .* — fix: start \`autobuild serve\``, 'm'));
+    expect(res.stdout).toMatch(
+      new RegExp(`^FAIL  public-url +nothing answers at http://127\\.0\\.0\\.1:${other}/healthz: .* — fix: start \`autobuild serve\``, 'm'),
+    );
   });
 
   it('an invalid config is the one failed check, named with its key path; exit 2 as for any bad input', async () => {

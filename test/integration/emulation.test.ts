@@ -35,7 +35,10 @@ beforeAll(async () => {
   process.env.CONTAINERS_STORAGE_CONF = store.conf;
   // A static arm64 program whose RUN step leaves a file behind.
   const src = tempDir('arm64');
-  writeFileSync(join(src, 'hello.c'), '#include <stdio.h>\nint main(void){FILE*f=fopen("/ran.txt","w");if(!f)return 1;fputs("ran on arm64\\n",f);fclose(f);return 0;}\n');
+  writeFileSync(
+    join(src, 'hello.c'),
+    '#include <stdio.h>\nint main(void){FILE*f=fopen("/ran.txt","w");if(!f)return 1;fputs("ran on arm64\\n",f);fclose(f);return 0;}\n',
+  );
   execFileSync('aarch64-linux-gnu-gcc', ['-static', '-Os', '-o', join(src, 'hello-arm64'), join(src, 'hello.c')]);
   fixture = makeFixtureRepo({ dockerfile: 'FROM scratch\nCOPY hello-arm64 /hello\nRUN ["/hello"]\n' });
   execFileSync('cp', [join(src, 'hello-arm64'), join(fixture.dir, 'hello-arm64')]);
@@ -47,15 +50,29 @@ beforeAll(async () => {
 
 afterAll(async () => {
   fixture?.cleanup();
-  for (const [k, v] of Object.entries(savedEnv)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  for (const [k, v] of Object.entries(savedEnv))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   await Promise.all([dockerd?.stop(), registry?.stop()]);
   for (const d of [workRoot, buildahDir]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
 function planned(image: string): PlannedBuild {
   return {
-    repository: 'octo/app', ref: 'refs/tags/v1.0.0', sha: fixture.sha, images: [image], context: '.', dockerfile: 'Dockerfile', buildArgs: {}, labels: {},
-    tags: ['1.0.0'], refs: [`${image}:1.0.0`], push: true, tagInfo: [], trusted: true, platforms: ['linux/arm64'],
+    repository: 'octo/app',
+    ref: 'refs/tags/v1.0.0',
+    sha: fixture.sha,
+    images: [image],
+    context: '.',
+    dockerfile: 'Dockerfile',
+    buildArgs: {},
+    labels: {},
+    tags: ['1.0.0'],
+    refs: [`${image}:1.0.0`],
+    push: true,
+    tagInfo: [],
+    trusted: true,
+    platforms: ['linux/arm64'],
   };
 }
 
@@ -85,12 +102,16 @@ async function layerFiles(ref: string): Promise<string> {
   const client = new RegistryClient({});
   const index = JSON.parse(Buffer.from((await client.getManifest(ref))!.bytes).toString()) as { manifests: { digest: string }[] };
   const image = ref.slice(0, ref.lastIndexOf(':'));
-  const child = JSON.parse(Buffer.from((await client.getManifest(`${image}@${index.manifests[0]!.digest}`))!.bytes).toString()) as { layers: { digest: string; mediaType: string }[] };
+  const child = JSON.parse(Buffer.from((await client.getManifest(`${image}@${index.manifests[0]!.digest}`))!.bytes).toString()) as {
+    layers: { digest: string; mediaType: string }[];
+  };
   const path = image.slice(image.indexOf('/') + 1);
-  const parts = await Promise.all(child.layers.map(async (l) => {
-    const bytes = Buffer.from(await (await fetch(`http://${registry.host}/v2/${path}/blobs/${l.digest}`)).arrayBuffer());
-    return (l.mediaType.endsWith('gzip') ? gunzipSync(bytes) : bytes).toString('latin1');
-  }));
+  const parts = await Promise.all(
+    child.layers.map(async (l) => {
+      const bytes = Buffer.from(await (await fetch(`http://${registry.host}/v2/${path}/blobs/${l.digest}`)).arrayBuffer());
+      return (l.mediaType.endsWith('gzip') ? gunzipSync(bytes) : bytes).toString('latin1');
+    }),
+  );
   return parts.join('');
 }
 
@@ -102,8 +123,19 @@ describe('a RUN step on a foreign platform', () => {
       // The registration is global: one left by someone else would make this row meaningless.
       expect(await binfmtEnabled(HANDLER), `${HANDLER} is registered outside this test; unregister it to run this row`).toBe(false);
       const log = collectingSink();
-      const err = await rejection(runBuild({ build: planned(`${registry.host}/octo/noemu-${builder}`), source: { cloneUrl: fixture.url, sha: fixture.sha }, workRoot, builder, registries: {}, log }));
-      expect(err.message).toBe('linux/arm64 needs CPU emulation for the Dockerfile\'s RUN steps on this amd64 machine, and binfmt_misc has no qemu-aarch64 handler — install qemu-user-static and register it (README: "Foreign platforms"), or drop linux/arm64 from platforms');
+      const err = await rejection(
+        runBuild({
+          build: planned(`${registry.host}/octo/noemu-${builder}`),
+          source: { cloneUrl: fixture.url, sha: fixture.sha },
+          workRoot,
+          builder,
+          registries: {},
+          log,
+        }),
+      );
+      expect(err.message).toBe(
+        'linux/arm64 needs CPU emulation for the Dockerfile\'s RUN steps on this amd64 machine, and binfmt_misc has no qemu-aarch64 handler — install qemu-user-static and register it (README: "Foreign platforms"), or drop linux/arm64 from platforms',
+      );
       expect(log.lines.join('\n')).not.toMatch(/exec format error/);
     });
   }

@@ -33,7 +33,6 @@ afterAll(() => {
 let n = 0;
 const fresh = () => join(work, `tree-${n++}`);
 
-
 describe('checkout', () => {
   it('an older commit gives a tree at exactly that commit, with its message', async () => {
     const dir = fresh();
@@ -64,8 +63,20 @@ describe('checkout', () => {
 
   const errors: { name: string; cloneUrl: () => string; sha: () => string; type: new (...args: never[]) => Error; message: RegExp }[] = [
     { name: 'a commit not in the repository', cloneUrl: () => repo.url, sha: () => 'e'.repeat(40), type: BuildError, message: /^commit e{40} is not in file:/ },
-    { name: 'a repository that does not exist', cloneUrl: () => `file://${work}/missing`, sha: () => older, type: BuildError, message: /^cannot fetch file:.*missing: the remote is unreachable/ },
-    { name: 'an abbreviated sha', cloneUrl: () => repo.url, sha: () => older.slice(0, 7), type: UserError, message: /is not a full commit sha — give the 40-hex sha/ },
+    {
+      name: 'a repository that does not exist',
+      cloneUrl: () => `file://${work}/missing`,
+      sha: () => older,
+      type: BuildError,
+      message: /^cannot fetch file:.*missing: the remote is unreachable/,
+    },
+    {
+      name: 'an abbreviated sha',
+      cloneUrl: () => repo.url,
+      sha: () => older.slice(0, 7),
+      type: UserError,
+      message: /is not a full commit sha — give the 40-hex sha/,
+    },
     { name: 'a URL that looks like an option', cloneUrl: () => '--upload-pack=touch /tmp/x', sha: () => older, type: UserError, message: /is not a git URL/ },
   ];
   for (const row of errors) {
@@ -107,7 +118,15 @@ describe('checkout', () => {
     const port = await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as { port: number }).port)));
     try {
       const lines: string[] = [];
-      const err = await rejection(checkout({ cloneUrl: `http://127.0.0.1:${port}/team/app.git`, sha: older, dir: fresh(), token: { username: 'bot', password }, onLine: (l) => lines.push(l) }));
+      const err = await rejection(
+        checkout({
+          cloneUrl: `http://127.0.0.1:${port}/team/app.git`,
+          sha: older,
+          dir: fresh(),
+          token: { username: 'bot', password },
+          onLine: (l) => lines.push(l),
+        }),
+      );
       expect(seen.length).toBeGreaterThan(0);
       expect(seen.every((s) => s === `basic ${Buffer.from(`bot:${password.reveal()}`).toString('base64')}`)).toBe(true);
       expect(JSON.stringify([err.message, err.tail, lines])).not.toContain(password.reveal());

@@ -18,13 +18,15 @@ const fixtures: Fixture[] = [];
 const savedEnv = { DOCKER_HOST: process.env.DOCKER_HOST, CONTAINERS_STORAGE_CONF: process.env.CONTAINERS_STORAGE_CONF };
 
 beforeAll(async () => {
-  [registry, ...engines] = await Promise.all([startRegistry(), startDockerd(), startDockerd()]) as [Registry, Dockerd, Dockerd];
+  [registry, ...engines] = (await Promise.all([startRegistry(), startDockerd(), startDockerd()])) as [Registry, Dockerd, Dockerd];
   workRoot = tempDir('work');
 });
 
 afterAll(async () => {
   for (const f of fixtures) f.cleanup();
-  for (const [k, v] of Object.entries(savedEnv)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  for (const [k, v] of Object.entries(savedEnv))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   await Promise.all([registry?.stop(), ...engines.map((e) => e.stop())]);
   if (workRoot) rmSync(workRoot, { recursive: true, force: true });
   for (const s of stores) rmSync(s, { recursive: true, force: true });
@@ -38,18 +40,30 @@ function freshStore(): string {
 }
 
 /** The slow step is the one worth caching; the last step changes with every commit. */
-const dockerfile = (release: string) => [
-  'FROM scratch',
-  'COPY busybox /bin/busybox',
-  'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox sleep 3; echo slow-step-output > /slow.txt"]',
-  `LABEL release=${release}`,
-  '',
-].join('\n');
+const dockerfile = (release: string) =>
+  [
+    'FROM scratch',
+    'COPY busybox /bin/busybox',
+    'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox sleep 3; echo slow-step-output > /slow.txt"]',
+    `LABEL release=${release}`,
+    '',
+  ].join('\n');
 
 function planned(image: string, tag: string, sha: string): PlannedBuild {
   return {
-    repository: 'octo/app', ref: `refs/tags/v${tag}`, sha, images: [image], context: '.', dockerfile: 'Dockerfile', buildArgs: {}, labels: {},
-    tags: [tag], refs: [`${image}:${tag}`], push: true, tagInfo: [], trusted: true,
+    repository: 'octo/app',
+    ref: `refs/tags/v${tag}`,
+    sha,
+    images: [image],
+    context: '.',
+    dockerfile: 'Dockerfile',
+    buildArgs: {},
+    labels: {},
+    tags: [tag],
+    refs: [`${image}:${tag}`],
+    push: true,
+    tagInfo: [],
+    trusted: true,
     // What the service's worker adds to a repository that configures no cache.
     ...defaultCache([image]),
   };
@@ -66,7 +80,14 @@ for (const builder of ['docker', 'buildah'] as const) {
         fixtures.push(f);
         const log = collectingSink();
         const started = Date.now();
-        const result = await runBuild({ build: planned(image, release, f.sha), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder, registries: {}, log });
+        const result = await runBuild({
+          build: planned(image, release, f.sha),
+          source: { cloneUrl: f.url, sha: f.sha },
+          workRoot,
+          builder,
+          registries: {},
+          log,
+        });
         return { result, text: log.lines.join('\n'), ms: Date.now() - started };
       };
       const first = await run(0, '1.0.0');

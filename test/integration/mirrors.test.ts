@@ -9,7 +9,17 @@ import { collectingSink } from '../../src/adapters/log-sink.js';
 import { runBuild } from '../../src/pipeline/pipeline.js';
 import { Secret } from '../../src/core/secret.js';
 import type { PlannedBuild } from '../../src/core/types.js';
-import { buildahStore, freePort, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
+import {
+  buildahStore,
+  freePort,
+  makeFixtureRepo,
+  startDockerd,
+  startRegistry,
+  tempDir,
+  type Dockerd,
+  type Fixture,
+  type Registry,
+} from '../support/engines.js';
 
 let upstream: Registry;
 let locked: Registry;
@@ -39,34 +49,52 @@ beforeAll(async () => {
   fixtures.push(base);
   const env = { ...process.env, CONTAINERS_STORAGE_CONF: freshStore() };
   execFileSync('buildah', ['--storage-driver', 'vfs', 'bud', '--isolation', 'chroot', '-t', 'localhost/base:1', base.dir], { env, stdio: 'ignore' });
-  execFileSync('buildah', ['--storage-driver', 'vfs', 'push', '--tls-verify=false', 'localhost/base:1', `docker://${upstream.host}/library/base:1`], { env, stdio: 'ignore' });
+  execFileSync('buildah', ['--storage-driver', 'vfs', 'push', '--tls-verify=false', 'localhost/base:1', `docker://${upstream.host}/library/base:1`], {
+    env,
+    stdio: 'ignore',
+  });
   // Set-up only: the password on this one command's argv, never during a build.
-  execFileSync('buildah', ['--storage-driver', 'vfs', 'push', '--tls-verify=false', '--creds', `bot:${password}`, 'localhost/base:1', `docker://${locked.host}/private/base:1`], { env, stdio: 'ignore' });
+  execFileSync(
+    'buildah',
+    ['--storage-driver', 'vfs', 'push', '--tls-verify=false', '--creds', `bot:${password}`, 'localhost/base:1', `docker://${locked.host}/private/base:1`],
+    { env, stdio: 'ignore' },
+  );
 
   // The mirror: distribution in proxy mode, logging every request it serves.
   mirrorDir = tempDir('mirror');
   const port = await freePort();
   mirrorHost = `127.0.0.1:${port}`;
-  writeFileSync(join(mirrorDir, 'config.yml'), [
-    'version: 0.1',
-    'log: {level: info, accesslog: {disabled: false}}',
-    `storage: {filesystem: {rootdirectory: ${join(mirrorDir, 'data')}}}`,
-    `http: {addr: ${mirrorHost}}`,
-    `proxy: {remoteurl: "http://${upstream.host}"}`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(mirrorDir, 'config.yml'),
+    [
+      'version: 0.1',
+      'log: {level: info, accesslog: {disabled: false}}',
+      `storage: {filesystem: {rootdirectory: ${join(mirrorDir, 'data')}}}`,
+      `http: {addr: ${mirrorHost}}`,
+      `proxy: {remoteurl: "http://${upstream.host}"}`,
+      '',
+    ].join('\n'),
+  );
   const fd = openSync(join(mirrorDir, 'mirror.log'), 'a');
   mirror = spawn('docker-registry', ['serve', join(mirrorDir, 'config.yml')], { stdio: ['ignore', fd, fd] });
   closeSync(fd);
   for (let i = 0; i < 100; i++) {
-    if (await fetch(`http://${mirrorHost}/v2/`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`http://${mirrorHost}/v2/`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await new Promise((r) => setTimeout(r, 100));
   }
 });
 
 afterAll(async () => {
   for (const f of fixtures) f.cleanup();
-  for (const [k, v] of Object.entries(savedEnv)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  for (const [k, v] of Object.entries(savedEnv))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   if (mirror && mirror.exitCode === null) {
     const exited = new Promise((r) => mirror!.once('exit', r));
     mirror.kill('SIGTERM');
@@ -78,8 +106,19 @@ afterAll(async () => {
 
 function planned(image: string, sha: string): PlannedBuild {
   return {
-    repository: 'octo/app', ref: 'refs/tags/v1.0.0', sha, images: [image], context: '.', dockerfile: 'Dockerfile', buildArgs: {}, labels: {},
-    tags: ['1.0.0'], refs: [`${image}:1.0.0`], push: true, tagInfo: [], trusted: true,
+    repository: 'octo/app',
+    ref: 'refs/tags/v1.0.0',
+    sha,
+    images: [image],
+    context: '.',
+    dockerfile: 'Dockerfile',
+    buildArgs: {},
+    labels: {},
+    tags: ['1.0.0'],
+    refs: [`${image}:1.0.0`],
+    push: true,
+    tagInfo: [],
+    trusted: true,
   };
 }
 
@@ -91,7 +130,12 @@ describe('mirrors', () => {
     const log = collectingSink();
     const image = `${target.host}/octo/mirrored`;
     const result = await runBuild({
-      build: planned(image, f.sha), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'buildah', registries: {}, log,
+      build: planned(image, f.sha),
+      source: { cloneUrl: f.url, sha: f.sha },
+      workRoot,
+      builder: 'buildah',
+      registries: {},
+      log,
       mirrors: { [upstream.host]: [`http://${mirrorHost}`] },
     });
     expect(result.pushed).toEqual([`${image}:1.0.0`]);
@@ -110,7 +154,11 @@ describe('mirrors', () => {
       const image = `${target.host}/octo/private-base-${builder}`;
       const log = collectingSink();
       const result = await runBuild({
-        build: planned(image, f.sha), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder, log,
+        build: planned(image, f.sha),
+        source: { cloneUrl: f.url, sha: f.sha },
+        workRoot,
+        builder,
+        log,
         registries: { [locked.host]: { username: 'bot', password: new Secret(password) } },
       });
       expect(result.pushed).toEqual([`${image}:1.0.0`]);
@@ -124,9 +172,16 @@ describe('mirrors', () => {
     fixtures.push(f);
     const log = collectingSink();
     await runBuild({
-      build: planned(`${target.host}/octo/docker-mirrors`, f.sha), source: { cloneUrl: f.url, sha: f.sha }, workRoot, builder: 'docker', registries: {}, log,
+      build: planned(`${target.host}/octo/docker-mirrors`, f.sha),
+      source: { cloneUrl: f.url, sha: f.sha },
+      workRoot,
+      builder: 'docker',
+      registries: {},
+      log,
       mirrors: { 'docker.io': ['https://mirror.example.com'] },
     });
-    expect(log.lines.join('\n')).toContain('mirrors: configured for docker.io, but the docker builder pulls through its daemon, which reads only its own registry-mirrors (daemon.json, for docker.io)');
+    expect(log.lines.join('\n')).toContain(
+      'mirrors: configured for docker.io, but the docker builder pulls through its daemon, which reads only its own registry-mirrors (daemon.json, for docker.io)',
+    );
   });
 });

@@ -11,7 +11,17 @@ import { runBuild, type BuildOptions, type BuildResult } from '../../src/pipelin
 import { eventFromRef } from '../../src/core/events.js';
 import { plan } from '../../src/core/plan.js';
 import type { PlannedBuild, RepositoryConfig } from '../../src/core/types.js';
-import { buildahStore, makeFixtureRepo, startDockerd, startFlakyProxy, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
+import {
+  buildahStore,
+  makeFixtureRepo,
+  startDockerd,
+  startFlakyProxy,
+  startRegistry,
+  tempDir,
+  type Dockerd,
+  type Fixture,
+  type Registry,
+} from '../support/engines.js';
 import { rejection } from '../support/expect-failure.js';
 
 let dockerd: Dockerd;
@@ -32,7 +42,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const f of fixtures) f.cleanup();
-  for (const [k, v] of Object.entries(savedEnv)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  for (const [k, v] of Object.entries(savedEnv))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   await Promise.all([dockerd?.stop(), registry?.stop()]);
   if (workRoot) rmSync(workRoot, { recursive: true, force: true });
   if (buildahDir) rmSync(buildahDir, { recursive: true, force: true });
@@ -48,7 +60,20 @@ function fixture(opts: Parameters<typeof makeFixtureRepo>[0]): Fixture {
 }
 
 function repoConfig(images: string[], extra: Partial<RepositoryConfig> = {}): RepositoryConfig {
-  return { images, preset: 'semver', rules: [], tags: '', flavor: '', paths: [], dockerfile: 'Dockerfile', context: '.', buildArgs: {}, labels: {}, webhooks: [], ...extra };
+  return {
+    images,
+    preset: 'semver',
+    rules: [],
+    tags: '',
+    flavor: '',
+    paths: [],
+    dockerfile: 'Dockerfile',
+    context: '.',
+    buildArgs: {},
+    labels: {},
+    webhooks: [],
+    ...extra,
+  };
 }
 
 function planned(ref: string, sha: string, images: string[], extra: Partial<RepositoryConfig> = {}): PlannedBuild {
@@ -70,7 +95,9 @@ async function registryTags(image: string): Promise<Record<string, string>> {
 }
 
 /** The index under `ref`: its media type and, per platform, the child's config (os/architecture). */
-async function indexAt(ref: string): Promise<{ mediaType: string; platforms: Record<string, { digest: string; architecture: string; labels: Record<string, string> }> }> {
+async function indexAt(
+  ref: string,
+): Promise<{ mediaType: string; platforms: Record<string, { digest: string; architecture: string; labels: Record<string, string> }> }> {
   const client = new RegistryClient({});
   const index = await client.getManifest(ref);
   expect(index).toBeDefined();
@@ -80,7 +107,10 @@ async function indexAt(ref: string): Promise<{ mediaType: string; platforms: Rec
   const platforms: Record<string, { digest: string; architecture: string; labels: Record<string, string> }> = {};
   for (const m of doc.manifests) {
     const child = JSON.parse(Buffer.from((await client.getManifest(`${image}@${m.digest}`))!.bytes).toString()) as { config: { digest: string } };
-    const config = await (await fetch(`http://${host}/v2/${path.join('/')}/blobs/${child.config.digest}`)).json() as { architecture: string; config?: { Labels?: Record<string, string> } };
+    const config = (await (await fetch(`http://${host}/v2/${path.join('/')}/blobs/${child.config.digest}`)).json()) as {
+      architecture: string;
+      config?: { Labels?: Record<string, string> };
+    };
     platforms[`${m.platform.os}/${m.platform.architecture}`] = { digest: m.digest, architecture: config.architecture, labels: config.config?.Labels ?? {} };
   }
   return { mediaType: index!.mediaType, platforms };
@@ -103,7 +133,8 @@ for (const builder of ['buildah', 'docker'] as const) {
       expect(index.platforms['linux/amd64']!.architecture).toBe('amd64');
       // build --json's `platforms`: each platform with the digest the index holds for it.
       expect(Object.fromEntries((result.platforms ?? []).map((p) => [p.platform, p.digest]))).toEqual({
-        'linux/amd64': index.platforms['linux/amd64']!.digest, 'linux/arm64': index.platforms['linux/arm64']!.digest,
+        'linux/amd64': index.platforms['linux/amd64']!.digest,
+        'linux/arm64': index.platforms['linux/arm64']!.digest,
       });
       if (builder === 'docker') expect(log.lines.join('\n')).toMatch(/docker: BuildKit (built into|through buildx)/);
       v2 = result.digest;
@@ -128,7 +159,12 @@ for (const builder of ['buildah', 'docker'] as const) {
         const { result, log } = await build(f, planned('refs/tags/v1.0.0', f.sha, [name], { platforms: ['linux/amd64', 'linux/arm64'] }), { builder });
         expect(proxy.answered()).toBe(2);
         expect(log.events.some((e) => e.type === 'retry')).toBe(true);
-        expect(await registryTags(`${registry.host}/octo/flaky-${builder}`)).toEqual({ '1.0.0': result.digest, '1.0': result.digest, '1': result.digest, latest: result.digest });
+        expect(await registryTags(`${registry.host}/octo/flaky-${builder}`)).toEqual({
+          '1.0.0': result.digest,
+          '1.0': result.digest,
+          '1': result.digest,
+          latest: result.digest,
+        });
         expect(Object.keys((await indexAt(`${registry.host}/octo/flaky-${builder}:latest`)).platforms).sort()).toEqual(['linux/amd64', 'linux/arm64']);
       } finally {
         await proxy.stop();
@@ -137,7 +173,11 @@ for (const builder of ['buildah', 'docker'] as const) {
 
     it('hooks get PLATFORMS, as buildx users script it', async () => {
       const f = fixture({ dockerfile: copyOnly(`${builder}-hooks`), hooks: { post_build: '#!/bin/sh\necho "hook sees PLATFORMS=$PLATFORMS"\n' } });
-      const { log } = await build(f, planned('refs/tags/v1.0.0', f.sha, [`${registry.host}/octo/hooks-${builder}`], { platforms: ['linux/amd64', 'linux/arm64'] }), { builder });
+      const { log } = await build(
+        f,
+        planned('refs/tags/v1.0.0', f.sha, [`${registry.host}/octo/hooks-${builder}`], { platforms: ['linux/amd64', 'linux/arm64'] }),
+        { builder },
+      );
       expect(log.lines).toContain('hook sees PLATFORMS=linux/amd64,linux/arm64');
     });
 
@@ -148,7 +188,9 @@ for (const builder of ['buildah', 'docker'] as const) {
       const first = await build(f, { ...planned('refs/tags/v1.0.0', f.sha, [name], { target: 'one' }) }, { builder });
       const client = new RegistryClient({});
       const manifest = JSON.parse(Buffer.from((await client.getManifest(`${name}:1.0.0`))!.bytes).toString()) as { config: { digest: string } };
-      const config = await (await fetch(`http://${registry.host}/v2/octo/stages-${builder}/blobs/${manifest.config.digest}`)).json() as { config: { Labels: Record<string, string> } };
+      const config = (await (await fetch(`http://${registry.host}/v2/octo/stages-${builder}/blobs/${manifest.config.digest}`)).json()) as {
+        config: { Labels: Record<string, string> };
+      };
       expect(config.config.Labels.stage).toBe('one');
       expect(first.result.digest).toMatch(/^sha256:/);
       const again = await build(f, { ...planned('refs/tags/v1.0.1', f.sha, [name], { target: 'one', noCache: true }) }, { builder });
@@ -168,7 +210,11 @@ describe('docker: which builder runs', () => {
       mkdirSync(join(bin, 'only'));
       symlinkSync('/usr/local/bin/docker', join(bin, 'only', 'docker'));
       // PATH keeps git and the rest, but the one docker client on it is the 28.x without buildx.
-      process.env.PATH = [join(bin, 'only'), ...(savedEnv.PATH ?? '').split(':').filter((d) => !['/usr/bin', '/usr/local/bin', '/bin'].includes(d)), join(bin, 'tools')].join(':');
+      process.env.PATH = [
+        join(bin, 'only'),
+        ...(savedEnv.PATH ?? '').split(':').filter((d) => !['/usr/bin', '/usr/local/bin', '/bin'].includes(d)),
+        join(bin, 'tools'),
+      ].join(':');
       mkdirSync(join(bin, 'tools'));
       for (const tool of ['git', 'tar', 'sh']) symlinkSync(`/usr/bin/${tool}`, join(bin, 'tools', tool));
       const name = `${registry.host}/octo/classic`;

@@ -9,7 +9,17 @@ import { runBuild } from '../../src/pipeline/pipeline.js';
 import { eventFromRef } from '../../src/core/events.js';
 import { plan } from '../../src/core/plan.js';
 import type { PlannedBuild, RepositoryConfig } from '../../src/core/types.js';
-import { makeFixtureRepo, startDockerd, startProxy, startRegistry, tempDir, type Dockerd, type Fixture, type Proxy, type Registry } from '../support/engines.js';
+import {
+  makeFixtureRepo,
+  startDockerd,
+  startProxy,
+  startRegistry,
+  tempDir,
+  type Dockerd,
+  type Fixture,
+  type Proxy,
+  type Registry,
+} from '../support/engines.js';
 
 interface Seen {
   method: string;
@@ -35,8 +45,17 @@ beforeAll(async () => {
   process.env.DOCKER_HOST = dockerd.host;
   proxy = await startProxy(registry.host, (req, res) => {
     if (!sockets.has(req.socket)) sockets.set(req.socket, ++socketCount);
-    const entry: Seen = { method: req.method ?? '', path: req.url ?? '', agent: String(req.headers['user-agent'] ?? ''), socket: sockets.get(req.socket)!, start: performance.now(), end: Infinity };
-    res.on('finish', () => { entry.end = performance.now(); });
+    const entry: Seen = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      agent: String(req.headers['user-agent'] ?? ''),
+      socket: sockets.get(req.socket)!,
+      start: performance.now(),
+      end: Infinity,
+    };
+    res.on('finish', () => {
+      entry.end = performance.now();
+    });
     seen.push(entry);
     return false;
   });
@@ -47,13 +66,30 @@ beforeAll(async () => {
 afterAll(async () => {
   fixture?.cleanup();
   if (workRoot) rmSync(workRoot, { recursive: true, force: true });
-  if (savedDockerHost === undefined) delete process.env.DOCKER_HOST; else process.env.DOCKER_HOST = savedDockerHost;
+  if (savedDockerHost === undefined) delete process.env.DOCKER_HOST;
+  else process.env.DOCKER_HOST = savedDockerHost;
   await Promise.all([proxy?.stop(), dockerd?.stop(), registry?.stop()]);
 });
 
 function release(tag: string, images: string[]): PlannedBuild {
-  const repo: RepositoryConfig = { images, preset: 'semver', rules: [], tags: '', flavor: '', paths: [], dockerfile: 'Dockerfile', context: '.', buildArgs: {}, labels: {}, webhooks: [] };
-  const p = plan({ event: eventFromRef({ ref: `refs/tags/${tag}`, sha: fixture.sha, repository: 'octo/app' }), repositories: { 'octo/app': repo }, existingTags: [] });
+  const repo: RepositoryConfig = {
+    images,
+    preset: 'semver',
+    rules: [],
+    tags: '',
+    flavor: '',
+    paths: [],
+    dockerfile: 'Dockerfile',
+    context: '.',
+    buildArgs: {},
+    labels: {},
+    webhooks: [],
+  };
+  const p = plan({
+    event: eventFromRef({ ref: `refs/tags/${tag}`, sha: fixture.sha, repository: 'octo/app' }),
+    repositories: { 'octo/app': repo },
+    existingTags: [],
+  });
   return p.builds[0]!;
 }
 
@@ -107,8 +143,18 @@ describe('pushing the tags of a release', () => {
     seen.length = 0;
     const tags = ['1.0.0', '1.0', '1', 'latest'];
     const build: PlannedBuild = {
-      repository: 'octo/app', ref: 'refs/heads/main', sha: fixture.sha, images: [image], context: '.', dockerfile: 'Dockerfile', buildArgs: {}, labels: {},
-      tags, refs: tags.map((t) => `${image}:${t}`), push: true, trusted: true,
+      repository: 'octo/app',
+      ref: 'refs/heads/main',
+      sha: fixture.sha,
+      images: [image],
+      context: '.',
+      dockerfile: 'Dockerfile',
+      buildArgs: {},
+      labels: {},
+      tags,
+      refs: tags.map((t) => `${image}:${t}`),
+      push: true,
+      trusted: true,
       tagInfo: tags.map((tag) => ({ tag, kind: tag === 'latest' ? 'latest' : 'immutable' })),
     };
     const result = await runBuild({ build, source: { dir: fixture.dir }, workRoot, builder: 'docker', registries: {}, log: collectingSink() });

@@ -42,7 +42,7 @@ async function waitFinished(base: string, id: string): Promise<{ status: string;
   for (;;) {
     const res = await fetch(`${base}/api/builds/${id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
     if (res.status === 200) {
-      const build = await res.json() as { status: string; error: string | null };
+      const build = (await res.json()) as { status: string; error: string | null };
       if (!['queued', 'running'].includes(build.status)) return build;
     }
     if (Date.now() > deadline) throw new Error(`build ${id} did not finish`);
@@ -50,7 +50,7 @@ async function waitFinished(base: string, id: string): Promise<{ status: string;
   }
 }
 
-describe('a job added to the queue behind autobuild\'s back', () => {
+describe("a job added to the queue behind autobuild's back", () => {
   let redis: TestRedis;
   let service: ServiceProcess;
   let base: string;
@@ -62,16 +62,19 @@ describe('a job added to the queue behind autobuild\'s back', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     const config = join(work, 'autobuild.yml');
-    writeFileSync(config, [
-      `apiToken: ${API_TOKEN}`,
-      `webhookSecret: ${SECRET}`,
-      `dataDir: ${join(work, 'data')}`,
-      'repositories:',
-      '  octo-org/app:',
-      '    image: 127.0.0.1:5999/octo/app',
-      `    cloneUrl: "${trusted.url}"`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      config,
+      [
+        `apiToken: ${API_TOKEN}`,
+        `webhookSecret: ${SECRET}`,
+        `dataDir: ${join(work, 'data')}`,
+        'repositories:',
+        '  octo-org/app:',
+        '    image: 127.0.0.1:5999/octo/app',
+        `    cloneUrl: "${trusted.url}"`,
+        '',
+      ].join('\n'),
+    );
     service = await startService('start', { cwd: work, args: ['--config', config], env: { PORT: String(port), REDIS_URL: redis.url } });
     connection = new Redis(redis.url, { maxRetriesPerRequest: null });
     queue = new Queue(QUEUE_NAME, { connection });
@@ -98,14 +101,28 @@ describe('a job added to the queue behind autobuild\'s back', () => {
   for (const [i, row] of rows.entries()) {
     it(`refuses ${row.name}: the build fails with one line and nothing of it runs`, async () => {
       const id = `forged-${i}`;
-      await queue.add('build', {
-        buildId: id,
-        build: {
-          repository: row.build.repository, ref: 'refs/heads/main', sha: foreign.sha, images: row.build.images,
-          context: '.', dockerfile: 'Dockerfile', buildArgs: {}, labels: {}, tags: ['edge'],
-          refs: row.build.images.map((image) => `${image}:edge`), push: true, tagInfo: [], cloneUrl: row.build.cloneUrl(),
+      await queue.add(
+        'build',
+        {
+          buildId: id,
+          build: {
+            repository: row.build.repository,
+            ref: 'refs/heads/main',
+            sha: foreign.sha,
+            images: row.build.images,
+            context: '.',
+            dockerfile: 'Dockerfile',
+            buildArgs: {},
+            labels: {},
+            tags: ['edge'],
+            refs: row.build.images.map((image) => `${image}:edge`),
+            push: true,
+            tagInfo: [],
+            cloneUrl: row.build.cloneUrl(),
+          },
         },
-      }, { jobId: id });
+        { jobId: id },
+      );
       const build = await waitFinished(base, id);
       expect(build.status).toBe('failed');
       expect(build.error).toMatch(row.error);
@@ -122,7 +139,19 @@ describe('a push with a 10 MB commit message', () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const config = join(work, 'big-message.yml');
-    writeFileSync(config, [`apiToken: ${API_TOKEN}`, `webhookSecret: ${SECRET}`, `dataDir: ${join(work, 'data-big')}`, 'repositories:', '  octo-org/app:', '    image: 127.0.0.1:5999/octo/app', `    cloneUrl: "${trusted.url}"`, ''].join('\n'));
+    writeFileSync(
+      config,
+      [
+        `apiToken: ${API_TOKEN}`,
+        `webhookSecret: ${SECRET}`,
+        `dataDir: ${join(work, 'data-big')}`,
+        'repositories:',
+        '  octo-org/app:',
+        '    image: 127.0.0.1:5999/octo/app',
+        `    cloneUrl: "${trusted.url}"`,
+        '',
+      ].join('\n'),
+    );
     // `serve` only: the build stays queued, so what Redis keeps is what the intake stored.
     const service = await startService('serve', { cwd: work, args: ['--config', config], env: { PORT: String(port), REDIS_URL: redis.url } });
     const client = new Redis(redis.url);
@@ -159,23 +188,47 @@ describe('credentials written in a cloneUrl', () => {
     const PASS = 'clone-pass-3f9a7c21';
     const TRIGGER = 'trigger-token-for-clone-creds-01';
     const seen: { url: string; authorization?: string }[] = [];
-    const git = createServer((req, res) => { seen.push({ url: req.url ?? '', authorization: req.headers.authorization }); res.writeHead(500).end(); });
+    const git = createServer((req, res) => {
+      seen.push({ url: req.url ?? '', authorization: req.headers.authorization });
+      res.writeHead(500).end();
+    });
     await new Promise<void>((resolve) => git.listen(0, '127.0.0.1', () => resolve()));
     const gitPort = (git.address() as { port: number }).port;
     const redis = await startRedis();
     const port = await freePort();
     const config = join(work, 'clone-creds.yml');
-    writeFileSync(config, [`apiToken: ${API_TOKEN}`, `dataDir: ${join(work, 'data-creds')}`, 'repositories:', '  octo-org/app:', '    image: 127.0.0.1:5999/octo/app',
-      `    cloneUrl: "http://bot:\${CLONE_PASS}@127.0.0.1:${gitPort}/octo/app.git"`, `    triggerToken: ${TRIGGER}`, ''].join('\n'));
+    writeFileSync(
+      config,
+      [
+        `apiToken: ${API_TOKEN}`,
+        `dataDir: ${join(work, 'data-creds')}`,
+        'repositories:',
+        '  octo-org/app:',
+        '    image: 127.0.0.1:5999/octo/app',
+        `    cloneUrl: "http://bot:\${CLONE_PASS}@127.0.0.1:${gitPort}/octo/app.git"`,
+        `    triggerToken: ${TRIGGER}`,
+        '',
+      ].join('\n'),
+    );
     const service = await startService('serve', { cwd: work, args: ['--config', config], env: { PORT: String(port), REDIS_URL: redis.url, CLONE_PASS: PASS } });
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/api/trigger/${TRIGGER}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"build":true}' });
+      const res = await fetch(`http://127.0.0.1:${port}/api/trigger/${TRIGGER}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"build":true}',
+      });
       const answer = await res.text();
       expect(res.status).toBe(502);
       expect(answer).toContain(`http://127.0.0.1:${gitPort}/octo/app.git`);
       expect(seen.length).toBeGreaterThan(0);
       expect(seen.every((r) => !r.url.includes(PASS))).toBe(true);
-      expect(seen.some((r) => r.authorization === `Basic ${Buffer.from(`bot:${PASS}`).toString('base64')}` || r.authorization === `basic ${Buffer.from(`bot:${PASS}`).toString('base64')}`)).toBe(true);
+      expect(
+        seen.some(
+          (r) =>
+            r.authorization === `Basic ${Buffer.from(`bot:${PASS}`).toString('base64')}` ||
+            r.authorization === `basic ${Buffer.from(`bot:${PASS}`).toString('base64')}`,
+        ),
+      ).toBe(true);
       for (const text of [answer, service.stderr()]) {
         expect(text).not.toContain(PASS);
         expect(text).not.toContain(Buffer.from(`bot:${PASS}`).toString('base64'));

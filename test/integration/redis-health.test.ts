@@ -24,7 +24,9 @@ afterAll(async () => {
 
 function busy(ms: number): void {
   const until = Date.now() + ms;
-  while (Date.now() < until) { /* the event loop is held, as by a large JSON.parse */ }
+  while (Date.now() < until) {
+    /* the event loop is held, as by a large JSON.parse */
+  }
 }
 
 describe('answersWithin', () => {

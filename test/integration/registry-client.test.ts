@@ -6,8 +6,16 @@ import { RegistryClient, parseChallenge } from '../../src/adapters/registry-clie
 import { BuildError } from '../../src/core/errors.js';
 import { Secret } from '../../src/core/secret.js';
 import {
-  dockerBuildAndPush, makeFixtureRepo, startDockerd, startFlakyProxy, startRegistry, startTokenAuthProxy, tempDir,
-  type Dockerd, type Fixture, type Registry,
+  dockerBuildAndPush,
+  makeFixtureRepo,
+  startDockerd,
+  startFlakyProxy,
+  startRegistry,
+  startTokenAuthProxy,
+  tempDir,
+  type Dockerd,
+  type Fixture,
+  type Registry,
 } from '../support/engines.js';
 import { rmSync } from 'node:fs';
 import { rejection } from '../support/expect-failure.js';
@@ -24,10 +32,16 @@ beforeAll(async () => {
   fixture = makeFixtureRepo({ content: 'registry-client' });
   dockerBuildAndPush(dockerd.host, fixture.dir, [`${open.host}/alice/app:1.0.0`, `${open.host}/alice/app:latest`]);
   const env = { ...process.env, DOCKER_HOST: dockerd.host };
-  digest = execFileSync('docker', ['inspect', '--format', '{{index .RepoDigests 0}}', `${open.host}/alice/app:1.0.0`], { env, encoding: 'utf8' }).trim().split('@')[1]!;
+  digest = execFileSync('docker', ['inspect', '--format', '{{index .RepoDigests 0}}', `${open.host}/alice/app:1.0.0`], { env, encoding: 'utf8' })
+    .trim()
+    .split('@')[1]!;
   // The same image, pushed once into the htpasswd registry through a private docker login.
   const config = tempDir('docker-config');
-  execFileSync('docker', ['login', locked.host, '-u', 'bot', '--password-stdin'], { env: { ...env, DOCKER_CONFIG: config }, input: password, stdio: ['pipe', 'ignore', 'ignore'] });
+  execFileSync('docker', ['login', locked.host, '-u', 'bot', '--password-stdin'], {
+    env: { ...env, DOCKER_CONFIG: config },
+    input: password,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
   execFileSync('docker', ['tag', `${open.host}/alice/app:1.0.0`, `${locked.host}/alice/app:1.0.0`], { env });
   execFileSync('docker', ['push', '-q', `${locked.host}/alice/app:1.0.0`], { env: { ...env, DOCKER_CONFIG: config }, stdio: 'ignore' });
   rmSync(config, { recursive: true, force: true });
@@ -37,7 +51,6 @@ afterAll(async () => {
   fixture?.cleanup();
   await Promise.all([dockerd?.stop(), open?.stop(), locked?.stop()]);
 });
-
 
 describe('reading an open registry', () => {
   it('lists the tags docker pushed, each with the digest docker reported', async () => {
@@ -73,7 +86,7 @@ describe('adding tags without re-uploading', () => {
     expect((await client.headManifest(`${open.host}/alice/app:1.0`))?.digest).toBe(digest);
   });
 
-  it('many tags are all listed, following the registry\'s pagination', async () => {
+  it("many tags are all listed, following the registry's pagination", async () => {
     const client = new RegistryClient({}, { pageSize: 2 });
     const m = (await client.getManifest(`${open.host}/alice/app:1.0.0`))!;
     const extra = ['p1', 'p2', 'p3', 'p4', 'p5'];
@@ -154,7 +167,7 @@ describe('registry failures', () => {
 });
 
 describe('challenge parsing', () => {
-  it('reads Docker Hub\'s Bearer challenge', () => {
+  it("reads Docker Hub's Bearer challenge", () => {
     expect(parseChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/ubuntu:pull"')).toEqual({
       scheme: 'bearer',
       params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/ubuntu:pull' },

@@ -48,7 +48,7 @@ describe('RespConnection', () => {
     const [set, get, evalled, n] = await Promise.all([
       conn.send(['SET', 'resp-test', big]),
       conn.send(['GET', 'resp-test']),
-      conn.send(['EVAL', "return {KEYS[1], ARGV[1], 7}", 1, 'k', 'v']),
+      conn.send(['EVAL', 'return {KEYS[1], ARGV[1], 7}', 1, 'k', 'v']),
       conn.send(['INCR', 'resp-counter']),
     ]);
     expect(set).toBe('OK');

@@ -32,8 +32,13 @@ async function until(what: () => boolean, ms: number): Promise<boolean> {
 
 const sh = (script: string, opts: { cwd?: string; hide?: string[]; signal?: AbortSignal; user?: { uid: number; gid: number } } = {}) =>
   runSandboxed('/bin/sh', ['-c', script], {
-    env: inheritedEnv(), cwd: opts.cwd ?? dir('cwd'), required: true, what: 'test hook',
-    ...(opts.hide ? { hide: opts.hide } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.user ? { user: opts.user } : {}),
+    env: inheritedEnv(),
+    cwd: opts.cwd ?? dir('cwd'),
+    required: true,
+    what: 'test hook',
+    ...(opts.hide ? { hide: opts.hide } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.user ? { user: opts.user } : {}),
   });
 
 describe('the sandbox on this machine', () => {
@@ -46,7 +51,9 @@ describe('what a sandboxed command can read', () => {
   it("cannot read the service's environment through /proc, whichever pid it tries", async () => {
     process.env.AUTOBUILD_TEST_SERVICE_SECRET = secret;
     try {
-      const res = await sh(`cat /proc/$PPID/environ; cat /proc/${process.pid}/environ; for e in /proc/[0-9]*/environ; do cat "$e"; done; echo; ls /proc | grep -c '^[0-9]'; true`);
+      const res = await sh(
+        `cat /proc/$PPID/environ; cat /proc/${process.pid}/environ; for e in /proc/[0-9]*/environ; do cat "$e"; done; echo; ls /proc | grep -c '^[0-9]'; true`,
+      );
       expect(res.lines.join('\n')).not.toContain(secret);
       // Only itself and the few processes of its own pipeline are there.
       expect(Number(res.lines.at(-1))).toBeLessThan(6);
@@ -68,7 +75,7 @@ describe('what a sandboxed command can read', () => {
     expect(res.lines).toContain('ls-done');
   });
 
-  it('runs when a path to hide lies inside another one (the worker\'s work directory in dataDir)', async () => {
+  it("runs when a path to hide lies inside another one (the worker's work directory in dataDir)", async () => {
     const data = dir('data-nested');
     mkdirSync(join(data, 'work'));
     writeFileSync(join(data, 'work', 'token'), `${secret}\n`, { mode: 0o644 });
@@ -80,7 +87,10 @@ describe('what a sandboxed command can read', () => {
   it.runIf(process.getuid?.() === 0)('runs as the uid it is given, with no groups and no way back to root', async () => {
     const cwd = dir('cwd');
     chmodSync(cwd, 0o777);
-    const res = await sh('id -u; id -G; cat /proc/self/status | grep -E "^(CapEff|NoNewPrivs)"; cat /etc/shadow 2>&1 | head -c 60', { cwd, user: { uid: 1_700_123_456, gid: 1_700_123_456 } });
+    const res = await sh('id -u; id -G; cat /proc/self/status | grep -E "^(CapEff|NoNewPrivs)"; cat /etc/shadow 2>&1 | head -c 60', {
+      cwd,
+      user: { uid: 1_700_123_456, gid: 1_700_123_456 },
+    });
     expect(res.lines.slice(0, 2)).toEqual(['1700123456', '1700123456']);
     expect(res.lines).toContain('CapEff:\t0000000000000000');
     expect(res.lines).toContain('NoNewPrivs:\t1');
@@ -106,7 +116,10 @@ describe('when the service is not root', () => {
       'console.log(JSON.stringify({ isolation: await sandboxIsolation(), lines: res.lines }));',
     ].join('\n');
     const out = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, '--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH, AUTOBUILD_TEST_SERVICE_SECRET: secret }, cwd, encoding: 'utf8', timeout: 30_000,
+      env: { PATH: process.env.PATH, AUTOBUILD_TEST_SERVICE_SECRET: secret },
+      cwd,
+      encoding: 'utf8',
+      timeout: 30_000,
     });
     expect(out.stderr).toBe('');
     const result = JSON.parse(out.stdout) as { isolation: { isolation: string }; lines: string[] };
@@ -144,26 +157,33 @@ describe('nothing a sandboxed command starts outlives it', () => {
 });
 
 describe('a build workspace', () => {
-  it.runIf(process.getuid?.() === 0)("gets its own uid, owns its checkout, and a copy of the build's DOCKER_CONFIG it cannot change for the pipeline", async () => {
-    const base = dir('ws');
-    const tree = join(base, 'src');
-    mkdirSync(tree);
-    writeFileSync(join(tree, 'Dockerfile'), 'FROM scratch\n');
-    const dockerConfig = dir('docker-config');
-    writeFileSync(join(dockerConfig, 'config.json'), '{"auths":{"r.example":{"auth":"eA=="}}}\n', { mode: 0o600 });
-    const ws = await openWorkspace({ dir: base, tree, dockerConfig, required: true, switchUser: true, dockerHost: 'tcp://127.0.0.1:1' });
-    try {
-      expect(ws.user?.uid).toBeGreaterThan(1_000_000);
-      const res = await ws.run('/bin/sh', ['-c', 'id -u; touch new-file && echo wrote; cat "$DOCKER_CONFIG/config.json"; echo "{}" > "$DOCKER_CONFIG/config.json"; echo "$HOME $DOCKER_HOST"'], { env: inheritedEnv(), cwd: tree });
-      expect(res.lines[0]).toBe(String(ws.user?.uid));
-      expect(res.lines).toContain('wrote');
-      expect(res.lines).toContain('{"auths":{"r.example":{"auth":"eA=="}}}');
-      expect(res.lines.at(-1)).toBe(`${join(base, 'home')} tcp://127.0.0.1:1`);
-      expect(readFileSync(join(dockerConfig, 'config.json'), 'utf8')).toContain('r.example');
-    } finally {
-      await ws.dispose();
-    }
-  });
+  it.runIf(process.getuid?.() === 0)(
+    "gets its own uid, owns its checkout, and a copy of the build's DOCKER_CONFIG it cannot change for the pipeline",
+    async () => {
+      const base = dir('ws');
+      const tree = join(base, 'src');
+      mkdirSync(tree);
+      writeFileSync(join(tree, 'Dockerfile'), 'FROM scratch\n');
+      const dockerConfig = dir('docker-config');
+      writeFileSync(join(dockerConfig, 'config.json'), '{"auths":{"r.example":{"auth":"eA=="}}}\n', { mode: 0o600 });
+      const ws = await openWorkspace({ dir: base, tree, dockerConfig, required: true, switchUser: true, dockerHost: 'tcp://127.0.0.1:1' });
+      try {
+        expect(ws.user?.uid).toBeGreaterThan(1_000_000);
+        const res = await ws.run(
+          '/bin/sh',
+          ['-c', 'id -u; touch new-file && echo wrote; cat "$DOCKER_CONFIG/config.json"; echo "{}" > "$DOCKER_CONFIG/config.json"; echo "$HOME $DOCKER_HOST"'],
+          { env: inheritedEnv(), cwd: tree },
+        );
+        expect(res.lines[0]).toBe(String(ws.user?.uid));
+        expect(res.lines).toContain('wrote');
+        expect(res.lines).toContain('{"auths":{"r.example":{"auth":"eA=="}}}');
+        expect(res.lines.at(-1)).toBe(`${join(base, 'home')} tcp://127.0.0.1:1`);
+        expect(readFileSync(join(dockerConfig, 'config.json'), 'utf8')).toContain('r.example');
+      } finally {
+        await ws.dispose();
+      }
+    },
+  );
 
   it.runIf(process.getuid?.() === 0)("a hook of one build cannot read another build's checkout or DOCKER_CONFIG", async () => {
     const open = async (name: string) => {
@@ -180,7 +200,10 @@ describe('a build workspace', () => {
     const b = await open('b');
     try {
       expect(a.ws.user?.uid).not.toBe(b.ws.user?.uid);
-      const res = await b.ws.run('/bin/sh', ['-c', `cat ${a.tree}/app.env; cat ${a.ws.env.DOCKER_CONFIG}/config.json; cat app.env; echo done`], { env: inheritedEnv(), cwd: b.tree });
+      const res = await b.ws.run('/bin/sh', ['-c', `cat ${a.tree}/app.env; cat ${a.ws.env.DOCKER_CONFIG}/config.json; cat app.env; echo done`], {
+        env: inheritedEnv(),
+        cwd: b.tree,
+      });
       const text = res.lines.join('\n');
       expect(text).toContain(`${secret}-b`);
       expect(text).not.toContain(`${secret}-a`);

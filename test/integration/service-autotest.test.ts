@@ -33,8 +33,13 @@ let service: ServiceProcess;
 let base: string;
 
 const GIT_ENV = {
-  ...process.env, GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'Test',
-  GIT_COMMITTER_EMAIL: 't@example.com', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null',
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 't@example.com',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 't@example.com',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
 };
 const git = (...args: string[]) => execFileSync('git', args, { cwd: fixture.dir, env: GIT_ENV, encoding: 'utf8' }).trim();
 
@@ -63,7 +68,7 @@ const image = (repo: string) => `${registry.host}/${repo}`;
 /** The image's tags in the registry, without the service's shared layer cache (`buildcache`). */
 async function registryTags(repo: string): Promise<string[]> {
   const res = await fetch(`http://${registry.host}/v2/${repo}/tags/list`);
-  const tags = res.status === 200 ? ((await res.json()) as { tags: string[] | null }).tags ?? [] : [];
+  const tags = res.status === 200 ? (((await res.json()) as { tags: string[] | null }).tags ?? []) : [];
   return tags.filter((t) => t !== 'buildcache').sort();
 }
 
@@ -84,7 +89,10 @@ async function waitFinished(id: string): Promise<any> {
 }
 
 async function push(repo: string, sha: string): Promise<string> {
-  const res = await deliver(base, { payload: pushPayload({ repository: repo, ref: 'refs/heads/main', sha, defaultBranch: 'main', cloneUrl: fixture.url }), secret: SECRET });
+  const res = await deliver(base, {
+    payload: pushPayload({ repository: repo, ref: 'refs/heads/main', sha, defaultBranch: 'main', cloneUrl: fixture.url }),
+    secret: SECRET,
+  });
   expect(res.status).toBe(202);
   return res.json.builds[0];
 }
@@ -136,22 +144,26 @@ beforeAll(async () => {
     '    env: {API_KEY: "${AT_API_KEY}"}',
   ];
   const config = join(work, 'autobuild.yml');
-  writeFileSync(config, [
-    `webhookSecret: ${SECRET}`,
-    `apiToken: ${API_TOKEN}`,
-    `dataDir: ${join(work, 'data')}`,
-    `github: {token: gh-token-for-tests, apiUrl: "${recorder.url}", statuses: true}`,
-    'repositories:',
-    ...repo(INTERNAL, 'internal'),
-    ...repo(EXTERNAL, 'external'),
-    ...repo(QUICK, 'internal'),
-    '    timeoutMinutes: 0.05',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      `webhookSecret: ${SECRET}`,
+      `apiToken: ${API_TOKEN}`,
+      `dataDir: ${join(work, 'data')}`,
+      `github: {token: gh-token-for-tests, apiUrl: "${recorder.url}", statuses: true}`,
+      'repositories:',
+      ...repo(INTERNAL, 'internal'),
+      ...repo(EXTERNAL, 'external'),
+      ...repo(QUICK, 'internal'),
+      '    timeoutMinutes: 0.05',
+      '',
+    ].join('\n'),
+  );
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   service = await startService('start', {
-    cwd: work, args: ['--config', config],
+    cwd: work,
+    args: ['--config', config],
     env: { PORT: String(port), REDIS_URL: redis.url, DOCKER_HOST: dockerd.host, AT_API_KEY: ENV_VALUE },
   });
 });
@@ -182,7 +194,10 @@ describe('Autotest in the service', () => {
     expect(build.error).toBe('tests failed: sut in docker-compose.test.yml exited with code 1');
     expect(await registryTags(INTERNAL)).toEqual([]);
     const statuses = await recorder.waitFor((r) => r.path === `/repos/${INTERNAL}/statuses/${sha}`, 2);
-    expect(statuses.map((s) => [s.body.state, s.body.description])).toEqual([['pending', expect.any(String)], ['failure', 'tests failed']]);
+    expect(statuses.map((s) => [s.body.state, s.body.description])).toEqual([
+      ['pending', expect.any(String)],
+      ['failure', 'tests failed'],
+    ]);
     const log = (await api(`/api/builds/${id}/log`)).text.trimEnd().split('\n');
     const end = log.slice(-4).join('\n');
     expect(end).toContain('  | sut read broken key=***');

@@ -29,8 +29,13 @@ let work: string;
 let image: string;
 
 const GIT_ENV = {
-  ...process.env, GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'Test',
-  GIT_COMMITTER_EMAIL: 't@example.com', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null',
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 't@example.com',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 't@example.com',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
 };
 const git = (...args: string[]) => execFileSync('git', args, { cwd: fixture.dir, env: GIT_ENV, encoding: 'utf8' }).trim();
 
@@ -38,7 +43,10 @@ const git = (...args: string[]) => execFileSync('git', args, { cwd: fixture.dir,
 function commit(branch: string, text: string, opts: { slow?: boolean | number; tag?: string } = {}): string {
   git('checkout', '-q', '-B', branch, 'main');
   writeFileSync(join(fixture.dir, 'version.txt'), `${text}\n`);
-  const dockerfile = busyboxDockerfile('hello').replace('CMD', `${opts.slow ? `RUN ["/bin/sleep", "${opts.slow === true ? 8 : opts.slow}"]\n` : ''}COPY version.txt /version.txt\nCMD`);
+  const dockerfile = busyboxDockerfile('hello').replace(
+    'CMD',
+    `${opts.slow ? `RUN ["/bin/sleep", "${opts.slow === true ? 8 : opts.slow}"]\n` : ''}COPY version.txt /version.txt\nCMD`,
+  );
   writeFileSync(join(fixture.dir, 'Dockerfile'), dockerfile);
   git('add', '-A');
   git('commit', '-q', '-m', `version ${text}`);
@@ -52,29 +60,35 @@ async function manifestDigest(tag: string): Promise<string | undefined> {
   const [host, ...path] = image.split('/');
   const res = await fetch(`http://${host}/v2/${path.join('/')}/manifests/${tag}`, {
     method: 'HEAD',
-    headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json' },
+    headers: {
+      accept:
+        'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json',
+    },
   });
-  return res.status === 200 ? res.headers.get('docker-content-digest') ?? undefined : undefined;
+  return res.status === 200 ? (res.headers.get('docker-content-digest') ?? undefined) : undefined;
 }
 
 function writeConfig(name: string, extra: string[] = []): string {
   const file = join(work, name);
-  writeFileSync(file, [
-    `webhookSecret: ${SECRET}`,
-    `apiToken: ${API_TOKEN}`,
-    `dataDir: ${join(work, 'data')}`,
-    `github: {token: gh-token-for-tests, apiUrl: "${recorder.url}", statuses: true}`,
-    ...extra,
-    'repositories:',
-    `  ${REPO}:`,
-    `    image: ${image}`,
-    `    cloneUrl: "${fixture.url}"`,
-    `    triggerToken: ${TRIGGER}`,
-    `    webhooks: ["${recorder.url}/hooks/deploy"]`,
-    '    rules:',
-    '      - {sourceType: branch, source: "/slow.*/", tag: "{sourceref}"}',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      `webhookSecret: ${SECRET}`,
+      `apiToken: ${API_TOKEN}`,
+      `dataDir: ${join(work, 'data')}`,
+      `github: {token: gh-token-for-tests, apiUrl: "${recorder.url}", statuses: true}`,
+      ...extra,
+      'repositories:',
+      `  ${REPO}:`,
+      `    image: ${image}`,
+      `    cloneUrl: "${fixture.url}"`,
+      `    triggerToken: ${TRIGGER}`,
+      `    webhooks: ["${recorder.url}/hooks/deploy"]`,
+      '    rules:',
+      '      - {sourceType: branch, source: "/slow.*/", tag: "{sourceref}"}',
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -124,12 +138,15 @@ describe('autobuild start (HTTP and worker in one process)', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     service = await startService('start', {
-      cwd: work, args: ['--config', writeConfig('start.yml')],
+      cwd: work,
+      args: ['--config', writeConfig('start.yml')],
       env: { PORT: String(port), REDIS_URL: redis.url, DOCKER_HOST: dockerd.host },
     });
     c = client(`http://127.0.0.1:${port}`);
   });
-  afterAll(async () => { await service?.stop(); });
+  afterAll(async () => {
+    await service?.stop();
+  });
 
   it('a tag push ends in the registry with every tag at the built digest, statuses and Docker Hub webhooks sent', async () => {
     const sha = commit('main', 'v1.0.0', { tag: 'v1.0.0' });
@@ -147,7 +164,10 @@ describe('autobuild start (HTTP and worker in one process)', () => {
       expect(s.body.target_url).toMatch(new RegExp(`/#/builds/${id}$`));
       expect(s.headers.authorization).toBe('Bearer gh-token-for-tests');
     }
-    const hooks = await recorder.waitFor((r) => r.path === '/hooks/deploy' && build.tags.includes(r.body.push_data.tag) && r.at >= Date.parse(build.startedAt), 4);
+    const hooks = await recorder.waitFor(
+      (r) => r.path === '/hooks/deploy' && build.tags.includes(r.body.push_data.tag) && r.at >= Date.parse(build.startedAt),
+      4,
+    );
     expect(hooks.map((h) => h.body.push_data.tag).sort()).toEqual([...build.tags].sort());
     expect(hooks[0]!.body.repository).toMatchObject({ repo_name: image, name: 'app', namespace: 'octo' });
     expect(typeof hooks[0]!.body.callback_url).toBe('string');
@@ -200,7 +220,11 @@ describe('autobuild start (HTTP and worker in one process)', () => {
 
   it('the remote trigger {"build":true} builds the default branch at its current commit', async () => {
     const sha = git('rev-parse', 'main');
-    const trigger = await c.api(`/api/trigger/${TRIGGER}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ build: true }) });
+    const trigger = await c.api(`/api/trigger/${TRIGGER}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ build: true }),
+    });
     expect(trigger.status, trigger.text).toBe(202);
     const b = await c.waitStatus(trigger.json.builds[0]);
     expect(b.status, b.error).toBe('succeeded');
@@ -247,7 +271,8 @@ describe('autobuild start (HTTP and worker in one process)', () => {
     const code = await service.stop();
     expect(code).toBe(0);
     const redisCheck = await startService('serve', {
-      cwd: work, args: ['--config', writeConfig('check.yml')],
+      cwd: work,
+      args: ['--config', writeConfig('check.yml')],
       env: { PORT: String(await freePort()), REDIS_URL: redis.url },
     });
     try {
@@ -267,7 +292,8 @@ describe('autobuild serve + worker processes on one Redis', () => {
   let c: ReturnType<typeof client>;
   const startWorker = async () => {
     const w = await startService('worker', {
-      cwd: work, args: ['--config', writeConfig('split.yml')],
+      cwd: work,
+      args: ['--config', writeConfig('split.yml')],
       env: { REDIS_URL: redis.url, DOCKER_HOST: dockerd.host, AUTOBUILD_LOCK_SECONDS: '3' },
     });
     workers.push(w);
@@ -319,7 +345,8 @@ describe('timeoutMinutes', () => {
   it('a build running past timeoutMinutes is stopped, marked failed and reported to GitHub as a failure', async () => {
     const port = await freePort();
     const service = await startService('start', {
-      cwd: work, args: ['--config', writeConfig('timeout.yml', ['timeoutMinutes: 0.1'])],
+      cwd: work,
+      args: ['--config', writeConfig('timeout.yml', ['timeoutMinutes: 0.1'])],
       env: { PORT: String(port), REDIS_URL: redis.url, DOCKER_HOST: dockerd.host },
     });
     try {
@@ -343,7 +370,8 @@ describe('timeoutMinutes', () => {
     const marks = [sleepMark(), sleepMark()] as const;
     const port = await freePort();
     const service = await startService('start', {
-      cwd: work, args: ['--config', writeConfig('hook-timeout.yml', ['timeoutMinutes: 0.1'])],
+      cwd: work,
+      args: ['--config', writeConfig('hook-timeout.yml', ['timeoutMinutes: 0.1'])],
       env: { PORT: String(port), REDIS_URL: redis.url, DOCKER_HOST: dockerd.host },
     });
     try {

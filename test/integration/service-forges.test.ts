@@ -45,10 +45,17 @@ const send = {
     post('/webhooks/gitlab', { 'x-gitlab-event': event, 'x-gitlab-token': token, 'x-gitlab-event-uuid': uuid }, JSON.stringify(payload)),
   bitbucket: (event: string, payload: unknown, secret = BB_SECRET) => {
     const body = JSON.stringify(payload);
-    return post('/webhooks/bitbucket', {
-      'x-event-key': event, 'x-hub-signature': `sha256=${hmac(secret, body)}`, 'x-request-uuid': randomUUID(),
-      'x-hook-uuid': '{5e9b2f4c-9c1f-4a59-a5e1-3c8f4f7e9b10}', 'x-attempt-number': '1',
-    }, body);
+    return post(
+      '/webhooks/bitbucket',
+      {
+        'x-event-key': event,
+        'x-hub-signature': `sha256=${hmac(secret, body)}`,
+        'x-request-uuid': randomUUID(),
+        'x-hook-uuid': '{5e9b2f4c-9c1f-4a59-a5e1-3c8f4f7e9b10}',
+        'x-attempt-number': '1',
+      },
+      body,
+    );
   },
   gitea: (event: string, payload: unknown, secret = GT_SECRET) => {
     const body = JSON.stringify(payload);
@@ -75,55 +82,69 @@ async function finished(id: string, timeoutMs = 120_000) {
 async function manifestDigest(image: string, tag: string): Promise<string | undefined> {
   const [host, ...path] = image.split('/');
   const res = await fetch(`http://${host}/v2/${path.join('/')}/manifests/${tag}`, {
-    method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },
+    method: 'HEAD',
+    headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },
   });
-  return res.status === 200 ? res.headers.get('docker-content-digest') ?? undefined : undefined;
+  return res.status === 200 ? (res.headers.get('docker-content-digest') ?? undefined) : undefined;
 }
 
 const image = (name: string) => `${registry.host}/${name}`;
 
 beforeAll(async () => {
   buildBinary();
-  [redis, dockerd, registry, recorder] = await Promise.all([startRedis(), startDockerd(), startRegistry(), startRecorder({
-    answer: (req) => {
-      // Bitbucket's list of a pull request's commits, newest first, with full hashes.
-      if (req.path.startsWith('/bitbucket/2.0/repositories/cloudbeers/temp/pullrequests/3/commits')) return { status: 200, body: { values: [{ hash: fixture.sha }] } };
-      if (!req.path.startsWith('/notify/json') || failuresLeft === 0) return undefined;
-      failuresLeft -= 1;
-      failed.add(req);
-      return { status: 500, body: { error: 'receiver down' } };
-    },
-  })]);
+  [redis, dockerd, registry, recorder] = await Promise.all([
+    startRedis(),
+    startDockerd(),
+    startRegistry(),
+    startRecorder({
+      answer: (req) => {
+        // Bitbucket's list of a pull request's commits, newest first, with full hashes.
+        if (req.path.startsWith('/bitbucket/2.0/repositories/cloudbeers/temp/pullrequests/3/commits'))
+          return { status: 200, body: { values: [{ hash: fixture.sha }] } };
+        if (!req.path.startsWith('/notify/json') || failuresLeft === 0) return undefined;
+        failuresLeft -= 1;
+        failed.add(req);
+        return { status: 500, body: { error: 'receiver down' } };
+      },
+    }),
+  ]);
   fixture = makeFixtureRepo({ content: 'forges' });
   work = mkdtempSync(join(tmpdir(), 'autobuild-forges-'));
   const config = join(work, 'autobuild.yml');
-  writeFileSync(config, [
-    `apiToken: ${API_TOKEN}`,
-    `dataDir: ${join(work, 'data')}`,
-    'server: {publicUrl: "https://autobuild.example.com"}',
-    'forges:',
-    `  gitlab.example.com: {type: gitlab, webhookSecret: ${GL_SECRET}, token: gl-token-for-tests, apiUrl: "${recorder.url}/gitlab/api/v4"}`,
-    `  bitbucket.org: {type: bitbucket, webhookSecret: ${BB_SECRET}, username: bot, token: bb-app-password, apiUrl: "${recorder.url}/bitbucket/2.0"}`,
-    `  git.example.com: {type: forgejo, webhookSecret: ${GT_SECRET}, token: gt-token-for-tests, apiUrl: "${recorder.url}/gitea/api/v1"}`,
-    'notifications:',
-    `  - {url: "${recorder.url}/notify/json?token=abc", secret: ${NOTIFY_SECRET}}`,
-    'repositories:',
-    '  gitlab.example.com/group/sub/app:',
-    `    image: ${image('gl/app')}`,
-    `    cloneUrl: "${fixture.url}"`,
-    '  bitbucket.org/cloudbeers/temp:',
-    `    image: ${image('bb/temp')}`,
-    `    cloneUrl: "${fixture.url}"`,
-    '    rules: [{sourceType: branch, source: master, tag: "{sourceref}"}]',
-    `    notifications: [{url: "${recorder.url}/notify/slack", format: slack, events: [succeeded, failed]}]`,
-    '  git.example.com/gitea/webhooks:',
-    `    image: ${image('gt/webhooks')}`,
-    `    cloneUrl: "${fixture.url}"`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      `apiToken: ${API_TOKEN}`,
+      `dataDir: ${join(work, 'data')}`,
+      'server: {publicUrl: "https://autobuild.example.com"}',
+      'forges:',
+      `  gitlab.example.com: {type: gitlab, webhookSecret: ${GL_SECRET}, token: gl-token-for-tests, apiUrl: "${recorder.url}/gitlab/api/v4"}`,
+      `  bitbucket.org: {type: bitbucket, webhookSecret: ${BB_SECRET}, username: bot, token: bb-app-password, apiUrl: "${recorder.url}/bitbucket/2.0"}`,
+      `  git.example.com: {type: forgejo, webhookSecret: ${GT_SECRET}, token: gt-token-for-tests, apiUrl: "${recorder.url}/gitea/api/v1"}`,
+      'notifications:',
+      `  - {url: "${recorder.url}/notify/json?token=abc", secret: ${NOTIFY_SECRET}}`,
+      'repositories:',
+      '  gitlab.example.com/group/sub/app:',
+      `    image: ${image('gl/app')}`,
+      `    cloneUrl: "${fixture.url}"`,
+      '  bitbucket.org/cloudbeers/temp:',
+      `    image: ${image('bb/temp')}`,
+      `    cloneUrl: "${fixture.url}"`,
+      '    rules: [{sourceType: branch, source: master, tag: "{sourceref}"}]',
+      `    notifications: [{url: "${recorder.url}/notify/slack", format: slack, events: [succeeded, failed]}]`,
+      '  git.example.com/gitea/webhooks:',
+      `    image: ${image('gt/webhooks')}`,
+      `    cloneUrl: "${fixture.url}"`,
+      '',
+    ].join('\n'),
+  );
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  service = await startService('start', { cwd: work, args: ['--config', config], env: { PORT: String(port), REDIS_URL: redis.url, DOCKER_HOST: dockerd.host } });
+  service = await startService('start', {
+    cwd: work,
+    args: ['--config', config],
+    env: { PORT: String(port), REDIS_URL: redis.url, DOCKER_HOST: dockerd.host },
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -192,9 +213,13 @@ describe('forge webhooks through the service', () => {
     expect(statuses[0]!.headers.authorization).toBe('token gt-token-for-tests');
   }, 180_000);
 
-  it('Forgejo: a delivery with only X-Forgejo-* headers is verified and answered like Gitea\'s', async () => {
+  it("Forgejo: a delivery with only X-Forgejo-* headers is verified and answered like Gitea's", async () => {
     const body = JSON.stringify({ ...forgePayload('gitea-push'), after: fixture.sha });
-    const res = await post('/webhooks/gitea', { 'x-forgejo-event': 'push', 'x-forgejo-signature': hmac(GT_SECRET, body), 'x-forgejo-delivery': randomUUID() }, body);
+    const res = await post(
+      '/webhooks/gitea',
+      { 'x-forgejo-event': 'push', 'x-forgejo-signature': hmac(GT_SECRET, body), 'x-forgejo-delivery': randomUUID() },
+      body,
+    );
     expect(res.status, res.text).toBe(202);
     expect(res.json.builds).toEqual([]);
     expect(res.json.skipped[0].reason).toMatch(/preset semver builds only the default branch \("main"\) and tags, not branch "develop"/);
@@ -256,7 +281,10 @@ describe('forge webhooks through the service', () => {
     }
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/autobuild_notifications_total\{result="failed"\} 2\b/);
-    const lines = service.stderr().split('\n').filter((l) => l.includes('notification failed'));
+    const lines = service
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('notification failed'));
     expect(lines).toHaveLength(2);
     expect(lines.join('\n')).not.toMatch(/token=abc|notify-secret/);
   }, 90_000);
@@ -266,6 +294,10 @@ describe('forge webhooks through the service', () => {
     const texts = slack.map((r) => r.body.text as string);
     expect(Object.keys(slack[0]!.body)).toEqual(['text']);
     expect(texts.every((t) => t.startsWith('autobuild: *succeeded* bitbucket.org/cloudbeers/temp '))).toBe(true);
-    expect(texts.some((t) => /v1\.0\.0 \([0-9a-f]{7}\) → 1\.0\.0, 1\.0, 1, latest in \d+s — <https:\/\/autobuild\.example\.com\/#\/builds\/[^|]+\|build [^>]+>$/.test(t))).toBe(true);
+    expect(
+      texts.some((t) =>
+        /v1\.0\.0 \([0-9a-f]{7}\) → 1\.0\.0, 1\.0, 1, latest in \d+s — <https:\/\/autobuild\.example\.com\/#\/builds\/[^|]+\|build [^>]+>$/.test(t),
+      ),
+    ).toBe(true);
   }, 60_000);
 });

@@ -64,11 +64,20 @@ beforeAll(async () => {
   client = new Redis(redis.url);
   work = mkdtempSync(join(tmpdir(), 'autobuild-intake-'));
   config = join(work, 'autobuild.yml');
-  writeFileSync(config, [
-    `webhookSecret: ${SECRET}`, `apiToken: ${API_TOKEN}`, `dataDir: ${join(work, 'data')}`,
-    'github: {statuses: false}',
-    'repositories:', `  ${REPO}:`, `    image: ${registry.host}/octo/app`, `    triggerToken: ${TRIGGER}`, '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      `webhookSecret: ${SECRET}`,
+      `apiToken: ${API_TOKEN}`,
+      `dataDir: ${join(work, 'data')}`,
+      'github: {statuses: false}',
+      'repositories:',
+      `  ${REPO}:`,
+      `    image: ${registry.host}/octo/app`,
+      `    triggerToken: ${TRIGGER}`,
+      '',
+    ].join('\n'),
+  );
 });
 
 afterAll(async () => {
@@ -97,7 +106,11 @@ describe('a 202 is durable', () => {
     await stalled.service.kill9();
 
     const restarted = await serve();
-    await eventually('jobs after restart', async () => (await Promise.all(ids.map(jobExists))).every(Boolean), (v) => v);
+    await eventually(
+      'jobs after restart',
+      async () => (await Promise.all(ids.map(jobExists))).every(Boolean),
+      (v) => v,
+    );
     // A redelivery of one of them after the restart gets the first answer and no second build.
     const again = await deliver(restarted.base, { payload: payloads[0], secret: SECRET, delivery: answers[0]!.delivery });
     expect(again.status).toBe(200);
@@ -141,14 +154,20 @@ describe('a delivery id is accepted once', () => {
     expect(answers.filter((a) => a.status === 200)).toHaveLength(19);
     expect(new Set(answers.map((a) => JSON.stringify(a.json.builds))).size).toBe(1);
     const id = answers[0]!.json.builds[0];
-    await eventually('job', () => jobExists(id), (v) => v);
+    await eventually(
+      'job',
+      () => jobExists(id),
+      (v) => v,
+    );
     expect((await api(base, `/api/builds?limit=500`)).json.builds.filter((b: { id: string }) => b.id === id)).toHaveLength(1);
   });
 
   it('a first delivery is never answered as a repeat, even with a worker idle and Redis just restarted', async () => {
     const port = await freePort();
     const start = await startService('start', {
-      cwd: work, env: { PORT: String(port), REDIS_URL: redis.url }, args: ['--config', config],
+      cwd: work,
+      env: { PORT: String(port), REDIS_URL: redis.url },
+      args: ['--config', config],
     });
     services.push(start);
     const startBase = `http://127.0.0.1:${port}`;
@@ -212,7 +231,8 @@ describe('bad input stops at the door', () => {
 
   it('a trigger with a 200,000-character source_name is a 400 with a short answer', async () => {
     const res = await fetch(`${base}/api/trigger/${TRIGGER}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ source_type: 'Branch', source_name: 'x'.repeat(200_000) }),
     });
     expect(res.status).toBe(400);
@@ -237,7 +257,9 @@ describe('bad input stops at the door', () => {
 
 /** Peak resident memory of a process so far (VmHWM), in MB. */
 function peakMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'))!;
   return Number(/(\d+)/.exec(line)![1]) / 1024;
 }
 
@@ -247,14 +269,29 @@ describe('unsigned bodies cost bounded memory', () => {
     const before = peakMb(service.pid);
     const big = Buffer.alloc(25 * 1024 * 1024 - 16, 0x20);
     const agent = new Agent({ maxSockets: 80 });
-    const post = () => new Promise<number>((resolve) => {
-      const req = request(`${base}/webhooks/github`, {
-        method: 'POST', agent,
-        headers: { 'content-type': 'application/json', 'content-length': big.length, 'x-github-event': 'push', 'x-github-delivery': 'big', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` },
-      }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
-      req.on('error', () => resolve(0));
-      req.end(big);
-    });
+    const post = () =>
+      new Promise<number>((resolve) => {
+        const req = request(
+          `${base}/webhooks/github`,
+          {
+            method: 'POST',
+            agent,
+            headers: {
+              'content-type': 'application/json',
+              'content-length': big.length,
+              'x-github-event': 'push',
+              'x-github-delivery': 'big',
+              'x-hub-signature-256': `sha256=${'0'.repeat(64)}`,
+            },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', () => resolve(0));
+        req.end(big);
+      });
     let done = false;
     const health: number[] = [];
     const probe = (async () => {
@@ -272,7 +309,7 @@ describe('unsigned bodies cost bounded memory', () => {
     expect(statuses).toEqual(statuses.map(() => 401));
     expect(peakMb(service.pid) - before).toBeLessThan(400);
     expect(health.length).toBeGreaterThan(3);
-    console.log(`healthz ms: ${health.join(" ")}; peak +${(peakMb(service.pid) - before).toFixed(0)} MB`);
+    console.log(`healthz ms: ${health.join(' ')}; peak +${(peakMb(service.pid) - before).toFixed(0)} MB`);
     expect(Math.max(...health)).toBeLessThan(2_000);
     await service.stop();
   }, 120_000);
@@ -280,10 +317,23 @@ describe('unsigned bodies cost bounded memory', () => {
   it('a body declared over 25 MB is refused with 413 before it is read', async () => {
     const { service, base } = await serve();
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${base}/webhooks/github`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': 30 * 1024 * 1024, 'x-github-event': 'push', 'x-github-delivery': 'big-2', 'x-hub-signature-256': sign('x', SECRET) },
-      }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      const req = request(
+        `${base}/webhooks/github`,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'content-length': 30 * 1024 * 1024,
+            'x-github-event': 'push',
+            'x-github-delivery': 'big-2',
+            'x-hub-signature-256': sign('x', SECRET),
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', (err) => setTimeout(() => reject(err), 1_000));
       req.write(Buffer.alloc(1024 * 1024));
     });
@@ -301,7 +351,9 @@ describe('a registry that never answers', () => {
   });
 
   it('costs webhooks nothing: every delivery is answered within a second', async () => {
-    blackhole = createServer((s) => { sockets.push(s); });
+    blackhole = createServer((s) => {
+      sockets.push(s);
+    });
     const port = await freePort();
     await new Promise<void>((r) => blackhole.listen(port, '127.0.0.1', () => r()));
     const file = join(work, 'blackhole.yml');
@@ -329,19 +381,36 @@ describe('token guessing', () => {
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
     // The sign-in form and the trigger URL share the count.
-    const login = await fetch(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base }, body: 'token=guess', redirect: 'manual' });
+    const login = await fetch(`${base}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base },
+      body: 'token=guess',
+      redirect: 'manual',
+    });
     expect(login.status).toBe(429);
-    expect((await fetch(`${base}/api/trigger/${TRIGGER}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"build":true}' })).status).toBe(429);
+    expect(
+      (await fetch(`${base}/api/trigger/${TRIGGER}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"build":true}' })).status,
+    ).toBe(429);
     await service.stop();
   });
 
   it('after ten wrong sign-ins the form answers 429', async () => {
     const { service, base } = await serve();
     for (let i = 0; i < 10; i++) {
-      const res = await fetch(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base }, body: `token=guess-${i}`, redirect: 'manual' });
+      const res = await fetch(`${base}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base },
+        body: `token=guess-${i}`,
+        redirect: 'manual',
+      });
       expect(res.status).toBe(401);
     }
-    const res = await fetch(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base }, body: `token=${API_TOKEN}`, redirect: 'manual' });
+    const res = await fetch(`${base}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base },
+      body: `token=${API_TOKEN}`,
+      redirect: 'manual',
+    });
     expect(res.status).toBe(429);
     await service.stop();
   });

@@ -50,29 +50,36 @@ beforeAll(async () => {
   buildBinary();
   [redis, dockerd, registry] = await Promise.all([startRedis(), startDockerd(), startRegistry()]);
   multi = makeFixtureRepo({ dockerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "echo", "hi"]\n' });
-  secret = makeFixtureRepo({ dockerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nRUN --mount=type=secret,id=tok ["/bin/busybox", "sh", "-c", "/bin/busybox wc -c /run/secrets/tok > /tok.len"]\n' });
+  secret = makeFixtureRepo({
+    dockerfile:
+      'FROM scratch\nCOPY busybox /bin/busybox\nRUN --mount=type=secret,id=tok ["/bin/busybox", "sh", "-c", "/bin/busybox wc -c /run/secrets/tok > /tok.len"]\n',
+  });
   work = mkdtempSync(join(tmpdir(), 'autobuild-service-platforms-'));
   const config = join(work, 'autobuild.yml');
-  writeFileSync(config, [
-    `webhookSecret: ${SECRET}`,
-    `apiToken: ${API_TOKEN}`,
-    `dataDir: ${join(work, 'data')}`,
-    'github: {statuses: false}',
-    'repositories:',
-    '  octo-org/multi:',
-    `    image: ${registry.host}/octo/multi`,
-    `    cloneUrl: "${multi.url}"`,
-    '    platforms: [linux/amd64, linux/arm64]',
-    '  octo-org/secret:',
-    `    image: ${registry.host}/octo/secret`,
-    `    cloneUrl: "${secret.url}"`,
-    '    secrets: {tok: ${BUILD_TOK}}',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      `webhookSecret: ${SECRET}`,
+      `apiToken: ${API_TOKEN}`,
+      `dataDir: ${join(work, 'data')}`,
+      'github: {statuses: false}',
+      'repositories:',
+      '  octo-org/multi:',
+      `    image: ${registry.host}/octo/multi`,
+      `    cloneUrl: "${multi.url}"`,
+      '    platforms: [linux/amd64, linux/arm64]',
+      '  octo-org/secret:',
+      `    image: ${registry.host}/octo/secret`,
+      `    cloneUrl: "${secret.url}"`,
+      '    secrets: {tok: ${BUILD_TOK}}',
+      '',
+    ].join('\n'),
+  );
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   service = await startService('start', {
-    cwd: work, args: ['--config', config],
+    cwd: work,
+    args: ['--config', config],
     env: { PORT: String(port), REDIS_URL: redis.url, DOCKER_HOST: dockerd.host, BUILD_TOK: BUILD_SECRET },
   });
 });
@@ -86,20 +93,22 @@ afterAll(async () => {
 });
 
 describe('a multi-platform build in the service', () => {
-  it('the record and the API list give the index digest and each platform\'s digest; autobuild tags shows the index digests', async () => {
+  it("the record and the API list give the index digest and each platform's digest; autobuild tags shows the index digests", async () => {
     const build = await buildOf('octo-org/multi', multi, 'refs/tags/v1.0.0');
     expect(build.status, build.error).toBe('succeeded');
     expect(build.platforms.map((p: { platform: string }) => p.platform).sort()).toEqual(['linux/amd64', 'linux/arm64']);
     const image = `${registry.host}/octo/multi`;
-    const index = await fetch(`http://${registry.host}/v2/octo/multi/manifests/latest`, { headers: { accept: 'application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json' } });
+    const index = await fetch(`http://${registry.host}/v2/octo/multi/manifests/latest`, {
+      headers: { accept: 'application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json' },
+    });
     expect(index.headers.get('docker-content-digest')).toBe(build.digest);
-    const children = (await index.json() as { manifests: { digest: string; platform: { architecture: string } }[] }).manifests;
+    const children = ((await index.json()) as { manifests: { digest: string; platform: { architecture: string } }[] }).manifests;
     for (const p of build.platforms as { platform: string; digest: string }[]) {
       expect(children.find((c) => c.digest === p.digest)?.platform.architecture).toBe(p.platform.split('/')[1]);
     }
     // The service's default cache: a repository of its own beside the image, holding the index.
     const cache = await fetch(`http://${registry.host}/v2/octo/multi-buildcache/tags/list`);
-    expect((await cache.json() as { tags: string[] }).tags).toEqual(['latest']);
+    expect(((await cache.json()) as { tags: string[] }).tags).toEqual(['latest']);
     const listed = (await api('/api/builds?repository=octo-org/multi')).json.builds[0];
     expect(listed).toMatchObject({ id: build.id, digest: build.digest, platforms: build.platforms });
 
@@ -126,20 +135,31 @@ describe('a build secret in the service', () => {
       expect(keys.length).toBeGreaterThan(0);
       for (const key of keys) {
         const type = await r.type(key);
-        const dump = type === 'string' ? await r.get(key)
-          : type === 'hash' ? JSON.stringify(await r.hgetall(key))
-          : type === 'list' ? JSON.stringify(await r.lrange(key, '0', '-1'))
-          : type === 'set' ? JSON.stringify(await r.smembers(key))
-          : type === 'zset' ? JSON.stringify(await r.zrange(key, '0', '-1'))
-          : type === 'stream' ? JSON.stringify(await r.xrange(key, '-', '+'))
-          : '';
+        const dump =
+          type === 'string'
+            ? await r.get(key)
+            : type === 'hash'
+              ? JSON.stringify(await r.hgetall(key))
+              : type === 'list'
+                ? JSON.stringify(await r.lrange(key, '0', '-1'))
+                : type === 'set'
+                  ? JSON.stringify(await r.smembers(key))
+                  : type === 'zset'
+                    ? JSON.stringify(await r.zrange(key, '0', '-1'))
+                    : type === 'stream'
+                      ? JSON.stringify(await r.xrange(key, '-', '+'))
+                      : '';
         expect(dump ?? '', `Redis key ${key}`).not.toContain(BUILD_SECRET);
       }
     } finally {
       r.disconnect();
     }
     // The image holds what the RUN step computed from the secret (its length), never the value.
-    const out = execFileSync('docker', ['run', '--rm', '--network', 'none', '--entrypoint', '/bin/busybox', `${registry.host}/octo/secret:1.0.0`, 'cat', '/tok.len'], { env: { ...process.env, DOCKER_HOST: dockerd.host }, encoding: 'utf8' });
+    const out = execFileSync(
+      'docker',
+      ['run', '--rm', '--network', 'none', '--entrypoint', '/bin/busybox', `${registry.host}/octo/secret:1.0.0`, 'cat', '/tok.len'],
+      { env: { ...process.env, DOCKER_HOST: dockerd.host }, encoding: 'utf8' },
+    );
     expect(out.trim()).toBe(`${BUILD_SECRET.length} /run/secrets/tok`);
   });
 });

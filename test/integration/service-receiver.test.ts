@@ -39,7 +39,8 @@ const api = async (path: string, init: RequestInit = {}) => {
 /** Signs in through the dashboard's form as a browser would, giving the session cookie. */
 const signIn = async () => {
   const res = await fetch(`${base}/login`, {
-    method: 'POST', redirect: 'manual',
+    method: 'POST',
+    redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base, 'sec-fetch-site': 'same-origin' },
     body: new URLSearchParams({ token: API_TOKEN }).toString(),
   });
@@ -61,20 +62,23 @@ beforeAll(async () => {
   buildBinary();
   [redis, registry] = await Promise.all([startRedis(), startRegistry()]);
   work = mkdtempSync(join(tmpdir(), 'autobuild-receiver-'));
-  writeFileSync(join(work, 'autobuild.yml'), [
-    `webhookSecret: ${SECRET}`,
-    `apiToken: ${API_TOKEN}`,
-    `dataDir: ${join(work, 'data')}`,
-    'forges:',
-    `  gitlab.com: {type: gitlab, webhookSecret: ${GL_SECRET}}`,
-    `  bitbucket.org: {type: bitbucket, webhookSecret: ${BB_SECRET}}`,
-    `  git.example.com: {type: gitea, webhookSecret: ${GT_SECRET}}`,
-    'repositories:',
-    `  ${REPO}:`,
-    `    image: ${registry.host}/octo/app`,
-    `    triggerToken: ${TRIGGER}`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(work, 'autobuild.yml'),
+    [
+      `webhookSecret: ${SECRET}`,
+      `apiToken: ${API_TOKEN}`,
+      `dataDir: ${join(work, 'data')}`,
+      'forges:',
+      `  gitlab.com: {type: gitlab, webhookSecret: ${GL_SECRET}}`,
+      `  bitbucket.org: {type: bitbucket, webhookSecret: ${BB_SECRET}}`,
+      `  git.example.com: {type: gitea, webhookSecret: ${GT_SECRET}}`,
+      'repositories:',
+      `  ${REPO}:`,
+      `    image: ${registry.host}/octo/app`,
+      `    triggerToken: ${TRIGGER}`,
+      '',
+    ].join('\n'),
+  );
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   service = await startService('serve', { cwd: work, env: { PORT: String(port), REDIS_URL: redis.url }, args: ['--config', join(work, 'autobuild.yml')] });
@@ -91,11 +95,25 @@ describe('webhook status codes', () => {
   const rows: { name: string; send: Parameters<typeof deliver>[1]; status: number; error?: RegExp }[] = [
     { name: 'no signature is refused', send: { body }, status: 401, error: /missing X-Hub-Signature-256/ },
     { name: 'a signature made with another secret is refused', send: { body, secret: 'not-the-secret' }, status: 401, error: /does not match/ },
-    { name: 'a body changed after signing is refused', send: { body, headers: { 'x-hub-signature-256': sign(body.replace('main', 'evil'), SECRET) } }, status: 401 },
+    {
+      name: 'a body changed after signing is refused',
+      send: { body, headers: { 'x-hub-signature-256': sign(body.replace('main', 'evil'), SECRET) } },
+      status: 401,
+    },
     { name: 'a malformed signature header is refused', send: { body, headers: { 'x-hub-signature-256': 'sha256=zz' } }, status: 401 },
     { name: 'a signed body that is not JSON is a bad request', send: { body: '{"ref": ', secret: SECRET }, status: 400, error: /not valid JSON/ },
-    { name: 'a missing X-GitHub-Event is a bad request', send: { body, secret: SECRET, headers: { 'x-github-event': undefined } }, status: 400, error: /X-GitHub-Event/ },
-    { name: 'a missing X-GitHub-Delivery is a bad request', send: { body, secret: SECRET, headers: { 'x-github-delivery': undefined } }, status: 400, error: /X-GitHub-Delivery/ },
+    {
+      name: 'a missing X-GitHub-Event is a bad request',
+      send: { body, secret: SECRET, headers: { 'x-github-event': undefined } },
+      status: 400,
+      error: /X-GitHub-Event/,
+    },
+    {
+      name: 'a missing X-GitHub-Delivery is a bad request',
+      send: { body, secret: SECRET, headers: { 'x-github-delivery': undefined } },
+      status: 400,
+      error: /X-GitHub-Delivery/,
+    },
     { name: 'a signed push payload that is not an object is a bad request', send: { body: '[1,2]', secret: SECRET }, status: 400 },
     { name: 'ping is answered 200', send: { event: 'ping', payload: example('ping'), secret: SECRET }, status: 200 },
   ];
@@ -115,10 +133,23 @@ describe('webhook status codes', () => {
     // The server answers as soon as it sees the length and closes; node:http reports that answer
     // even though the upload is cut short (fetch only reports the broken pipe).
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${base}/webhooks/github`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': big.length, 'x-github-event': 'push', 'x-github-delivery': 'big-1', 'x-hub-signature-256': sign(big, SECRET) },
-      }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      const req = request(
+        `${base}/webhooks/github`,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'content-length': big.length,
+            'x-github-event': 'push',
+            'x-github-delivery': 'big-1',
+            'x-hub-signature-256': sign(big, SECRET),
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', (err) => setTimeout(() => reject(err), 1_000));
       req.end(big);
     });
@@ -191,7 +222,13 @@ describe('forged and malformed requests', () => {
     { name: 'signed null', send: { body: 'null', secret: SECRET } },
     { name: 'signed push with ref as a number', send: { payload: { ...push('refs/heads/main'), ref: 42 }, secret: SECRET } },
     { name: 'signed push with no repository', send: { payload: { ...push('refs/heads/main'), repository: undefined }, secret: SECRET } },
-    { name: 'signed push with a sha that is not hex', send: { payload: { ...push('refs/heads/main'), after: 'zz; rm -rf /', head_commit: { ...push('refs/heads/main').head_commit, id: 'zz; rm -rf /' } }, secret: SECRET } },
+    {
+      name: 'signed push with a sha that is not hex',
+      send: {
+        payload: { ...push('refs/heads/main'), after: 'zz; rm -rf /', head_commit: { ...push('refs/heads/main').head_commit, id: 'zz; rm -rf /' } },
+        secret: SECRET,
+      },
+    },
     { name: 'signed push with a ref outside refs/', send: { payload: push('main; reboot'), secret: SECRET } },
     { name: 'signed form body without payload', send: { body: 'x=1', secret: SECRET, headers: { 'content-type': 'application/x-www-form-urlencoded' } } },
     { name: 'signed unknown event', send: { event: 'nonsense', payload: { zen: 1 }, secret: SECRET } },
@@ -213,9 +250,25 @@ describe('the receiver and `autobuild plan --payload` refuse the same payloads, 
   // be the same text, and nothing may be queued.
   const hmac = (secret: string, body: string) => createHmac('sha256', secret).update(body).digest('hex');
   const forges = {
-    gitlab: { host: 'gitlab.com', path: '/webhooks/gitlab', headers: (event: string) => ({ 'x-gitlab-event': event, 'x-gitlab-token': GL_SECRET, 'x-gitlab-event-uuid': randomUUID() }) },
-    bitbucket: { host: 'bitbucket.org', path: '/webhooks/bitbucket', headers: (event: string, body: string) => ({ 'x-event-key': event, 'x-hub-signature': `sha256=${hmac(BB_SECRET, body)}`, 'x-request-uuid': randomUUID() }) },
-    gitea: { host: 'git.example.com', path: '/webhooks/gitea', headers: (event: string, body: string) => ({ 'x-gitea-event': event, 'x-gitea-signature': hmac(GT_SECRET, body), 'x-gitea-delivery': randomUUID() }) },
+    gitlab: {
+      host: 'gitlab.com',
+      path: '/webhooks/gitlab',
+      headers: (event: string) => ({ 'x-gitlab-event': event, 'x-gitlab-token': GL_SECRET, 'x-gitlab-event-uuid': randomUUID() }),
+    },
+    bitbucket: {
+      host: 'bitbucket.org',
+      path: '/webhooks/bitbucket',
+      headers: (event: string, body: string) => ({
+        'x-event-key': event,
+        'x-hub-signature': `sha256=${hmac(BB_SECRET, body)}`,
+        'x-request-uuid': randomUUID(),
+      }),
+    },
+    gitea: {
+      host: 'git.example.com',
+      path: '/webhooks/gitea',
+      headers: (event: string, body: string) => ({ 'x-gitea-event': event, 'x-gitea-signature': hmac(GT_SECRET, body), 'x-gitea-delivery': randomUUID() }),
+    },
   };
   const pr = (change: (p: Record<string, any>) => void) => {
     const p = example('pull_request', (e) => e.action === 'opened');
@@ -233,21 +286,124 @@ describe('the receiver and `autobuild plan --payload` refuse the same payloads, 
     return p;
   };
   const rows: { name: string; forge?: keyof typeof forges; event: string; payload: () => unknown; error: RegExp }[] = [
-    { name: 'GitHub push naming a commit that is not hex', event: 'push', payload: () => ({ ...push('refs/heads/main'), head_commit: { id: 'zz; rm -rf /' } }), error: /^push payload names commit "zz; rm -rf \/", which is not a 40-hex git commit id/ },
-    { name: 'GitHub push naming an abbreviated commit', event: 'push', payload: () => push('refs/heads/main', 'abcdef1'), error: /^push payload names commit "abcdef1"/ },
-    { name: 'GitHub push of a ref with a NUL byte', event: 'push', payload: () => push('refs/heads/ma\u0000ster'), error: /^push payload ref "refs\/heads\/ma\\u0000ster" is not a valid git ref/ },
-    { name: 'GitHub push of a ref with ".."', event: 'push', payload: () => push('refs/heads/a..b'), error: /^push payload ref "refs\/heads\/a\.\.b" is not a valid git ref: it contains "\.\."/ },
-    { name: 'GitHub push without a repository', event: 'push', payload: () => ({ ...push('refs/heads/main'), repository: undefined }), error: /^push payload has no "repository\.full_name"/ },
+    {
+      name: 'GitHub push naming a commit that is not hex',
+      event: 'push',
+      payload: () => ({ ...push('refs/heads/main'), head_commit: { id: 'zz; rm -rf /' } }),
+      error: /^push payload names commit "zz; rm -rf \/", which is not a 40-hex git commit id/,
+    },
+    {
+      name: 'GitHub push naming an abbreviated commit',
+      event: 'push',
+      payload: () => push('refs/heads/main', 'abcdef1'),
+      error: /^push payload names commit "abcdef1"/,
+    },
+    {
+      name: 'GitHub push of a ref with a NUL byte',
+      event: 'push',
+      payload: () => push('refs/heads/ma\u0000ster'),
+      error: /^push payload ref "refs\/heads\/ma\\u0000ster" is not a valid git ref/,
+    },
+    {
+      name: 'GitHub push of a ref with ".."',
+      event: 'push',
+      payload: () => push('refs/heads/a..b'),
+      error: /^push payload ref "refs\/heads\/a\.\.b" is not a valid git ref: it contains "\.\."/,
+    },
+    {
+      name: 'GitHub push without a repository',
+      event: 'push',
+      payload: () => ({ ...push('refs/heads/main'), repository: undefined }),
+      error: /^push payload has no "repository\.full_name"/,
+    },
     { name: 'GitHub push payload that is a list', event: 'push', payload: () => [1, 2], error: /^push payload is not a JSON object/ },
-    { name: 'GitHub pull request head branch with a control character', event: 'pull_request', payload: () => pr((p) => { p.pull_request.head.ref = 'fix\u0007'; }), error: /^pull_request head\.ref "fix\\u0007" is not a valid git ref/ },
-    { name: 'GitHub pull request head commit in upper case', event: 'pull_request', payload: () => pr((p) => { p.pull_request.head.sha = 'A'.repeat(40); }), error: /^pull_request payload names commit "A{40}"/ },
-    { name: 'GitLab push of a ref with ".."', forge: 'gitlab', event: 'Push Hook', payload: () => gitlabPush((p) => { p.ref = 'refs/heads/a..b'; }), error: /^GitLab Push Hook ref "refs\/heads\/a\.\.b" is not a valid git ref/ },
-    { name: 'GitLab push naming a commit that is not hex', forge: 'gitlab', event: 'Push Hook', payload: () => gitlabPush((p) => { p.checkout_sha = '$(reboot)'; }), error: /^GitLab Push Hook payload names commit "\$\(reboot\)", which is not a 40-hex git commit id/ },
-    { name: 'GitLab merge request from a branch with a NUL byte', forge: 'gitlab', event: 'Merge Request Hook', payload: () => { const p = forgePayload('gitlab-merge-request'); p.object_attributes.source_branch = 'ms\u0000viewport'; return p; }, error: /^GitLab Merge Request Hook branch or tag "ms\\u0000viewport" is not a valid git ref/ },
-    { name: 'Bitbucket push of a tag named "..x"', forge: 'bitbucket', event: 'repo:push', payload: () => bitbucketPush((c) => { c.new.name = '..x'; }), error: /^Bitbucket repo:push ref "refs\/tags\/\.\.x" is not a valid git ref/ },
-    { name: 'Bitbucket push naming a commit that is not hex', forge: 'bitbucket', event: 'repo:push', payload: () => bitbucketPush((c) => { c.new.target.hash = 'not-a-commit'; }), error: /^Bitbucket repo:push payload names commit "not-a-commit"/ },
-    { name: 'Gitea push of a ref with a space', forge: 'gitea', event: 'push', payload: () => ({ ...forgePayload('gitea-push'), ref: 'refs/heads/a b' }), error: /^push payload ref "refs\/heads\/a b" is not a valid git ref/ },
-    { name: 'Gitea pull request naming a head commit that is not hex', forge: 'gitea', event: 'pull_request', payload: () => { const p = forgePayload('gitea-pull-request'); p.pull_request.head.sha = 'zz'; return p; }, error: /^Gitea pull_request payload names commit "zz", which is not a 40-hex git commit id/ },
+    {
+      name: 'GitHub pull request head branch with a control character',
+      event: 'pull_request',
+      payload: () =>
+        pr((p) => {
+          p.pull_request.head.ref = 'fix\u0007';
+        }),
+      error: /^pull_request head\.ref "fix\\u0007" is not a valid git ref/,
+    },
+    {
+      name: 'GitHub pull request head commit in upper case',
+      event: 'pull_request',
+      payload: () =>
+        pr((p) => {
+          p.pull_request.head.sha = 'A'.repeat(40);
+        }),
+      error: /^pull_request payload names commit "A{40}"/,
+    },
+    {
+      name: 'GitLab push of a ref with ".."',
+      forge: 'gitlab',
+      event: 'Push Hook',
+      payload: () =>
+        gitlabPush((p) => {
+          p.ref = 'refs/heads/a..b';
+        }),
+      error: /^GitLab Push Hook ref "refs\/heads\/a\.\.b" is not a valid git ref/,
+    },
+    {
+      name: 'GitLab push naming a commit that is not hex',
+      forge: 'gitlab',
+      event: 'Push Hook',
+      payload: () =>
+        gitlabPush((p) => {
+          p.checkout_sha = '$(reboot)';
+        }),
+      error: /^GitLab Push Hook payload names commit "\$\(reboot\)", which is not a 40-hex git commit id/,
+    },
+    {
+      name: 'GitLab merge request from a branch with a NUL byte',
+      forge: 'gitlab',
+      event: 'Merge Request Hook',
+      payload: () => {
+        const p = forgePayload('gitlab-merge-request');
+        p.object_attributes.source_branch = 'ms\u0000viewport';
+        return p;
+      },
+      error: /^GitLab Merge Request Hook branch or tag "ms\\u0000viewport" is not a valid git ref/,
+    },
+    {
+      name: 'Bitbucket push of a tag named "..x"',
+      forge: 'bitbucket',
+      event: 'repo:push',
+      payload: () =>
+        bitbucketPush((c) => {
+          c.new.name = '..x';
+        }),
+      error: /^Bitbucket repo:push ref "refs\/tags\/\.\.x" is not a valid git ref/,
+    },
+    {
+      name: 'Bitbucket push naming a commit that is not hex',
+      forge: 'bitbucket',
+      event: 'repo:push',
+      payload: () =>
+        bitbucketPush((c) => {
+          c.new.target.hash = 'not-a-commit';
+        }),
+      error: /^Bitbucket repo:push payload names commit "not-a-commit"/,
+    },
+    {
+      name: 'Gitea push of a ref with a space',
+      forge: 'gitea',
+      event: 'push',
+      payload: () => ({ ...forgePayload('gitea-push'), ref: 'refs/heads/a b' }),
+      error: /^push payload ref "refs\/heads\/a b" is not a valid git ref/,
+    },
+    {
+      name: 'Gitea pull request naming a head commit that is not hex',
+      forge: 'gitea',
+      event: 'pull_request',
+      payload: () => {
+        const p = forgePayload('gitea-pull-request');
+        p.pull_request.head.sha = 'zz';
+        return p;
+      },
+      error: /^Gitea pull_request payload names commit "zz", which is not a 40-hex git commit id/,
+    },
   ];
   for (const row of rows) {
     it(row.name, async () => {
@@ -260,13 +416,30 @@ describe('the receiver and `autobuild plan --payload` refuse the same payloads, 
         served = { status: res.status, error: res.json?.error };
       } else {
         const forge = forges[row.forge];
-        const res = await fetch(`${base}${forge.path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...forge.headers(row.event, body) }, body });
+        const res = await fetch(`${base}${forge.path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...forge.headers(row.event, body) },
+          body,
+        });
         served = { status: res.status, error: (await res.json()).error };
       }
       const file = join(work, `hostile-${randomUUID()}.json`);
       writeFileSync(file, body);
-      const cli = await execa(process.execPath, [join(repoRoot, 'bin', 'autobuild.js'), 'plan', '--config', join(work, 'autobuild.yml'), '--event', row.event, '--payload', file,
-        ...(row.forge === undefined ? [] : ['--forge', forges[row.forge].host])], { cwd: work, reject: false });
+      const cli = await execa(
+        process.execPath,
+        [
+          join(repoRoot, 'bin', 'autobuild.js'),
+          'plan',
+          '--config',
+          join(work, 'autobuild.yml'),
+          '--event',
+          row.event,
+          '--payload',
+          file,
+          ...(row.forge === undefined ? [] : ['--forge', forges[row.forge].host]),
+        ],
+        { cwd: work, reject: false },
+      );
 
       expect(served.status).toBe(400);
       expect(served.error).toMatch(row.error);
@@ -299,7 +472,10 @@ describe('remote trigger and API', () => {
     const list = await api('/api/builds?status=queued&limit=1');
     const id = list.json.builds[0].id;
     const { cookie } = await signIn();
-    const res = await fetch(`${base}/api/builds/${id}/cancel`, { method: 'POST', headers: { cookie, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } });
+    const res = await fetch(`${base}/api/builds/${id}/cancel`, {
+      method: 'POST',
+      headers: { cookie, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    });
     expect(res.status).toBe(403);
     expect((await res.json()).error).toMatch(/^cross-site request refused/);
     expect((await api(`/api/builds/${id}`)).json.status).toBe('queued');
@@ -402,7 +578,8 @@ describe('dashboard sessions: one rule for the API and the dashboard', () => {
 
   it('signing in removes the cookie that held the API token before sessions existed', async () => {
     const res = await fetch(`${base}/login`, {
-      method: 'POST', redirect: 'manual',
+      method: 'POST',
+      redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base, cookie: `autobuild_token=${API_TOKEN}` },
       body: new URLSearchParams({ token: API_TOKEN }).toString(),
     });
@@ -433,7 +610,7 @@ describe('dashboard sessions: one rule for the API and the dashboard', () => {
     expect(await signedInPage(headers)).toBe(true);
   });
 
-  it('a cookie POST with neither Origin nor Sec-Fetch-Site is refused, and one from the dashboard\'s page is let in', async () => {
+  it("a cookie POST with neither Origin nor Sec-Fetch-Site is refused, and one from the dashboard's page is let in", async () => {
     const { cookie } = await signIn();
     const id = await queuedBuild();
     const bare = await fetch(`${base}/api/builds/${id}/cancel`, { method: 'POST', headers: { cookie } });
@@ -481,7 +658,10 @@ describe('autobuild start without a Redis of its own', () => {
   const runOnce = async (mode: string, env: Record<string, string>) => {
     const { spawnSync } = await import('node:child_process');
     const res = spawnSync(process.execPath, [join(repoRoot, 'bin', 'autobuild.js'), mode, '--config', join(work, 'autobuild.yml')], {
-      cwd: work, env: { HOME: process.env.HOME ?? '/root', ...env }, encoding: 'utf8', timeout: 30_000,
+      cwd: work,
+      env: { HOME: process.env.HOME ?? '/root', ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
     });
     return { code: res.status, stderr: res.stderr };
   };
@@ -496,7 +676,12 @@ describe('autobuild start without a Redis of its own', () => {
   it('serve on a port already in use says so in one line and exits 2', async () => {
     const res = await runOnce('serve', { PATH: process.env.PATH ?? '', REDIS_URL: redis.url, PORT: new URL(base).port });
     expect(res.code).toBe(2);
-    expect(res.stderr.trim().split('\n').filter((l) => !l.startsWith('{'))).toEqual([expect.stringMatching(/already in use/)]);
+    expect(
+      res.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('{')),
+    ).toEqual([expect.stringMatching(/already in use/)]);
   });
 
   it('start without redis-server installed says how to install it and exits 2', async () => {

@@ -13,9 +13,12 @@ import { rejection } from '../support/expect-failure.js';
 
 const GIT_ENV = {
   ...process.env,
-  GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com',
-  GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com',
-  GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.com',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
 };
 
 let root: string;
@@ -89,19 +92,23 @@ describe('submodules', () => {
     // read, then refuses, as a server with an unknown key would.
     const bin = tempDir('fake-ssh');
     const record = join(bin, 'record.txt');
-    writeFileSync(join(bin, 'ssh'), [
-      '#!/bin/sh',
-      `out=${record}`,
-      'for a in "$@"; do printf "arg:%s\\n" "$a" >> "$out"; done',
-      'key=""; prev=""; for a in "$@"; do [ "$prev" = "-i" ] && key="$a"; prev="$a"; done',
-      'printf "mode:%s\\n" "$(stat -c %a "$key")" >> "$out"',
-      'printf "dirmode:%s\\n" "$(stat -c %a "$(dirname "$key")")" >> "$out"',
-      'printf "key:%s\\n" "$(tail -n +2 "$key" | head -n 1)" >> "$out"',
-      'for a in "$@"; do case "$a" in UserKnownHostsFile=*) sed "s/^/kh:/" "${a#UserKnownHostsFile=}" >> "$out";; esac; done',
-      'echo "Host key verification failed." >&2',
-      'exit 255',
-      '',
-    ].join('\n'), { mode: 0o755 });
+    writeFileSync(
+      join(bin, 'ssh'),
+      [
+        '#!/bin/sh',
+        `out=${record}`,
+        'for a in "$@"; do printf "arg:%s\\n" "$a" >> "$out"; done',
+        'key=""; prev=""; for a in "$@"; do [ "$prev" = "-i" ] && key="$a"; prev="$a"; done',
+        'printf "mode:%s\\n" "$(stat -c %a "$key")" >> "$out"',
+        'printf "dirmode:%s\\n" "$(stat -c %a "$(dirname "$key")")" >> "$out"',
+        'printf "key:%s\\n" "$(tail -n +2 "$key" | head -n 1)" >> "$out"',
+        'for a in "$@"; do case "$a" in UserKnownHostsFile=*) sed "s/^/kh:/" "${a#UserKnownHostsFile=}" >> "$out";; esac; done',
+        'echo "Host key verification failed." >&2',
+        'exit 255',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
     const withSsh = repo(`ssh-${n++}`, { Dockerfile: 'FROM scratch\n' });
     const sha = rawSubmodule(withSsh.dir, 'private', 'git@github.com:octo-org/private-lib.git', appSha);
     const keyLine = `AAAAkeyline${Math.random().toString(36).slice(2)}AAAA`;
@@ -110,20 +117,37 @@ describe('submodules', () => {
     const dir = fresh();
     let err: BuildError;
     try {
-      err = await rejection(checkout({
-        cloneUrl: withSsh.url, sha, dir,
-        sshKey: new Secret(`-----BEGIN OPENSSH PRIVATE KEY-----\n${keyLine}\n-----END OPENSSH PRIVATE KEY-----`),
-        knownHosts: 'git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleExampleExampleExampleExampleExample',
-      }), BuildError);
+      err = await rejection(
+        checkout({
+          cloneUrl: withSsh.url,
+          sha,
+          dir,
+          sshKey: new Secret(`-----BEGIN OPENSSH PRIVATE KEY-----\n${keyLine}\n-----END OPENSSH PRIVATE KEY-----`),
+          knownHosts: 'git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleExampleExampleExampleExampleExample',
+        }),
+        BuildError,
+      );
     } finally {
       process.env.PATH = saved;
     }
     const lines = readFileSync(record, 'utf8').split('\n');
-    expect(lines).toEqual(expect.arrayContaining(['mode:600', 'dirmode:700', `key:${keyLine}`, 'arg:StrictHostKeyChecking=yes', 'arg:IdentitiesOnly=yes', 'arg:BatchMode=yes', 'arg:git@github.com']));
-    expect(lines).toEqual(expect.arrayContaining([
-      'kh:github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
-      'kh:git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleExampleExampleExampleExampleExample',
-    ]));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'mode:600',
+        'dirmode:700',
+        `key:${keyLine}`,
+        'arg:StrictHostKeyChecking=yes',
+        'arg:IdentitiesOnly=yes',
+        'arg:BatchMode=yes',
+        'arg:git@github.com',
+      ]),
+    );
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'kh:github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+        'kh:git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleExampleExampleExampleExampleExample',
+      ]),
+    );
     const knownHosts = lines.find((l) => l.startsWith('arg:UserKnownHostsFile='))!.slice('arg:UserKnownHostsFile='.length);
     // The private directory (key and known_hosts) is removed, and was never inside the tree.
     expect(existsSync(knownHosts)).toBe(false);
@@ -152,7 +176,7 @@ describe('a submodule URL is untrusted text', () => {
     });
   }
 
-  it('the same attack one level down (in a submodule\'s .gitmodules) executes nothing either', async () => {
+  it("the same attack one level down (in a submodule's .gitmodules) executes nothing either", async () => {
     const inner = repo(`inner-${n++}`, { 'x.txt': 'x\n' });
     rawSubmodule(inner.dir, 'deeper', `--upload-pack=touch ${marker()}`, appSha);
     const outer = repo(`outer-${n++}`, { Dockerfile: 'FROM scratch\n' });

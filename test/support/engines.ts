@@ -61,7 +61,8 @@ function startLogged(file: string, args: string[], logFile: string, env: NodeJS.
  * its exec root after it exits; unmount what is left under `dir` so the directory can go.
  */
 function unmountUnder(dir: string): void {
-  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n')
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
     .map((line) => line.split(' ')[1] ?? '')
     .filter((target) => target.startsWith(`${dir}/`))
     .reverse();
@@ -99,10 +100,24 @@ export async function startDockerd(opts: { storageDriver?: 'vfs' | 'overlay2' } 
 async function startDockerdWith(storageDriver: 'vfs' | 'overlay2'): Promise<Dockerd> {
   const dir = tempDir('dockerd');
   const sock = join(dir, 'docker.sock');
-  const child = startLogged('dockerd', [
-    '--data-root', join(dir, 'root'), '--exec-root', join(dir, 'exec'), '-H', `unix://${sock}`,
-    '--pidfile', join(dir, 'pid'), '--storage-driver', storageDriver, '--iptables=false', '--bridge=none',
-  ], join(dir, 'dockerd.log'));
+  const child = startLogged(
+    'dockerd',
+    [
+      '--data-root',
+      join(dir, 'root'),
+      '--exec-root',
+      join(dir, 'exec'),
+      '-H',
+      `unix://${sock}`,
+      '--pidfile',
+      join(dir, 'pid'),
+      '--storage-driver',
+      storageDriver,
+      '--iptables=false',
+      '--bridge=none',
+    ],
+    join(dir, 'dockerd.log'),
+  );
   const host = `unix://${sock}`;
   const stop = async () => {
     await stopChild(child);
@@ -197,9 +212,12 @@ export interface Fixture {
 
 const GIT_ENV = {
   ...process.env,
-  GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com',
-  GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com',
-  GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.com',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
 };
 
 export function busyboxDockerfile(content = 'hello'): string {
@@ -275,15 +293,20 @@ export async function startProxy(target: string, gate: Gate): Promise<Proxy> {
   return {
     host: `127.0.0.1:${port}`,
     answered: () => answered,
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 /** Answers 503 to the first `failFirst` requests `shouldFail` picks (default: manifest uploads). */
-export function startFlakyProxy(target: string, failFirst: number, shouldFail: (method: string, url: string) => boolean = (m, u) => m === 'PUT' && u.includes('/manifests/')): Promise<Proxy> {
+export function startFlakyProxy(
+  target: string,
+  failFirst: number,
+  shouldFail: (method: string, url: string) => boolean = (m, u) => m === 'PUT' && u.includes('/manifests/'),
+): Promise<Proxy> {
   let failed = 0;
   return startProxy(target, (req, res) => {
     if (failed >= failFirst || !shouldFail(req.method ?? 'GET', req.url ?? '')) return false;

@@ -62,9 +62,10 @@ export async function startRecorder(opts: { answer?: Answer } = {}): Promise<Rec
         await new Promise((r) => setTimeout(r, 100));
       }
     },
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -8,7 +8,10 @@ import { repoRoot } from './service-process.js';
 
 export default function setup(): void {
   try {
-    execFileSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(repoRoot, 'tsconfig.json')], { cwd: repoRoot, stdio: 'ignore' });
+    execFileSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(repoRoot, 'tsconfig.json')], {
+      cwd: repoRoot,
+      stdio: 'ignore',
+    });
   } catch {
     // A type error elsewhere still emits JavaScript (`npm run lint` is what reports it).
   }

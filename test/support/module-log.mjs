@@ -3,10 +3,13 @@
 // test can say what a command loaded.
 import { register } from 'node:module';
 
-register('data:text/javascript,' + encodeURIComponent(`
+register(
+  'data:text/javascript,' +
+    encodeURIComponent(`
   import { appendFileSync } from 'node:fs';
   export async function load(url, context, next) {
     if (process.env.MODULE_LOG && !url.startsWith('node:')) appendFileSync(process.env.MODULE_LOG, url + '\\n');
     return next(url, context);
   }
-`));
+`),
+);

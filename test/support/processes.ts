@@ -9,13 +9,15 @@ export function sleepMark(): string {
 
 /** Host pids of processes whose command line is exactly `sleep <mark>`. */
 export function sleepers(mark: string): string[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${mark}\0`;
-    } catch {
-      return false;
-    }
-  });
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${mark}\0`;
+      } catch {
+        return false;
+      }
+    });
 }
 
 /** Every process's argv seen while `fn` runs, sampled from /proc every few milliseconds. */

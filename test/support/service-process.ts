@@ -29,7 +29,10 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGTERM');
 });
 
-export async function startService(mode: 'start' | 'serve' | 'worker', opts: { cwd: string; env: Record<string, string>; args?: string[]; timeoutMs?: number }): Promise<ServiceProcess> {
+export async function startService(
+  mode: 'start' | 'serve' | 'worker',
+  opts: { cwd: string; env: Record<string, string>; args?: string[]; timeoutMs?: number },
+): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'autobuild.js'), mode, ...(opts.args ?? [])], {
     cwd: opts.cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', AUTOBUILD_LOG_LEVEL: 'info', ...opts.env },
@@ -39,14 +42,18 @@ export async function startService(mode: 'start' | 'serve' | 'worker', opts: { c
   child.once('exit', () => running.delete(child));
   let err = '';
   child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => { err += d; });
+  child.stderr!.on('data', (d: string) => {
+    err += d;
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   const ready = mode === 'worker' ? /worker taking builds/ : /autobuild: listening on/;
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   let gone = false;
-  void exited.then(() => { gone = true; });
+  void exited.then(() => {
+    gone = true;
+  });
   while (!ready.test(err)) {
     if (gone) throw new Error(`autobuild ${mode} exited before it was ready:\n${err.slice(-3000)}`);
     if (Date.now() > deadline) {

@@ -15,8 +15,17 @@ const DIGEST = `sha256:${'d'.repeat(64)}`;
 const IMAGE_ID = `sha256:${'e'.repeat(64)}`;
 
 const config: RepositoryConfig = {
-  images: [IMAGE], preset: 'semver', rules: [], tags: '', flavor: '', paths: [],
-  dockerfile: 'Dockerfile', context: '.', buildArgs: {}, labels: {}, webhooks: [],
+  images: [IMAGE],
+  preset: 'semver',
+  rules: [],
+  tags: '',
+  flavor: '',
+  paths: [],
+  dockerfile: 'Dockerfile',
+  context: '.',
+  buildArgs: {},
+  labels: {},
+  webhooks: [],
 };
 
 function planned(ref: string, existingTags: string[] = []): PlannedBuild {
@@ -70,7 +79,10 @@ describe('inputs', () => {
 
   it.each([
     { text: 'sourceType: tag', error: 'input `rules` is not a YAML list' },
-    { text: '- {sourceType: commit, source: main, tag: x}', error: 'input `rules[0].sourceType`: must be one of branch, tag (got text "commit") — write one of branch | tag' },
+    {
+      text: '- {sourceType: commit, source: main, tag: x}',
+      error: 'input `rules[0].sourceType`: must be one of branch, tag (got text "commit") — write one of branch | tag',
+    },
     { text: '- {sourceType: tag, source: v1, tag: x}\n- {sourceType: tag, tag: y}', error: 'input `rules[1].source`: is required — add it: text' },
     { text: '- {sourceType: tag, source: v1, tag: x, dockerfil: D}', error: 'input `rules[0].dockerfil`: unknown key — did you mean "dockerfile"?' },
     { text: '- [unclosed', error: 'input `rules` is not valid YAML' },
@@ -117,10 +129,28 @@ describe('summary', () => {
   });
 
   it.each([
-    { name: 'latest pushed', ref: 'refs/tags/v1.2.3', existing: [], pushed: true, sentence: 'latest pushed last, after every other tag: 1.2.3 is the highest version in the registry.' },
-    { name: 'latest dropped at planning by a higher version', ref: 'refs/tags/v1.2.9', existing: ['2.0.0', 'latest'], pushed: true, sentence: 'latest held: latest stays on 2.0.0: 1.2.9 is lower.' },
+    {
+      name: 'latest pushed',
+      ref: 'refs/tags/v1.2.3',
+      existing: [],
+      pushed: true,
+      sentence: 'latest pushed last, after every other tag: 1.2.3 is the highest version in the registry.',
+    },
+    {
+      name: 'latest dropped at planning by a higher version',
+      ref: 'refs/tags/v1.2.9',
+      existing: ['2.0.0', 'latest'],
+      pushed: true,
+      sentence: 'latest held: latest stays on 2.0.0: 1.2.9 is lower.',
+    },
     { name: 'a prerelease', ref: 'refs/tags/v1.3.0-rc.1', existing: [], pushed: true, sentence: 'latest not moved: 1.3.0-rc.1 is a prerelease.' },
-    { name: 'a branch build', ref: 'refs/heads/master', existing: [], pushed: true, sentence: 'latest not moved: the refs/heads/master build does not ask for it (preset, rules or tags).' },
+    {
+      name: 'a branch build',
+      ref: 'refs/heads/master',
+      existing: [],
+      pushed: true,
+      sentence: 'latest not moved: the refs/heads/master build does not ask for it (preset, rules or tags).',
+    },
     { name: 'a failed build', ref: 'refs/tags/v1.2.3', existing: [], pushed: false, sentence: 'latest was planned but not pushed: the build failed first.' },
   ])('latest: $name', ({ ref, existing, pushed, sentence }) => {
     const build = planned(ref, existing);

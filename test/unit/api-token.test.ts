@@ -68,7 +68,12 @@ describe('without one, a token is generated once and kept', () => {
   });
 
   it.each([
-    { name: 'a token file written by hand (no newline) is read as it is', content: 'hand-written-token-0123', token: 'hand-written-token-0123', generated: false },
+    {
+      name: 'a token file written by hand (no newline) is read as it is',
+      content: 'hand-written-token-0123',
+      token: 'hand-written-token-0123',
+      generated: false,
+    },
     { name: 'surrounding whitespace is trimmed', content: '  padded-token-0123 \r\n', token: 'padded-token-0123', generated: false },
     { name: 'an empty file is replaced by a new token', content: '', token: undefined, generated: true },
     { name: 'a file of blank lines is replaced by a new token', content: '\n \n', token: undefined, generated: true },

@@ -29,7 +29,14 @@ describe('decideAutotest', () => {
 
 describe('checkSubmoduleUrl', () => {
   const remote = ['https', 'http', 'ssh', 'git'];
-  const ok: string[] = ['https://github.com/o/lib.git', 'ssh://git@gitlab.com/o/lib.git', 'git@github.com:o/lib.git', '../lib.git', './lib', 'git://example.com/lib'];
+  const ok: string[] = [
+    'https://github.com/o/lib.git',
+    'ssh://git@gitlab.com/o/lib.git',
+    'git@github.com:o/lib.git',
+    '../lib.git',
+    './lib',
+    'git://example.com/lib',
+  ];
   const refused: [string, RegExp][] = [
     ['--upload-pack=touch /tmp/x', /option/],
     ['-oProxyCommand=touch /tmp/x', /option/],
@@ -48,7 +55,9 @@ describe('GIT_SSH_COMMAND', () => {
     const dir = "/tmp/build 1/it's $(here)";
     const argv = sshArgv(`${dir}/id`, `${dir}/known_hosts`);
     const command = argv.map(shellQuote).join(' ');
-    const back = execFileSync('sh', ['-c', `set -- ${command}; printf '%s\\n' "$@"`], { encoding: 'utf8' }).trimEnd().split('\n');
+    const back = execFileSync('sh', ['-c', `set -- ${command}; printf '%s\\n' "$@"`], { encoding: 'utf8' })
+      .trimEnd()
+      .split('\n');
     expect(back).toEqual(argv);
     expect(argv).toEqual(expect.arrayContaining(['StrictHostKeyChecking=yes', 'IdentitiesOnly=yes', 'BatchMode=yes', `UserKnownHostsFile=${dir}/known_hosts`]));
   });

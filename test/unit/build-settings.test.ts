@@ -15,12 +15,17 @@ describe('parsePlatforms', () => {
   it.each([
     ['linux/amd64,linux/arm64', ['linux/amd64', 'linux/arm64']],
     [' linux/amd64 , linux/arm/v7 ', ['linux/amd64', 'linux/arm/v7']],
-    [['linux/amd64', 'linux/arm64,linux/amd64'], ['linux/amd64', 'linux/arm64']],
+    [
+      ['linux/amd64', 'linux/arm64,linux/amd64'],
+      ['linux/amd64', 'linux/arm64'],
+    ],
   ])('%j -> %j', (input, expected) => {
     expect(parsePlatforms(input, '--platform')).toEqual(expected);
   });
   it.each(['amd64', 'linux/AMD64', 'linux/amd64/v8/x'])('%j is refused with an example', (input) => {
-    expect(() => parsePlatforms(input, '--platform')).toThrow(/--platform: .* is not a platform — write os\/arch\[\/variant\], e\.g\. linux\/amd64,linux\/arm64/);
+    expect(() => parsePlatforms(input, '--platform')).toThrow(
+      /--platform: .* is not a platform — write os\/arch\[\/variant\], e\.g\. linux\/amd64,linux\/arm64/,
+    );
   });
 });
 
@@ -41,7 +46,7 @@ describe('parseCacheSpec (build-push-action cache-from/cache-to)', () => {
   ])('%s is refused', (line, message) => {
     expect(() => parseCacheSpec(line, 'cacheTo')).toThrow(message);
   });
-  it('the service default is a repository beside the first image, so its tags stay the user\'s', () => {
+  it("the service default is a repository beside the first image, so its tags stay the user's", () => {
     expect(defaultCache(['127.0.0.1:5000/octo/app', 'ghcr.io/o/app'])).toEqual({
       cacheFrom: ['type=registry,ref=127.0.0.1:5000/octo/app-buildcache'],
       cacheTo: ['type=registry,ref=127.0.0.1:5000/octo/app-buildcache,mode=max'],
@@ -72,7 +77,9 @@ describe('mountedSecrets', () => {
       'RUN --mount=type=secret,id=opt,required=false true',
     ].join('\n');
     expect(mountedSecrets(dockerfile)).toEqual([
-      { id: 'tok', required: true }, { id: 'npmrc', required: true }, { id: 'opt', required: false },
+      { id: 'tok', required: true },
+      { id: 'npmrc', required: true },
+      { id: 'opt', required: false },
     ]);
   });
 });
@@ -80,17 +87,33 @@ describe('mountedSecrets', () => {
 describe('image index', () => {
   it('a manifest list round-trips each platform with its digest', () => {
     const bytes = manifestList([
-      { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: `sha256:${'a'.repeat(64)}`, size: 1, platform: { os: 'linux', architecture: 'amd64' } },
-      { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: `sha256:${'b'.repeat(64)}`, size: 1, platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
+      {
+        mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+        digest: `sha256:${'a'.repeat(64)}`,
+        size: 1,
+        platform: { os: 'linux', architecture: 'amd64' },
+      },
+      {
+        mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+        digest: `sha256:${'b'.repeat(64)}`,
+        size: 1,
+        platform: { os: 'linux', architecture: 'arm', variant: 'v7' },
+      },
     ]);
     expect(indexPlatforms(bytes)).toEqual([
-      { platform: 'linux/amd64', digest: `sha256:${'a'.repeat(64)}` }, { platform: 'linux/arm/v7', digest: `sha256:${'b'.repeat(64)}` },
+      { platform: 'linux/amd64', digest: `sha256:${'a'.repeat(64)}` },
+      { platform: 'linux/arm/v7', digest: `sha256:${'b'.repeat(64)}` },
     ]);
   });
   it('attestation entries (unknown/unknown) are not platforms', () => {
-    const bytes = new TextEncoder().encode(JSON.stringify({ manifests: [
-      { digest: 'sha256:1', platform: { os: 'linux', architecture: 'arm64' } }, { digest: 'sha256:2', platform: { os: 'unknown', architecture: 'unknown' } },
-    ] }));
+    const bytes = new TextEncoder().encode(
+      JSON.stringify({
+        manifests: [
+          { digest: 'sha256:1', platform: { os: 'linux', architecture: 'arm64' } },
+          { digest: 'sha256:2', platform: { os: 'unknown', architecture: 'unknown' } },
+        ],
+      }),
+    );
     expect(indexPlatforms(bytes)).toEqual([{ platform: 'linux/arm64', digest: 'sha256:1' }]);
   });
 });
@@ -98,7 +121,9 @@ describe('image index', () => {
 describe('registriesConf (mirrors for buildah)', () => {
   it('puts each mirror before its registry, plain HTTP where the URL or a loopback host says so', () => {
     const text = registriesConf({ mirrors: { 'docker.io': ['https://mirror.example.com', 'http://127.0.0.1:5001'] }, insecureHosts: ['127.0.0.1:5000'] });
-    expect(text).toContain('[[registry]]\nprefix = "docker.io"\nlocation = "docker.io"\n\n[[registry.mirror]]\nlocation = "mirror.example.com"\n\n[[registry.mirror]]\nlocation = "127.0.0.1:5001"\ninsecure = true');
+    expect(text).toContain(
+      '[[registry]]\nprefix = "docker.io"\nlocation = "docker.io"\n\n[[registry.mirror]]\nlocation = "mirror.example.com"\n\n[[registry.mirror]]\nlocation = "127.0.0.1:5001"\ninsecure = true',
+    );
     expect(text).toContain('[[registry]]\nprefix = "127.0.0.1:5000"\nlocation = "127.0.0.1:5000"\ninsecure = true');
     expect(text).toContain('unqualified-search-registries = ["docker.io"]');
   });
@@ -126,8 +151,12 @@ repositories:
   it('are read into the repository, secrets apart and masked, mirrors at the top', () => {
     const config = parseConfig(yaml, env, 'autobuild.yml');
     expect(config.repositories['octo/app']).toMatchObject({
-      platforms: ['linux/amd64', 'linux/arm64'], target: 'runtime', pull: true, noCache: true,
-      cacheFrom: ['type=registry,ref=ghcr.io/octo/app:buildcache'], cacheTo: ['type=registry,ref=ghcr.io/octo/app:buildcache,mode=max'],
+      platforms: ['linux/amd64', 'linux/arm64'],
+      target: 'runtime',
+      pull: true,
+      noCache: true,
+      cacheFrom: ['type=registry,ref=ghcr.io/octo/app:buildcache'],
+      cacheTo: ['type=registry,ref=ghcr.io/octo/app:buildcache,mode=max'],
     });
     expect(JSON.stringify(config.repositories)).not.toContain('npm-secret-value-123');
     expect(Object.keys(config.buildSecrets['octo/app']!)).toEqual(['npm']);
@@ -153,10 +182,16 @@ repositories:
     expect(() => parseConfig(text, {}, 'autobuild.yml')).toThrow(message);
   });
   it('a mirror under a key that is no registry host is refused', () => {
-    expect(() => parseConfig('mirrors: {"https://docker.io": [https://m.example.com]}\n', {}, 'autobuild.yml')).toThrow(/mirrors\.https:\/\/docker\.io: must be a registry host, not a URL/);
+    expect(() => parseConfig('mirrors: {"https://docker.io": [https://m.example.com]}\n', {}, 'autobuild.yml')).toThrow(
+      /mirrors\.https:\/\/docker\.io: must be a registry host, not a URL/,
+    );
   });
   it('flags win over the config where given', () => {
-    expect(withSettings({ platforms: ['linux/amd64'], target: 'a', cacheTo: ['x'] }, { platforms: ['linux/arm64'], cacheTo: [] })).toEqual({ platforms: ['linux/arm64'], target: 'a', cacheTo: ['x'] });
+    expect(withSettings({ platforms: ['linux/amd64'], target: 'a', cacheTo: ['x'] }, { platforms: ['linux/arm64'], cacheTo: [] })).toEqual({
+      platforms: ['linux/arm64'],
+      target: 'a',
+      cacheTo: ['x'],
+    });
   });
 });
 

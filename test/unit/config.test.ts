@@ -95,9 +95,20 @@ const good: { name: string; text: string; env?: Record<string, string>; check: (
       expect(c).toMatchObject({ dataDir: './.autobuild', builder: 'docker', concurrency: 1, timeoutMinutes: 60 });
       expect(c.github).toEqual({ apiUrl: 'https://api.github.com', statuses: true });
       expect(c.repositories['octo-org/app']).toEqual({
-        images: ['registry.example.com/octo/app'], preset: 'semver', rules: [], tags: '', flavor: '', paths: [],
-        dockerfile: 'Dockerfile', context: '.', buildArgs: {}, labels: {}, webhooks: [],
-        autotest: 'internal', submodules: true, knownHosts: '',
+        images: ['registry.example.com/octo/app'],
+        preset: 'semver',
+        rules: [],
+        tags: '',
+        flavor: '',
+        paths: [],
+        dockerfile: 'Dockerfile',
+        context: '.',
+        buildArgs: {},
+        labels: {},
+        webhooks: [],
+        autotest: 'internal',
+        submodules: true,
+        knownHosts: '',
       });
       expect(c.buildEnv).toEqual({});
       expect(c.sshKeys).toEqual({});
@@ -105,7 +116,9 @@ const good: { name: string; text: string; env?: Record<string, string>; check: (
   },
   {
     name: "Docker Hub's settings: env values (${VAR} too) and sshKey become secrets kept out of the repository config",
-    text: minimal('    env: {API_URL: https://api.example.com, TOKEN: "${DEPLOY_TOKEN}", UNSET: "${NOT_SET}"}\n    sshKey: ${SSH_PRIVATE}\n    autotest: external\n    submodules: false\n    timeoutMinutes: 240\n    knownHosts: |\n      git.example.com ssh-ed25519 AAAA\n'),
+    text: minimal(
+      '    env: {API_URL: https://api.example.com, TOKEN: "${DEPLOY_TOKEN}", UNSET: "${NOT_SET}"}\n    sshKey: ${SSH_PRIVATE}\n    autotest: external\n    submodules: false\n    timeoutMinutes: 240\n    knownHosts: |\n      git.example.com ssh-ed25519 AAAA\n',
+    ),
     env: { DEPLOY_TOKEN: 'deploy-token-value', SSH_PRIVATE: '-----BEGIN KEY-----\nabc\n-----END KEY-----' },
     check: (c) => {
       const env = c.buildEnv['octo-org/app']!;
@@ -114,7 +127,12 @@ const good: { name: string; text: string; env?: Record<string, string>; check: (
       expect(env.TOKEN!.reveal()).toBe('deploy-token-value');
       expect(env.API_URL!.reveal()).toBe('https://api.example.com');
       expect(c.sshKeys['octo-org/app']!.reveal()).toContain('abc');
-      expect(c.repositories['octo-org/app']).toMatchObject({ autotest: 'external', submodules: false, timeoutMinutes: 240, knownHosts: 'git.example.com ssh-ed25519 AAAA\n' });
+      expect(c.repositories['octo-org/app']).toMatchObject({
+        autotest: 'external',
+        submodules: false,
+        timeoutMinutes: 240,
+        knownHosts: 'git.example.com ssh-ed25519 AAAA\n',
+      });
       // Nothing secret travels with the repository's config (it goes into plans and jobs).
       expect(JSON.stringify(c.repositories)).not.toMatch(/deploy-token-value|BEGIN KEY|api\.example\.com/);
     },
@@ -180,15 +198,17 @@ const good: { name: string; text: string; env?: Record<string, string>; check: (
   },
   {
     name: 'rules with a regex source and metadata-action lines are kept',
-    text: minimal([
-      '    rules:',
-      '      - {sourceType: tag, source: "/^v([0-9.]+)$/", tag: "{\\\\1}"}',
-      '      - {sourceType: branch, source: main, tag: latest, autobuild: false, buildArgs: {A: b}}',
-      '    tags: |',
-      '      type=semver,pattern={{version}}',
-      '      type=ref,event=branch',
-      '    flavor: [latest=auto, "prefix=app-,onlatest=true"]',
-    ].join('\n') + '\n'),
+    text: minimal(
+      [
+        '    rules:',
+        '      - {sourceType: tag, source: "/^v([0-9.]+)$/", tag: "{\\\\1}"}',
+        '      - {sourceType: branch, source: main, tag: latest, autobuild: false, buildArgs: {A: b}}',
+        '    tags: |',
+        '      type=semver,pattern={{version}}',
+        '      type=ref,event=branch',
+        '    flavor: [latest=auto, "prefix=app-,onlatest=true"]',
+      ].join('\n') + '\n',
+    ),
     check: (c) => {
       const repo = c.repositories['octo-org/app']!;
       expect(repo.rules).toEqual([
@@ -228,7 +248,9 @@ const credentialRows: { name: string; text: string; env?: Record<string, string>
   },
   {
     name: 'build-arg values from ${VAR} are listed as secrets; plain values are not',
-    text: minimal('    buildArgs: {NPM_TOKEN: "${NPM_TOKEN}", MODE: production}\n    rules: [{sourceType: tag, source: x, tag: y, buildArgs: {KEY: "k-${SUFFIX}"}}]\n'),
+    text: minimal(
+      '    buildArgs: {NPM_TOKEN: "${NPM_TOKEN}", MODE: production}\n    rules: [{sourceType: tag, source: x, tag: y, buildArgs: {KEY: "k-${SUFFIX}"}}]\n',
+    ),
     env: { NPM_TOKEN: 'npm-secret-value', SUFFIX: 'suffix-secret' },
     check: (c) => {
       expect(c.buildArgSecrets.map((s) => s.reveal()).sort()).toEqual(['k-suffix-secret', 'npm-secret-value']);
@@ -244,31 +266,107 @@ const credentialRows: { name: string; text: string; env?: Record<string, string>
 good.push(...credentialRows);
 
 const bad: { name: string; text: string; env?: Record<string, string>; message: RegExp }[] = [
-  { name: 'a context that leaves the checkout', text: minimal('    context: ../..\n'), message: /repositories\.octo-org\/app\.context: "..\/.." leaves the repository's checkout — give a path inside the repository/ },
-  { name: 'an absolute context', text: minimal('    context: /etc\n'), message: /repositories\.octo-org\/app\.context: "\/etc" leaves the repository's checkout/ },
-  { name: 'a Dockerfile that leaves the checkout', text: minimal('    dockerfile: ../../etc/passwd\n'), message: /repositories\.octo-org\/app\.dockerfile: "..\/..\/etc\/passwd" leaves the repository's checkout/ },
-  { name: "a rule's Dockerfile that leaves the checkout", text: minimal('    rules: [{sourceType: tag, source: x, tag: y, dockerfile: /etc/shadow}]\n'), message: /repositories\.octo-org\/app\.rules\[0\]\.dockerfile: "\/etc\/shadow" leaves the repository's checkout/ },
+  {
+    name: 'a context that leaves the checkout',
+    text: minimal('    context: ../..\n'),
+    message: /repositories\.octo-org\/app\.context: "..\/.." leaves the repository's checkout — give a path inside the repository/,
+  },
+  {
+    name: 'an absolute context',
+    text: minimal('    context: /etc\n'),
+    message: /repositories\.octo-org\/app\.context: "\/etc" leaves the repository's checkout/,
+  },
+  {
+    name: 'a Dockerfile that leaves the checkout',
+    text: minimal('    dockerfile: ../../etc/passwd\n'),
+    message: /repositories\.octo-org\/app\.dockerfile: "..\/..\/etc\/passwd" leaves the repository's checkout/,
+  },
+  {
+    name: "a rule's Dockerfile that leaves the checkout",
+    text: minimal('    rules: [{sourceType: tag, source: x, tag: y, dockerfile: /etc/shadow}]\n'),
+    message: /repositories\.octo-org\/app\.rules\[0\]\.dockerfile: "\/etc\/shadow" leaves the repository's checkout/,
+  },
   { name: 'an unknown top-level key', text: 'servr: {}', message: /^autobuild\.yml: servr: unknown key — did you mean "server"\?/ },
-  { name: 'a typo in a repository key', text: minimal('    dockerfle: x\n'), message: /^autobuild\.yml: repositories\.octo-org\/app\.dockerfle: unknown key — did you mean "dockerfile"/ },
-  { name: 'an unknown key in a rule', text: minimal('    rules: [{sourceType: tag, source: x, tag: y, branch: z}]\n'), message: /repositories\.octo-org\/app\.rules\[0\]\.branch: unknown key/ },
-  { name: 'an unknown key under a registry', text: 'registries:\n  ghcr.io: {user: x}', message: /registries\.ghcr\.io\.user: unknown key — did you mean "username"/ },
+  {
+    name: 'a typo in a repository key',
+    text: minimal('    dockerfle: x\n'),
+    message: /^autobuild\.yml: repositories\.octo-org\/app\.dockerfle: unknown key — did you mean "dockerfile"/,
+  },
+  {
+    name: 'an unknown key in a rule',
+    text: minimal('    rules: [{sourceType: tag, source: x, tag: y, branch: z}]\n'),
+    message: /repositories\.octo-org\/app\.rules\[0\]\.branch: unknown key/,
+  },
+  {
+    name: 'an unknown key under a registry',
+    text: 'registries:\n  ghcr.io: {user: x}',
+    message: /registries\.ghcr\.io\.user: unknown key — did you mean "username"/,
+  },
   { name: 'a missing image', text: 'repositories:\n  octo-org/app: {}', message: /repositories\.octo-org\/app\.image: is required/ },
-  { name: 'an uppercase-free bad image', text: minimal().replace('registry.example.com/octo/app', 'octo//app'), message: /repositories\.octo-org\/app\.image: invalid image reference "octo\/\/app"/ },
-  { name: 'a bad image in a list names its index', text: 'repositories:\n  o/a:\n    image: [good/one, "bad image"]', message: /repositories\.o\/a\.image\[1\]: invalid image reference "bad image"/ },
-  { name: 'an image with a tag', text: 'repositories:\n  o/a: {image: "o/a:1.0"}', message: /repositories\.o\/a\.image: image "o\/a:1.0" must not include a tag/ },
+  {
+    name: 'an uppercase-free bad image',
+    text: minimal().replace('registry.example.com/octo/app', 'octo//app'),
+    message: /repositories\.octo-org\/app\.image: invalid image reference "octo\/\/app"/,
+  },
+  {
+    name: 'a bad image in a list names its index',
+    text: 'repositories:\n  o/a:\n    image: [good/one, "bad image"]',
+    message: /repositories\.o\/a\.image\[1\]: invalid image reference "bad image"/,
+  },
+  {
+    name: 'an image with a tag',
+    text: 'repositories:\n  o/a: {image: "o/a:1.0"}',
+    message: /repositories\.o\/a\.image: image "o\/a:1.0" must not include a tag/,
+  },
   { name: 'an empty image list', text: 'repositories:\n  o/a: {image: []}', message: /repositories\.o\/a\.image: must list at least 1 item/ },
-  { name: 'a repository key that is not owner/name', text: 'repositories:\n  app: {image: a/b}', message: /repositories\.app: is not a GitHub repository — write the key as owner\/name/ },
-  { name: 'the same repository twice in different case', text: 'repositories:\n  o/a: {image: a/b}\n  O/A: {image: a/b}', message: /repositories\.O\/A: names the same repository as o\/a/ },
-  { name: 'a rule regex that does not compile', text: minimal('    rules: [{sourceType: tag, source: "/v(\\\\d+/", tag: x}]\n'), message: /repositories\.octo-org\/app\.rules\[0\]\.source: invalid regular expression \/v\(\\d\+\/: Unterminated group/ },
-  { name: 'a rule with an unknown sourceType', text: minimal('    rules: [{sourceType: pr, source: x, tag: y}]\n'), message: /rules\[0\]\.sourceType: must be one of branch, tag/ },
-  { name: 'an unknown tags type', text: minimal('    tags: "type=nightly"\n'), message: /repositories\.octo-org\/app\.tags: tags line "type=nightly": unknown type/ },
-  { name: 'a bad flavor entry', text: minimal('    flavor: "latest=maybe"\n'), message: /repositories\.octo-org\/app\.flavor: flavor line "latest=maybe": latest=maybe is not auto, true or false/ },
-  { name: 'an unknown preset', text: minimal('    preset: gitflow\n'), message: /repositories\.octo-org\/app\.preset: must be one of semver, dockerhub, none \(got text "gitflow"\)/ },
+  {
+    name: 'a repository key that is not owner/name',
+    text: 'repositories:\n  app: {image: a/b}',
+    message: /repositories\.app: is not a GitHub repository — write the key as owner\/name/,
+  },
+  {
+    name: 'the same repository twice in different case',
+    text: 'repositories:\n  o/a: {image: a/b}\n  O/A: {image: a/b}',
+    message: /repositories\.O\/A: names the same repository as o\/a/,
+  },
+  {
+    name: 'a rule regex that does not compile',
+    text: minimal('    rules: [{sourceType: tag, source: "/v(\\\\d+/", tag: x}]\n'),
+    message: /repositories\.octo-org\/app\.rules\[0\]\.source: invalid regular expression \/v\(\\d\+\/: Unterminated group/,
+  },
+  {
+    name: 'a rule with an unknown sourceType',
+    text: minimal('    rules: [{sourceType: pr, source: x, tag: y}]\n'),
+    message: /rules\[0\]\.sourceType: must be one of branch, tag/,
+  },
+  {
+    name: 'an unknown tags type',
+    text: minimal('    tags: "type=nightly"\n'),
+    message: /repositories\.octo-org\/app\.tags: tags line "type=nightly": unknown type/,
+  },
+  {
+    name: 'a bad flavor entry',
+    text: minimal('    flavor: "latest=maybe"\n'),
+    message: /repositories\.octo-org\/app\.flavor: flavor line "latest=maybe": latest=maybe is not auto, true or false/,
+  },
+  {
+    name: 'an unknown preset',
+    text: minimal('    preset: gitflow\n'),
+    message: /repositories\.octo-org\/app\.preset: must be one of semver, dockerhub, none \(got text "gitflow"\)/,
+  },
   { name: 'an unknown builder', text: 'builder: podman', message: /^autobuild\.yml: builder: must be one of docker, buildah/ },
   { name: 'concurrency zero', text: 'concurrency: 0', message: /concurrency: must be at least 1/ },
   { name: 'a port as text', text: 'server: {port: http}', message: /server\.port: must be a whole number|server\.port: must be a number/ },
-  { name: 'a webhook that is not a URL', text: minimal('    webhooks: [not a url]\n'), message: /repositories\.octo-org\/app\.webhooks\[0\]: must be a valid URL/ },
-  { name: 'a registry given as a URL', text: 'registries:\n  https://ghcr.io: {}', message: /registries\.https:\/\/ghcr\.io: must be a registry host, not a URL — write "ghcr\.io"/ },
+  {
+    name: 'a webhook that is not a URL',
+    text: minimal('    webhooks: [not a url]\n'),
+    message: /repositories\.octo-org\/app\.webhooks\[0\]: must be a valid URL/,
+  },
+  {
+    name: 'a registry given as a URL',
+    text: 'registries:\n  https://ghcr.io: {}',
+    message: /registries\.https:\/\/ghcr\.io: must be a registry host, not a URL — write "ghcr\.io"/,
+  },
   { name: 'a registry host that is not a host', text: 'registries:\n  myregistry: {}', message: /registries\.myregistry: is not a registry host/ },
   { name: 'an unset variable in a non-secret key', text: 'dataDir: ${DATA}/x', message: /^autobuild\.yml: dataDir: environment variable DATA is not set/ },
   { name: 'an unset variable inside a secret value', text: 'apiToken: tok-${SUFFIX}', message: /apiToken: environment variable SUFFIX is not set/ },
@@ -278,14 +376,44 @@ const bad: { name: string; text: string; env?: Record<string, string>; message: 
   { name: 'a bad PORT', text: '', env: { PORT: 'eighty' }, message: /^PORT: "eighty" is not a port number/ },
   { name: 'redis that is not a URL', text: 'redis: not a url', message: /^autobuild\.yml: redis: is not a Redis URL — write redis:\/\// },
   { name: 'a bad REDIS_URL', text: '', env: { REDIS_URL: 'localhost 6379' }, message: /^REDIS_URL is not a Redis URL — / },
-  { name: 'a ${VAR} of the wrong type names the variable, not its value', text: 'concurrency: ${N}', env: { N: 'many-s3cr3t' }, message: /^autobuild\.yml: concurrency: must be a number \(got the value of \$\{N\}\) — (?!.*s3cr3t)/ },
-  { name: 'YAML aliases expanding exponentially', text: 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', message: /^autobuild\.yml: YAML aliases \(\*name\) expand more than 100 times — / },
-  { name: 'an API token shorter than 16 characters', text: 'apiToken: ${TOKEN}', env: { TOKEN: 'hunter2-secret' }, message: /^autobuild\.yml: apiToken: is 14 characters long; a token needs at least 16 — generate one with `openssl rand -hex 32`/ },
-  { name: 'a trigger token shorter than 16 characters', text: minimal('    triggerToken: abc\n'), message: /repositories\.octo-org\/app\.triggerToken: is 3 characters long; a token needs at least 16/ },
-  { name: 'an env name no shell accepts', text: minimal('    env: {"MY-VAR": x}\n'), message: /repositories\.octo-org\/app\.env\.MY-VAR: is not a variable name/ },
-  { name: 'an unknown autotest mode', text: minimal('    autotest: forks\n'), message: /repositories\.octo-org\/app\.autotest: must be one of off, internal, external/ },
+  {
+    name: 'a ${VAR} of the wrong type names the variable, not its value',
+    text: 'concurrency: ${N}',
+    env: { N: 'many-s3cr3t' },
+    message: /^autobuild\.yml: concurrency: must be a number \(got the value of \$\{N\}\) — (?!.*s3cr3t)/,
+  },
+  {
+    name: 'YAML aliases expanding exponentially',
+    text: 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]',
+    message: /^autobuild\.yml: YAML aliases \(\*name\) expand more than 100 times — /,
+  },
+  {
+    name: 'an API token shorter than 16 characters',
+    text: 'apiToken: ${TOKEN}',
+    env: { TOKEN: 'hunter2-secret' },
+    message: /^autobuild\.yml: apiToken: is 14 characters long; a token needs at least 16 — generate one with `openssl rand -hex 32`/,
+  },
+  {
+    name: 'a trigger token shorter than 16 characters',
+    text: minimal('    triggerToken: abc\n'),
+    message: /repositories\.octo-org\/app\.triggerToken: is 3 characters long; a token needs at least 16/,
+  },
+  {
+    name: 'an env name no shell accepts',
+    text: minimal('    env: {"MY-VAR": x}\n'),
+    message: /repositories\.octo-org\/app\.env\.MY-VAR: is not a variable name/,
+  },
+  {
+    name: 'an unknown autotest mode',
+    text: minimal('    autotest: forks\n'),
+    message: /repositories\.octo-org\/app\.autotest: must be one of off, internal, external/,
+  },
   { name: 'a repository timeout of zero', text: minimal('    timeoutMinutes: 0\n'), message: /repositories\.octo-org\/app\.timeoutMinutes: must be/ },
-  { name: 'an env value of the wrong type never echoes the value', text: minimal('    env: {TOKEN: [s3cr3t-list]}\n'), message: /repositories\.octo-org\/app\.env\.TOKEN: must be (?!.*s3cr3t)/ },
+  {
+    name: 'an env value of the wrong type never echoes the value',
+    text: minimal('    env: {TOKEN: [s3cr3t-list]}\n'),
+    message: /repositories\.octo-org\/app\.env\.TOKEN: must be (?!.*s3cr3t)/,
+  },
 ];
 
 describe('parseConfig accepts', () => {
@@ -339,9 +467,23 @@ describe('defaultConfig', () => {
 describe('configJsonSchema', () => {
   it('describes every top-level key and forbids unknown ones', () => {
     const schema = configJsonSchema() as { properties: Record<string, unknown>; additionalProperties: unknown };
-    expect(Object.keys(schema.properties).sort()).toEqual(
-      ['apiToken', 'baseImagePollMinutes', 'builder', 'concurrency', 'dataDir', 'forges', 'github', 'mirrors', 'notifications', 'redis', 'registries', 'repositories', 'server', 'timeoutMinutes', 'webhookSecret'],
-    );
+    expect(Object.keys(schema.properties).sort()).toEqual([
+      'apiToken',
+      'baseImagePollMinutes',
+      'builder',
+      'concurrency',
+      'dataDir',
+      'forges',
+      'github',
+      'mirrors',
+      'notifications',
+      'redis',
+      'registries',
+      'repositories',
+      'server',
+      'timeoutMinutes',
+      'webhookSecret',
+    ]);
     expect(schema.additionalProperties).toBe(false);
   });
 });

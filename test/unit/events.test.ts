@@ -29,9 +29,18 @@ const rows: { name: string; event: string; payload: () => unknown; expected: Par
     event: 'push',
     payload: branchPush,
     expected: {
-      kind: 'push', ref: 'refs/heads/master', refType: 'branch', refName: 'master', sha: SHA, deleted: false,
-      repository: 'Codertocat/Hello-World', defaultBranch: 'master', cloneUrl: 'https://github.com/Codertocat/Hello-World.git',
-      htmlUrl: 'https://github.com/Codertocat/Hello-World', pusher: 'Codertocat', commitMessage: 'Initial commit',
+      kind: 'push',
+      ref: 'refs/heads/master',
+      refType: 'branch',
+      refName: 'master',
+      sha: SHA,
+      deleted: false,
+      repository: 'Codertocat/Hello-World',
+      defaultBranch: 'master',
+      cloneUrl: 'https://github.com/Codertocat/Hello-World.git',
+      htmlUrl: 'https://github.com/Codertocat/Hello-World',
+      pusher: 'Codertocat',
+      commitMessage: 'Initial commit',
     },
   },
   {
@@ -101,8 +110,14 @@ const rows: { name: string; event: string; payload: () => unknown; expected: Par
     event: 'pull_request',
     payload: () => prPayload('opened'),
     expected: {
-      kind: 'pull_request', action: 'opened', ref: 'refs/pull/2/merge', refType: 'pr', prNumber: 2,
-      refName: 'changes', baseRef: 'master', sha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
+      kind: 'pull_request',
+      action: 'opened',
+      ref: 'refs/pull/2/merge',
+      refType: 'pr',
+      prNumber: 2,
+      refName: 'changes',
+      baseRef: 'master',
+      sha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
       repository: 'Codertocat/Hello-World',
     },
   },
@@ -172,14 +187,45 @@ describe('trust: whose code the event asks to build (README "Security model")', 
     { name: 'a push to a branch is trusted (only writers can push)', event: 'push', payload: branchPush, trusted: true },
     { name: 'a tag push is trusted', event: 'push', payload: tagPush, trusted: true },
     { name: 'a pull request from a branch of the same repository is trusted', event: 'pull_request', payload: () => prPayload('opened'), trusted: true },
-    { name: 'the same repository written in another case is still the same', event: 'pull_request', payload: fork((p) => { p.pull_request.head.repo.full_name = 'codertocat/hello-world'; }), trusted: true },
-    { name: 'a pull request from a fork is untrusted', event: 'pull_request', payload: fork((p) => { p.pull_request.head.repo.full_name = 'mallory/Hello-World'; }), trusted: false },
-    { name: 'a pull request whose fork was deleted (head.repo null) is untrusted', event: 'pull_request', payload: fork((p) => { p.pull_request.head.repo = null; }), trusted: false },
-    { name: 'a pull request without head.repo at all is untrusted', event: 'pull_request', payload: fork((p) => { delete p.pull_request.head.repo; }), trusted: false },
+    {
+      name: 'the same repository written in another case is still the same',
+      event: 'pull_request',
+      payload: fork((p) => {
+        p.pull_request.head.repo.full_name = 'codertocat/hello-world';
+      }),
+      trusted: true,
+    },
+    {
+      name: 'a pull request from a fork is untrusted',
+      event: 'pull_request',
+      payload: fork((p) => {
+        p.pull_request.head.repo.full_name = 'mallory/Hello-World';
+      }),
+      trusted: false,
+    },
+    {
+      name: 'a pull request whose fork was deleted (head.repo null) is untrusted',
+      event: 'pull_request',
+      payload: fork((p) => {
+        p.pull_request.head.repo = null;
+      }),
+      trusted: false,
+    },
+    {
+      name: 'a pull request without head.repo at all is untrusted',
+      event: 'pull_request',
+      payload: fork((p) => {
+        delete p.pull_request.head.repo;
+      }),
+      trusted: false,
+    },
     {
       name: 'a fork named like the base in the top-level repository field is still a fork',
       event: 'pull_request',
-      payload: fork((p) => { p.pull_request.base.repo.full_name = 'Codertocat/Hello-World'; p.pull_request.head.repo.full_name = 'Codertocat2/Hello-World'; }),
+      payload: fork((p) => {
+        p.pull_request.base.repo.full_name = 'Codertocat/Hello-World';
+        p.pull_request.head.repo.full_name = 'Codertocat2/Hello-World';
+      }),
       trusted: false,
     },
     { name: 'a ping builds nothing and is not trusted', event: 'ping', payload: () => payload('ping'), trusted: false },
@@ -191,11 +237,26 @@ describe('trust: whose code the event asks to build (README "Security model")', 
   const sha = 'a'.repeat(40);
   it.each([
     { name: 'a branch ref from a workflow is trusted', input: { ref: 'refs/heads/main', sha }, trusted: true },
-    { name: 'a PR ref with no payload cannot be told apart from a fork: untrusted', input: { name: 'pull_request', ref: 'refs/pull/7/merge', sha }, trusted: false },
-    { name: 'a PR ref with a same-repository payload is trusted', input: { name: 'pull_request', ref: 'refs/pull/2/merge', sha, payload: prPayload('opened') }, trusted: true },
+    {
+      name: 'a PR ref with no payload cannot be told apart from a fork: untrusted',
+      input: { name: 'pull_request', ref: 'refs/pull/7/merge', sha },
+      trusted: false,
+    },
+    {
+      name: 'a PR ref with a same-repository payload is trusted',
+      input: { name: 'pull_request', ref: 'refs/pull/2/merge', sha, payload: prPayload('opened') },
+      trusted: true,
+    },
     {
       name: 'a PR ref with a fork payload is untrusted',
-      input: { name: 'pull_request', ref: 'refs/pull/2/merge', sha, payload: fork((p) => { p.pull_request.head.repo.full_name = 'mallory/x'; })() },
+      input: {
+        name: 'pull_request',
+        ref: 'refs/pull/2/merge',
+        sha,
+        payload: fork((p) => {
+          p.pull_request.head.repo.full_name = 'mallory/x';
+        })(),
+      },
       trusted: false,
     },
   ])('eventFromRef: $name', ({ input, trusted }) => {
@@ -278,11 +339,31 @@ describe('malformed payloads', () => {
       payload: () => ({ ...prPayload('opened'), action: undefined }),
       problem: /pull_request payload has no "action"/,
     },
-    { name: 'a push of a ref with a NUL byte', event: 'push', payload: () => ({ ...branchPush(), ref: 'refs/heads/ma\u0000ster' }), problem: /push payload ref "refs\/heads\/ma\\u0000ster" is not a valid git ref/ },
-    { name: 'a push of a 200,000-character ref', event: 'push', payload: () => ({ ...branchPush(), ref: `refs/heads/${'a'.repeat(200_000)}` }), problem: /is not a valid git ref: it is 200011 characters long \(at most 1024\)/ },
-    { name: 'a push of a ref with a space', event: 'push', payload: () => ({ ...branchPush(), ref: 'refs/heads/a b' }), problem: /not a valid git ref: it contains a space/ },
+    {
+      name: 'a push of a ref with a NUL byte',
+      event: 'push',
+      payload: () => ({ ...branchPush(), ref: 'refs/heads/ma\u0000ster' }),
+      problem: /push payload ref "refs\/heads\/ma\\u0000ster" is not a valid git ref/,
+    },
+    {
+      name: 'a push of a 200,000-character ref',
+      event: 'push',
+      payload: () => ({ ...branchPush(), ref: `refs/heads/${'a'.repeat(200_000)}` }),
+      problem: /is not a valid git ref: it is 200011 characters long \(at most 1024\)/,
+    },
+    {
+      name: 'a push of a ref with a space',
+      event: 'push',
+      payload: () => ({ ...branchPush(), ref: 'refs/heads/a b' }),
+      problem: /not a valid git ref: it contains a space/,
+    },
     { name: 'a push of a ref ending in .lock', event: 'push', payload: () => ({ ...branchPush(), ref: 'refs/heads/x.lock' }), problem: /ends with ".lock"/ },
-    { name: 'a push naming a commit that is not hex', event: 'push', payload: () => ({ ...branchPush(), head_commit: { id: 'zz; rm -rf /' } }), problem: /push payload names commit "zz; rm -rf \/", which is not a 40-hex git commit id/ },
+    {
+      name: 'a push naming a commit that is not hex',
+      event: 'push',
+      payload: () => ({ ...branchPush(), head_commit: { id: 'zz; rm -rf /' } }),
+      problem: /push payload names commit "zz; rm -rf \/", which is not a 40-hex git commit id/,
+    },
     {
       name: 'a pull request from a branch with a control character',
       event: 'pull_request',
@@ -327,8 +408,12 @@ describe('eventFromRef', () => {
       name: 'the payload gives repository, default branch, clone URL and message',
       input: { ref: 'refs/heads/master', sha, payload: branchPush() },
       expected: {
-        repository: 'Codertocat/Hello-World', defaultBranch: 'master', cloneUrl: 'https://github.com/Codertocat/Hello-World.git',
-        commitMessage: 'Initial commit', sha, changedFiles: ['README.md'],
+        repository: 'Codertocat/Hello-World',
+        defaultBranch: 'master',
+        cloneUrl: 'https://github.com/Codertocat/Hello-World.git',
+        commitMessage: 'Initial commit',
+        sha,
+        changedFiles: ['README.md'],
       },
     },
     {

@@ -51,18 +51,34 @@ describe('forges and notifications configuration', () => {
   it('keeps notification targets, their secrets apart from the repository config', () => {
     expect(config.notifications).toEqual([{ id: 'notifications[0]', url: 'https://hooks.slack.com/services/T0/B0/xyz', events: ['failed'], format: 'slack' }]);
     const [own] = config.repositoryNotifications['bitbucket.org/team/app']!;
-    expect(own).toMatchObject({ id: 'repositories.bitbucket.org/team/app.notifications[0]', format: 'json', events: ['queued', 'started', 'succeeded', 'failed', 'canceled'] });
+    expect(own).toMatchObject({
+      id: 'repositories.bitbucket.org/team/app.notifications[0]',
+      format: 'json',
+      events: ['queued', 'started', 'succeeded', 'failed', 'canceled'],
+    });
     expect(own!.secret!.reveal()).toBe('hook-secret');
     expect(JSON.stringify(config.repositories)).not.toMatch(/hook-secret/);
   });
 
   it.each([
-    ['a host key whose host is not under forges', 'repositories:\n  gitlab.example.com/a/b: {image: x/y}\n', /repositories\.gitlab\.example\.com\/a\/b: names host gitlab\.example\.com, which is not under forges:/],
-    ['a Bitbucket key with a nested path', 'forges: {bitbucket.org: {type: bitbucket}}\nrepositories:\n  bitbucket.org/a/b/c: {image: x/y}\n', /is not a bitbucket repository/],
+    [
+      'a host key whose host is not under forges',
+      'repositories:\n  gitlab.example.com/a/b: {image: x/y}\n',
+      /repositories\.gitlab\.example\.com\/a\/b: names host gitlab\.example\.com, which is not under forges:/,
+    ],
+    [
+      'a Bitbucket key with a nested path',
+      'forges: {bitbucket.org: {type: bitbucket}}\nrepositories:\n  bitbucket.org/a/b/c: {image: x/y}\n',
+      /is not a bitbucket repository/,
+    ],
     ['a GitLab key with no project', 'forges: {gitlab.com: {type: gitlab}}\nrepositories:\n  gitlab.com/group: {image: x/y}\n', /is not a gitlab repository/],
     ['an unknown forge type', 'forges: {git.example.com: {type: gogs}}\n', /forges\.git\.example\.com\.type: must be one of gitlab, bitbucket, gitea, forgejo/],
     ['a forge keyed by URL', 'forges: {"https://gitlab.com": {type: gitlab}}\n', /must be a host name/],
-    ['an unknown notification event', 'notifications: [{url: "https://x.example/h", events: [pushed]}]\n', /notifications\[0\]\.events\[0\]: must be one of queued, started, succeeded, failed, canceled/],
+    [
+      'an unknown notification event',
+      'notifications: [{url: "https://x.example/h", events: [pushed]}]\n',
+      /notifications\[0\]\.events\[0\]: must be one of queued, started, succeeded, failed, canceled/,
+    ],
   ])('%s is a one-line error naming the key', (_name, yaml, message) => {
     const run = () => parseConfig(yaml, {}, 'autobuild.yml');
     expect(run).toThrow(UserError);
@@ -71,13 +87,43 @@ describe('forges and notifications configuration', () => {
 });
 
 describe('build status requests per forge', () => {
-  const input = { path: 'group/sub/app', sha: 'a'.repeat(40), context: 'autobuild/registry.example.com/gl/app', targetUrl: 'http://ab/#/builds/1', description: 'queued' };
+  const input = {
+    path: 'group/sub/app',
+    sha: 'a'.repeat(40),
+    context: 'autobuild/registry.example.com/gl/app',
+    targetUrl: 'http://ab/#/builds/1',
+    description: 'queued',
+  };
   it.each([
-    ['gitlab', 'https://gitlab.com/api/v4', 'pending', 'https://gitlab.com/api/v4/projects/group%2Fsub%2Fapp/statuses/' + 'a'.repeat(40), { state: 'pending', name: input.context }],
+    [
+      'gitlab',
+      'https://gitlab.com/api/v4',
+      'pending',
+      'https://gitlab.com/api/v4/projects/group%2Fsub%2Fapp/statuses/' + 'a'.repeat(40),
+      { state: 'pending', name: input.context },
+    ],
     ['gitlab', 'https://gitlab.com/api/v4', 'failure', 'https://gitlab.com/api/v4/projects/group%2Fsub%2Fapp/statuses/' + 'a'.repeat(40), { state: 'failed' }],
-    ['bitbucket', 'https://api.bitbucket.org/2.0', 'success', `https://api.bitbucket.org/2.0/repositories/group/sub/app/commit/${'a'.repeat(40)}/statuses/build`, { state: 'SUCCESSFUL', name: input.context, url: input.targetUrl }],
-    ['bitbucket', 'https://api.bitbucket.org/2.0', 'pending', `https://api.bitbucket.org/2.0/repositories/group/sub/app/commit/${'a'.repeat(40)}/statuses/build`, { state: 'INPROGRESS' }],
-    ['gitea', 'https://git.example.com/api/v1/', 'error', `https://git.example.com/api/v1/repos/group/sub/app/statuses/${'a'.repeat(40)}`, { state: 'error', context: input.context }],
+    [
+      'bitbucket',
+      'https://api.bitbucket.org/2.0',
+      'success',
+      `https://api.bitbucket.org/2.0/repositories/group/sub/app/commit/${'a'.repeat(40)}/statuses/build`,
+      { state: 'SUCCESSFUL', name: input.context, url: input.targetUrl },
+    ],
+    [
+      'bitbucket',
+      'https://api.bitbucket.org/2.0',
+      'pending',
+      `https://api.bitbucket.org/2.0/repositories/group/sub/app/commit/${'a'.repeat(40)}/statuses/build`,
+      { state: 'INPROGRESS' },
+    ],
+    [
+      'gitea',
+      'https://git.example.com/api/v1/',
+      'error',
+      `https://git.example.com/api/v1/repos/group/sub/app/statuses/${'a'.repeat(40)}`,
+      { state: 'error', context: input.context },
+    ],
   ] as const)('%s %s %s', (type, apiUrl, state, url, body) => {
     const req = statusRequest(type, { ...input, apiUrl, state });
     expect(req.url).toBe(url);

@@ -23,12 +23,25 @@ const rows: Row[] = [
       p.total_commits_count = 2;
       return gitlabEvents('Push Hook', p, 'gitlab.example.com');
     },
-    expect: [{
-      name: 'Push Hook', kind: 'push', forge: 'gitlab', repository: 'gitlab.example.com/mike/diaspora', ref: 'refs/heads/master',
-      refType: 'branch', refName: 'master', sha: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7', defaultBranch: 'master',
-      deleted: false, trusted: true, commitMessage: 'fixed readme', pusher: 'jsmith', cloneUrl: 'http://example.com/mike/diaspora.git',
-      changedFiles: ['CHANGELOG', 'app/controller/application.rb'],
-    }],
+    expect: [
+      {
+        name: 'Push Hook',
+        kind: 'push',
+        forge: 'gitlab',
+        repository: 'gitlab.example.com/mike/diaspora',
+        ref: 'refs/heads/master',
+        refType: 'branch',
+        refName: 'master',
+        sha: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
+        defaultBranch: 'master',
+        deleted: false,
+        trusted: true,
+        commitMessage: 'fixed readme',
+        pusher: 'jsmith',
+        cloneUrl: 'http://example.com/mike/diaspora.git',
+        changedFiles: ['CHANGELOG', 'app/controller/application.rb'],
+      },
+    ],
   },
   {
     name: 'GitLab push listing fewer commits than total_commits_count: changed files unknown',
@@ -42,7 +55,16 @@ const rows: Row[] = [
       p.project.path_with_namespace = 'group/sub/app';
       return gitlabEvents('Tag Push Hook', p, 'gitlab.com');
     },
-    expect: [{ kind: 'push', repository: 'gitlab.com/group/sub/app', ref: 'refs/tags/v1.0.0', refType: 'tag', refName: 'v1.0.0', sha: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7' }],
+    expect: [
+      {
+        kind: 'push',
+        repository: 'gitlab.com/group/sub/app',
+        ref: 'refs/tags/v1.0.0',
+        refType: 'tag',
+        refName: 'v1.0.0',
+        sha: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7',
+      },
+    ],
   },
   {
     name: 'GitLab annotated tag: the commit (checkout_sha) is built, not the tag object (after)',
@@ -65,10 +87,19 @@ const rows: Row[] = [
   {
     name: 'GitLab merge request opened in the same project: trusted, pr number is the iid',
     events: () => gitlabEvents('Merge Request Hook', forgePayload('gitlab-merge-request'), 'gitlab.com'),
-    expect: [{
-      kind: 'pull_request', repository: 'gitlab.com/gitlabhq/gitlab-test', prNumber: 1, refName: 'ms-viewport', baseRef: 'master',
-      sha: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7', trusted: true, ref: 'refs/merge-requests/1/head', commitMessage: 'MS-Viewport',
-    }],
+    expect: [
+      {
+        kind: 'pull_request',
+        repository: 'gitlab.com/gitlabhq/gitlab-test',
+        prNumber: 1,
+        refName: 'ms-viewport',
+        baseRef: 'master',
+        sha: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
+        trusted: true,
+        ref: 'refs/merge-requests/1/head',
+        commitMessage: 'MS-Viewport',
+      },
+    ],
   },
   {
     name: 'GitLab merge request from a fork (source_project_id differs) is untrusted',
@@ -88,7 +119,10 @@ const rows: Row[] = [
       titleOnly.object_attributes.action = 'update';
       return [...gitlabEvents('Merge Request Hook', withCommits, 'gitlab.com'), ...gitlabEvents('Merge Request Hook', titleOnly, 'gitlab.com')];
     },
-    expect: [{ kind: 'pull_request', action: 'update' }, { kind: 'other', action: 'update without new commits' }],
+    expect: [
+      { kind: 'pull_request', action: 'update' },
+      { kind: 'other', action: 'update without new commits' },
+    ],
   },
   {
     name: 'GitLab merge request merged or closed builds nothing',
@@ -102,10 +136,20 @@ const rows: Row[] = [
   {
     name: 'Bitbucket push of one tag: one event, full commit hash',
     events: () => bitbucketEvents('repo:push', forgePayload('bitbucket-push-tag'), 'bitbucket.org'),
-    expect: [{
-      name: 'repo:push', kind: 'push', forge: 'bitbucket', repository: 'bitbucket.org/cloudbeers/temp', ref: 'refs/tags/test', refType: 'tag',
-      refName: 'test', sha: 'fee1dcdb330d1318502f303ccd4792531c28dc8e', deleted: false, cloneUrl: 'https://bitbucket.org/cloudbeers/temp.git',
-    }],
+    expect: [
+      {
+        name: 'repo:push',
+        kind: 'push',
+        forge: 'bitbucket',
+        repository: 'bitbucket.org/cloudbeers/temp',
+        ref: 'refs/tags/test',
+        refType: 'tag',
+        refName: 'test',
+        sha: 'fee1dcdb330d1318502f303ccd4792531c28dc8e',
+        deleted: false,
+        cloneUrl: 'https://bitbucket.org/cloudbeers/temp.git',
+      },
+    ],
   },
   {
     name: 'Bitbucket push with a branch and a tag: one event each, in order',
@@ -127,7 +171,18 @@ const rows: Row[] = [
   {
     name: 'Bitbucket pull request from a fork: untrusted, abbreviated head commit kept for the receiver to expand',
     events: () => bitbucketEvents('pullrequest:created', forgePayload('bitbucket-pullrequest-created-fork'), 'bitbucket.org'),
-    expect: [{ kind: 'pull_request', action: 'created', prNumber: 3, refName: 'master', baseRef: 'master', sha: '1c48041a96db', trusted: false, commitMessage: 'Forking for PR' }],
+    expect: [
+      {
+        kind: 'pull_request',
+        action: 'created',
+        prNumber: 3,
+        refName: 'master',
+        baseRef: 'master',
+        sha: '1c48041a96db',
+        trusted: false,
+        commitMessage: 'Forking for PR',
+      },
+    ],
   },
   {
     name: 'Bitbucket pull request within the repository is not a fork',
@@ -147,10 +202,19 @@ const rows: Row[] = [
   {
     name: 'Gitea push: GitHub-format payload, HOST/owner/name repository, pusher login',
     events: () => giteaEvents('push', forgePayload('gitea-push'), 'git.example.com'),
-    expect: [{
-      kind: 'push', forge: 'gitea', repository: 'git.example.com/gitea/webhooks', ref: 'refs/heads/develop', refType: 'branch',
-      sha: 'bffeb74224043ba2feb48d137756c8a9331c449a', defaultBranch: 'main', pusher: 'gitea', deleted: false,
-    }],
+    expect: [
+      {
+        kind: 'push',
+        forge: 'gitea',
+        repository: 'git.example.com/gitea/webhooks',
+        ref: 'refs/heads/develop',
+        refType: 'branch',
+        sha: 'bffeb74224043ba2feb48d137756c8a9331c449a',
+        defaultBranch: 'main',
+        pusher: 'gitea',
+        deleted: false,
+      },
+    ],
   },
   {
     name: 'Gitea branch deleted: after is all zeros',
@@ -164,10 +228,18 @@ const rows: Row[] = [
   {
     name: 'Gitea pull request opened from the same repository',
     events: () => giteaEvents('pull_request', forgePayload('gitea-pull-request'), 'gitea.golang.org'),
-    expect: [{
-      kind: 'pull_request', repository: 'gitea.golang.org/gordon/hello-world', prNumber: 1, refName: 'feature/changes', baseRef: 'main',
-      sha: '0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c', trusted: true, ref: 'refs/pull/1/head',
-    }],
+    expect: [
+      {
+        kind: 'pull_request',
+        repository: 'gitea.golang.org/gordon/hello-world',
+        prNumber: 1,
+        refName: 'feature/changes',
+        baseRef: 'main',
+        sha: '0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c',
+        trusted: true,
+        ref: 'refs/pull/1/head',
+      },
+    ],
   },
   {
     name: 'Gitea pull request from a fork (head repo_id differs), synchronized',
@@ -200,21 +272,41 @@ describe('forge payloads -> SourceEvents', () => {
   });
 
   it.each([
-    ['GitLab push without ref', () => gitlabEvents('Push Hook', { ...forgePayload('gitlab-push'), ref: undefined }, 'gitlab.com'), /GitLab Push Hook payload has no "ref"/],
-    ['GitLab merge request without last_commit', () => {
-      const p = forgePayload('gitlab-merge-request');
-      delete p.object_attributes.last_commit;
-      return gitlabEvents('Merge Request Hook', p, 'gitlab.com');
-    }, /last_commit\.id/],
-    ['Bitbucket push without changes', () => bitbucketEvents('repo:push', { ...forgePayload('bitbucket-push-tag'), push: {} }, 'bitbucket.org'), /push\.changes/],
+    [
+      'GitLab push without ref',
+      () => gitlabEvents('Push Hook', { ...forgePayload('gitlab-push'), ref: undefined }, 'gitlab.com'),
+      /GitLab Push Hook payload has no "ref"/,
+    ],
+    [
+      'GitLab merge request without last_commit',
+      () => {
+        const p = forgePayload('gitlab-merge-request');
+        delete p.object_attributes.last_commit;
+        return gitlabEvents('Merge Request Hook', p, 'gitlab.com');
+      },
+      /last_commit\.id/,
+    ],
+    [
+      'Bitbucket push without changes',
+      () => bitbucketEvents('repo:push', { ...forgePayload('bitbucket-push-tag'), push: {} }, 'bitbucket.org'),
+      /push\.changes/,
+    ],
     ['Gitea payload that is a list', () => giteaEvents('push', [], 'git.example.com'), /not a JSON object/],
-    ['Gitea push whose ref holds ".."', () => giteaEvents('push', { ...forgePayload('gitea-push'), ref: 'refs/heads/a..b' }, 'git.example.com'), /^Gitea push payload ref .* — send the webhook body exactly as Gitea delivered it$/],
-    ['Gitea push without a commit id', () => {
-      const p = forgePayload('gitea-push');
-      p.after = 'nothex';
-      if (p.head_commit) p.head_commit.id = 'nothex';
-      return giteaEvents('push', p, 'git.example.com');
-    }, /^Gitea push payload names commit "nothex", which is not a 40-hex git commit id — send the webhook body exactly as Gitea delivered it$/],
+    [
+      'Gitea push whose ref holds ".."',
+      () => giteaEvents('push', { ...forgePayload('gitea-push'), ref: 'refs/heads/a..b' }, 'git.example.com'),
+      /^Gitea push payload ref .* — send the webhook body exactly as Gitea delivered it$/,
+    ],
+    [
+      'Gitea push without a commit id',
+      () => {
+        const p = forgePayload('gitea-push');
+        p.after = 'nothex';
+        if (p.head_commit) p.head_commit.id = 'nothex';
+        return giteaEvents('push', p, 'git.example.com');
+      },
+      /^Gitea push payload names commit "nothex", which is not a 40-hex git commit id — send the webhook body exactly as Gitea delivered it$/,
+    ],
   ])('malformed: %s is a one-line UserError', (_name, run, message) => {
     expect(run).toThrow(UserError);
     expect(run).toThrow(message);
@@ -223,8 +315,17 @@ describe('forge payloads -> SourceEvents', () => {
 
 describe('planning forge events against HOST/PATH repository keys', () => {
   const repo = (image: string): RepositoryConfig => ({
-    images: [image], preset: 'semver', rules: [], tags: '', flavor: '', paths: [], dockerfile: 'Dockerfile', context: '.',
-    buildArgs: {}, labels: {}, webhooks: [],
+    images: [image],
+    preset: 'semver',
+    rules: [],
+    tags: '',
+    flavor: '',
+    paths: [],
+    dockerfile: 'Dockerfile',
+    context: '.',
+    buildArgs: {},
+    labels: {},
+    webhooks: [],
   });
   const repositories = {
     'gitlab.com/group/sub/app': repo('registry.example.com/gl/app'),

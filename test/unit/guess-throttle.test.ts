@@ -20,15 +20,55 @@ describe('ten wrong tokens a minute, then 429 until the minute ends', () => {
     { name: 'an address that never sent a wrong token may try', steps: [], ask: [A, 0], wait: undefined },
     { name: '9 wrong tokens: still allowed', steps: [[A, 9, 0]], ask: [A, 0], wait: undefined },
     { name: '10 wrong tokens: wait 60 s', steps: [[A, 10, 0]], ask: [A, 0], wait: 60 },
-    { name: '10 wrong tokens spread over the minute count together', steps: [[A, 5, 0], [A, 5, 50_000]], ask: [A, 50_000], wait: 10 },
+    {
+      name: '10 wrong tokens spread over the minute count together',
+      steps: [
+        [A, 5, 0],
+        [A, 5, 50_000],
+      ],
+      ask: [A, 50_000],
+      wait: 10,
+    },
     { name: 'the wait counts down from the first wrong token, not the last', steps: [[A, 10, 0]], ask: [A, 45_500], wait: 15 },
     { name: 'part of a second left is a whole second to wait', steps: [[A, 10, 0]], ask: [A, 59_999], wait: 1 },
     { name: 'the minute over: allowed again', steps: [[A, 10, 0]], ask: [A, 60_000], wait: undefined },
-    { name: 'more wrong tokens while blocked do not extend the block', steps: [[A, 10, 0], [A, 50, 30_000]], ask: [A, 30_000], wait: 30 },
+    {
+      name: 'more wrong tokens while blocked do not extend the block',
+      steps: [
+        [A, 10, 0],
+        [A, 50, 30_000],
+      ],
+      ask: [A, 30_000],
+      wait: 30,
+    },
     { name: 'another address is not blocked by the first', steps: [[A, 10, 0]], ask: [B, 0], wait: undefined },
-    { name: 'each address counts its own: 5 + 5 from two addresses block neither', steps: [[A, 5, 0], [B, 5, 0]], ask: [A, 0], wait: undefined },
-    { name: '9 wrong in one minute and 9 in the next never block', steps: [[A, 9, 0], [A, 9, 60_000]], ask: [A, 60_000], wait: undefined },
-    { name: 'a new minute starts at the first wrong token after the old one ended', steps: [[A, 9, 0], [A, 10, 61_000]], ask: [A, 61_000], wait: 60 },
+    {
+      name: 'each address counts its own: 5 + 5 from two addresses block neither',
+      steps: [
+        [A, 5, 0],
+        [B, 5, 0],
+      ],
+      ask: [A, 0],
+      wait: undefined,
+    },
+    {
+      name: '9 wrong in one minute and 9 in the next never block',
+      steps: [
+        [A, 9, 0],
+        [A, 9, 60_000],
+      ],
+      ask: [A, 60_000],
+      wait: undefined,
+    },
+    {
+      name: 'a new minute starts at the first wrong token after the old one ended',
+      steps: [
+        [A, 9, 0],
+        [A, 10, 61_000],
+      ],
+      ask: [A, 61_000],
+      wait: 60,
+    },
   ])('$name', ({ steps, ask, wait }) => {
     const throttle = new GuessThrottle();
     for (const [address, count, at] of steps) wrong(throttle, address, count, T0 + at);

@@ -61,9 +61,7 @@ describe('the layout of src/', () => {
   });
 
   it('imports point down the list: core, adapters, pipeline, service, doctor, then the entry points', () => {
-    const wrong = imports
-      .filter((i) => i.to.startsWith('src/') && !allowed[area(i.from)]!.includes(area(i.to)))
-      .map((i) => `${i.from} imports ${i.to}`);
+    const wrong = imports.filter((i) => i.to.startsWith('src/') && !allowed[area(i.from)]!.includes(area(i.to))).map((i) => `${i.from} imports ${i.to}`);
     expect(wrong).toEqual([]);
   });
 

@@ -27,12 +27,24 @@ describe('images that metadata-action accepts give the same enabled names', () =
     },
     // Beyond its tests: the input as metadata-action's getInputList reads it.
     { name: 'nothing at all', input: '', expected: [] },
-    { name: 'blank lines and # comment lines are skipped', input: '\n# staging registry\nghcr.io/o/app\n\n   # docker hub\nocto/app\n', expected: ['ghcr.io/o/app', 'octo/app'] },
+    {
+      name: 'blank lines and # comment lines are skipped',
+      input: '\n# staging registry\nghcr.io/o/app\n\n   # docker hub\nocto/app\n',
+      expected: ['ghcr.io/o/app', 'octo/app'],
+    },
     { name: 'Windows line ends and surrounding spaces', input: '  ghcr.io/o/app  \r\n\tocto/app\r\n', expected: ['ghcr.io/o/app', 'octo/app'] },
     { name: 'spaces around commas and = in a line', input: 'name = ghcr.io/o/app , enable = true', expected: ['ghcr.io/o/app'] },
-    { name: 'attribute names in any case (metadata-action lowercases the key)', input: 'NAME=ghcr.io/o/app,Enable=true\nName=octo/app,ENABLE=false', expected: ['ghcr.io/o/app'] },
+    {
+      name: 'attribute names in any case (metadata-action lowercases the key)',
+      input: 'NAME=ghcr.io/o/app,Enable=true\nName=octo/app,ENABLE=false',
+      expected: ['ghcr.io/o/app'],
+    },
     { name: 'every line disabled gives no names (the Action then says so)', input: 'name=ghcr.io/o/app,enable=false\nocto/app,enable=false', expected: [] },
-    { name: 'a stray comma in the one-line list adds no empty name (metadata-action would keep an empty one: a deliberate difference)', input: 'ghcr.io/o/app,,octo/app,', expected: ['ghcr.io/o/app', 'octo/app'] },
+    {
+      name: 'a stray comma in the one-line list adds no empty name (metadata-action would keep an empty one: a deliberate difference)',
+      input: 'ghcr.io/o/app,,octo/app,',
+      expected: ['ghcr.io/o/app', 'octo/app'],
+    },
     { name: 'a double-quoted name is unquoted (CSV)', input: '"ghcr.io/o/app",enable=true', expected: ['ghcr.io/o/app'] },
     {
       name: 'two bare names on a line among several lines: the last one, as metadata-action reads it',
@@ -48,15 +60,27 @@ describe('images that metadata-action accepts give the same enabled names', () =
 describe('images that metadata-action refuses: one line naming the line, what is wrong and the fix', () => {
   it.each([
     // metadata-action __tests__/image.test.ts
-    { name: 'value= is not an images attribute', input: 'value=name/foo', error: /^images line "value=name\/foo": unknown attribute "value" — write name=IMAGE/ },
-    { name: 'enable= something else than true/false', input: 'name/foo,enable=bar', error: /^images line "name\/foo,enable=bar": enable=bar is not true or false — write enable=true or enable=false$/ },
+    {
+      name: 'value= is not an images attribute',
+      input: 'value=name/foo',
+      error: /^images line "value=name\/foo": unknown attribute "value" — write name=IMAGE/,
+    },
+    {
+      name: 'enable= something else than true/false',
+      input: 'name/foo,enable=bar',
+      error: /^images line "name\/foo,enable=bar": enable=bar is not true or false — write enable=true or enable=false$/,
+    },
     { name: 'an unknown attribute', input: 'name/foo,bar=baz', error: /^images line "name\/foo,bar=baz": unknown attribute "bar"/ },
     { name: 'an empty name=', input: 'name=,enable=true', error: /^images line "name=,enable=true": has no image name — write name=ghcr.io\/owner\/app/ },
     // Beyond its tests, each checked against its Transform:
     { name: 'enable=TRUE (metadata-action compares case-sensitively)', input: 'name=ghcr.io/o/app,enable=TRUE', error: /enable=TRUE is not true or false/ },
     { name: 'only enable=, no name', input: 'enable=false', error: /^images line "enable=false": has no image name/ },
     { name: 'a trailing comma after name= blanks the name, as in metadata-action', input: 'name=ghcr.io/o/app,enable=false,', error: /has no image name/ },
-    { name: 'the bad line among good ones is the one named', input: 'ghcr.io/o/app\nname=octo/app,tag=v1\nquay.io/o/app', error: /^images line "name=octo\/app,tag=v1": unknown attribute "tag"/ },
+    {
+      name: 'the bad line among good ones is the one named',
+      input: 'ghcr.io/o/app\nname=octo/app,tag=v1\nquay.io/o/app',
+      error: /^images line "name=octo\/app,tag=v1": unknown attribute "tag"/,
+    },
   ])('$name', ({ input, error }) => {
     let err: unknown;
     try {

@@ -2,10 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { notificationBody, slackText, targetsFor, type NotificationTarget, type NotifiedBuild } from '../../src/core/notifications.js';
 
 const build: NotifiedBuild = {
-  id: '3f2a9c-1', repository: 'gitlab.com/group/app', ref: 'refs/tags/v1.2.3', sha: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7',
-  images: ['registry.example.com/group/app'], tags: ['1.2.3', '1.2', '1', 'latest'], status: 'succeeded',
-  createdAt: '2026-01-01T10:00:00.000Z', startedAt: '2026-01-01T10:00:05.000Z', finishedAt: '2026-01-01T10:01:17.000Z',
-  digest: 'sha256:' + 'b'.repeat(64), error: null,
+  id: '3f2a9c-1',
+  repository: 'gitlab.com/group/app',
+  ref: 'refs/tags/v1.2.3',
+  sha: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7',
+  images: ['registry.example.com/group/app'],
+  tags: ['1.2.3', '1.2', '1', 'latest'],
+  status: 'succeeded',
+  createdAt: '2026-01-01T10:00:00.000Z',
+  startedAt: '2026-01-01T10:00:05.000Z',
+  finishedAt: '2026-01-01T10:01:17.000Z',
+  digest: 'sha256:' + 'b'.repeat(64),
+  error: null,
 };
 const URL = 'https://autobuild.example.com/#/builds/3f2a9c-1';
 
@@ -24,7 +32,9 @@ describe('notification bodies', () => {
 
   it('a rebuild for a changed base image says so', () => {
     const reason = `base image docker.io/library/alpine:3.20 changed sha256:${'a'.repeat(64)} -> sha256:${'b'.repeat(64)}`;
-    expect(slackText('queued', { ...build, status: 'queued', startedAt: null, finishedAt: null, reason }, URL)).toContain(` (${reason.replace('->', '-&gt;')}) — <`);
+    expect(slackText('queued', { ...build, status: 'queued', startedAt: null, finishedAt: null, reason }, URL)).toContain(
+      ` (${reason.replace('->', '-&gt;')}) — <`,
+    );
   });
 
   it('queued and started have no duration yet', () => {

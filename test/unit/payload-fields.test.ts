@@ -75,19 +75,39 @@ describe('filesTouched: the files a push changed, or unknown (never "none" when 
       commits: () => commits(2, (i) => (i === 0 ? { added: ['a.txt'], modified: ['Dockerfile'] } : { modified: ['Dockerfile'], removed: ['old.txt'] })),
       expected: ['a.txt', 'Dockerfile', 'old.txt'],
     },
-    { name: `${GITHUB_LIMIT - 1} commits (under the limit): the files are known`, commits: () => commits(GITHUB_LIMIT - 1, (i) => ({ added: [`f${i}`] })), expected: Array.from({ length: GITHUB_LIMIT - 1 }, (_, i) => `f${i}`) },
-    { name: `${GITHUB_LIMIT} commits: GitHub may have cut the list, so unknown`, commits: () => commits(GITHUB_LIMIT, (i) => ({ added: [`f${i}`] })), expected: undefined },
+    {
+      name: `${GITHUB_LIMIT - 1} commits (under the limit): the files are known`,
+      commits: () => commits(GITHUB_LIMIT - 1, (i) => ({ added: [`f${i}`] })),
+      expected: Array.from({ length: GITHUB_LIMIT - 1 }, (_, i) => `f${i}`),
+    },
+    {
+      name: `${GITHUB_LIMIT} commits: GitHub may have cut the list, so unknown`,
+      commits: () => commits(GITHUB_LIMIT, (i) => ({ added: [`f${i}`] })),
+      expected: undefined,
+    },
     { name: `${GITHUB_LIMIT + 5} commits: unknown`, commits: () => commits(GITHUB_LIMIT + 5), expected: undefined },
-    { name: 'a new tag at an existing commit lists no commits: unknown, not "nothing touched"', commits: () => example('push', (p) => p.ref === 'refs/tags/simple-tag' && !p.deleted).commits, expected: undefined },
+    {
+      name: 'a new tag at an existing commit lists no commits: unknown, not "nothing touched"',
+      commits: () => example('push', (p) => p.ref === 'refs/tags/simple-tag' && !p.deleted).commits,
+      expected: undefined,
+    },
     { name: 'no commit list at all: unknown', commits: () => undefined, expected: undefined },
     { name: 'commits that is not a list: unknown', commits: () => ({ 0: commits(1)[0] }), expected: undefined },
     {
       name: 'a commit without its file lists (a forge that omits them): unknown',
-      commits: () => { const c = commits(2, () => ({ added: ['a'] })); delete (c[1] as Record<string, unknown>).modified; return c; },
+      commits: () => {
+        const c = commits(2, () => ({ added: ['a'] }));
+        delete (c[1] as Record<string, unknown>).modified;
+        return c;
+      },
       expected: undefined,
     },
     { name: 'commits that touched no file (empty lists): known and empty', commits: () => commits(2), expected: [] },
-    { name: 'non-text entries in a file list are ignored', commits: () => commits(1, () => ({ added: ['ok.txt', 7, null] as string[] })), expected: ['ok.txt'] },
+    {
+      name: 'non-text entries in a file list are ignored',
+      commits: () => commits(1, () => ({ added: ['ok.txt', 7, null] as string[] })),
+      expected: ['ok.txt'],
+    },
   ])('$name', ({ commits: list, expected }) => {
     expect(filesTouched(list(), GITHUB_LIMIT)).toEqual(expected);
   });

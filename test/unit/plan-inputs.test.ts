@@ -15,7 +15,10 @@ describe('every entry point reads an image name the same way', () => {
   });
 
   it.each([
-    { text: 'ghcr.io/octo/app:1.0', error: 'image "ghcr.io/octo/app:1.0" must not include a tag or digest — write just "ghcr.io/octo/app"; tags come from the preset, rules or tags lines' },
+    {
+      text: 'ghcr.io/octo/app:1.0',
+      error: 'image "ghcr.io/octo/app:1.0" must not include a tag or digest — write just "ghcr.io/octo/app"; tags come from the preset, rules or tags lines',
+    },
     { text: 'octo//app', error: /invalid image reference "octo\/\/app"/ },
     { text: 'Not A Name', error: /^image "Not A Name": invalid image reference "not a name"/ },
   ])('$text is refused', ({ text, error }) => {

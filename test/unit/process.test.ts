@@ -10,12 +10,13 @@ import { rejection } from '../support/expect-failure.js';
 
 const password = new Secret('hunter2-very-secret');
 
-
 describe('run', () => {
   it('streams stdout and stderr line by line with secrets masked', async () => {
     const lines: string[] = [];
     const res = await run('/bin/sh', ['-c', 'echo "out $PW"; echo "err $PW" >&2; printf "no newline"'], {
-      env: { ...inheritedEnv(), PW: password.reveal() }, secrets: [password], onLine: (l) => lines.push(l),
+      env: { ...inheritedEnv(), PW: password.reveal() },
+      secrets: [password],
+      onLine: (l) => lines.push(l),
     });
     expect(lines.sort()).toEqual(['err ***', 'no newline', 'out ***']);
     expect(res.stdout).toContain('out ***');
@@ -38,9 +39,13 @@ describe('run', () => {
   });
 
   it('a failure names the command (masked), the exit code, the hint and the last 20 lines', async () => {
-    const err = await rejection(run('/bin/sh', ['-c', `for i in $(seq 1 30); do echo line $i; done; exit 7`, password.reveal()], {
-      env: inheritedEnv(), secrets: [password], hint: 'do something else',
-    }));
+    const err = await rejection(
+      run('/bin/sh', ['-c', `for i in $(seq 1 30); do echo line $i; done; exit 7`, password.reveal()], {
+        env: inheritedEnv(),
+        secrets: [password],
+        hint: 'do something else',
+      }),
+    );
     expect(err.message).toMatch(/^\/bin\/sh -c .* \*\*\* failed with exit code 7 — do something else$/);
     expect(err.message).not.toContain(password.reveal());
     expect(err.tail).toHaveLength(20);
@@ -57,7 +62,12 @@ describe('run', () => {
     const controller = new AbortController();
     const pids: string[] = [];
     const running = run('/bin/sh', ['-c', 'sleep 30 & echo $!; wait'], {
-      env: inheritedEnv(), signal: controller.signal, onLine: (l) => { pids.push(l); controller.abort(); },
+      env: inheritedEnv(),
+      signal: controller.signal,
+      onLine: (l) => {
+        pids.push(l);
+        controller.abort();
+      },
     });
     const err = await rejection(running);
     expect(err.message).toMatch(/^canceled/);

@@ -10,7 +10,8 @@ import { pullRequestEvent, pushEvent } from '../fixtures/events.js';
 import { REPOSITORY, SHA } from '../support/webhook-payloads.js';
 
 const env = { RELEASE_KEY: 'release-key-value-1234', NPM_TOKEN: 'npm-token-value-5678' };
-const config = parseConfig(`
+const config = parseConfig(
+  `
 github: {apiUrl: https://api.github.com}
 repositories:
   ${REPOSITORY}:
@@ -23,7 +24,10 @@ repositories:
   octo-org/other:
     image: registry.example.com/octo/other
     cloneUrl: https://git.example.com/octo/other.git
-`, env, 'autobuild.yml');
+`,
+  env,
+  'autobuild.yml',
+);
 const trust = { repositories: config.repositories, githubApiUrl: config.github.apiUrl };
 const repo = config.repositories[REPOSITORY];
 
@@ -44,7 +48,10 @@ describe('the queued form of a planned build', () => {
   });
 
   it('keeps only the first few KB of a 10 MB commit message', () => {
-    const build = { ...plan({ event: pushEvent({ ref: 'refs/heads/master', defaultBranch: 'master' }), repositories: config.repositories }).builds[0]!, commitMessage: 'x'.repeat(10_000_000) };
+    const build = {
+      ...plan({ event: pushEvent({ ref: 'refs/heads/master', defaultBranch: 'master' }), repositories: config.repositories }).builds[0]!,
+      commitMessage: 'x'.repeat(10_000_000),
+    };
     const job = toQueuedBuild(build, repo);
     expect(job.commitMessage!.length).toBeLessThanOrEqual(COMMIT_MESSAGE_MAX);
     expect(job.commitMessage).toMatch(/cut: 10000000 characters/);
@@ -78,17 +85,49 @@ describe('the worker re-derives a queued build from its own configuration', () =
   });
 
   const refused: { name: string; change: (job: QueuedBuild) => unknown; message: RegExp }[] = [
-    { name: 'an unconfigured repository with a foreign clone URL', change: (j) => ({ ...j, repository: 'evil/app', cloneUrl: 'https://evil.example.com/app.git' }), message: /repository "evil\/app" is not configured here/ },
-    { name: 'a configured repository with a foreign clone URL', change: (j) => ({ ...j, cloneUrl: 'https://evil.example.com/hello.git' }), message: /clone URL "https:\/\/evil.example.com\/hello.git" is not the one configured for Codertocat\/Hello-World/ },
-    { name: 'a repository with a configured cloneUrl, asked to clone another', change: (j) => ({ ...j, repository: 'octo-org/other', images: ['registry.example.com/octo/other'], cloneUrl: 'https://github.com/octo-org/other.git' }), message: /is not the one configured for octo-org\/other/ },
-    { name: 'images that are not the configured ones', change: (j) => ({ ...j, images: ['registry.example.com/someone/else'] }), message: /images .* are not the ones configured/ },
+    {
+      name: 'an unconfigured repository with a foreign clone URL',
+      change: (j) => ({ ...j, repository: 'evil/app', cloneUrl: 'https://evil.example.com/app.git' }),
+      message: /repository "evil\/app" is not configured here/,
+    },
+    {
+      name: 'a configured repository with a foreign clone URL',
+      change: (j) => ({ ...j, cloneUrl: 'https://evil.example.com/hello.git' }),
+      message: /clone URL "https:\/\/evil.example.com\/hello.git" is not the one configured for Codertocat\/Hello-World/,
+    },
+    {
+      name: 'a repository with a configured cloneUrl, asked to clone another',
+      change: (j) => ({ ...j, repository: 'octo-org/other', images: ['registry.example.com/octo/other'], cloneUrl: 'https://github.com/octo-org/other.git' }),
+      message: /is not the one configured for octo-org\/other/,
+    },
+    {
+      name: 'images that are not the configured ones',
+      change: (j) => ({ ...j, images: ['registry.example.com/someone/else'] }),
+      message: /images .* are not the ones configured/,
+    },
     { name: 'a context that is not the configured one', change: (j) => ({ ...j, context: '../..' }), message: /context "..\/.." is not the configured "."/ },
-    { name: 'a Dockerfile that is not the configured one', change: (j) => ({ ...j, dockerfile: '/etc/passwd' }), message: /dockerfile "\/etc\/passwd" is not the configured "Dockerfile"/ },
-    { name: 'build args the configuration does not have', change: (j) => ({ ...j, buildArgs: ['MODE', 'NPM_TOKEN', 'RELEASE_KEY'] }), message: /build args are not the configured ones/ },
-    { name: "a rule's settings for a ref the rule does not build", change: (j) => ({ ...j, rule: 0, buildArgs: ['MODE', 'NPM_TOKEN', 'RELEASE_KEY'] }), message: /rules\[0\] .* did not match/ },
+    {
+      name: 'a Dockerfile that is not the configured one',
+      change: (j) => ({ ...j, dockerfile: '/etc/passwd' }),
+      message: /dockerfile "\/etc\/passwd" is not the configured "Dockerfile"/,
+    },
+    {
+      name: 'build args the configuration does not have',
+      change: (j) => ({ ...j, buildArgs: ['MODE', 'NPM_TOKEN', 'RELEASE_KEY'] }),
+      message: /build args are not the configured ones/,
+    },
+    {
+      name: "a rule's settings for a ref the rule does not build",
+      change: (j) => ({ ...j, rule: 0, buildArgs: ['MODE', 'NPM_TOKEN', 'RELEASE_KEY'] }),
+      message: /rules\[0\] .* did not match/,
+    },
     { name: 'a rule that does not exist', change: (j) => ({ ...j, rule: 9 }), message: /rules\[9\] does not exist/ },
     { name: 'a tag that is not a tag name', change: (j) => ({ ...j, tags: ['edge', 'a b'] }), message: /tags are missing or not valid/ },
-    { name: 'a ref that is not a branch, tag or pull request', change: (j) => ({ ...j, ref: 'refs/remotes/x' }), message: /is not a branch, tag or pull request/ },
+    {
+      name: 'a ref that is not a branch, tag or pull request',
+      change: (j) => ({ ...j, ref: 'refs/remotes/x' }),
+      message: /is not a branch, tag or pull request/,
+    },
     { name: 'a short commit sha', change: (j) => ({ ...j, sha: SHA.slice(0, 7) }), message: /is not a full commit sha/ },
     { name: 'no build at all', change: () => 'rm -rf /', message: /the job carries no build/ },
   ];

@@ -10,10 +10,18 @@ describe('key names (what `redis-cli --scan --pattern "autobuild:*"` shows)', ()
   it.each([
     { name: 'a build record', key: redisKeys.build('3f2a9c-1'), expected: 'autobuild:build:3f2a9c-1' },
     { name: 'the build index', key: redisKeys.builds, expected: 'autobuild:builds' },
-    { name: "a repository's builds, case-insensitive as repositories are", key: redisKeys.buildsOfRepository('Octo-Org/App'), expected: 'autobuild:builds:repo:octo-org/app' },
+    {
+      name: "a repository's builds, case-insensitive as repositories are",
+      key: redisKeys.buildsOfRepository('Octo-Org/App'),
+      expected: 'autobuild:builds:repo:octo-org/app',
+    },
     { name: 'the queue order counter', key: redisKeys.buildSeq, expected: 'autobuild:build-seq' },
     { name: 'a branch (hashed)', key: redisKeys.branch('ab12'), expected: 'autobuild:branch:ab12' },
-    { name: 'a GitHub delivery (its id as it is)', key: redisKeys.delivery('github', '72d3162e-cc78-11e3-81ab-4c9367dc0958'), expected: 'autobuild:delivery:72d3162e-cc78-11e3-81ab-4c9367dc0958' },
+    {
+      name: 'a GitHub delivery (its id as it is)',
+      key: redisKeys.delivery('github', '72d3162e-cc78-11e3-81ab-4c9367dc0958'),
+      expected: 'autobuild:delivery:72d3162e-cc78-11e3-81ab-4c9367dc0958',
+    },
     { name: 'a GitLab delivery', key: redisKeys.delivery('gitlab', '72d3162e'), expected: 'autobuild:delivery:gitlab:72d3162e' },
     { name: 'the intake inbox', key: redisKeys.inbox, expected: 'autobuild:inbox' },
     { name: "a build's log", key: redisKeys.log('3f2a9c-1'), expected: 'autobuild:log:3f2a9c-1' },
@@ -33,7 +41,24 @@ describe('key names (what `redis-cli --scan --pattern "autobuild:*"` shows)', ()
 });
 
 // Ids chosen by whoever sends the request, shaped to look like another kind's key.
-const HOSTILE = ['', ':', 'x', 'x:y', 'gitlab:x', 'github:x', 'image:x', 'repo:x', 'seq', 's', '-seq', 'build:x', 'autobuild:x', 'x\0y', 'ghcr.io/o/app:latest', 'Octo/App'];
+const HOSTILE = [
+  '',
+  ':',
+  'x',
+  'x:y',
+  'gitlab:x',
+  'github:x',
+  'image:x',
+  'repo:x',
+  'seq',
+  's',
+  '-seq',
+  'build:x',
+  'autobuild:x',
+  'x\0y',
+  'ghcr.io/o/app:latest',
+  'Octo/App',
+];
 const FORGES = ['github', 'gitlab', 'bitbucket', 'gitea'];
 
 /** Every key of every kind for every hostile id, with what it stands for. */

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  familiarName,
-  formatReference,
-  isLoopbackDomain,
-  normalizeImageInput,
-  parseImageName,
-  parseReference,
-  withTag,
-} from '../../src/core/references.js';
+import { familiarName, formatReference, isLoopbackDomain, normalizeImageInput, parseImageName, parseReference, withTag } from '../../src/core/references.js';
 import { UserError } from '../../src/core/errors.js';
 
 const sha256 = 'sha256:' + 'a'.repeat(64);

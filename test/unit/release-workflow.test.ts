@@ -12,7 +12,7 @@ describe('.github/workflows/release.yml', () => {
   const workflow = parse(readFileSync(join(repoRoot, '.github', 'workflows', 'release.yml'), 'utf8'));
   const action = parse(readFileSync(join(repoRoot, 'action.yml'), 'utf8'));
 
-  it('on a version tag, pushes the image with this repository\'s own Action, for two platforms', () => {
+  it("on a version tag, pushes the image with this repository's own Action, for two platforms", () => {
     expect(workflow.on.push.tags).toEqual(['v*.*.*']);
     expect(workflow.permissions.packages).toBe('write');
     const steps = workflow.jobs.image.steps as { uses?: string; with?: Record<string, unknown> }[];

@@ -42,24 +42,40 @@ export class BuildahBuilder implements Builder {
     const engineEnv = this.#env();
     const args = buildArgPassing(spec.buildArgs, engineEnv);
     // The Dockerfile's RUN steps run on this host under chroot isolation: not in our PID namespace.
-    const built = await runInOwnPidNamespace('buildah', [
-      ...GLOBAL, 'bud', '--isolation', 'chroot', ...(layers(spec) ? ['--layers'] : []), '--authfile', this.#authFile,
-      // With several platforms there is no single image id to write; it is read from the output.
-      ...(platforms.length > 0 ? [] : ['--iidfile', iidFile]), '--file', spec.dockerfile,
-      ...args.argv, ...buildArgv('--label', spec.labels),
-      ...(spec.target ? ['--target', spec.target] : []),
-      ...(spec.pull ? ['--pull=always'] : []),
-      ...(spec.noCache ? ['--no-cache'] : []),
-      ...cacheArgv('--cache-from', spec.cacheFrom),
-      ...cacheArgv('--cache-to', spec.cacheTo),
-      ...(spec.secrets ?? []).flatMap((s) => ['--secret', `id=${s.id},src=${s.file}`]),
-      ...(platforms.length > 0 ? ['--platform', platforms.join(','), '--manifest', spec.localName] : ['--tag', spec.localName]),
-      spec.contextDir,
-    ], { env: { ...args.env, ...engineEnv }, ...ctx, what: 'buildah bud', hint: 'the Dockerfile failed; see the last lines above' });
+    const built = await runInOwnPidNamespace(
+      'buildah',
+      [
+        ...GLOBAL,
+        'bud',
+        '--isolation',
+        'chroot',
+        ...(layers(spec) ? ['--layers'] : []),
+        '--authfile',
+        this.#authFile,
+        // With several platforms there is no single image id to write; it is read from the output.
+        ...(platforms.length > 0 ? [] : ['--iidfile', iidFile]),
+        '--file',
+        spec.dockerfile,
+        ...args.argv,
+        ...buildArgv('--label', spec.labels),
+        ...(spec.target ? ['--target', spec.target] : []),
+        ...(spec.pull ? ['--pull=always'] : []),
+        ...(spec.noCache ? ['--no-cache'] : []),
+        ...cacheArgv('--cache-from', spec.cacheFrom),
+        ...cacheArgv('--cache-to', spec.cacheTo),
+        ...(spec.secrets ?? []).flatMap((s) => ['--secret', `id=${s.id},src=${s.file}`]),
+        ...(platforms.length > 0 ? ['--platform', platforms.join(','), '--manifest', spec.localName] : ['--tag', spec.localName]),
+        spec.contextDir,
+      ],
+      { env: { ...args.env, ...engineEnv }, ...ctx, what: 'buildah bud', hint: 'the Dockerfile failed; see the last lines above' },
+    );
     if (platforms.length === 0) return { imageId: withAlgorithm((await readFile(iidFile, 'utf8')).trim()) };
     // No iidfile with several platforms: buildah prints each image's id as it commits it; the
     // last one stands for the build (as docker's first platform does).
-    const ids = built.stdout.split('\n').map((l) => l.trim()).filter((l) => /^[0-9a-f]{64}$/.test(l));
+    const ids = built.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => /^[0-9a-f]{64}$/.test(l));
     if (ids.length === 0) throw new BuildError('buildah bud printed no image id', { tail: built.lines.slice(-10) });
     const imageId = withAlgorithm(ids.at(-1)!);
     return { imageId, platforms: platforms.map((platform) => ({ platform, image: spec.localName })) };
@@ -67,7 +83,10 @@ export class BuildahBuilder implements Builder {
 
   async imageId(name: string, ctx: RunContext): Promise<string> {
     const res = await run('buildah', [...GLOBAL, 'inspect', '--type', 'image', '--format', '{{.FromImageID}}', name], {
-      env: this.#env(), ...ctx, onLine: undefined, what: `buildah inspect ${name}`,
+      env: this.#env(),
+      ...ctx,
+      onLine: undefined,
+      what: `buildah inspect ${name}`,
       hint: 'a hooks/build must build the image named $IMAGE_NAME',
     });
     return withAlgorithm(res.stdout.trim());
@@ -80,8 +99,16 @@ export class BuildahBuilder implements Builder {
   async copyToDocker(image: string, name: string, workDir: string, ctx: RunContext): Promise<void> {
     const archive = join(workDir, 'autotest-image.tar');
     try {
-      await run('buildah', [...GLOBAL, 'push', image, `docker-archive:${archive}:${name}`], { env: this.#env(), ...ctx, what: `buildah push ${name} to an archive for the tests` });
-      await run('docker', ['load', '--input', archive], { env: inheritedEnv(['DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'DOCKER_CONTEXT']), ...ctx, what: `docker load ${name} for the tests` });
+      await run('buildah', [...GLOBAL, 'push', image, `docker-archive:${archive}:${name}`], {
+        env: this.#env(),
+        ...ctx,
+        what: `buildah push ${name} to an archive for the tests`,
+      });
+      await run('docker', ['load', '--input', archive], {
+        env: inheritedEnv(['DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'DOCKER_CONTEXT']),
+        ...ctx,
+        what: `docker load ${name} for the tests`,
+      });
     } finally {
       await rm(archive, { force: true });
     }
@@ -91,17 +118,32 @@ export class BuildahBuilder implements Builder {
     const digestFile = join(target.workDir, 'buildah.digest');
     const command = target.platforms ? ['manifest', 'push', '--all'] : ['push'];
     await writeFile(digestFile, '');
-    const res = await run('buildah', [
-      ...GLOBAL, ...command, '--authfile', this.#authFile, ...(target.insecure ? ['--tls-verify=false'] : []),
-      '--digestfile', digestFile, target.image, `docker://${target.ref}`,
-    ], {
-      env: this.#env(), ...ctx, what: `buildah ${command.join(' ')} ${target.ref}`, transient: isTransientPushFailure,
-      hint: 'check the registry is reachable and the credentials under registries.<host> may push',
-    });
+    const res = await run(
+      'buildah',
+      [
+        ...GLOBAL,
+        ...command,
+        '--authfile',
+        this.#authFile,
+        ...(target.insecure ? ['--tls-verify=false'] : []),
+        '--digestfile',
+        digestFile,
+        target.image,
+        `docker://${target.ref}`,
+      ],
+      {
+        env: this.#env(),
+        ...ctx,
+        what: `buildah ${command.join(' ')} ${target.ref}`,
+        transient: isTransientPushFailure,
+        hint: 'check the registry is reachable and the credentials under registries.<host> may push',
+      },
+    );
     const digest = (await readFile(digestFile, 'utf8')).trim();
     // `manifest push` can end with status 0 but no digest when the registry failed the last
     // upload (buildah 1.28); that is a failed push worth trying again.
-    if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new BuildError(`buildah ${command.join(' ')} ${target.ref} wrote no digest`, { tail: res.lines.slice(-20), transient: true });
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest))
+      throw new BuildError(`buildah ${command.join(' ')} ${target.ref} wrote no digest`, { tail: res.lines.slice(-20), transient: true });
     return { digest };
   }
 }

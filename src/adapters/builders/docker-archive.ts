@@ -20,8 +20,12 @@ export interface SavedImage extends Descriptor {
 }
 
 export async function pushImageByDigest(options: {
-  image: string; destination: string; workDir: string; registry: RegistryClient;
-  env: Record<string, string | undefined>; ctx: Pick<RunOptions, 'secrets' | 'signal'>;
+  image: string;
+  destination: string;
+  workDir: string;
+  registry: RegistryClient;
+  env: Record<string, string | undefined>;
+  ctx: Pick<RunOptions, 'secrets' | 'signal'>;
 }): Promise<SavedImage> {
   const { image, destination, registry } = options;
   const dir = join(options.workDir, `save-${createHash('sha256').update(image).digest('hex').slice(0, 12)}`);
@@ -54,7 +58,12 @@ export async function pushImageByDigest(options: {
 /** Gzips `from` into `to` and returns the digest of the compressed bytes (what the registry stores). */
 async function gzipWithDigest(from: string, to: string): Promise<string> {
   const hash = createHash('sha256');
-  const tap = new Transform({ transform(chunk: Buffer, _enc, done) { hash.update(chunk); done(null, chunk); } });
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
   await pipeline(createReadStream(from), createGzip(), tap, createWriteStream(to));
   return `sha256:${hash.digest('hex')}`;
 }

@@ -59,7 +59,9 @@ async function detect(env: Record<string, string | undefined>): Promise<DockerEn
   }
   const binary = clients[0] ?? 'docker';
   return {
-    binary, mode: 'classic', ...withNetwork,
+    binary,
+    mode: 'classic',
+    ...withNetwork,
     description: `docker: classic builder — no docker client here has buildx or built-in BuildKit (${clients.join(', ') || 'none on PATH'}); install the buildx plugin for BuildKit`,
   };
 }

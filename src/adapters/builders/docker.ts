@@ -78,8 +78,12 @@ export class DockerBuilder implements Builder {
     const argv = [
       ...(engine.mode === 'buildx' ? ['buildx', 'build', '--load'] : ['build']),
       ...(buildKit ? ['--progress', 'plain'] : []),
-      '--iidfile', iidFile, '--file', spec.dockerfile,
-      ...args.argv, ...buildArgv('--label', spec.labels),
+      '--iidfile',
+      iidFile,
+      '--file',
+      spec.dockerfile,
+      ...args.argv,
+      ...buildArgv('--label', spec.labels),
       // BuildKit keeps cache metadata in the image itself; the pipeline pushes it to the cache ref.
       ...(inlineCache ? ['--build-arg', 'BUILDKIT_INLINE_CACHE=1'] : []),
       ...(spec.cacheFrom ?? []).flatMap((c) => (c.ref ? ['--cache-from', c.ref] : [])),
@@ -89,18 +93,25 @@ export class DockerBuilder implements Builder {
       ...(spec.noCache ? ['--no-cache'] : []),
       ...(spec.secrets ?? []).flatMap((s) => ['--secret', `id=${s.id},src=${s.file}`]),
       ...(engine.network && buildKit ? ['--network', engine.network] : []),
-      '--tag', tag, spec.contextDir,
+      '--tag',
+      tag,
+      spec.contextDir,
     ];
     await run(engine.binary, argv, {
-      env: { ...args.env, ...engineEnv, ...(engine.mode === 'buildkit' ? { DOCKER_BUILDKIT: '1' } : {}) }, ...ctx,
-      what: `docker build${platform ? ` (${platform})` : ''}`, hint: 'the Dockerfile failed; see the last lines above',
+      env: { ...args.env, ...engineEnv, ...(engine.mode === 'buildkit' ? { DOCKER_BUILDKIT: '1' } : {}) },
+      ...ctx,
+      what: `docker build${platform ? ` (${platform})` : ''}`,
+      hint: 'the Dockerfile failed; see the last lines above',
     });
     return (await readFile(iidFile, 'utf8')).trim();
   }
 
   async imageId(name: string, ctx: RunContext): Promise<string> {
     const res = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', name], {
-      env: this.#env(), ...ctx, onLine: undefined, what: `docker image inspect ${name}`,
+      env: this.#env(),
+      ...ctx,
+      onLine: undefined,
+      what: `docker image inspect ${name}`,
       hint: 'a hooks/build must build the image named $IMAGE_NAME',
     });
     return res.stdout.trim();
@@ -120,17 +131,28 @@ export class DockerBuilder implements Builder {
     for (let attempt = 1; ; attempt++) {
       await run('docker', ['tag', target.image, target.ref], { env, ...ctx, what: `docker tag ${target.ref}` });
       const res = await run('docker', ['push', target.ref], {
-        env, ...ctx, what: `docker push ${target.ref}`, transient: isTransientPushFailure,
+        env,
+        ...ctx,
+        what: `docker push ${target.ref}`,
+        transient: isTransientPushFailure,
         hint: 'check the registry is reachable and the credentials under registries.<host> may push',
       });
       // The last line reads "<tag>: digest: sha256:... size: N".
       const digest = /digest: (sha256:[0-9a-f]{64})/.exec(res.lines.join('\n'))?.[1];
       if (!digest) throw new BuildError(`docker push ${target.ref} did not report a digest`, { tail: res.lines.slice(-20) });
-      const own = await run('docker', ['image', 'inspect', '--format', '{{json .RepoDigests}}', target.image], { env, ...ctx, onLine: undefined, what: `docker image inspect ${target.image}` });
+      const own = await run('docker', ['image', 'inspect', '--format', '{{json .RepoDigests}}', target.image], {
+        env,
+        ...ctx,
+        onLine: undefined,
+        what: `docker image inspect ${target.image}`,
+      });
       if ((JSON.parse(own.stdout.trim() || '[]') as string[]).includes(`${repository}@${digest}`)) return { digest };
       ctx.onLine?.(`${target.ref} was pointed at another image while it was pushed (another build on this engine); pushing this build's image again`);
       if (attempt >= 3) {
-        throw new BuildError(`docker pushed another image than this build's under ${target.ref}`, { hint: 'another build on the same engine kept retagging it; run builds of one image one at a time', transient: true });
+        throw new BuildError(`docker pushed another image than this build's under ${target.ref}`, {
+          hint: 'another build on the same engine kept retagging it; run builds of one image one at a time',
+          transient: true,
+        });
       }
     }
   }
@@ -154,13 +176,10 @@ export class DockerBuilder implements Builder {
 /** What only BuildKit does, refused with one line when the engine has only the classic builder. */
 function refuseWithoutBuildKit(engine: DockerEngine, spec: BuildSpec): void {
   if (engine.mode !== 'classic') return;
-  const needs = [
-    (spec.platforms?.length ?? 0) > 0 ? 'platforms' : '',
-    (spec.secrets?.length ?? 0) > 0 ? 'build secrets' : '',
-  ].filter(Boolean);
+  const needs = [(spec.platforms?.length ?? 0) > 0 ? 'platforms' : '', (spec.secrets?.length ?? 0) > 0 ? 'build secrets' : ''].filter(Boolean);
   if (needs.length > 0) {
     throw new BuildError(`${needs.join(' and ')} need BuildKit, and ${engine.description.replace(/^docker: /, '')}`, {
-      tail: ['use builder: buildah, or give the docker engine a client with BuildKit (the buildx plugin, or Debian\'s docker.io 20.10 client)'],
+      tail: ["use builder: buildah, or give the docker engine a client with BuildKit (the buildx plugin, or Debian's docker.io 20.10 client)"],
     });
   }
 }

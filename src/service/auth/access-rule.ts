@@ -33,9 +33,7 @@ export interface RequestFacts {
 
 type Credential =
   /** `token` is '' for a Bearer header with no token in it. */
-  | { kind: 'bearer'; token: string }
-  | { kind: 'session'; id: string }
-  | { kind: 'none' };
+  { kind: 'bearer'; token: string } | { kind: 'session'; id: string } | { kind: 'none' };
 
 /** A session cookie's session: `gone` when it expired, was signed out, or never existed. */
 export type SessionState = 'live' | 'gone';

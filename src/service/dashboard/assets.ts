@@ -25,10 +25,9 @@ const TYPES: Record<string, string> = {
  * from the compiled `build/` tree (tsc copies no non-TypeScript files).
  */
 function assetDirectory(): string {
-  const candidates = [
-    new URL('./assets/', import.meta.url),
-    new URL('../../../../src/service/dashboard/assets/', import.meta.url),
-  ].map((u) => fileURLToPath(u));
+  const candidates = [new URL('./assets/', import.meta.url), new URL('../../../../src/service/dashboard/assets/', import.meta.url)].map((u) =>
+    fileURLToPath(u),
+  );
   const found = candidates.find((dir) => existsSync(join(dir, 'app.js')));
   if (!found) throw new Error(`dashboard assets not found; looked in ${candidates.join(', ')}`);
   return found;

@@ -12,8 +12,9 @@ import { appPage, signInPage } from './pages.js';
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    + "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   // Not no-referrer: with it browsers send `Origin: null` on the form POSTs, which the
   // same-origin check must refuse. same-origin still tells other sites nothing.
@@ -42,8 +43,7 @@ function formField(body: unknown, name: string): string | undefined {
 
 function refuseCrossSite(request: FastifyRequest, reply: FastifyReply): boolean {
   if (formPostAllowed(requestFacts(request))) return false;
-  void reply.code(403).type('text/plain; charset=utf-8')
-    .send('cross-site request refused: submit the form from the dashboard itself\n');
+  void reply.code(403).type('text/plain; charset=utf-8').send('cross-site request refused: submit the form from the dashboard itself\n');
   return true;
 }
 
@@ -85,7 +85,11 @@ export async function registerDashboard(app: FastifyInstance): Promise<void> {
       } catch {
         return redisDown(reply);
       }
-      if (!signedIn) return reply.code(401).headers(PAGE_HEADERS).send(signInPage(assets, 'wrong token', landing(next).slice(1)));
+      if (!signedIn)
+        return reply
+          .code(401)
+          .headers(PAGE_HEADERS)
+          .send(signInPage(assets, 'wrong token', landing(next).slice(1)));
       // 303: the browser follows with a GET, so reloading the page does not re-send the token.
       return reply.code(303).header('location', landing(next)).send();
     });

@@ -21,9 +21,7 @@ function head(assets: Map<string, Asset>, title: string): string {
 }
 
 export function signInPage(assets: Map<string, Asset>, error?: string, next = ''): string {
-  const message = error
-    ? `<p class="notice notice-error" role="alert" id="signin-error">${escapeHtml(error)}</p>`
-    : '';
+  const message = error ? `<p class="notice notice-error" role="alert" id="signin-error">${escapeHtml(error)}</p>` : '';
   return `${head(assets, 'Sign in · autobuild')}
 <body class="signin">
 <main>

@@ -75,8 +75,19 @@ async function refuse(id: string, data: unknown, reason: string, ctx: BuildJobCo
     return typeof value === 'string' ? boundText(value, 200) : '';
   };
   const shell: QueuedBuild = {
-    repository: field('repository'), ref: field('ref'), sha: field('sha'), images: [], context: '', dockerfile: '',
-    buildArgs: [], labels: {}, tags: [], refs: [], push: false, tagInfo: [], trusted: false,
+    repository: field('repository'),
+    ref: field('ref'),
+    sha: field('sha'),
+    images: [],
+    context: '',
+    dockerfile: '',
+    buildArgs: [],
+    labels: {},
+    tags: [],
+    refs: [],
+    push: false,
+    tagInfo: [],
+    trusted: false,
   };
   await ctx.records.create(id, shell, 'refused', new Date());
   if (await ctx.records.transition(id, ['queued', 'running'], 'failed', { finishedAt: new Date().toISOString(), error: reason })) {
@@ -122,20 +133,23 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
   const steps: BuildStep[] = [];
   const digests = new Map<string, string>();
   let bases: string[] = [];
-  const sink = maskingSink({
-    line: (text) => writer.line(text),
-    event: (e: PipelineEvent) => {
-      writer.line(describeEvent(e));
-      if (e.type === 'step-started') steps.push({ step: e.step, status: 'running', startedAt: now() });
-      if (e.type === 'step-finished') {
-        const step = [...steps].reverse().find((s) => s.step === e.step && s.status === 'running');
-        if (step) Object.assign(step, { status: 'done', ms: e.ms });
-      }
-      if (e.type === 'pushed') digests.set(e.ref, e.digest);
-      if (e.type === 'bases') bases = e.refs;
-      if (e.type.startsWith('step-')) void ctx.records.update(id, { steps }).catch(() => undefined);
+  const sink = maskingSink(
+    {
+      line: (text) => writer.line(text),
+      event: (e: PipelineEvent) => {
+        writer.line(describeEvent(e));
+        if (e.type === 'step-started') steps.push({ step: e.step, status: 'running', startedAt: now() });
+        if (e.type === 'step-finished') {
+          const step = [...steps].reverse().find((s) => s.step === e.step && s.status === 'running');
+          if (step) Object.assign(step, { status: 'done', ms: e.ms });
+        }
+        if (e.type === 'pushed') digests.set(e.ref, e.digest);
+        if (e.type === 'bases') bases = e.refs;
+        if (e.type.startsWith('step-')) void ctx.records.update(id, { steps }).catch(() => undefined);
+      },
     },
-  }, ctx.secrets);
+    ctx.secrets,
+  );
   const attempt = job.attemptsStarted > 0 ? job.attemptsStarted : job.attemptsMade + 1;
   sink.line(`autobuild: building ${build.repository} ${build.ref} at ${build.sha} (attempt ${attempt}) -> ${build.refs.join(' ')}`);
   if (build.reason) sink.line(`autobuild: ${build.reason}`);
@@ -152,13 +166,18 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
   const timeoutMs = timeoutMinutes * 60_000;
   const timer = setTimeout(() => stop('timeout'), timeoutMs);
   const poll = setInterval(() => {
-    ctx.records.status(id).then((s) => { if (s === 'canceled') stop('canceled'); }, () => undefined);
+    ctx.records.status(id).then(
+      (s) => {
+        if (s === 'canceled') stop('canceled');
+      },
+      () => undefined,
+    );
   }, CANCEL_POLL_MS);
   const onShutdown = () => stop('shutdown');
   ctx.shutdown.addEventListener('abort', onShutdown, { once: true });
 
   // Secrets come from this worker's own configuration, never from the job in Redis.
-  const buildSecrets = repoKey ? ctx.config.buildSecrets[repoKey] ?? {} : {};
+  const buildSecrets = repoKey ? (ctx.config.buildSecrets[repoKey] ?? {}) : {};
   const { cloneUrl, token } = cloneSource(ctx.config, build.repository, repo, build.cloneUrl);
   await mkdir(ctx.workDir, { recursive: true });
   const workRoot = await mkdtemp(join(ctx.workDir, `${id}-`));
@@ -171,7 +190,9 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
       secrets: buildSecrets,
       mirrors: ctx.config.mirrors,
       source: {
-        cloneUrl, sha: build.sha, ...(token ? { token } : {}),
+        cloneUrl,
+        sha: build.sha,
+        ...(token ? { token } : {}),
         submodules: repo?.submodules ?? true,
         ...(repoKey && ctx.config.sshKeys[repoKey] ? { sshKey: ctx.config.sshKeys[repoKey] } : {}),
         ...(repo?.knownHosts ? { knownHosts: repo.knownHosts } : {}),
@@ -188,14 +209,19 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
       // Hooks run sandboxed; these hold the service's secrets and other builds' files.
       hideFromHooks: [ctx.config.file, ctx.config.dataDir, ctx.workDir, homedir()].flatMap((p) => (p ? [resolve(p)] : [])),
       // From this worker's configuration, never from the job (the pipeline drops it when untrusted).
-      env: repoKey ? ctx.config.buildEnv[repoKey] ?? {} : {},
+      env: repoKey ? (ctx.config.buildEnv[repoKey] ?? {}) : {},
       autotest: { ...(repo?.autotest ? { mode: repo.autotest } : {}) },
     });
     const pushed = result.pushed.map((ref) => ({ ref, digest: digests.get(ref) ?? result.digest }));
     sink.line(`autobuild: succeeded, digest ${result.digest}`);
     await writer.end();
     await ctx.records.transition(id, ['running'], 'succeeded', {
-      finishedAt: now(), digest: result.digest, pushed, held: result.held, steps, error: null,
+      finishedAt: now(),
+      digest: result.digest,
+      pushed,
+      held: result.held,
+      steps,
+      error: null,
       ...(result.platforms ? { platforms: result.platforms } : {}),
     });
     ctx.metrics.buildEnded('succeeded', seconds());
@@ -203,26 +229,32 @@ export async function runBuildJob(job: Job<BuildJobData>, ctx: BuildJobContext):
     log.info({ digest: result.digest, pushed: pushed.length }, 'build succeeded');
     const slot = repo?.rebuildOnBaseChange ? watchSlot(build, result.pushed) : undefined;
     if (slot && ctx.baseWatch) {
-      await ctx.baseWatch.record(toQueuedBuild(build, repo), slot, id, bases, new Date())
+      await ctx.baseWatch
+        .record(toQueuedBuild(build, repo), slot, id, bases, new Date())
         .catch((err: Error) => log.warn({ error: err.message }, 'could not record the base images'));
     }
     const pushedAt = new Date();
     await Promise.all([
       ctx.statuses.set(build, id, 'success', `pushed ${pushed.length} tag${pushed.length === 1 ? '' : 's'}`),
-      notifyWebhooks(repo?.webhooks ?? [], pushed.map(({ ref }) => ({
-        ref, pushedAt, pusher: 'autobuild', dockerfile: build.dockerfile,
-        callbackUrl: `${ctx.publicUrl.replace(/\/+$/, '')}/#/builds/${id}`,
-      })), log),
+      notifyWebhooks(
+        repo?.webhooks ?? [],
+        pushed.map(({ ref }) => ({
+          ref,
+          pushedAt,
+          pusher: 'autobuild',
+          dockerfile: build.dockerfile,
+          callbackUrl: `${ctx.publicUrl.replace(/\/+$/, '')}/#/builds/${id}`,
+        })),
+        log,
+      ),
     ]);
     return 'succeeded';
   } catch (err) {
-    const message = stopped === 'timeout'
-      ? `timed out after ${timeoutMinutes} minutes (timeoutMinutes)`
-      : (err as Error).message;
+    const message = stopped === 'timeout' ? `timed out after ${timeoutMinutes} minutes (timeoutMinutes)` : (err as Error).message;
     if (err instanceof BuildError) for (const line of err.tail) sink.line(`  | ${line}`);
     sink.line(`autobuild: ${stopped === 'canceled' ? 'canceled' : `failed: ${message}`}`);
-    const retrying = stopped === 'shutdown'
-      || (err instanceof BuildError && err.transient && stopped === undefined && job.attemptsMade + 1 < (job.opts.attempts ?? 1));
+    const retrying =
+      stopped === 'shutdown' || (err instanceof BuildError && err.transient && stopped === undefined && job.attemptsMade + 1 < (job.opts.attempts ?? 1));
     await (retrying ? writer.flush() : writer.end());
 
     if (stopped === 'canceled') {

@@ -48,7 +48,9 @@ export class BuildWorker {
     let timer: NodeJS.Timeout | undefined;
     const expired = await Promise.race([
       closing.then(() => false),
-      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), graceMs); }),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), graceMs);
+      }),
     ]);
     clearTimeout(timer);
     if (!expired) return;

@@ -10,7 +10,10 @@ export class ApiError extends Error {
    * @param {string} message
    * @param {number} status
    */
-  constructor(message, status) { super(message); this.status = status; }
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
 }
 
 /**
@@ -33,7 +36,11 @@ export async function api(path, { method = 'GET', signal } = {}) {
   const text = await response.text();
   /** @type {any} */
   let body = null;
-  try { body = text ? JSON.parse(text) : null; } catch { body = null; }
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
   if (!response.ok) {
     const answer = /** @type {import('./api-types.js').ErrorAnswer | null} */ (body);
     const why = (answer && (answer.message || answer.error)) || text.trim() || response.statusText;
@@ -56,8 +63,9 @@ export function signedOut() {
     const note = document.createElement('p');
     note.className = 'notice notice-error';
     note.setAttribute('role', 'alert');
-    note.textContent = 'The API refuses this session (401) although the page let you in. Sign out and in again; '
-      + 'if a proxy in front of autobuild adds an Authorization: Bearer header, it decides alone: let the proxy send the API token on every request, or none.';
+    note.textContent =
+      'The API refuses this session (401) although the page let you in. Sign out and in again; ' +
+      'if a proxy in front of autobuild adds an Authorization: Bearer header, it decides alone: let the proxy send the API token on every request, or none.';
     document.getElementById('main')?.prepend(note);
     return;
   }
@@ -85,12 +93,21 @@ export function poller(tick, ms) {
     timer = null;
     if (stopped) return;
     if (!document.hidden) {
-      try { await tick(); } catch (err) { if (!isAbort(err)) console.error(err); }
+      try {
+        await tick();
+      } catch (err) {
+        if (!isAbort(err)) console.error(err);
+      }
     }
     if (!stopped) timer = setTimeout(run, typeof ms === 'function' ? ms() : ms);
   };
   run();
-  return { stop() { stopped = true; if (timer) clearTimeout(timer); } };
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
 }
 
 /**
@@ -99,7 +116,11 @@ export function poller(tick, ms) {
  * @param {unknown} err
  */
 export function showProblem(element, err) {
-  if (!err) { element.hidden = true; element.textContent = ''; return; }
+  if (!err) {
+    element.hidden = true;
+    element.textContent = '';
+    return;
+  }
   element.hidden = false;
   element.textContent = err instanceof ApiError ? err.message : `Cannot reach the server (${err instanceof Error ? err.message : String(err)}); trying again…`;
 }

@@ -24,7 +24,16 @@ function parseHash() {
   const q = raw.indexOf('?');
   const path = q < 0 ? raw : raw.slice(0, q);
   const params = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
-  const parts = path.split('/').filter(Boolean).map((p) => { try { return decodeURIComponent(p); } catch { return p; } });
+  const parts = path
+    .split('/')
+    .filter(Boolean)
+    .map((p) => {
+      try {
+        return decodeURIComponent(p);
+      } catch {
+        return p;
+      }
+    });
   if (parts[0] === 'builds' && parts[1]) return { name: 'build', id: parts[1] };
   if (parts[0] === 'images') return { name: 'images' };
   return { name: 'builds', repository: params.get('repository') ?? '', status: params.get('status') ?? '' };
@@ -40,7 +49,8 @@ function route(focus) {
   for (const link of document.querySelectorAll('[data-nav]')) {
     if (!(link instanceof HTMLElement)) continue;
     const here = link.dataset.nav === (where.name === 'build' ? 'builds' : where.name);
-    if (here) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
+    if (here) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
   }
   if (where.name === 'build') currentView = buildView(main, where.id);
   else if (where.name === 'images') currentView = imagesView(main);
@@ -49,7 +59,6 @@ function route(focus) {
   if (focus && place !== currentPlace) main.focus({ preventScroll: false });
   currentPlace = place;
 }
-
 
 function startQueue() {
   const box = element(document, '#queue', HTMLElement);
@@ -61,11 +70,27 @@ function startQueue() {
     try {
       /** @type {import('./api-types.js').QueueCounts} */
       const q = await api('/api/queue');
-      markup = piece(fields.map((f) => html`<div class="q-${f}${f === 'failed' && q[f] > 0 ? ' warn' : ''}"><dt>${f}</dt><dd>${q[f]}</dd></div>`));
+      markup = piece(
+        fields.map(
+          (f) =>
+            html`<div class="q-${f}${f === 'failed' && q[f] > 0 ? ' warn' : ''}">
+              <dt>${f}</dt>
+              <dd>${q[f]}</dd>
+            </div>`,
+        ),
+      );
     } catch (err) {
-      markup = piece(html`<div class="warn"><dt>Queue</dt><dd>${err instanceof ApiError ? 'unavailable' : 'unreachable'}</dd></div>`);
+      markup = piece(
+        html`<div class="warn">
+          <dt>Queue</dt>
+          <dd>${err instanceof ApiError ? 'unavailable' : 'unreachable'}</dd>
+        </div>`,
+      );
     }
-    if (markup !== last) { box.innerHTML = markup; last = markup; }
+    if (markup !== last) {
+      box.innerHTML = markup;
+      last = markup;
+    }
   }, QUEUE_POLL_MS);
 }
 

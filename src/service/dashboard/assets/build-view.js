@@ -21,7 +21,10 @@ function latestStory(build) {
     const images = build.images;
     const wanted = build.tags.includes('latest');
     if (!wanted) {
-      return [html`This build does not tag <code>latest</code>: the rules for ${refLabel(build.ref)} do not ask for it (or a higher version already has it), so ${images.length > 1 ? 'each image’s' : 'the image’s'} <code>latest</code> stays where it was.`];
+      return [
+        html`This build does not tag <code>latest</code>: the rules for ${refLabel(build.ref)} do not ask for it (or a higher version already has it), so
+          ${images.length > 1 ? 'each image’s' : 'the image’s'} <code>latest</code> stays where it was.`,
+      ];
     }
   }
   const lines = [];
@@ -39,7 +42,10 @@ function latestStory(build) {
     } else if (build.status === 'succeeded') {
       lines.push(html`${image}: <code>latest</code> was not pushed by this build.`);
     } else {
-      lines.push(html`${image}: <code>latest</code> did not move — the build ${build.status} before it was pushed (<code>latest</code> only moves after every other tag succeeded).`);
+      lines.push(
+        html`${image}: <code>latest</code> did not move — the build ${build.status} before it was pushed (<code>latest</code> only moves after every other tag
+          succeeded).`,
+      );
     }
   }
   return lines;
@@ -83,47 +89,125 @@ function buildDetails(build) {
   // A multi-platform build: the index digest above, each platform's image digest below it.
   const { pushed, held, platforms, steps, images, tags } = build;
   const canCancel = build.status === 'queued' || build.status === 'running';
-  return html`
-<div class="build-head">
-<h1>${refLabel(build.ref)} <span class="muted">in</span> ${build.repository}</h1>
-<p class="status-line">${badge(build.status)}</p>
-</div>
-<div class="actions">
-<button type="button" data-action="retry"${canCancel ? html` disabled` : ''}>Retry</button>
-<button type="button" data-action="cancel" class="danger"${canCancel ? '' : html` disabled`}>Cancel</button>
-</div>
-${build.reason ? html`<p class="notice reason"><strong>Why it ran:</strong> ${build.reason}</p>` : ''}
-${build.error ? html`<p class="notice${build.status === 'failed' ? ' notice-error' : ''}"><strong>${build.status === 'failed' ? 'Error' : 'Why it stopped'}:</strong> ${build.error}</p>` : ''}
-<dl class="facts">
-<div><dt>Build</dt><dd><code>${build.id}</code></dd></div>
-<div><dt>Commit</dt><dd><code>${build.sha}</code></dd></div>
-${build.build.commitMessage ? html`<div class="wide"><dt>Message</dt><dd class="message">${build.build.commitMessage.split('\n')[0]}</dd></div>` : ''}
-${originText(build.origin) ? html`<div><dt>Started by</dt><dd>${originText(build.origin)}</dd></div>` : ''}
-<div><dt>Images</dt><dd>${images.map((i) => html`<code>${i}</code> `)}</dd></div>
-<div><dt>Tags</dt><dd>${tags.length ? tags.map((t) => html`<code class="tag">${t}</code> `) : html`<span class="muted">none</span>`}</dd></div>
-<div><dt>Created</dt><dd>${timeAgo(build.createdAt)}</dd></div>
-<div><dt>Started</dt><dd>${timeAgo(build.startedAt)}</dd></div>
-<div><dt>Finished</dt><dd>${timeAgo(build.finishedAt)}</dd></div>
-<div><dt>Duration</dt><dd>${buildDuration(build) || html`<span class="muted">—</span>`}</dd></div>
-<div class="wide"><dt>${platforms.length ? 'Index digest' : 'Digest'}</dt><dd>${build.digest ? html`<code class="digest">${build.digest}</code>` : html`<span class="muted">—</span>`}</dd></div>
-${platforms.map((p) => html`<div class="wide platform"><dt>${p.platform}</dt><dd><code class="digest">${p.digest}</code></dd></div>`)}
-</dl>
-<section aria-labelledby="h-latest">
-<h2 id="h-latest">Latest</h2>
-<ul class="story">${latestStory(build).map((line) => html`<li>${line}</li>`)}</ul>
-</section>
-<section aria-labelledby="h-pushed">
-<h2 id="h-pushed">Pushed</h2>
-${pushed.length ? html`<table class="pushed">
-<thead><tr><th scope="col">Reference</th><th scope="col">Digest</th></tr></thead>
-<tbody>${pushed.map((p) => html`<tr><td><code>${p.ref}</code></td><td><code class="digest" title="${p.digest}">${p.digest}</code></td></tr>`)}</tbody>
-</table>` : html`<p class="muted">Nothing pushed${FINAL.has(build.status) ? '' : ' yet'}.</p>`}
-${held.length ? html`<h3>Held back</h3><ul class="held">${held.map((h) => html`<li><code>${h.ref}</code> — ${h.reason}</li>`)}</ul>` : ''}
-</section>
-<section aria-labelledby="h-steps">
-<h2 id="h-steps">Steps</h2>
-${steps.length ? html`<ol class="steps">${steps.map((s) => stepItem(s, build))}</ol>` : html`<p class="muted">No steps yet.</p>`}
-</section>`;
+  return html` <div class="build-head">
+      <h1>${refLabel(build.ref)} <span class="muted">in</span> ${build.repository}</h1>
+      <p class="status-line">${badge(build.status)}</p>
+    </div>
+    <div class="actions">
+      <button type="button" data-action="retry" ${canCancel ? html` disabled` : ''}>Retry</button>
+      <button type="button" data-action="cancel" class="danger" ${canCancel ? '' : html` disabled`}>Cancel</button>
+    </div>
+    ${build.reason ? html`<p class="notice reason"><strong>Why it ran:</strong> ${build.reason}</p>` : ''}
+    ${build.error ? html`<p class="notice${build.status === 'failed' ? ' notice-error' : ''}"><strong>${build.status === 'failed' ? 'Error' : 'Why it stopped'}:</strong> ${build.error}</p>` : ''}
+    <dl class="facts">
+      <div>
+        <dt>Build</dt>
+        <dd><code>${build.id}</code></dd>
+      </div>
+      <div>
+        <dt>Commit</dt>
+        <dd><code>${build.sha}</code></dd>
+      </div>
+      ${
+        build.build.commitMessage
+          ? html`<div class="wide">
+              <dt>Message</dt>
+              <dd class="message">${build.build.commitMessage.split('\n')[0]}</dd>
+            </div>`
+          : ''
+      }
+      ${
+        originText(build.origin)
+          ? html`<div>
+              <dt>Started by</dt>
+              <dd>${originText(build.origin)}</dd>
+            </div>`
+          : ''
+      }
+      <div>
+        <dt>Images</dt>
+        <dd>${images.map((i) => html`<code>${i}</code> `)}</dd>
+      </div>
+      <div>
+        <dt>Tags</dt>
+        <dd>${tags.length ? tags.map((t) => html`<code class="tag">${t}</code> `) : html`<span class="muted">none</span>`}</dd>
+      </div>
+      <div>
+        <dt>Created</dt>
+        <dd>${timeAgo(build.createdAt)}</dd>
+      </div>
+      <div>
+        <dt>Started</dt>
+        <dd>${timeAgo(build.startedAt)}</dd>
+      </div>
+      <div>
+        <dt>Finished</dt>
+        <dd>${timeAgo(build.finishedAt)}</dd>
+      </div>
+      <div>
+        <dt>Duration</dt>
+        <dd>${buildDuration(build) || html`<span class="muted">—</span>`}</dd>
+      </div>
+      <div class="wide">
+        <dt>${platforms.length ? 'Index digest' : 'Digest'}</dt>
+        <dd>${build.digest ? html`<code class="digest">${build.digest}</code>` : html`<span class="muted">—</span>`}</dd>
+      </div>
+      ${platforms.map(
+        (p) =>
+          html`<div class="wide platform">
+            <dt>${p.platform}</dt>
+            <dd><code class="digest">${p.digest}</code></dd>
+          </div>`,
+      )}
+    </dl>
+    <section aria-labelledby="h-latest">
+      <h2 id="h-latest">Latest</h2>
+      <ul class="story">
+        ${latestStory(build).map((line) => html`<li>${line}</li>`)}
+      </ul>
+    </section>
+    <section aria-labelledby="h-pushed">
+      <h2 id="h-pushed">Pushed</h2>
+      ${
+        pushed.length
+          ? html`<table class="pushed">
+              <thead>
+                <tr>
+                  <th scope="col">Reference</th>
+                  <th scope="col">Digest</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${pushed.map(
+                  (p) =>
+                    html`<tr>
+                      <td><code>${p.ref}</code></td>
+                      <td><code class="digest" title="${p.digest}">${p.digest}</code></td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+          : html`<p class="muted">Nothing pushed${FINAL.has(build.status) ? '' : ' yet'}.</p>`
+      }
+      ${
+        held.length
+          ? html`<h3>Held back</h3>
+              <ul class="held">
+                ${held.map((h) => html`<li><code>${h.ref}</code> — ${h.reason}</li>`)}
+              </ul>`
+          : ''
+      }
+    </section>
+    <section aria-labelledby="h-steps">
+      <h2 id="h-steps">Steps</h2>
+      ${
+        steps.length
+          ? html`<ol class="steps">
+              ${steps.map((s) => stepItem(s, build))}
+            </ol>`
+          : html`<p class="muted">No steps yet.</p>`
+      }
+    </section>`;
 }
 
 // ANSI colour and cursor sequences from docker/buildah output: shown as plain text they are noise.
@@ -149,7 +233,11 @@ function logFollower(pre, followBox, signal) {
     if (stick) pre.scrollTop = pre.scrollHeight;
   };
   return {
-    reset() { pre.textContent = ''; pending = ''; carry = ''; },
+    reset() {
+      pre.textContent = '';
+      pending = '';
+      carry = '';
+    },
     /**
      * Text only (never markup): a log line is whatever the build printed.
      * @param {string} chunk
@@ -165,7 +253,10 @@ function logFollower(pre, followBox, signal) {
         carry = '';
       }
       pending += text.replace(ANSI, '');
-      if (!scheduled && !signal.aborted) { scheduled = true; requestAnimationFrame(flush); }
+      if (!scheduled && !signal.aborted) {
+        scheduled = true;
+        requestAnimationFrame(flush);
+      }
     },
   };
 }
@@ -177,9 +268,15 @@ function logFollower(pre, followBox, signal) {
  * @param {AbortSignal} signal
  */
 async function readLog(id, follow, log, signal) {
-  const response = await fetch(`/api/builds/${encodeURIComponent(id)}/log${follow ? '?follow=1' : ''}`,
-    { signal, credentials: 'same-origin', headers: { accept: 'text/plain' } });
-  if (response.status === 401) { signedOut(); return; }
+  const response = await fetch(`/api/builds/${encodeURIComponent(id)}/log${follow ? '?follow=1' : ''}`, {
+    signal,
+    credentials: 'same-origin',
+    headers: { accept: 'text/plain' },
+  });
+  if (response.status === 401) {
+    signedOut();
+    return;
+  }
   if (response.status === 404) return;
   if (!response.ok || !response.body) throw new ApiError(`log: ${response.status}`, response.status);
   log.reset();
@@ -201,15 +298,22 @@ export function buildView(main, id) {
   const controller = new AbortController();
   const { signal } = controller;
   document.title = `Build ${id} · autobuild`;
-  setHtml(main, html`
-<nav class="crumbs" aria-label="Breadcrumb"><a href="#/builds">Builds</a> <span aria-hidden="true">›</span> <span aria-current="page">${id}</span></nav>
-<p class="notice notice-error" role="alert" hidden></p>
-<p class="visually-hidden" role="status" aria-live="polite"></p>
-<div class="build-details"><p class="muted">Loading…</p></div>
-<section aria-labelledby="h-log" class="log">
-<div class="log-head"><h2 id="h-log">Log</h2><label><input type="checkbox" class="follow" checked> Follow the end</label></div>
-<pre class="log-text" tabindex="0" aria-label="Build log"></pre>
-</section>`);
+  setHtml(
+    main,
+    html` <nav class="crumbs" aria-label="Breadcrumb">
+        <a href="#/builds">Builds</a> <span aria-hidden="true">›</span> <span aria-current="page">${id}</span>
+      </nav>
+      <p class="notice notice-error" role="alert" hidden></p>
+      <p class="visually-hidden" role="status" aria-live="polite"></p>
+      <div class="build-details"><p class="muted">Loading…</p></div>
+      <section aria-labelledby="h-log" class="log">
+        <div class="log-head">
+          <h2 id="h-log">Log</h2>
+          <label><input type="checkbox" class="follow" checked /> Follow the end</label>
+        </div>
+        <pre class="log-text" tabindex="0" aria-label="Build log"></pre>
+      </section>`,
+  );
   const problem = element(main, '[role=alert]', HTMLElement);
   const details = element(main, '.build-details', HTMLElement);
   const announcer = element(main, '[role=status]', HTMLElement);
@@ -248,7 +352,10 @@ export function buildView(main, id) {
         await readLog(id, live, log, signal);
         if (!live) break;
         await refresh();
-        if (FINAL.has(build?.status)) { await readLog(id, false, log, signal); break; }
+        if (FINAL.has(build?.status)) {
+          await readLog(id, false, log, signal);
+          break;
+        }
         await new Promise((r) => setTimeout(r, 1000));
       }
     } catch (err) {
@@ -289,15 +396,26 @@ export function buildView(main, id) {
   });
 
   let first = true;
-  const poll = poller(async () => {
-    try {
-      await refresh();
-      if (first) { first = false; follow(); }
-      if (build) document.title = `${build.status} · ${describeRef(build.ref).name} · autobuild`;
-    } catch (err) {
-      if (!isAbort(err)) showProblem(problem, err instanceof ApiError && err.status === 404 ? new ApiError(`No build ${id}.`, 404) : err);
-      throw err;
-    }
-  }, () => (FINAL.has(build?.status) ? FINISHED_POLL_MS : POLL_MS));
-  return { stop() { poll.stop(); controller.abort(); } };
+  const poll = poller(
+    async () => {
+      try {
+        await refresh();
+        if (first) {
+          first = false;
+          follow();
+        }
+        if (build) document.title = `${build.status} · ${describeRef(build.ref).name} · autobuild`;
+      } catch (err) {
+        if (!isAbort(err)) showProblem(problem, err instanceof ApiError && err.status === 404 ? new ApiError(`No build ${id}.`, 404) : err);
+        throw err;
+      }
+    },
+    () => (FINAL.has(build?.status) ? FINISHED_POLL_MS : POLL_MS),
+  );
+  return {
+    stop() {
+      poll.stop();
+      controller.abort();
+    },
+  };
 }

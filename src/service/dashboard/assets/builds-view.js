@@ -14,14 +14,16 @@ function buildRow(build) {
   const tags = build.tags;
   const shown = tags.slice(0, 4);
   return html`<tr data-id="${build.id}" class="status-${build.status}">
-<td>${badge(build.status)}</td>
-<td class="repo">${build.repository}</td>
-<td class="ref">${buildLink(build, refLabel(build.ref))}</td>
-<td><code title="${build.sha ?? ''}">${shortSha(build.sha)}</code></td>
-<td class="tags">${shown.map((t) => html`<code class="tag">${t}</code> `)}${tags.length > shown.length ? html`<span class="muted">+${tags.length - shown.length}</span>` : ''}</td>
-<td>${timeAgo(build.createdAt)}</td>
-<td class="num">${buildDuration(build) || html`<span class="muted">—</span><span class="visually-hidden">not started</span>`}</td>
-</tr>`;
+    <td>${badge(build.status)}</td>
+    <td class="repo">${build.repository}</td>
+    <td class="ref">${buildLink(build, refLabel(build.ref))}</td>
+    <td><code title="${build.sha ?? ''}">${shortSha(build.sha)}</code></td>
+    <td class="tags">
+      ${shown.map((t) => html`<code class="tag">${t}</code> `)}${tags.length > shown.length ? html`<span class="muted">+${tags.length - shown.length}</span>` : ''}
+    </td>
+    <td>${timeAgo(build.createdAt)}</td>
+    <td class="num">${buildDuration(build) || html`<span class="muted">—</span><span class="visually-hidden">not started</span>`}</td>
+  </tr>`;
 }
 
 /**
@@ -33,28 +35,48 @@ function buildRow(build) {
 export function buildsView(main, filters) {
   const controller = new AbortController();
   document.title = 'Builds · autobuild';
-  setHtml(main, html`
-<h1>Builds</h1>
-<form class="filters" role="search" aria-label="Filter builds">
-<label>Repository <input name="repository" list="known-repositories" value="${filters.repository}" placeholder="owner/name" autocomplete="off" spellcheck="false"></label>
-<datalist id="known-repositories"></datalist>
-<label>Status <select name="status">
-<option value="">any</option>
-${STATUSES.map((s) => html`<option value="${s}"${s === filters.status ? html` selected` : ''}>${s}</option>`)}
-</select></label>
-<button type="submit">Filter</button>
-${filters.repository || filters.status ? html`<a href="#/builds">Clear filters</a>` : ''}
-</form>
-<p class="notice notice-error" role="alert" hidden></p>
-<div class="table-scroll">
-<table class="builds">
-<caption class="visually-hidden">Builds, newest first${filters.repository ? `, repository ${filters.repository}` : ''}${filters.status ? `, status ${filters.status}` : ''}</caption>
-<thead><tr><th scope="col">Status</th><th scope="col">Repository</th><th scope="col">Ref</th><th scope="col">Commit</th><th scope="col">Tags</th><th scope="col">Created</th><th scope="col">Duration</th></tr></thead>
-<tbody></tbody>
-</table>
-</div>
-<p class="empty muted" hidden></p>
-<p class="more-row"><button type="button" class="more" hidden>Load more</button></p>`);
+  setHtml(
+    main,
+    html` <h1>Builds</h1>
+      <form class="filters" role="search" aria-label="Filter builds">
+        <label
+          >Repository
+          <input name="repository" list="known-repositories" value="${filters.repository}" placeholder="owner/name" autocomplete="off" spellcheck="false"
+        /></label>
+        <datalist id="known-repositories"></datalist>
+        <label
+          >Status
+          <select name="status">
+            <option value="">any</option>
+            ${STATUSES.map((s) => html`<option value="${s}" ${s === filters.status ? html` selected` : ''}>${s}</option>`)}
+          </select></label
+        >
+        <button type="submit">Filter</button>
+        ${filters.repository || filters.status ? html`<a href="#/builds">Clear filters</a>` : ''}
+      </form>
+      <p class="notice notice-error" role="alert" hidden></p>
+      <div class="table-scroll">
+        <table class="builds">
+          <caption class="visually-hidden">
+            Builds, newest first${filters.repository ? `, repository ${filters.repository}` : ''}${filters.status ? `, status ${filters.status}` : ''}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Status</th>
+              <th scope="col">Repository</th>
+              <th scope="col">Ref</th>
+              <th scope="col">Commit</th>
+              <th scope="col">Tags</th>
+              <th scope="col">Created</th>
+              <th scope="col">Duration</th>
+            </tr>
+          </thead>
+          <tbody></tbody>
+        </table>
+      </div>
+      <p class="empty muted" hidden></p>
+      <p class="more-row"><button type="button" class="more" hidden>Load more</button></p>`,
+  );
 
   const form = element(main, 'form.filters', HTMLFormElement);
   const repositoryInput = element(form, 'input[name=repository]', HTMLInputElement);
@@ -79,7 +101,10 @@ ${filters.repository || filters.status ? html`<a href="#/builds">Clear filters</
     const hash = `#/builds${p.size ? `?${p}` : ''}`;
     if (window.location.hash !== hash) window.location.hash = hash;
   };
-  form.addEventListener('submit', (e) => { e.preventDefault(); apply(); });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    apply();
+  });
   statusSelect.addEventListener('change', apply);
   repositoryInput.addEventListener('change', apply);
 
@@ -108,12 +133,17 @@ ${filters.repository || filters.status ? html`<a href="#/builds">Clear filters</
     }
     rendered = { ids, rows };
     empty.hidden = builds.length > 0;
-    empty.textContent = filters.repository || filters.status
-      ? 'No builds match these filters.'
-      : 'No builds yet. Push to a configured repository (or send its webhook) and the build shows up here.';
+    empty.textContent =
+      filters.repository || filters.status
+        ? 'No builds match these filters.'
+        : 'No builds yet. Push to a configured repository (or send its webhook) and the build shows up here.';
     more.hidden = !hasMore;
     const repos = [...new Set(builds.map((b) => b.repository).filter(Boolean))].sort();
-    if (datalist.childElementCount !== repos.length) setHtml(datalist, repos.map((r) => html`<option value="${r}">`));
+    if (datalist.childElementCount !== repos.length)
+      setHtml(
+        datalist,
+        repos.map((r) => html`<option value="${r}"></option>`),
+      );
   };
 
   const refresh = async () => {
@@ -154,7 +184,17 @@ ${filters.repository || filters.status ? html`<a href="#/builds">Clear filters</
   });
 
   const poll = poller(async () => {
-    try { await refresh(); } catch (err) { if (!isAbort(err)) showProblem(problem, err); throw err; }
+    try {
+      await refresh();
+    } catch (err) {
+      if (!isAbort(err)) showProblem(problem, err);
+      throw err;
+    }
   }, POLL_MS);
-  return { stop() { poll.stop(); controller.abort(); } };
+  return {
+    stop() {
+      poll.stop();
+      controller.abort();
+    },
+  };
 }

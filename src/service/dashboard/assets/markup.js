@@ -6,8 +6,12 @@
 /** Markup that is already safe: literal template parts with escaped values in between. */
 class Html {
   /** @param {string} text */
-  constructor(text) { this.text = text; }
-  toString() { return this.text; }
+  constructor(text) {
+    this.text = text;
+  }
+  toString() {
+    return this.text;
+  }
 }
 
 /** @param {unknown} value */
