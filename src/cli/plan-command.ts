@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { UserError } from '../core/errors.js';
 import { eventFromPayload, eventFromRef } from '../core/events.js';
-import { forgeEvents, unresolvedHead, unresolvedHeadSkip } from '../core/forge-events.js';
 import type { ForgeConfig } from '../core/forges.js';
 import type { Plan, Skip, SourceEvent } from '../core/types.js';
 
@@ -75,6 +74,8 @@ async function forgeDeliveryEvents(opts: PlanOptions, forges: Record<string, For
   }
   if (opts.payload === undefined) throw new UserError('--forge needs --payload', 'give the webhook body as the forge sent it: --payload FILE (or - for stdin)');
   if (opts.ref !== undefined || opts.sha !== undefined) throw new UserError('--forge takes a payload, not --ref/--sha', 'drop --ref and --sha');
+  // Loaded here, not at the top: the three forges' readers would otherwise load with `--help`.
+  const { forgeEvents, unresolvedHead, unresolvedHeadSkip } = await import('../core/forge-events.js');
   const events = forgeEvents(entry[1].type, opts.event, await readPayload(opts.payload), entry[0]);
   return {
     events: events.filter((event) => !unresolvedHead(event)),

@@ -391,7 +391,7 @@ describe('the receiver and `autobuild plan --payload` refuse the same payloads, 
       forge: 'gitea',
       event: 'push',
       payload: () => ({ ...forgePayload('gitea-push'), ref: 'refs/heads/a b' }),
-      error: /^push payload ref "refs\/heads\/a b" is not a valid git ref/,
+      error: /^Gitea push payload ref "refs\/heads\/a b" is not a valid git ref/,
     },
     {
       name: 'Gitea pull request naming a head commit that is not hex',
