@@ -266,8 +266,9 @@ function logFollower(pre, followBox, signal) {
  * @param {boolean} follow
  * @param {ReturnType<typeof logFollower>} log
  * @param {AbortSignal} signal
+ * @param {() => void} [onFirstText] called once, when the first text arrives
  */
-async function readLog(id, follow, log, signal) {
+async function readLog(id, follow, log, signal, onFirstText) {
   const response = await fetch(`/api/builds/${encodeURIComponent(id)}/log${follow ? '?follow=1' : ''}`, {
     signal,
     credentials: 'same-origin',
@@ -281,10 +282,15 @@ async function readLog(id, follow, log, signal) {
   if (!response.ok || !response.body) throw new ApiError(`log: ${response.status}`, response.status);
   log.reset();
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let first = true;
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
     log.add(value);
+    if (first && value) {
+      first = false;
+      onFirstText?.();
+    }
   }
 }
 
@@ -349,7 +355,10 @@ export function buildView(main, id) {
     try {
       while (!signal.aborted) {
         const live = !FINAL.has(build?.status);
-        await readLog(id, live, log, signal);
+        // A queued build whose log starts has started: show it running now, not at the next poll.
+        await readLog(id, live, log, signal, () => {
+          if (build?.status === 'queued') refresh().catch(() => undefined);
+        });
         if (!live) break;
         await refresh();
         if (FINAL.has(build?.status)) {
