@@ -123,34 +123,11 @@ export function recordFields(id: string, build: QueuedBuild, origin: string, now
   });
 }
 
-function decode(hash: Record<string, string>): BuildRecord | undefined {
-  if (!hash.id) return undefined;
-  const json = <T>(key: string, fallback: T): T => (hash[key] === undefined ? fallback : (JSON.parse(hash[key]!) as T));
-  const text = (key: string): string | null => {
-    const v = hash[key];
-    return v === undefined || v === 'null' ? null : v;
-  };
+/** Reads a record's hash, whole (every field) or as the list reads it (the summary fields only). */
+function hashReader(hash: Record<string, string>) {
   return {
-    id: hash.id,
-    repository: hash.repository ?? '',
-    ref: hash.ref ?? '',
-    sha: hash.sha ?? '',
-    images: json('images', []),
-    tags: json('tags', []),
-    refs: json('refs', []),
-    status: (hash.status ?? 'queued') as BuildStatus,
-    createdAt: hash.createdAt ?? '',
-    startedAt: text('startedAt'),
-    finishedAt: text('finishedAt'),
-    digest: text('digest'),
-    error: text('error'),
-    pushed: json('pushed', []),
-    held: json('held', []),
-    platforms: json('platforms', []),
-    steps: json('steps', []),
-    origin: hash.origin ?? '',
-    build: json('build', {} as QueuedBuild),
-    reason: text('reason') ?? json<QueuedBuild>('build', {} as QueuedBuild).reason ?? null,
+    json: <T>(key: string, fallback: T): T => (hash[key] === undefined ? fallback : (JSON.parse(hash[key]!) as T)),
+    text: (key: string): string | null => (hash[key] === undefined || hash[key] === 'null' ? null : hash[key]!),
   };
 }
 
@@ -174,11 +151,8 @@ const SUMMARY_FIELDS = [
 
 export type BuildSummary = Pick<BuildRecord, (typeof SUMMARY_FIELDS)[number]>;
 
-function decodeSummary(values: (string | null)[]): BuildSummary | undefined {
-  const hash = Object.fromEntries(SUMMARY_FIELDS.flatMap((f, i) => (values[i] == null ? [] : [[f, values[i]!]])));
-  if (!hash.id) return undefined;
-  const json = <T>(key: string, fallback: T): T => (hash[key] === undefined ? fallback : (JSON.parse(hash[key]!) as T));
-  const text = (key: string): string | null => (hash[key] === undefined || hash[key] === 'null' ? null : hash[key]!);
+function summaryOf(hash: Record<string, string> & { id: string }): BuildSummary {
+  const { json, text } = hashReader(hash);
   return {
     id: hash.id,
     repository: hash.repository ?? '',
@@ -195,6 +169,28 @@ function decodeSummary(values: (string | null)[]): BuildSummary | undefined {
     platforms: json('platforms', []),
     reason: text('reason'),
   };
+}
+
+function decode(hash: Record<string, string>): BuildRecord | undefined {
+  if (!hash.id) return undefined;
+  const { json } = hashReader(hash);
+  const summary = summaryOf({ ...hash, id: hash.id });
+  return {
+    ...summary,
+    refs: json('refs', []),
+    pushed: json('pushed', []),
+    held: json('held', []),
+    steps: json('steps', []),
+    origin: hash.origin ?? '',
+    build: json('build', {} as QueuedBuild),
+    // Records written before `reason` had a field of its own keep it inside the planned build.
+    reason: summary.reason ?? json<QueuedBuild>('build', {} as QueuedBuild).reason ?? null,
+  };
+}
+
+function decodeSummary(values: (string | null)[]): BuildSummary | undefined {
+  const hash = Object.fromEntries(SUMMARY_FIELDS.flatMap((f, i) => (values[i] == null ? [] : [[f, values[i]!]])));
+  return hash.id ? summaryOf({ ...hash, id: hash.id }) : undefined;
 }
 
 export class BuildRecords {
