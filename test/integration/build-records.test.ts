@@ -9,6 +9,7 @@ import { BuildRecords } from '../../src/service/build-records.js';
 import { REPOSITORY, pushPayload } from '../support/webhook-payloads.js';
 import { eventFromPayload } from '../../src/core/events.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { repositoryConfig } from '../../src/core/plan-inputs.js';
 
 let redis: TestRedis;
 let client: Redis;
@@ -23,19 +24,7 @@ afterAll(async () => {
   await redis?.dispose();
 });
 
-const repo: RepositoryConfig = {
-  images: ['registry.example.com/octo/app'],
-  preset: 'semver',
-  rules: [],
-  tags: '',
-  flavor: '',
-  paths: [],
-  dockerfile: 'Dockerfile',
-  context: '.',
-  buildArgs: {},
-  labels: {},
-  webhooks: [],
-};
+const repo: RepositoryConfig = repositoryConfig({ images: ['registry.example.com/octo/app'] });
 
 describe('GET /api/builds reads only the fields it shows', () => {
   it('lists newest first with every shown field, and never reads a record whole or its planned build', async () => {

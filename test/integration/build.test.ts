@@ -17,6 +17,7 @@ import { makeFixtureRepo, startDockerd, startFlakyProxy, startRegistry, tempDir,
 import { rejection } from '../support/expect-failure.js';
 import { pullRequestPayload } from '../support/webhook-payloads.js';
 import { sleepers, sleepMark } from '../support/processes.js';
+import { repositoryConfig } from '../../src/core/plan-inputs.js';
 
 let dockerd: Dockerd;
 let open: Registry;
@@ -54,19 +55,7 @@ function fixture(opts: Parameters<typeof makeFixtureRepo>[0]): Fixture {
 }
 
 function repoConfig(images: string[]): RepositoryConfig {
-  return {
-    images,
-    preset: 'semver',
-    rules: [],
-    tags: '',
-    flavor: '',
-    paths: [],
-    dockerfile: 'Dockerfile',
-    context: '.',
-    buildArgs: {},
-    labels: {},
-    webhooks: [],
-  };
+  return repositoryConfig({ images });
 }
 
 /** The build `autobuild plan` would give for pushing `ref` at `sha`, before anything is in the registry. */

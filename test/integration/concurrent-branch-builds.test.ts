@@ -15,6 +15,7 @@ import { imageLock } from '../../src/service/image-lock.js';
 import { pushOrder } from '../../src/service/push-order.js';
 import { busyboxDockerfile, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { repositoryConfig } from '../../src/core/plan-inputs.js';
 
 let dockerd: Dockerd;
 let registry: Registry;
@@ -78,19 +79,7 @@ function commit(content: string): string {
 }
 
 function edgeBuild(image: string, sha: string): PlannedBuild {
-  const repo: RepositoryConfig = {
-    images: [image],
-    preset: 'semver',
-    rules: [],
-    tags: '',
-    flavor: '',
-    paths: [],
-    dockerfile: 'Dockerfile',
-    context: '.',
-    buildArgs: {},
-    labels: {},
-    webhooks: [],
-  };
+  const repo: RepositoryConfig = repositoryConfig({ images: [image] });
   const event = eventFromRef({ ref: 'refs/heads/main', sha, repository: 'octo/app', defaultBranch: 'main' });
   const build = plan({ event, repositories: { 'octo/app': repo } }).builds[0]!;
   expect(build.tags).toEqual(['edge']);

@@ -20,6 +20,7 @@ import {
   type Proxy,
   type Registry,
 } from '../support/engines.js';
+import { repositoryConfig } from '../../src/core/plan-inputs.js';
 
 interface Seen {
   method: string;
@@ -72,19 +73,7 @@ afterAll(async () => {
 });
 
 function release(tag: string, images: string[]): PlannedBuild {
-  const repo: RepositoryConfig = {
-    images,
-    preset: 'semver',
-    rules: [],
-    tags: '',
-    flavor: '',
-    paths: [],
-    dockerfile: 'Dockerfile',
-    context: '.',
-    buildArgs: {},
-    labels: {},
-    webhooks: [],
-  };
+  const repo: RepositoryConfig = repositoryConfig({ images });
   const p = plan({
     event: eventFromRef({ ref: `refs/tags/${tag}`, sha: fixture.sha, repository: 'octo/app' }),
     repositories: { 'octo/app': repo },

@@ -9,24 +9,13 @@ import { plan } from '../../src/core/plan.js';
 import type { PlannedBuild, RepositoryConfig } from '../../src/core/types.js';
 import { pullRequestEvent, pushEvent } from '../fixtures/events.js';
 import { REPOSITORY } from '../support/webhook-payloads.js';
+import { repositoryConfig } from '../../src/core/plan-inputs.js';
 
 const IMAGE = 'ghcr.io/octo/app';
 const DIGEST = `sha256:${'d'.repeat(64)}`;
 const IMAGE_ID = `sha256:${'e'.repeat(64)}`;
 
-const config: RepositoryConfig = {
-  images: [IMAGE],
-  preset: 'semver',
-  rules: [],
-  tags: '',
-  flavor: '',
-  paths: [],
-  dockerfile: 'Dockerfile',
-  context: '.',
-  buildArgs: {},
-  labels: {},
-  webhooks: [],
-};
+const config: RepositoryConfig = repositoryConfig({ images: [IMAGE] });
 
 function planned(ref: string, existingTags: string[] = []): PlannedBuild {
   const build = plan({ event: pushEvent({ ref }), repositories: { [REPOSITORY]: config }, existingTags }).builds[0];

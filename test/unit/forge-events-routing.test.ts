@@ -4,6 +4,7 @@ import { forgeEvents } from '../../src/core/forge-events.js';
 import { plan } from '../../src/core/plan.js';
 import type { ForgeType, RepositoryConfig } from '../../src/core/types.js';
 import { forgePayload, type ForgeFixture } from '../fixtures/forges/index.js';
+import { repositoryConfig } from '../../src/core/plan-inputs.js';
 
 // `autobuild plan --forge HOST --event NAME`: the forge's type (from autobuild.yml) and the event
 // name (its X-Gitlab-Event / X-Event-Key / X-Gitea-Event header) pick the payload reader. Each
@@ -14,19 +15,7 @@ const HOST = 'forge.example.com';
 
 /** The repository configured, so that what the plan says is about the event itself. */
 const configured = (repository: string): Record<string, RepositoryConfig> => ({
-  [repository]: {
-    images: ['registry.example.com/app'],
-    preset: 'semver',
-    rules: [],
-    tags: '',
-    flavor: '',
-    paths: [],
-    dockerfile: 'Dockerfile',
-    context: '.',
-    buildArgs: {},
-    labels: {},
-    webhooks: [],
-  },
+  [repository]: repositoryConfig({ images: ['registry.example.com/app'] }),
 });
 
 type Row = { type: ForgeType; event: string; fixture: ForgeFixture; expected: { kind: string; repository: string; ref?: string; prNumber?: number }[] };

@@ -6,6 +6,7 @@ import { gitlabEvents } from '../../src/core/gitlab-events.js';
 import { plan } from '../../src/core/plan.js';
 import type { RepositoryConfig, SourceEvent } from '../../src/core/types.js';
 import { forgePayload } from '../fixtures/forges/index.js';
+import { repositoryConfig } from '../../src/core/plan-inputs.js';
 
 // Each forge's documented payloads -> the SourceEvents planning sees. Rows change a fixture only
 // where the behaviour needs it; the expectation is what a user would see built.
@@ -314,19 +315,7 @@ describe('forge payloads -> SourceEvents', () => {
 });
 
 describe('planning forge events against HOST/PATH repository keys', () => {
-  const repo = (image: string): RepositoryConfig => ({
-    images: [image],
-    preset: 'semver',
-    rules: [],
-    tags: '',
-    flavor: '',
-    paths: [],
-    dockerfile: 'Dockerfile',
-    context: '.',
-    buildArgs: {},
-    labels: {},
-    webhooks: [],
-  });
+  const repo = (image: string): RepositoryConfig => repositoryConfig({ images: [image] });
   const repositories = {
     'gitlab.com/group/sub/app': repo('registry.example.com/gl/app'),
     'bitbucket.org/cloudbeers/temp': repo('registry.example.com/bb/temp'),
