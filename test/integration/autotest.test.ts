@@ -11,7 +11,7 @@ import { runBuild, type BuildOptions, type BuildResult } from '../../src/pipelin
 import { TestsFailedError } from '../../src/core/errors.js';
 import { Secret } from '../../src/core/secret.js';
 import type { PlannedBuild } from '../../src/core/types.js';
-import { makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
+import { buildahStore, keepEnv, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
 import { rejection } from '../support/expect-failure.js';
 
 let dockerd: Dockerd;
@@ -19,22 +19,21 @@ let registry: Registry;
 let workRoot: string;
 let buildahDir: string;
 const fixtures: Fixture[] = [];
-const savedEnv = { DOCKER_HOST: process.env.DOCKER_HOST, CONTAINERS_STORAGE_CONF: process.env.CONTAINERS_STORAGE_CONF, PATH: process.env.PATH };
+const originalPath = process.env.PATH;
+const restoreEnv = keepEnv('DOCKER_HOST', 'CONTAINERS_STORAGE_CONF', 'PATH');
 
 beforeAll(async () => {
   [dockerd, registry] = await Promise.all([startDockerd(), startRegistry()]);
   process.env.DOCKER_HOST = dockerd.host;
   workRoot = tempDir('autotest-work');
-  buildahDir = tempDir('autotest-buildah');
-  writeFileSync(join(buildahDir, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${buildahDir}/root"\nrunroot = "${buildahDir}/run"\n`);
-  process.env.CONTAINERS_STORAGE_CONF = join(buildahDir, 'storage.conf');
+  const store = buildahStore();
+  buildahDir = store.dir;
+  process.env.CONTAINERS_STORAGE_CONF = store.conf;
 });
 
 afterAll(async () => {
   for (const f of fixtures) f.cleanup();
-  for (const [k, v] of Object.entries(savedEnv))
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+  restoreEnv();
   await Promise.all([dockerd?.stop(), registry?.stop()]);
   if (workRoot) rmSync(workRoot, { recursive: true, force: true });
   if (buildahDir) rmSync(buildahDir, { recursive: true, force: true });
@@ -355,7 +354,7 @@ describe('Autotest with the buildah builder', () => {
         'autotest: builder buildah cannot run the *.test.yml files: no docker engine with Docker Compose answers at DOCKER_HOST — start a docker engine (set DOCKER_HOST) and install Docker Compose on the worker, or skip the tests (autotest, --no-test, test: false)',
       );
     } finally {
-      process.env.PATH = savedEnv.PATH;
+      process.env.PATH = originalPath;
       process.env.DOCKER_HOST = dockerd.host;
       rmSync(bin, { recursive: true, force: true });
     }

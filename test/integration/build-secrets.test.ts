@@ -12,7 +12,7 @@ import { RegistryClient } from '../../src/adapters/registry-client.js';
 import { runBuild, type BuildOptions, type BuildResult } from '../../src/pipeline/pipeline.js';
 import { Secret } from '../../src/core/secret.js';
 import type { PlannedBuild } from '../../src/core/types.js';
-import { buildahStore, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
+import { buildahStore, keepEnv, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
 import { rejection } from '../support/expect-failure.js';
 import { sampleArgv } from '../support/processes.js';
 
@@ -21,7 +21,7 @@ let registry: Registry;
 let workRoot: string;
 let buildahDir: string;
 const fixtures: Fixture[] = [];
-const savedEnv = { DOCKER_HOST: process.env.DOCKER_HOST, CONTAINERS_STORAGE_CONF: process.env.CONTAINERS_STORAGE_CONF };
+const restoreEnv = keepEnv('DOCKER_HOST', 'CONTAINERS_STORAGE_CONF');
 const value = `tok-${Math.random().toString(36).slice(2)}-${Date.now()}`;
 
 beforeAll(async () => {
@@ -35,9 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const f of fixtures) f.cleanup();
-  for (const [k, v] of Object.entries(savedEnv))
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+  restoreEnv();
   await Promise.all([dockerd?.stop(), registry?.stop()]);
   if (workRoot) rmSync(workRoot, { recursive: true, force: true });
   if (buildahDir) rmSync(buildahDir, { recursive: true, force: true });

@@ -13,7 +13,18 @@ import { eventFromPayload, eventFromRef } from '../../src/core/events.js';
 import { plan } from '../../src/core/plan.js';
 import { Secret } from '../../src/core/secret.js';
 import type { PlannedBuild, RepositoryConfig } from '../../src/core/types.js';
-import { makeFixtureRepo, startDockerd, startFlakyProxy, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
+import {
+  buildahStore,
+  keepEnv,
+  makeFixtureRepo,
+  startDockerd,
+  startFlakyProxy,
+  startRegistry,
+  tempDir,
+  type Dockerd,
+  type Fixture,
+  type Registry,
+} from '../support/engines.js';
 import { rejection } from '../support/expect-failure.js';
 import { pullRequestPayload } from '../support/webhook-payloads.js';
 import { sleepers, sleepMark } from '../support/processes.js';
@@ -26,23 +37,21 @@ let workRoot: string;
 let buildahDir: string;
 const fixtures: Fixture[] = [];
 const password = `s3cret-${Math.random().toString(36).slice(2)}`;
-const savedEnv = { DOCKER_HOST: process.env.DOCKER_HOST, CONTAINERS_STORAGE_CONF: process.env.CONTAINERS_STORAGE_CONF };
+const restoreEnv = keepEnv('DOCKER_HOST', 'CONTAINERS_STORAGE_CONF');
 
 beforeAll(async () => {
   [dockerd, open, locked] = await Promise.all([startDockerd(), startRegistry(), startRegistry({ username: 'bot', password })]);
   process.env.DOCKER_HOST = dockerd.host;
   workRoot = tempDir('work');
   // buildah keeps its images in a private store, not the machine's /var/lib/containers.
-  buildahDir = tempDir('buildah');
-  writeFileSync(join(buildahDir, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${buildahDir}/root"\nrunroot = "${buildahDir}/run"\n`);
-  process.env.CONTAINERS_STORAGE_CONF = join(buildahDir, 'storage.conf');
+  const store = buildahStore();
+  buildahDir = store.dir;
+  process.env.CONTAINERS_STORAGE_CONF = store.conf;
 });
 
 afterAll(async () => {
   for (const f of fixtures) f.cleanup();
-  for (const [k, v] of Object.entries(savedEnv))
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+  restoreEnv();
   await Promise.all([dockerd?.stop(), open?.stop(), locked?.stop()]);
   if (workRoot) rmSync(workRoot, { recursive: true, force: true });
   if (buildahDir) rmSync(buildahDir, { recursive: true, force: true });

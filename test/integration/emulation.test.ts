@@ -13,7 +13,7 @@ import { collectingSink } from '../../src/adapters/log-sink.js';
 import { RegistryClient } from '../../src/adapters/registry-client.js';
 import { runBuild } from '../../src/pipeline/pipeline.js';
 import type { PlannedBuild } from '../../src/core/types.js';
-import { buildahStore, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
+import { buildahStore, keepEnv, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
 import { rejection } from '../support/expect-failure.js';
 
 const BINFMT = '/proc/sys/fs/binfmt_misc';
@@ -24,7 +24,7 @@ let registry: Registry;
 let workRoot: string;
 let buildahDir: string;
 let fixture: Fixture;
-const savedEnv = { DOCKER_HOST: process.env.DOCKER_HOST, CONTAINERS_STORAGE_CONF: process.env.CONTAINERS_STORAGE_CONF };
+const restoreEnv = keepEnv('DOCKER_HOST', 'CONTAINERS_STORAGE_CONF');
 
 beforeAll(async () => {
   [dockerd, registry] = await Promise.all([startDockerd(), startRegistry()]);
@@ -50,9 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   fixture?.cleanup();
-  for (const [k, v] of Object.entries(savedEnv))
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+  restoreEnv();
   await Promise.all([dockerd?.stop(), registry?.stop()]);
   for (const d of [workRoot, buildahDir]) if (d) rmSync(d, { recursive: true, force: true });
 });

@@ -8,14 +8,14 @@ import { RegistryClient } from '../../src/adapters/registry-client.js';
 import { runBuild } from '../../src/pipeline/pipeline.js';
 import { defaultCache } from '../../src/core/build-settings.js';
 import type { PlannedBuild } from '../../src/core/types.js';
-import { buildahStore, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
+import { buildahStore, keepEnv, makeFixtureRepo, startDockerd, startRegistry, tempDir, type Dockerd, type Fixture, type Registry } from '../support/engines.js';
 
 let engines: Dockerd[] = [];
 let registry: Registry;
 let workRoot: string;
 const stores: string[] = [];
 const fixtures: Fixture[] = [];
-const savedEnv = { DOCKER_HOST: process.env.DOCKER_HOST, CONTAINERS_STORAGE_CONF: process.env.CONTAINERS_STORAGE_CONF };
+const restoreEnv = keepEnv('DOCKER_HOST', 'CONTAINERS_STORAGE_CONF');
 
 beforeAll(async () => {
   [registry, ...engines] = (await Promise.all([startRegistry(), startDockerd(), startDockerd()])) as [Registry, Dockerd, Dockerd];
@@ -24,9 +24,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const f of fixtures) f.cleanup();
-  for (const [k, v] of Object.entries(savedEnv))
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+  restoreEnv();
   await Promise.all([registry?.stop(), ...engines.map((e) => e.stop())]);
   if (workRoot) rmSync(workRoot, { recursive: true, force: true });
   for (const s of stores) rmSync(s, { recursive: true, force: true });

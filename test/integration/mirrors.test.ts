@@ -12,6 +12,7 @@ import type { PlannedBuild } from '../../src/core/types.js';
 import {
   buildahStore,
   freePort,
+  keepEnv,
   makeFixtureRepo,
   startDockerd,
   startRegistry,
@@ -32,7 +33,7 @@ let mirrorHost: string;
 let workRoot: string;
 const stores: string[] = [];
 const fixtures: Fixture[] = [];
-const savedEnv = { DOCKER_HOST: process.env.DOCKER_HOST, CONTAINERS_STORAGE_CONF: process.env.CONTAINERS_STORAGE_CONF };
+const restoreEnv = keepEnv('DOCKER_HOST', 'CONTAINERS_STORAGE_CONF');
 
 /** A fresh buildah store, as a second worker machine would have; removed after the file. */
 function freshStore(): string {
@@ -92,9 +93,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const f of fixtures) f.cleanup();
-  for (const [k, v] of Object.entries(savedEnv))
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+  restoreEnv();
   if (mirror && mirror.exitCode === null) {
     const exited = new Promise((r) => mirror!.once('exit', r));
     mirror.kill('SIGTERM');

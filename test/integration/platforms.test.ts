@@ -13,6 +13,7 @@ import { plan } from '../../src/core/plan.js';
 import type { PlannedBuild, RepositoryConfig } from '../../src/core/types.js';
 import {
   buildahStore,
+  keepEnv,
   makeFixtureRepo,
   startDockerd,
   startFlakyProxy,
@@ -29,7 +30,8 @@ let registry: Registry;
 let workRoot: string;
 let buildahDir: string;
 const fixtures: Fixture[] = [];
-const savedEnv = { DOCKER_HOST: process.env.DOCKER_HOST, CONTAINERS_STORAGE_CONF: process.env.CONTAINERS_STORAGE_CONF, PATH: process.env.PATH };
+const originalPath = process.env.PATH;
+const restoreEnv = keepEnv('DOCKER_HOST', 'CONTAINERS_STORAGE_CONF', 'PATH');
 
 beforeAll(async () => {
   [dockerd, registry] = await Promise.all([startDockerd(), startRegistry()]);
@@ -42,9 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const f of fixtures) f.cleanup();
-  for (const [k, v] of Object.entries(savedEnv))
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+  restoreEnv();
   await Promise.all([dockerd?.stop(), registry?.stop()]);
   if (workRoot) rmSync(workRoot, { recursive: true, force: true });
   if (buildahDir) rmSync(buildahDir, { recursive: true, force: true });
@@ -212,7 +212,7 @@ describe('docker: which builder runs', () => {
       // PATH keeps git and the rest, but the one docker client on it is the 28.x without buildx.
       process.env.PATH = [
         join(bin, 'only'),
-        ...(savedEnv.PATH ?? '').split(':').filter((d) => !['/usr/bin', '/usr/local/bin', '/bin'].includes(d)),
+        ...(originalPath ?? '').split(':').filter((d) => !['/usr/bin', '/usr/local/bin', '/bin'].includes(d)),
         join(bin, 'tools'),
       ].join(':');
       mkdirSync(join(bin, 'tools'));
@@ -225,7 +225,7 @@ describe('docker: which builder runs', () => {
       expect(err.message).toMatch(/^platforms need BuildKit/);
       expect(err.message.split('\n')).toHaveLength(1);
     } finally {
-      process.env.PATH = savedEnv.PATH;
+      process.env.PATH = originalPath;
       rmSync(bin, { recursive: true, force: true });
     }
   });

@@ -359,6 +359,20 @@ export function dockerBuildAndPush(dockerHost: string, contextDir: string, refs:
 }
 
 /** A private buildah store (vfs) in a temp dir: `conf` for CONTAINERS_STORAGE_CONF, `dir` to remove. */
+/**
+ * Remembers the current values of `names` in process.env; the returned function puts them back
+ * (deleting the ones that were unset), for a test file's afterAll.
+ */
+export function keepEnv(...names: string[]): () => void {
+  const saved = Object.fromEntries(names.map((n) => [n, process.env[n]]));
+  return () => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
+
 export function buildahStore(): { conf: string; dir: string } {
   const dir = tempDir('buildah');
   const conf = join(dir, 'storage.conf');
