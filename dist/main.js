@@ -41228,13 +41228,14 @@ async function runBuild(opts) {
     const contextDir = resolve4(root, build.context);
     const dockerfile = await locateDockerfile(root, contextDir, build.dockerfile);
     if (!("dir" in opts.source)) await confineToCheckout(root, { context: contextDir, Dockerfile: dockerfile });
-    const bases = dockerfileBases(await readFile6(dockerfile, "utf8"), build.buildArgs);
-    log.event({ type: "bases", refs: bases.bases.map((b) => b.ref), problems: bases.problems });
     const dockerfileText = await readFile6(dockerfile, "utf8");
+    const bases = dockerfileBases(dockerfileText, build.buildArgs);
+    log.event({ type: "bases", refs: bases.bases.map((b) => b.ref), problems: bases.problems });
+    const baseImages = bases.bases.map((b) => parseReference(b.ref));
     const cache2 = cacheSettings(build, trusted, log);
     credentials = await prepareCredentials({
       workRoot: work,
-      images: [...build.images, ...baseImageNames(dockerfileText), ...[...cache2.from, ...cache2.to].flatMap((c3) => c3.ref ? [parseReference(c3.ref).name] : [])],
+      images: [...build.images, ...baseImages.map((b) => b.name), ...[...cache2.from, ...cache2.to].flatMap((c3) => c3.ref ? [parseReference(c3.ref).name] : [])],
       registries: trusted ? opts.registries : {},
       builder: opts.builder,
       existing: trusted ? opts.dockerConfig : void 0,
@@ -41245,7 +41246,7 @@ async function runBuild(opts) {
     const registry2 = new RegistryClient(opts.registries, { signal });
     const builder = opts.builder === "buildah" ? new BuildahBuilder({ authFile: credentials.authFile, dockerConfig: credentials.dockerConfig }) : new DockerBuilder({ dockerConfig: credentials.dockerConfig, registry: registry2 });
     const variables = hookVariables(build, commitMessage, relative3(contextDir, dockerfile));
-    const settings = await buildSettings(opts, trusted, work, dockerfileText, cache2, log);
+    const settings = await buildSettings(opts, trusted, work, dockerfileText, baseImages, cache2, log);
     const ownCheckout = !("dir" in opts.source);
     const openHookWorkspace = () => workspace ??= openWorkspace({
       dir: sandboxDir,
@@ -41423,7 +41424,7 @@ function cacheSettings(build, trusted, log) {
   }
   return { from, to };
 }
-async function buildSettings(opts, trusted, work, dockerfileText, cache2, log) {
+async function buildSettings(opts, trusted, work, dockerfileText, baseImages, cache2, log) {
   const { build } = opts;
   const given = trusted ? opts.secrets ?? {} : {};
   const missing2 = mountedSecrets(dockerfileText).filter((m) => m.required && !given[m.id]).map((m) => m.id);
@@ -41460,7 +41461,7 @@ async function buildSettings(opts, trusted, work, dockerfileText, cache2, log) {
       `mirrors: configured for ${mirrored.join(", ")}, but the docker builder pulls through its daemon, which reads only its own registry-mirrors (daemon.json, for docker.io) — this build does not use them; use builder: buildah to pull through them`
     );
   }
-  const pulledHosts = [...cache2.from, ...cache2.to].flatMap((c3) => c3.ref ? [parseReference(c3.ref).domain] : []).concat(baseImageNames(dockerfileText).map((n2) => parseReference(n2).domain));
+  const pulledHosts = [...cache2.from, ...cache2.to].flatMap((c3) => c3.ref ? [parseReference(c3.ref).domain] : []).concat(baseImages.map((b) => b.domain));
   const insecureHosts = [.../* @__PURE__ */ new Set([...pulledHosts, ...Object.keys(opts.registries)])].filter((h2) => isLoopbackDomain(h2) || opts.registries[h2]?.insecure);
   if (opts.builder === "buildah" && (mirrored.length > 0 || insecureHosts.some((h2) => pulledHosts.includes(h2)))) {
     const file2 = join11(work, "registries.conf");
@@ -41470,20 +41471,6 @@ async function buildSettings(opts, trusted, work, dockerfileText, cache2, log) {
       log.line(`mirrors: FROM pulls from ${mirrored.join(", ")} go through ${mirrored.flatMap((h2) => mirrors[h2] ?? []).join(", ")} first`);
   }
   return settings;
-}
-function baseImageNames(dockerfileText) {
-  const stages = /* @__PURE__ */ new Set();
-  const out = [];
-  for (const m of dockerfileText.matchAll(/^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/gim)) {
-    const image = m[1];
-    if (m[2]) stages.add(m[2].toLowerCase());
-    if (image === "scratch" || image.includes("$") || stages.has(image.toLowerCase())) continue;
-    try {
-      out.push(parseReference(image).name);
-    } catch {
-    }
-  }
-  return out;
 }
 function secretsOf(opts) {
   const out = [...Object.values(opts.secrets ?? {}), ...opts.masked ?? []];

@@ -6,7 +6,7 @@ import { dockerfileBases } from '../core/dockerfile-bases.js';
 import { BuildError } from '../core/errors.js';
 import { indexPlatforms, type PlatformDigest } from '../core/image-index.js';
 import { registriesConf } from '../core/mirrors.js';
-import { isLoopbackDomain, parseImageName, parseReference, withTag } from '../core/references.js';
+import { isLoopbackDomain, parseReference, withTag, type ImageReference } from '../core/references.js';
 import { decideAutotest } from '../core/autotest.js';
 import type { Secret } from '../core/secret.js';
 import { decideTags } from '../core/semver-tags.js';
@@ -142,15 +142,16 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     // (a symlink to /etc/shadow, a context of `../..`), or the engine would read the host.
     if (!('dir' in opts.source)) await confineToCheckout(root, { context: contextDir, Dockerfile: dockerfile });
     // What the Dockerfile builds FROM, for the log and for rebuilding when a base changes.
-    const bases = dockerfileBases(await readFile(dockerfile, 'utf8'), build.buildArgs);
-    log.event({ type: 'bases', refs: bases.bases.map((b) => b.ref), problems: bases.problems });
     const dockerfileText = await readFile(dockerfile, 'utf8');
+    const bases = dockerfileBases(dockerfileText, build.buildArgs);
+    log.event({ type: 'bases', refs: bases.bases.map((b) => b.ref), problems: bases.problems });
+    const baseImages = bases.bases.map((b) => parseReference(b.ref));
     const cache = cacheSettings(build, trusted, log);
 
     // Logged in to the registries the build pushes to, pulls its bases from and keeps its cache in.
     credentials = await prepareCredentials({
       workRoot: work,
-      images: [...build.images, ...baseImageNames(dockerfileText), ...[...cache.from, ...cache.to].flatMap((c) => (c.ref ? [parseReference(c.ref).name] : []))],
+      images: [...build.images, ...baseImages.map((b) => b.name), ...[...cache.from, ...cache.to].flatMap((c) => (c.ref ? [parseReference(c.ref).name] : []))],
       registries: trusted ? opts.registries : {},
       builder: opts.builder,
       existing: trusted ? opts.dockerConfig : undefined,
@@ -164,7 +165,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
         ? new BuildahBuilder({ authFile: credentials.authFile, dockerConfig: credentials.dockerConfig })
         : new DockerBuilder({ dockerConfig: credentials.dockerConfig, registry });
     const variables = hookVariables(build, commitMessage, relative(contextDir, dockerfile));
-    const settings = await buildSettings(opts, trusted, work, dockerfileText, cache, log);
+    const settings = await buildSettings(opts, trusted, work, dockerfileText, baseImages, cache, log);
     const ownCheckout = !('dir' in opts.source);
     const openHookWorkspace = () =>
       (workspace ??= openWorkspace({
@@ -376,6 +377,8 @@ async function buildSettings(
   trusted: boolean,
   work: string,
   dockerfileText: string,
+  /** The images the Dockerfile builds FROM (core/dockerfile-bases.ts). */
+  baseImages: ImageReference[],
   cache: { from: CacheSpec[]; to: CacheSpec[] },
   log: LogSink,
 ): Promise<Partial<BuildSpec>> {
@@ -422,9 +425,7 @@ async function buildSettings(
   }
   // buildah reads plain-HTTP hosts (a loopback registry holding a base image or the cache) and
   // mirrors from a registries.conf; the docker daemon has its own settings for both.
-  const pulledHosts = [...cache.from, ...cache.to]
-    .flatMap((c) => (c.ref ? [parseReference(c.ref).domain] : []))
-    .concat(baseImageNames(dockerfileText).map((n) => parseReference(n).domain));
+  const pulledHosts = [...cache.from, ...cache.to].flatMap((c) => (c.ref ? [parseReference(c.ref).domain] : [])).concat(baseImages.map((b) => b.domain));
   const insecureHosts = [...new Set([...pulledHosts, ...Object.keys(opts.registries)])].filter((h) => isLoopbackDomain(h) || opts.registries[h]?.insecure);
   if (opts.builder === 'buildah' && (mirrored.length > 0 || insecureHosts.some((h) => pulledHosts.includes(h)))) {
     const file = join(work, 'registries.conf');
@@ -434,23 +435,6 @@ async function buildSettings(
       log.line(`mirrors: FROM pulls from ${mirrored.join(', ')} go through ${mirrored.flatMap((h) => mirrors[h] ?? []).join(', ')} first`);
   }
   return settings;
-}
-
-/** The registries of `FROM` images (not `scratch`, not earlier stages, not `${ARG}` names). */
-function baseImageNames(dockerfileText: string): string[] {
-  const stages = new Set<string>();
-  const out: string[] = [];
-  for (const m of dockerfileText.matchAll(/^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/gim)) {
-    const image = m[1]!;
-    if (m[2]) stages.add(m[2].toLowerCase());
-    if (image === 'scratch' || image.includes('$') || stages.has(image.toLowerCase())) continue;
-    try {
-      out.push(parseReference(image).name);
-    } catch {
-      // Not an image reference the build could pull either; the builder will say so.
-    }
-  }
-  return out;
 }
 
 function secretsOf(opts: BuildOptions): Secret[] {
