@@ -41462,7 +41462,7 @@ async function buildSettings(opts, trusted, work, dockerfileText, baseImages, ca
     );
   }
   const pulledHosts = [...cache2.from, ...cache2.to].flatMap((c3) => c3.ref ? [parseReference(c3.ref).domain] : []).concat(baseImages.map((b) => b.domain));
-  const insecureHosts = [.../* @__PURE__ */ new Set([...pulledHosts, ...Object.keys(opts.registries)])].filter((h2) => isLoopbackDomain(h2) || opts.registries[h2]?.insecure);
+  const insecureHosts = [.../* @__PURE__ */ new Set([...pulledHosts, ...Object.keys(opts.registries)])].filter((h2) => isInsecureRegistry(opts.registries, h2));
   if (opts.builder === "buildah" && (mirrored.length > 0 || insecureHosts.some((h2) => pulledHosts.includes(h2)))) {
     const file2 = join11(work, "registries.conf");
     await writeFile5(file2, registriesConf({ mirrors, insecureHosts }));

@@ -4,13 +4,12 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { mountedSecrets, parseCacheSpec, type CacheSpec } from '../core/build-settings.js';
 import { dockerfileBases } from '../core/dockerfile-bases.js';
 import { BuildError } from '../core/errors.js';
-import { indexPlatforms, type PlatformDigest } from '../core/image-index.js';
+import type { PlatformDigest } from '../core/image-index.js';
 import { registriesConf } from '../core/mirrors.js';
-import { isLoopbackDomain, parseReference, withTag, type ImageReference } from '../core/references.js';
+import { parseReference, withTag, type ImageReference } from '../core/references.js';
 import { decideAutotest } from '../core/autotest.js';
 import type { Secret } from '../core/secret.js';
-import { decideTags } from '../core/semver-tags.js';
-import type { AutotestMode, PlannedBuild, TagInfo } from '../core/types.js';
+import type { AutotestMode, PlannedBuild } from '../core/types.js';
 import { BuildahBuilder } from '../adapters/builders/buildah.js';
 import type { Builder, BuildSpec, BuiltImage, RunContext } from '../adapters/builders/builder.js';
 import { DockerBuilder, prepareDockerEngine } from '../adapters/builders/docker.js';
@@ -22,7 +21,7 @@ import { maskingSink, type LogSink, type StepName } from '../adapters/log-sink.j
 import { openWorkspace, type SandboxWorkspace } from '../adapters/sandbox.js';
 import { testStep } from './test-step.js';
 import { pushInOrder, Pusher, type PushOrder } from './pusher.js';
-import { RegistryClient, isInsecureRegistry, type Manifest, type RegistryAuth } from '../adapters/registry-client.js';
+import { RegistryClient, isInsecureRegistry, type RegistryAuth } from '../adapters/registry-client.js';
 
 // One build from source to registry: check out, run Docker Hub hooks at their steps, build once,
 // push immutable tags, then (under the image lock) decide the moving tags again against the
@@ -426,7 +425,7 @@ async function buildSettings(
   // buildah reads plain-HTTP hosts (a loopback registry holding a base image or the cache) and
   // mirrors from a registries.conf; the docker daemon has its own settings for both.
   const pulledHosts = [...cache.from, ...cache.to].flatMap((c) => (c.ref ? [parseReference(c.ref).domain] : [])).concat(baseImages.map((b) => b.domain));
-  const insecureHosts = [...new Set([...pulledHosts, ...Object.keys(opts.registries)])].filter((h) => isLoopbackDomain(h) || opts.registries[h]?.insecure);
+  const insecureHosts = [...new Set([...pulledHosts, ...Object.keys(opts.registries)])].filter((h) => isInsecureRegistry(opts.registries, h));
   if (opts.builder === 'buildah' && (mirrored.length > 0 || insecureHosts.some((h) => pulledHosts.includes(h)))) {
     const file = join(work, 'registries.conf');
     await writeFile(file, registriesConf({ mirrors, insecureHosts }));
