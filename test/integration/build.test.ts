@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectingSink, type CollectingSink } from '../../src/adapters/log-sink.js';
 import { RegistryClient } from '../../src/adapters/registry-client.js';
 import { runBuild, type BuildOptions, type BuildResult } from '../../src/pipeline/pipeline.js';
-import { BuildError } from '../../src/core/errors.js';
 import { eventFromPayload, eventFromRef } from '../../src/core/events.js';
 import { plan } from '../../src/core/plan.js';
 import { Secret } from '../../src/core/secret.js';

@@ -114,8 +114,6 @@ function start(build: PlannedBuild, seq: number) {
   return { done, atPrePush, log };
 }
 
-const release = (sha: string) => opened.add(sha);
-
 /** The commit an image in the registry was built from (its OCI revision label). */
 async function revisionOf(image: string, digest: string): Promise<string> {
   const [host, ...path] = image.split('/');

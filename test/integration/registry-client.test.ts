@@ -3,7 +3,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient, parseChallenge } from '../../src/adapters/registry-client.js';
-import { BuildError } from '../../src/core/errors.js';
 import { Secret } from '../../src/core/secret.js';
 import {
   dockerBuildAndPush,

@@ -16,8 +16,6 @@ import type { RepositoryConfig } from '../../src/core/types.js';
 import { buildable } from '../fixtures/events.js';
 import { example } from '../support/webhook-payloads.js';
 
-type Payload = Record<string, any>;
-
 // The commits of metadata-action's fixtures.
 const DEV_SHA = '860c1904a1ce19322e91ac35af1ab07466440c37';
 const MASTER_SHA = '266574110acf203503badf966df2ea24b5d732d7';

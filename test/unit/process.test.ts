@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { collectingSink, maskingSink } from '../../src/adapters/log-sink.js';
 import { inheritedEnv, run } from '../../src/adapters/process.js';
-import { BuildError } from '../../src/core/errors.js';
 import { Secret } from '../../src/core/secret.js';
 import { rejection } from '../support/expect-failure.js';
 
